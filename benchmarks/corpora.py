@@ -1,0 +1,40 @@
+"""Readers for the evaluation corpora in ../shared/data (never copied into the project)."""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from dedup.models import Document
+
+DATA = Path(os.environ.get("DEDUP_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+SAUDINEWSNET = DATA / "saudinewsnet"
+EXARAPLAGDET = DATA / "exaraplagdet-dev"
+
+
+def saudinewsnet(limit: int | None = None) -> Iterator[Document]:
+    """Articles in file order; id ``<date>/<index>``, meta: source outlet and url."""
+    n = 0
+    for zpath in sorted(SAUDINEWSNET.glob("*.zip")):
+        with zipfile.ZipFile(zpath) as z:
+            for name in sorted(z.namelist()):
+                for i, art in enumerate(json.loads(z.read(name))):
+                    if limit is not None and n >= limit:
+                        return
+                    n += 1
+                    yield Document(f"{zpath.stem}/{i:04d}", art.get("content") or "",
+                                   {"source": art.get("source"), "url": art.get("url"),
+                                    "title": art.get("title")})
+
+
+def write_jsonl(docs: Iterator[Document], path: Path) -> int:
+    """Write documents as JSONL (``id``, ``text`` and their meta); returns the count."""
+    n = 0
+    with path.open("w", encoding="utf-8") as fh:
+        for d in docs:
+            fh.write(json.dumps({"id": d.id, "text": d.text, **d.meta}, ensure_ascii=False) + "\n")
+            n += 1
+    return n

@@ -1,0 +1,76 @@
+"""Every parameter, its default and its valid range."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from dedup.errors import ConfigError
+from dedup.lsh import lsh_params
+from dedup.text import NORMALIZATION, NORMALIZATION_VERSION
+
+
+@dataclass(frozen=True)
+class Config:
+    # Word k-grams. 5 is what datatrove and text-dedup use for documents.
+    shingle_size: int = 5
+    # 128 permutations: the MinHash estimate's standard error is about
+    # sqrt(J(1-J)/128) <= 0.044, enough to feed LSH; every reported
+    # similarity is verified exactly anyway.
+    num_perm: int = 128
+    seed: int = 1  # datasketch.MinHash's default seed
+    # Jaccard similarity of shingle sets at which two paragraphs are copies.
+    paragraph_threshold: float = 0.7
+    # Jaccard similarity at which two documents are near-duplicates ...
+    document_threshold: float = 0.8
+    # ... or the share of the smaller one's shingles found in the larger one
+    # (wire copy republished with a lead-in added).
+    containment_threshold: float = 0.8
+    # The smaller document needs this many shingles for containment to count:
+    # a one-line document is "contained" in anything that quotes it.
+    min_containment_shingles: int = 20
+    # Paragraphs shorter than this (tokens) never start a within/across span on
+    # their own ("اقرأ أيضا"), but may sit inside a longer repeated block.
+    min_paragraph_tokens: int = 3
+    # Unrepeated paragraphs the original side of a block may skip (the short
+    # "اقــرأ أيضاً" line inside 001's original block).
+    max_gap: int = 1
+    # A paragraph in at least this many documents is boilerplate.
+    boilerplate_min_docs: int = 10
+    # Which member of a near-duplicate cluster represents it.
+    representative: Literal["first", "longest"] = "first"
+
+    def __post_init__(self) -> None:
+        checks = [
+            (1 <= self.shingle_size <= 64, "shingle_size must be between 1 and 64"),
+            (16 <= self.num_perm <= 1024, "num_perm must be between 16 and 1024"),
+            (0 <= self.seed < 2**32, "seed must be between 0 and 2**32 - 1"),
+            (0 < self.paragraph_threshold <= 1, "paragraph_threshold must be in (0, 1]"),
+            (0 < self.document_threshold <= 1, "document_threshold must be in (0, 1]"),
+            (0 < self.containment_threshold <= 1, "containment_threshold must be in (0, 1]"),
+            (self.min_containment_shingles >= 1, "min_containment_shingles must be >= 1"),
+            (self.min_paragraph_tokens >= 1, "min_paragraph_tokens must be >= 1"),
+            (self.max_gap >= 0, "max_gap must be >= 0"),
+            (self.boilerplate_min_docs >= 2, "boilerplate_min_docs must be >= 2"),
+            (self.representative in ("first", "longest"), "representative must be first|longest"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+
+    def describe(self) -> dict[str, Any]:
+        """Everything a report must record to be reproducible and comparable."""
+        para_b, para_r = lsh_params(self.paragraph_threshold, self.num_perm)
+        doc_b, doc_r = lsh_params(self.document_threshold, self.num_perm)
+        return {
+            **asdict(self),
+            "normalization_version": NORMALIZATION_VERSION,
+            "normalization": NORMALIZATION,
+            "minhash_scheme": "datasketch-2 affine32",
+            "shingle_hash": "blake2b-64 per normalized token, positional mix, murmur3 fmix64; "
+            "MinHash takes the low 32 bits",
+            "lsh": {
+                "paragraph": {"bands": para_b, "rows": para_r},
+                "document": {"bands": doc_b, "rows": doc_r},
+            },
+        }

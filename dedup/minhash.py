@@ -1,0 +1,127 @@
+"""Shingles -> MinHash signatures, batched in numpy, bit-identical to datasketch.
+
+Shingles are k consecutive normalized tokens inside one paragraph. Their
+64-bit hashes combine the tokens' cached hashes with numpy (no shingle strings
+are built). A paragraph shorter than k tokens is one shingle of all its tokens.
+
+Signatures follow datasketch 2.x's default ``affine32`` scheme: the low 32
+bits of each shingle hash are pre-mixed with the MurmurHash3 finalizer, then
+permutation ``k`` maps ``h -> a_k * h + b_k (mod 2**32)``, and the signature
+keeps the minimum per permutation. The ``(a, b)`` parameters are taken from
+``datasketch.MinHash(num_perm, seed)`` itself, so
+``datasketch.MinHash(num_perm, seed, hashfunc=lambda x: x)`` fed the same
+32-bit values gives the same hash values (tests/test_minhash.py proves it).
+"""
+
+from __future__ import annotations
+
+import datasketch
+import numpy as np
+
+_U64 = np.uint64
+
+# Odd 64-bit multipliers, one per shingle position, and one for the length, so
+# that "a b c" and "c b a" and a 2-token shingle hash differently. Drawn once
+# from a fixed seed: changing them changes every signature (and would need a
+# NORMALIZATION_VERSION bump).
+_POSITION = np.random.RandomState(0x5EED).randint(0, 1 << 62, size=65, dtype=np.uint64)
+_POSITION = _POSITION * _U64(2) + _U64(1)
+_LENGTH = _POSITION[64]
+
+
+def fmix64(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finalizer: an avalanching bijection (wraps mod 2**64)."""
+    h = h ^ (h >> _U64(33))
+    h = h * _U64(0xFF51AFD7ED558CCD)
+    h = h ^ (h >> _U64(33))
+    h = h * _U64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> _U64(33))
+
+
+def fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer, as datasketch's ``_fmix(hv, 32)``."""
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
+
+
+def shingle_sets(
+    token_hashes: np.ndarray, tok_lo: np.ndarray, tok_hi: np.ndarray, k: int
+) -> list[np.ndarray]:
+    """One sorted, duplicate-free uint64 array of shingle hashes per paragraph."""
+    n = len(token_hashes)
+    full = np.empty(0, dtype=np.uint64)
+    if n >= k:
+        acc = np.zeros(n - k + 1, dtype=np.uint64)
+        for i in range(k):
+            acc += token_hashes[i : n - k + 1 + i] * _POSITION[i]
+        full = fmix64(acc + _LENGTH * _U64(k))
+    sets = []
+    for lo, hi in zip(tok_lo.tolist(), tok_hi.tolist(), strict=True):
+        if hi - lo >= k:
+            sets.append(np.unique(full[lo : hi - k + 1]))
+        else:
+            sets.append(short_shingle(token_hashes[lo:hi]))
+    return sets
+
+
+def short_shingle(token_hashes: np.ndarray) -> np.ndarray:
+    """The single shingle of a paragraph shorter than k tokens."""
+    m = len(token_hashes)
+    acc = (token_hashes * _POSITION[:m]).sum(dtype=np.uint64, keepdims=True)
+    return fmix64(acc + _LENGTH * _U64(m))
+
+
+class MinHasher:
+    """Batched MinHash over many shingle sets at once."""
+
+    # Rows of the (shingles x permutations) matrix evaluated at once: 64k x 128
+    # uint32 is 32 MiB, large enough to amortize numpy's call overhead.
+    chunk = 1 << 16
+
+    def __init__(self, num_perm: int = 128, seed: int = 1) -> None:
+        self.num_perm = num_perm
+        self.seed = seed
+        a, b = datasketch.MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+        self.a = np.asarray(a, dtype=np.uint32)
+        self.b = np.asarray(b, dtype=np.uint32)
+
+    def _permute(self, hashes64: np.ndarray) -> np.ndarray:
+        h = fmix32(hashes64.astype(np.uint32))  # astype keeps the low 32 bits
+        result: np.ndarray = h[:, None] * self.a + self.b
+        return result
+
+    def signatures(self, sets: list[np.ndarray]) -> np.ndarray:
+        """uint32 array (len(sets), num_perm); every set must be non-empty."""
+        out = np.empty((len(sets), self.num_perm), dtype=np.uint32)
+        i = 0
+        while i < len(sets):
+            j, size = i, 0
+            while j < len(sets) and (j == i or size + len(sets[j]) <= self.chunk):
+                size += len(sets[j])
+                j += 1
+            if size <= self.chunk:
+                offsets = np.cumsum([0] + [len(s) for s in sets[i : j - 1]])
+                phv = self._permute(np.concatenate(sets[i:j]))
+                out[i:j] = np.minimum.reduceat(phv, offsets, axis=0)
+            else:  # one huge set: a running minimum over slices bounds memory
+                sig = np.full(self.num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
+                for lo in range(0, size, self.chunk):
+                    sig = np.minimum(sig, self._permute(sets[i][lo : lo + self.chunk]).min(axis=0))
+                out[i] = sig
+            i = j
+        return out
+
+    def to_datasketch(self, signature: np.ndarray) -> datasketch.LeanMinHash:
+        """Wrap a signature for datasketch's MinHashLSH, LeanMinHash.jaccard, ..."""
+        m = datasketch.MinHash(
+            num_perm=self.num_perm, seed=self.seed, hashvalues=signature, scheme="affine32"
+        )
+        return datasketch.LeanMinHash(m)
+
+
+def estimate(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
+    """MinHash estimate of Jaccard similarity: the share of equal hash values."""
+    return float(np.count_nonzero(sig_a == sig_b)) / len(sig_a)

@@ -1,0 +1,93 @@
+"""Plain data that flows between the stages.
+
+Every offset is a Python ``str`` index (code point) into the ORIGINAL text,
+half-open ``[start, end)``: ``text[start:end]`` is the span.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+SpanKind = Literal["within", "across", "boilerplate"]
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    id: str
+    text: str
+    meta: dict[str, Any] = field(default_factory=dict)  # where it came from: source, line
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A place in a document."""
+
+    doc: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A duplicated span and the earlier text it copies.
+
+    ``kind`` is ``within`` when the original is earlier in the same document,
+    ``boilerplate`` when the paragraph occurs in many documents, else
+    ``across``. ``similarity`` is the verified Jaccard similarity of the two
+    sides' shingle sets.
+    """
+
+    doc: str
+    start: int
+    end: int
+    kind: SpanKind
+    similarity: float
+    duplicate_of: Ref
+
+
+@dataclass(frozen=True, slots=True)
+class DocPair:
+    """A verified pair of near-duplicate documents (``a`` before ``b`` in input order)."""
+
+    a: str
+    b: str
+    jaccard: float  # exact, on the shingle sets
+    containment: float  # |A ∩ B| / min(|A|, |B|): the smaller one inside the larger
+    estimate: float  # MinHash estimate of the Jaccard similarity
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    id: int
+    members: list[str]  # input order
+    representative: str
+    pairs: list[DocPair]
+
+
+@dataclass(frozen=True, slots=True)
+class Boilerplate:
+    """A paragraph found in many documents; ``first`` is its first occurrence."""
+
+    first: Ref
+    documents: int
+    occurrences: int
+    preview: str
+
+
+@dataclass(frozen=True, slots=True)
+class DocStats:
+    id: str
+    chars: int
+    tokens: int
+    paragraphs: int
+    repetition: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    config: dict[str, Any]
+    documents: list[DocStats]
+    spans: list[Span]
+    clusters: list[Cluster]
+    boilerplate: list[Boilerplate]

@@ -1,0 +1,260 @@
+"""The stage order, top to bottom: the only module that knows it.
+
+    read -> tokenize+normalize -> paragraphs -> shingles -> MinHash
+         -> paragraph groups (exact) + LSH candidates -> verify -> spans
+         -> document LSH + shared paragraphs -> verify -> clusters
+
+Documents stream through ``_featurize`` once; afterwards only numbers are
+kept (spans, shingle sets, signatures), never the text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import numpy as np
+
+from dedup.align import Copy, merge_blocks
+from dedup.cluster import UnionFind
+from dedup.config import Config
+from dedup.lsh import band_keys, candidate_pairs, lsh_params
+from dedup.minhash import MinHasher, estimate, shingle_sets
+from dedup.models import (
+    Boilerplate,
+    Cluster,
+    DocPair,
+    Document,
+    DocStats,
+    Ref,
+    ScanResult,
+    Span,
+    SpanKind,
+)
+from dedup.repetition import repetition_stats
+from dedup.segment import paragraphs
+from dedup.text import tokenize
+from dedup.verify import jaccard, jaccard_containment
+
+# Paragraphs MinHashed per numpy batch.
+_BATCH_PARAGRAPHS = 20_000
+_PREVIEW = 120
+
+
+@dataclass
+class _Corpus:
+    """What pass 1 keeps: one entry per document / paragraph / exact group."""
+
+    doc_ids: list[str] = field(default_factory=list)
+    doc_stats: list[DocStats] = field(default_factory=list)
+    doc_first_para: list[int] = field(default_factory=lambda: [0])  # prefix offsets
+    doc_sets: list[np.ndarray] = field(default_factory=list)
+    doc_sigs: list[np.ndarray] = field(default_factory=list)  # batches of rows
+    para_doc: list[int] = field(default_factory=list)
+    para_start: list[int] = field(default_factory=list)
+    para_end: list[int] = field(default_factory=list)
+    para_ntok: list[int] = field(default_factory=list)
+    para_group: list[int] = field(default_factory=list)
+    para_sets: list[np.ndarray] = field(default_factory=list)
+    group_first: list[int] = field(default_factory=list)
+    group_ids: dict[bytes, int] = field(default_factory=dict)
+    group_preview: dict[int, str] = field(default_factory=dict)
+    # Paragraphs that stand for their exact group in LSH, with their band keys.
+    lsh_paras: list[int] = field(default_factory=list)
+    lsh_keys: list[np.ndarray] = field(default_factory=list)
+
+    def doc_paras(self, d: int) -> range:
+        return range(self.doc_first_para[d], self.doc_first_para[d + 1])
+
+    def ref(self, first: int, last: int) -> Ref:
+        return Ref(self.doc_ids[self.para_doc[first]], self.para_start[first], self.para_end[last])
+
+    def union_set(self, first: int, last: int) -> np.ndarray:
+        return np.unique(np.concatenate(self.para_sets[first : last + 1]))
+
+
+def scan(
+    documents: Iterable[Document],
+    config: Config | None = None,
+    progress: Callable[[Document], None] | None = None,
+) -> ScanResult:
+    """Find every repeat in ``documents`` (consumed once, in order)."""
+    cfg = config or Config()
+    corpus = _featurize(documents, cfg, progress)
+    edges = _paragraph_edges(corpus, cfg)
+    spans, boilerplate, shared = _paragraph_spans(corpus, edges, cfg)
+    clusters = _document_clusters(corpus, shared, cfg)
+    return ScanResult(cfg.describe(), corpus.doc_stats, spans, clusters, boilerplate)
+
+
+def _featurize(
+    documents: Iterable[Document], cfg: Config, progress: Callable[[Document], None] | None
+) -> _Corpus:
+    c = _Corpus()
+    hasher = MinHasher(cfg.num_perm, cfg.seed)
+    bands, rows = lsh_params(cfg.paragraph_threshold, cfg.num_perm)
+    pending_docs: list[int] = []  # documents whose paragraphs wait for MinHash
+    k = cfg.shingle_size
+
+    def flush() -> None:
+        lo = c.doc_first_para[pending_docs[0]]
+        hi = c.doc_first_para[pending_docs[-1] + 1]
+        sigs = hasher.signatures(c.para_sets[lo:hi]) if hi > lo else np.empty((0, cfg.num_perm), np.uint32)
+        doc_sigs = np.full((len(pending_docs), cfg.num_perm), np.iinfo(np.uint32).max, np.uint32)
+        for row, d in enumerate(pending_docs):  # a document's signature: min over its paragraphs
+            a, b = c.doc_first_para[d] - lo, c.doc_first_para[d + 1] - lo
+            if b > a:
+                doc_sigs[row] = sigs[a:b].min(axis=0)
+        c.doc_sigs.append(doc_sigs)
+        reps = [p for p in range(lo, hi) if c.para_ntok[p] >= k and c.group_first[c.para_group[p]] == p]
+        if reps:
+            c.lsh_paras.extend(reps)
+            c.lsh_keys.append(band_keys(sigs[np.array(reps) - lo], bands, rows))
+        pending_docs.clear()
+
+    for doc in documents:
+        d = len(c.doc_ids)
+        text = doc.text
+        tokens = tokenize(text)
+        paras = paragraphs(text, tokens)
+        sets = shingle_sets(tokens.hashes, paras.tok_lo, paras.tok_hi, k)
+        for i in range(len(paras)):
+            p = len(c.para_doc)
+            lo, hi = int(paras.tok_lo[i]), int(paras.tok_hi[i])
+            start, end = int(paras.starts[i]), int(paras.ends[i])
+            key = hashlib.blake2b(tokens.hashes[lo:hi].tobytes(), digest_size=16).digest()
+            g = c.group_ids.setdefault(key, len(c.group_first))
+            if g == len(c.group_first):
+                c.group_first.append(p)
+            elif g not in c.group_preview:  # seen twice: worth a preview in the report
+                c.group_preview[g] = text[start : min(end, start + _PREVIEW)]
+            c.para_doc.append(d)
+            c.para_start.append(start)
+            c.para_end.append(end)
+            c.para_ntok.append(hi - lo)
+            c.para_group.append(g)
+        c.para_sets.extend(sets)
+        c.doc_sets.append(np.unique(np.concatenate(sets)) if sets else np.empty(0, np.uint64))
+        c.doc_first_para.append(len(c.para_doc))
+        c.doc_ids.append(doc.id)
+        c.doc_stats.append(
+            DocStats(doc.id, len(text), len(tokens), len(paras),
+                     repetition_stats(text, tokens.words))
+        )
+        pending_docs.append(d)
+        if c.doc_first_para[-1] - c.doc_first_para[pending_docs[0]] >= _BATCH_PARAGRAPHS:
+            flush()
+        if progress is not None:
+            progress(doc)
+    if pending_docs:
+        flush()
+    return c
+
+
+def _paragraph_edges(c: _Corpus, cfg: Config) -> dict[int, list[int]]:
+    """Exact groups -> the other groups they are verified near-duplicates of."""
+    adjacency: dict[int, list[int]] = {}
+    if not c.lsh_keys:
+        return adjacency
+    paras = np.array(c.lsh_paras)
+    for i, j in candidate_pairs(np.concatenate(c.lsh_keys)).tolist():
+        a, b = int(paras[i]), int(paras[j])
+        if jaccard(c.para_sets[a], c.para_sets[b]) >= cfg.paragraph_threshold:
+            ga, gb = c.para_group[a], c.para_group[b]
+            adjacency.setdefault(ga, []).append(gb)
+            adjacency.setdefault(gb, []).append(ga)
+    return adjacency
+
+
+def _paragraph_spans(
+    c: _Corpus, adjacency: dict[int, list[int]], cfg: Config
+) -> tuple[list[Span], list[Boilerplate], list[list[int]]]:
+    """Spans, boilerplate, and the documents sharing each non-boilerplate paragraph."""
+    uf = UnionFind(len(c.group_first))
+    for g, others in adjacency.items():
+        for h in others:
+            uf.union(g, h)
+    comp = [uf.find(g) for g in c.para_group]
+    comp_docs: dict[int, list[int]] = {}
+    for comp_id, d in sorted(set(zip(comp, c.para_doc, strict=True))):
+        comp_docs.setdefault(comp_id, []).append(d)
+    boiler = {x for x, docs in comp_docs.items() if len(docs) >= cfg.boilerplate_min_docs}
+
+    spans: list[Span] = []
+    for d in range(len(c.doc_ids)):
+        seen: dict[int, int] = {}  # group -> its first paragraph in this document
+        copies: list[Copy] = []
+        for p in c.doc_paras(d):
+            g = c.para_group[p]
+            near = adjacency.get(g, [])
+            kind: SpanKind = "within"
+            orig = seen.get(g)
+            if orig is None:
+                orig = min((seen[h] for h in near if h in seen), default=None)
+            if orig is None:
+                kind = "boilerplate" if comp[p] in boiler else "across"
+                first = c.group_first[g]
+                orig = first if first < p else None
+                if orig is None:
+                    orig = min((c.group_first[h] for h in near if c.group_first[h] < p),
+                               default=None)
+            seen.setdefault(g, p)
+            if orig is not None:
+                copies.append(Copy(p, orig, kind, c.para_ntok[p] >= cfg.min_paragraph_tokens))
+        for b in merge_blocks(copies, c.para_doc.__getitem__, cfg.max_gap):
+            sim = jaccard(c.union_set(b.first, b.last), c.union_set(b.orig_first, b.orig_last))
+            copy = c.ref(b.first, b.last)
+            spans.append(Span(copy.doc, copy.start, copy.end, b.kind, round(sim, 4),
+                              c.ref(b.orig_first, b.orig_last)))
+
+    occurrences = Counter(comp)
+    boilerplate = [
+        Boilerplate(c.ref(c.group_first[x], c.group_first[x]), len(comp_docs[x]), occurrences[x],
+                    c.group_preview.get(x, ""))
+        for x in sorted(boiler)
+    ]
+    shared = [docs for x, docs in comp_docs.items() if 1 < len(docs) and x not in boiler]
+    return spans, boilerplate, shared
+
+
+def _document_clusters(c: _Corpus, shared: list[list[int]], cfg: Config) -> list[Cluster]:
+    sigs = np.concatenate(c.doc_sigs) if c.doc_sigs else np.empty((0, cfg.num_perm), np.uint32)
+    live = np.array([d for d, s in enumerate(c.doc_sets) if len(s)], dtype=np.int64)
+    candidates: set[tuple[int, int]] = set()
+    if len(live) > 1:
+        bands, rows = lsh_params(cfg.document_threshold, cfg.num_perm)
+        for i, j in candidate_pairs(band_keys(sigs[live], bands, rows)).tolist():
+            candidates.add((int(live[i]), int(live[j])))
+    for docs in shared:  # documents sharing a paragraph: catches containment LSH misses
+        candidates.update(combinations(docs, 2))
+
+    uf = UnionFind(len(c.doc_ids))
+    verified: list[tuple[int, int, DocPair]] = []
+    for a, b in sorted(candidates):
+        sa, sb = c.doc_sets[a], c.doc_sets[b]
+        jac, cont = jaccard_containment(sa, sb)
+        if jac >= cfg.document_threshold or (
+            cont >= cfg.containment_threshold
+            and min(len(sa), len(sb)) >= cfg.min_containment_shingles
+        ):
+            uf.union(a, b)
+            pair = DocPair(c.doc_ids[a], c.doc_ids[b], round(jac, 4), round(cont, 4),
+                           round(estimate(sigs[a], sigs[b]), 4))
+            verified.append((a, b, pair))
+
+    groups = uf.groups()
+    pairs_of: dict[int, list[DocPair]] = {root: [] for root in groups}
+    for a, _, pair in verified:
+        pairs_of[uf.find(a)].append(pair)
+    clusters = []
+    for n, (root, members) in enumerate(sorted(groups.items())):
+        if cfg.representative == "longest":
+            rep = max(members, key=lambda d: (c.doc_stats[d].chars, -d))
+        else:
+            rep = members[0]
+        clusters.append(Cluster(n, [c.doc_ids[d] for d in members], c.doc_ids[rep],
+                                pairs_of[root]))
+    return clusters

@@ -1,0 +1,1 @@
+"""Renderers of a ScanResult: JSON (versioned schema) and a terminal summary."""

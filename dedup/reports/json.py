@@ -1,0 +1,81 @@
+"""The JSON report: one versioned document.
+
+Layout (schema ``dedup.report/1``)::
+
+    {"schema": "dedup.report/1", "dedup_version": ..., "config": {...},
+     "summary": {...},
+     "documents": [{"id", "chars", "tokens", "paragraphs", "repetition": {...}}],
+     "spans": [{"doc", "start", "end", "kind", "similarity",
+                "duplicate_of": {"doc", "start", "end"}}],
+     "clusters": [{"id", "members", "representative",
+                   "pairs": [{"a", "b", "jaccard", "containment", "estimate"}]}],
+     "boilerplate": [{"first": {"doc", "start", "end"}, "documents", "occurrences",
+                      "preview"}]}
+
+Offsets are code-point indices into the original text, half-open.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from dedup import __version__
+from dedup.errors import OutputError
+from dedup.models import ScanResult
+
+SCHEMA = "dedup.report/1"
+
+
+def summary(result: ScanResult) -> dict[str, Any]:
+    chars = {"within": 0, "across": 0, "boilerplate": 0}
+    for s in result.spans:
+        chars[s.kind] += s.end - s.start
+    return {
+        "documents": len(result.documents),
+        "chars": sum(d.chars for d in result.documents),
+        "spans": len(result.spans),
+        "duplicated_chars": chars,
+        "clusters": len(result.clusters),
+        "clustered_documents": sum(len(c.members) for c in result.clusters),
+        "boilerplate_paragraphs": len(result.boilerplate),
+    }
+
+
+def to_dict(result: ScanResult) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "dedup_version": __version__,
+        "config": result.config,
+        "summary": summary(result),
+        "documents": [asdict(d) for d in result.documents],
+        "spans": [asdict(s) for s in result.spans],
+        "clusters": [asdict(c) for c in result.clusters],
+        "boilerplate": [asdict(b) for b in result.boilerplate],
+    }
+
+
+def write_json(result: ScanResult, path: str | Path) -> None:
+    """Write atomically: a temporary file in the same folder, then a rename."""
+    write_atomic(Path(path), json.dumps(to_dict(result), ensure_ascii=False, indent=1))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"{path}: folder {folder} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError as e:
+        raise OutputError(f"{path}: cannot write ({e.strerror})") from None

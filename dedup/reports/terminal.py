@@ -1,0 +1,55 @@
+"""A readable summary of a ScanResult as rich renderables (the CLI prints them)."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+
+from dedup.models import ScanResult
+from dedup.reports.json import summary
+
+_ROWS = 15
+
+
+def render(result: ScanResult) -> RenderableType:
+    s = summary(result)
+    overview = Table(title="dedup scan", show_header=False)
+    overview.add_row("documents", f"{s['documents']:,} ({s['chars']:,} characters)")
+    for kind, chars in s["duplicated_chars"].items():
+        n = sum(1 for x in result.spans if x.kind == kind)
+        overview.add_row(f"{kind} spans", f"{n:,} ({chars:,} characters)")
+    overview.add_row(
+        "near-duplicate clusters",
+        f"{s['clusters']:,} ({s['clustered_documents']:,} documents)",
+    )
+    overview.add_row("boilerplate paragraphs", f"{s['boilerplate_paragraphs']:,}")
+    parts: list[RenderableType] = [overview]
+
+    if result.spans:
+        spans = Table(title=f"duplicated spans (first {min(_ROWS, len(result.spans))} "
+                            f"of {len(result.spans):,})")
+        for col in ("document", "span", "kind", "similarity", "copies"):
+            spans.add_column(col)
+        for x in result.spans[:_ROWS]:
+            o = x.duplicate_of
+            spans.add_row(x.doc, f"[{x.start}, {x.end})", x.kind, f"{x.similarity:.2f}",
+                          f"{o.doc} [{o.start}, {o.end})")
+        parts.append(spans)
+    if result.clusters:
+        clusters = Table(title=f"near-duplicate documents ({len(result.clusters):,} clusters)")
+        for col in ("cluster", "documents", "representative", "lowest jaccard"):
+            clusters.add_column(col)
+        for c in result.clusters[:_ROWS]:
+            low = min(p.jaccard for p in c.pairs)
+            clusters.add_row(str(c.id), str(len(c.members)), c.representative, f"{low:.2f}")
+        parts.append(clusters)
+    if result.boilerplate:
+        top = sorted(result.boilerplate, key=lambda b: -b.documents)[:_ROWS]
+        table = Table(title="boilerplate (most widespread)")
+        for col in ("documents", "first seen", "text"):
+            table.add_column(col)
+        for b in top:
+            table.add_row(str(b.documents), f"{b.first.doc} [{b.first.start}, {b.first.end})",
+                          b.preview[:60])
+        parts.append(table)
+    return Group(*parts)
