@@ -25,9 +25,15 @@ def saudinewsnet(limit: int | None = None) -> Iterator[Document]:
                     if limit is not None and n >= limit:
                         return
                     n += 1
-                    yield Document(f"{zpath.stem}/{i:04d}", art.get("content") or "",
-                                   {"source": art.get("source"), "url": art.get("url"),
-                                    "title": art.get("title")})
+                    yield Document(
+                        f"{zpath.stem}/{i:04d}",
+                        art.get("content") or "",
+                        {
+                            "source": art.get("source"),
+                            "url": art.get("url"),
+                            "title": art.get("title"),
+                        },
+                    )
 
 
 def write_jsonl(docs: Iterator[Document], path: Path) -> int:

@@ -38,9 +38,7 @@ class Block:
     long: bool
 
 
-def merge_blocks(
-    copies: list[Copy], para_doc: Callable[[int], int], max_gap: int
-) -> list[Block]:
+def merge_blocks(copies: list[Copy], para_doc: Callable[[int], int], max_gap: int) -> list[Block]:
     """Merge one document's copies (in paragraph order) into blocks.
 
     A block needs at least one long paragraph unless it is boilerplate:

@@ -57,42 +57,60 @@ _D = Config()
 
 @app.command()
 def scan(
-    path: Annotated[Path, typer.Argument(help="A .txt file, a JSONL file (.jsonl, .jsonl.gz) "
-                                              "or a folder of them (read recursively).")],
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the JSON report here.")]
-    = None,
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="A .txt file, a JSONL file (.jsonl, .jsonl.gz) "
+            "or a folder of them (read recursively)."
+        ),
+    ],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the JSON report here.")
+    ] = None,
     text_key: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
-    id_key: Annotated[str, typer.Option(help="JSONL field holding the document id "
-                                             "(default: the line number).")] = "id",
+    id_key: Annotated[
+        str, typer.Option(help="JSONL field holding the document id (default: the line number).")
+    ] = "id",
     shingle_size: Annotated[int, typer.Option(help="Words per shingle.")] = _D.shingle_size,
     num_perm: Annotated[int, typer.Option(help="MinHash permutations.")] = _D.num_perm,
     seed: Annotated[int, typer.Option(help="MinHash seed.")] = _D.seed,
-    paragraph_threshold: Annotated[float, typer.Option(
-        help="Jaccard similarity at which two paragraphs are copies.")] = _D.paragraph_threshold,
-    document_threshold: Annotated[float, typer.Option(
-        help="Jaccard similarity at which two documents are near-duplicates.")]
-    = _D.document_threshold,
-    containment_threshold: Annotated[float, typer.Option(
-        help="Share of the smaller document inside the larger at which it counts as "
-             "contained.")] = _D.containment_threshold,
-    min_paragraph_tokens: Annotated[int, typer.Option(
-        help="Shorter paragraphs are not reported on their own.")] = _D.min_paragraph_tokens,
-    max_gap: Annotated[int, typer.Option(
-        help="Unrepeated paragraphs a repeated block's original may skip.")] = _D.max_gap,
-    boilerplate_min_docs: Annotated[int, typer.Option(
-        help="A paragraph in this many documents is boilerplate.")] = _D.boilerplate_min_docs,
-    representative: Annotated[str, typer.Option(
-        help="Cluster representative: first | longest.")] = _D.representative,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary, no progress.")]
-    = False,
+    paragraph_threshold: Annotated[
+        float, typer.Option(help="Jaccard similarity at which two paragraphs are copies.")
+    ] = _D.paragraph_threshold,
+    document_threshold: Annotated[
+        float, typer.Option(help="Jaccard similarity at which two documents are near-duplicates.")
+    ] = _D.document_threshold,
+    containment_threshold: Annotated[
+        float,
+        typer.Option(
+            help="Share of the smaller document inside the larger at which it counts as contained."
+        ),
+    ] = _D.containment_threshold,
+    min_paragraph_tokens: Annotated[
+        int, typer.Option(help="Shorter paragraphs are not reported on their own.")
+    ] = _D.min_paragraph_tokens,
+    max_gap: Annotated[
+        int, typer.Option(help="Unrepeated paragraphs a repeated block's original may skip.")
+    ] = _D.max_gap,
+    boilerplate_min_docs: Annotated[
+        int, typer.Option(help="A paragraph in this many documents is boilerplate.")
+    ] = _D.boilerplate_min_docs,
+    representative: Annotated[
+        str, typer.Option(help="Cluster representative: first | longest.")
+    ] = _D.representative,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary, no progress.")] = False,
 ) -> None:
     """Scan a corpus and report every duplicated span, cluster and boilerplate paragraph."""
     try:
         config = Config(
-            shingle_size=shingle_size, num_perm=num_perm, seed=seed,
-            paragraph_threshold=paragraph_threshold, document_threshold=document_threshold,
+            shingle_size=shingle_size,
+            num_perm=num_perm,
+            seed=seed,
+            paragraph_threshold=paragraph_threshold,
+            document_threshold=document_threshold,
             containment_threshold=containment_threshold,
-            min_paragraph_tokens=min_paragraph_tokens, max_gap=max_gap,
+            min_paragraph_tokens=min_paragraph_tokens,
+            max_gap=max_gap,
             boilerplate_min_docs=boilerplate_min_docs,
             representative=_representative(representative),
         )
@@ -108,8 +126,10 @@ def scan(
 
 
 def _representative(value: str) -> Literal["first", "longest"]:
-    if value == "first" or value == "longest":
-        return value
+    if value == "first":
+        return "first"
+    if value == "longest":
+        return "longest"
     raise DedupError(f"--representative must be first or longest, not {value!r}")
 
 
@@ -120,8 +140,13 @@ def _scan_with_progress(
     if quiet or not sys.stderr.isatty():
         return run_scan(docs, config)
     with Progress(
-        TextColumn("reading"), BarColumn(bar_width=None), TextColumn("{task.completed:,} docs"),
-        TextColumn("{task.fields[mb]:.1f} MB"), TimeElapsedColumn(), console=_err, transient=True,
+        TextColumn("reading"),
+        BarColumn(bar_width=None),
+        TextColumn("{task.completed:,} docs"),
+        TextColumn("{task.fields[mb]:.1f} MB"),
+        TimeElapsedColumn(),
+        console=_err,
+        transient=True,
     ) as bar:
         task = bar.add_task("scan", total=None, mb=0.0)
         size = [0]

@@ -35,7 +35,8 @@ def fmix64(h: np.ndarray) -> np.ndarray:
     h = h * _U64(0xFF51AFD7ED558CCD)
     h = h ^ (h >> _U64(33))
     h = h * _U64(0xC4CEB9FE1A85EC53)
-    return h ^ (h >> _U64(33))
+    out: np.ndarray = h ^ (h >> _U64(33))
+    return out
 
 
 def fmix32(h: np.ndarray) -> np.ndarray:
@@ -44,7 +45,8 @@ def fmix32(h: np.ndarray) -> np.ndarray:
     h = h * np.uint32(0x85EBCA6B)
     h = h ^ (h >> np.uint32(13))
     h = h * np.uint32(0xC2B2AE35)
-    return h ^ (h >> np.uint32(16))
+    out: np.ndarray = h ^ (h >> np.uint32(16))
+    return out
 
 
 def shingle_sets(

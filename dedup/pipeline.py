@@ -27,8 +27,8 @@ from dedup.models import (
     Boilerplate,
     Cluster,
     DocPair,
-    Document,
     DocStats,
+    Document,
     Ref,
     ScanResult,
     Span,
@@ -102,14 +102,20 @@ def _featurize(
     def flush() -> None:
         lo = c.doc_first_para[pending_docs[0]]
         hi = c.doc_first_para[pending_docs[-1] + 1]
-        sigs = hasher.signatures(c.para_sets[lo:hi]) if hi > lo else np.empty((0, cfg.num_perm), np.uint32)
+        sigs = (
+            hasher.signatures(c.para_sets[lo:hi])
+            if hi > lo
+            else np.empty((0, cfg.num_perm), np.uint32)
+        )
         doc_sigs = np.full((len(pending_docs), cfg.num_perm), np.iinfo(np.uint32).max, np.uint32)
         for row, d in enumerate(pending_docs):  # a document's signature: min over its paragraphs
             a, b = c.doc_first_para[d] - lo, c.doc_first_para[d + 1] - lo
             if b > a:
                 doc_sigs[row] = sigs[a:b].min(axis=0)
         c.doc_sigs.append(doc_sigs)
-        reps = [p for p in range(lo, hi) if c.para_ntok[p] >= k and c.group_first[c.para_group[p]] == p]
+        reps = [
+            p for p in range(lo, hi) if c.para_ntok[p] >= k and c.group_first[c.para_group[p]] == p
+        ]
         if reps:
             c.lsh_paras.extend(reps)
             c.lsh_keys.append(band_keys(sigs[np.array(reps) - lo], bands, rows))
@@ -141,8 +147,9 @@ def _featurize(
         c.doc_first_para.append(len(c.para_doc))
         c.doc_ids.append(doc.id)
         c.doc_stats.append(
-            DocStats(doc.id, len(text), len(tokens), len(paras),
-                     repetition_stats(text, tokens.words))
+            DocStats(
+                doc.id, len(text), len(tokens), len(paras), repetition_stats(text, tokens.words)
+            )
         )
         pending_docs.append(d)
         if c.doc_first_para[-1] - c.doc_first_para[pending_docs[0]] >= _BATCH_PARAGRAPHS:
@@ -199,24 +206,37 @@ def _paragraph_spans(
                 first = c.group_first[g]
                 orig = first if first < p else None
                 if orig is None:
-                    orig = min((c.group_first[h] for h in near if c.group_first[h] < p),
-                               default=None)
+                    orig = min(
+                        (c.group_first[h] for h in near if c.group_first[h] < p), default=None
+                    )
             seen.setdefault(g, p)
             if orig is not None:
                 copies.append(Copy(p, orig, kind, c.para_ntok[p] >= cfg.min_paragraph_tokens))
         for b in merge_blocks(copies, c.para_doc.__getitem__, cfg.max_gap):
             sim = jaccard(c.union_set(b.first, b.last), c.union_set(b.orig_first, b.orig_last))
             copy = c.ref(b.first, b.last)
-            spans.append(Span(copy.doc, copy.start, copy.end, b.kind, round(sim, 4),
-                              c.ref(b.orig_first, b.orig_last)))
+            spans.append(
+                Span(
+                    copy.doc,
+                    copy.start,
+                    copy.end,
+                    b.kind,
+                    round(sim, 4),
+                    c.ref(b.orig_first, b.orig_last),
+                )
+            )
 
     occurrences = Counter(comp)
     boilerplate = [
-        Boilerplate(c.ref(c.group_first[x], c.group_first[x]), len(comp_docs[x]), occurrences[x],
-                    c.group_preview.get(x, ""))
+        Boilerplate(
+            c.ref(c.group_first[x], c.group_first[x]),
+            len(comp_docs[x]),
+            occurrences[x],
+            c.group_preview.get(x, ""),
+        )
         for x in sorted(boiler)
     ]
-    shared = [docs for x, docs in comp_docs.items() if 1 < len(docs) and x not in boiler]
+    shared = [docs for x, docs in comp_docs.items() if len(docs) > 1 and x not in boiler]
     return spans, boilerplate, shared
 
 
@@ -241,8 +261,13 @@ def _document_clusters(c: _Corpus, shared: list[list[int]], cfg: Config) -> list
             and min(len(sa), len(sb)) >= cfg.min_containment_shingles
         ):
             uf.union(a, b)
-            pair = DocPair(c.doc_ids[a], c.doc_ids[b], round(jac, 4), round(cont, 4),
-                           round(estimate(sigs[a], sigs[b]), 4))
+            pair = DocPair(
+                c.doc_ids[a],
+                c.doc_ids[b],
+                round(jac, 4),
+                round(cont, 4),
+                round(estimate(sigs[a], sigs[b]), 4),
+            )
             verified.append((a, b, pair))
 
     groups = uf.groups()
@@ -255,6 +280,5 @@ def _document_clusters(c: _Corpus, shared: list[list[int]], cfg: Config) -> list
             rep = max(members, key=lambda d: (c.doc_stats[d].chars, -d))
         else:
             rep = members[0]
-        clusters.append(Cluster(n, [c.doc_ids[d] for d in members], c.doc_ids[rep],
-                                pairs_of[root]))
+        clusters.append(Cluster(n, [c.doc_ids[d] for d in members], c.doc_ids[rep], pairs_of[root]))
     return clusters

@@ -13,7 +13,7 @@ import gzip
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import BinaryIO, cast
 
 from dedup.errors import InputError
 from dedup.models import Document
@@ -34,7 +34,11 @@ def read_documents(
         raise InputError(f"{root}: no such file or folder")
     if root.is_dir():
         files = sorted(
-            (p for p in root.rglob("*") if p.is_file() and (p.suffix == ".txt" or _is_jsonl(p))),
+            (
+                p
+                for p in root.rglob("*")
+                if p.is_file() and (p.suffix.lower() == ".txt" or _is_jsonl(p))
+            ),
             key=lambda p: p.relative_to(root).as_posix(),
         )
         if not files:
@@ -76,10 +80,10 @@ def _read_bytes(file: Path) -> bytes:
         raise InputError(f"{file}: cannot read ({e.strerror})") from None
 
 
-def _open_binary(file: Path) -> IO[bytes]:
+def _open_binary(file: Path) -> BinaryIO:
     try:
         if file.name.lower().endswith(".gz"):
-            return gzip.open(file, "rb")
+            return cast(BinaryIO, gzip.open(file, "rb"))
         return file.open("rb")
     except OSError as e:
         raise InputError(f"{file}: cannot read ({e.strerror})") from None

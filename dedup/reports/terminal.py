@@ -26,14 +26,21 @@ def render(result: ScanResult) -> RenderableType:
     parts: list[RenderableType] = [overview]
 
     if result.spans:
-        spans = Table(title=f"duplicated spans (first {min(_ROWS, len(result.spans))} "
-                            f"of {len(result.spans):,})")
+        spans = Table(
+            title=f"duplicated spans (first {min(_ROWS, len(result.spans))} "
+            f"of {len(result.spans):,})"
+        )
         for col in ("document", "span", "kind", "similarity", "copies"):
             spans.add_column(col)
         for x in result.spans[:_ROWS]:
             o = x.duplicate_of
-            spans.add_row(x.doc, f"[{x.start}, {x.end})", x.kind, f"{x.similarity:.2f}",
-                          f"{o.doc} [{o.start}, {o.end})")
+            spans.add_row(
+                x.doc,
+                f"[{x.start}, {x.end})",
+                x.kind,
+                f"{x.similarity:.2f}",
+                f"{o.doc} [{o.start}, {o.end})",
+            )
         parts.append(spans)
     if result.clusters:
         clusters = Table(title=f"near-duplicate documents ({len(result.clusters):,} clusters)")
@@ -49,7 +56,8 @@ def render(result: ScanResult) -> RenderableType:
         for col in ("documents", "first seen", "text"):
             table.add_column(col)
         for b in top:
-            table.add_row(str(b.documents), f"{b.first.doc} [{b.first.start}, {b.first.end})",
-                          b.preview[:60])
+            table.add_row(
+                str(b.documents), f"{b.first.doc} [{b.first.start}, {b.first.end})", b.preview[:60]
+            )
         parts.append(table)
     return Group(*parts)

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from dedup.cli import app
+from tests.conftest import ROOT, SEEDS
+
+runner = CliRunner()
+
+
+def test_scan_seeds_prints_summary() -> None:
+    result = runner.invoke(app, ["scan", str(SEEDS)])
+    assert result.exit_code == 0, result.output
+    assert "within spans" in result.output and "[1835, 3390)" in result.output
+
+
+def test_scan_writes_versioned_json(tmp_path: Path, seed_texts: dict[str, str]) -> None:
+    out = tmp_path / "report.json"
+    result = runner.invoke(app, ["scan", str(SEEDS), "--json", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert result.output == ""
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["schema"] == "dedup.report/1"
+    assert set(report) >= {"config", "documents", "spans", "clusters", "summary", "boilerplate"}
+    assert report["config"]["normalization_version"] == "1"
+    assert [d["id"] for d in report["documents"]] == sorted(seed_texts)
+    assert set(report["documents"][0]["repetition"]) >= {"dup_line_frac", "dup_10_gram_char_frac"}
+    for span in report["spans"]:
+        text = seed_texts[span["doc"]]
+        orig = span["duplicate_of"]
+        assert text[span["start"] : span["end"]].strip()
+        assert seed_texts[orig["doc"]][orig["start"] : orig["end"]].strip()
+    assert {(s["doc"], s["start"], s["end"]) for s in report["spans"]} == {
+        ("001_78ea9c6ae5c3d444.txt", 1835, 3390),
+        ("004_cfd70046b713ef0e.txt", 74, 131),
+    }
+    assert not list(tmp_path.glob(".*tmp"))  # no temporary file left behind
+
+
+def test_options_reach_the_config(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    args = [
+        "scan",
+        str(SEEDS),
+        "--json",
+        str(out),
+        "-q",
+        "--shingle-size",
+        "3",
+        "--num-perm",
+        "64",
+        "--boilerplate-min-docs",
+        "4",
+        "--representative",
+        "longest",
+    ]
+    assert runner.invoke(app, args).exit_code == 0
+    cfg = json.loads(out.read_text(encoding="utf-8"))["config"]
+    assert (
+        cfg["shingle_size"],
+        cfg["num_perm"],
+        cfg["boilerplate_min_docs"],
+        cfg["representative"],
+    ) == (3, 64, 4, "longest")
+
+
+def one_error_line(output: str) -> str:
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert len(lines) == 1, output
+    assert "Traceback" not in output
+    return lines[0]
+
+
+def test_errors_are_one_line_and_exit_1(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "ok"}\n{"txt": "x"}\n', encoding="utf-8")
+    cases = [
+        (["scan", str(tmp_path / "missing")], "no such file or folder"),
+        (["scan", str(bad)], f"{bad}:2: no 'text' field"),
+        (["scan", str(SEEDS), "--paragraph-threshold", "1.5"], "paragraph_threshold"),
+        (["scan", str(SEEDS), "--representative", "best"], "first or longest"),
+        (["scan", str(SEEDS), "--json", str(tmp_path / "no" / "r.json")], "does not exist"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1, (args, result.output)
+        line = one_error_line(result.output)
+        assert line.startswith("error:") and message in line
+
+
+def test_no_output_file_on_input_error(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("سطر", encoding="utf-8")
+    (tmp_path / "in" / "b.txt").write_bytes(b"\xff\xfe broken")
+    out = tmp_path / "r.json"
+    result = runner.invoke(app, ["scan", str(tmp_path / "in"), "--json", str(out)])
+    assert result.exit_code == 1 and "b.txt: not valid UTF-8" in result.output
+    assert list(tmp_path.iterdir()) == [tmp_path / "in"]
+
+
+def test_python_dash_m_and_version() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "dedup", "--version"], capture_output=True, text=True, check=True
+    )
+    assert re.fullmatch(r"dedup \d+\.\d+\.\d+\n", done.stdout)
+
+
+def test_every_command_is_documented_in_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for command in app.registered_commands:
+        assert f"dedup {command.name or command.callback.__name__}" in readme  # type: ignore[union-attr]

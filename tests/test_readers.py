@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from dedup import InputError, read_documents
+from tests.conftest import SEEDS, read_text
+
+
+def test_folder_ids_are_relative_paths_in_sorted_order(seed_texts: dict[str, str]) -> None:
+    docs = list(read_documents(SEEDS))
+    assert [d.id for d in docs] == sorted(seed_texts)
+    assert all(d.text == seed_texts[d.id] for d in docs)
+
+
+def test_nested_folder_and_single_file(tmp_path: Path) -> None:
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "x.txt").write_text("second", encoding="utf-8")
+    (tmp_path / "a.txt").write_text("first", encoding="utf-8")
+    (tmp_path / "notes.md").write_text("ignored", encoding="utf-8")
+    assert [(d.id, d.text) for d in read_documents(tmp_path)] == [
+        ("a.txt", "first"),
+        ("b/x.txt", "second"),
+    ]
+    assert [d.id for d in read_documents(tmp_path / "b" / "x.txt")] == ["x.txt"]
+
+
+def test_crlf_and_bom_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "crlf.txt"
+    path.write_bytes("\ufeffسطر\r\nآخر\r".encode())
+    (doc,) = read_documents(path)
+    assert doc.text == "\ufeffسطر\r\nآخر\r" == read_text(path)
+
+
+def test_jsonl_plain_and_gz(tmp_path: Path) -> None:
+    records = [{"id": "a", "text": "نص أول", "lang": "ar"}, {"text": "no id here"}]
+    lines = "\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n\n"
+    (tmp_path / "c.jsonl").write_text(lines, encoding="utf-8")
+    with gzip.open(tmp_path / "c.jsonl.gz", "wt", encoding="utf-8") as fh:
+        fh.write(lines)
+    for name in ("c.jsonl", "c.jsonl.gz"):
+        docs = list(read_documents(tmp_path / name))
+        assert [(d.id, d.text) for d in docs] == [("a", "نص أول"), ("2", "no id here")]
+        assert docs[0].meta["line"] == 1
+
+
+def test_jsonl_custom_keys(tmp_path: Path) -> None:
+    (tmp_path / "c.jsonl").write_text('{"uid": 7, "content": "x"}\n', encoding="utf-8")
+    (doc,) = read_documents(tmp_path / "c.jsonl", text_key="content", id_key="uid")
+    assert (doc.id, doc.text) == ("7", "x")
+
+
+def test_jsonl_inside_folder_gets_prefixed_ids(tmp_path: Path) -> None:
+    (tmp_path / "part.jsonl").write_text('{"id": "1", "text": "x"}\n', encoding="utf-8")
+    (tmp_path / "1").write_text("not a .txt file", encoding="utf-8")
+    assert [d.id for d in read_documents(tmp_path)] == ["part.jsonl:1"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"text": "ok"}\n{"text": broken}\n', r"c\.jsonl:2: not valid JSON"),
+        (b'{"text": "ok"}\n{"body": "x"}\n', r"c\.jsonl:2: no 'text' field"),
+        (b'{"text": 5}\n', r"c\.jsonl:1: field 'text' is not a string"),
+        (b'["text"]\n', r"c\.jsonl:1: expected a JSON object"),
+        (b'{"text": "\xff"}\n', r"c\.jsonl:1: not valid UTF-8"),
+        (b'{"id": 1, "text": "a"}\n{"id": 1, "text": "b"}\n', r"c\.jsonl:2: duplicate document id"),
+        (b"\n\n", r"c\.jsonl: no documents"),
+    ],
+)
+def test_bad_jsonl_names_file_and_line(tmp_path: Path, content: bytes, message: str) -> None:
+    (tmp_path / "c.jsonl").write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        list(read_documents(tmp_path / "c.jsonl"))
+
+
+def test_bad_paths(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file or folder"):
+        list(read_documents(tmp_path / "missing"))
+    with pytest.raises(InputError, match=r"holds no \.txt or \.jsonl files"):
+        list(read_documents(tmp_path))
+    (tmp_path / "bad.txt").write_bytes("صحيح".encode() + b"\xd8")
+    with pytest.raises(InputError, match=r"bad\.txt: not valid UTF-8 \(byte 8\)"):
+        list(read_documents(tmp_path))
+
+
+def test_truncated_gzip(tmp_path: Path) -> None:
+    data = gzip.compress(b'{"text": "a"}\n' * 1000)
+    (tmp_path / "t.jsonl.gz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match=r"t\.jsonl\.gz:\d+: cannot read"):
+        list(read_documents(tmp_path / "t.jsonl.gz"))
+
+
+def test_empty_txt_file_is_an_empty_document(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_bytes(b"")
+    assert [(d.id, d.text) for d in read_documents(tmp_path)] == [("empty.txt", "")]
