@@ -26,7 +26,9 @@ _U64 = np.uint64
 # NORMALIZATION_VERSION bump).
 _POSITION = np.random.RandomState(0x5EED).randint(0, 1 << 62, size=65, dtype=np.uint64)
 _POSITION = _POSITION * _U64(2) + _U64(1)
-_LENGTH = _POSITION[64]
+# n * length multiplier for every window length n <= 64, as an array: numpy
+# wraps array arithmetic silently but warns on scalar overflow.
+_LENGTH = _POSITION[64] * np.arange(65, dtype=np.uint64)
 
 
 def fmix64(h: np.ndarray) -> np.ndarray:
@@ -49,31 +51,29 @@ def fmix32(h: np.ndarray) -> np.ndarray:
     return out
 
 
+def window_hashes(values: np.ndarray, n: int) -> np.ndarray:
+    """Hash of every run of ``n`` consecutive uint64 values (``len - n + 1`` of them)."""
+    m = len(values) - n + 1
+    if m <= 0 or n == 0:
+        return np.empty(0, dtype=np.uint64)
+    acc = np.zeros(m, dtype=np.uint64)
+    for i in range(n):
+        acc += values[i : i + m] * _POSITION[i]
+    return fmix64(acc + _LENGTH[n])
+
+
 def shingle_sets(
     token_hashes: np.ndarray, tok_lo: np.ndarray, tok_hi: np.ndarray, k: int
 ) -> list[np.ndarray]:
     """One sorted, duplicate-free uint64 array of shingle hashes per paragraph."""
-    n = len(token_hashes)
-    full = np.empty(0, dtype=np.uint64)
-    if n >= k:
-        acc = np.zeros(n - k + 1, dtype=np.uint64)
-        for i in range(k):
-            acc += token_hashes[i : n - k + 1 + i] * _POSITION[i]
-        full = fmix64(acc + _LENGTH * _U64(k))
+    full = window_hashes(token_hashes, k)
     sets = []
     for lo, hi in zip(tok_lo.tolist(), tok_hi.tolist(), strict=True):
         if hi - lo >= k:
             sets.append(np.unique(full[lo : hi - k + 1]))
         else:
-            sets.append(short_shingle(token_hashes[lo:hi]))
+            sets.append(window_hashes(token_hashes[lo:hi], hi - lo))  # one shingle
     return sets
-
-
-def short_shingle(token_hashes: np.ndarray) -> np.ndarray:
-    """The single shingle of a paragraph shorter than k tokens."""
-    m = len(token_hashes)
-    acc = (token_hashes * _POSITION[:m]).sum(dtype=np.uint64, keepdims=True)
-    return fmix64(acc + _LENGTH * _U64(m))
 
 
 class MinHasher:
@@ -91,8 +91,13 @@ class MinHasher:
         self.b = np.asarray(b, dtype=np.uint32)
 
     def _permute(self, hashes64: np.ndarray) -> np.ndarray:
+        """(num_perm, len(hashes64)) permuted values.
+
+        Permutations run along rows so that each set's values are contiguous
+        in memory: reduceat along rows is about 5x faster than down columns.
+        """
         h = fmix32(hashes64.astype(np.uint32))  # astype keeps the low 32 bits
-        result: np.ndarray = h[:, None] * self.a + self.b
+        result: np.ndarray = self.a[:, None] * h[None, :] + self.b[:, None]
         return result
 
     def signatures(self, sets: list[np.ndarray]) -> np.ndarray:
@@ -107,11 +112,11 @@ class MinHasher:
             if size <= self.chunk:
                 offsets = np.cumsum([0] + [len(s) for s in sets[i : j - 1]])
                 phv = self._permute(np.concatenate(sets[i:j]))
-                out[i:j] = np.minimum.reduceat(phv, offsets, axis=0)
+                out[i:j] = np.minimum.reduceat(phv, offsets, axis=1).T
             else:  # one huge set: a running minimum over slices bounds memory
                 sig = np.full(self.num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
                 for lo in range(0, size, self.chunk):
-                    sig = np.minimum(sig, self._permute(sets[i][lo : lo + self.chunk]).min(axis=0))
+                    sig = np.minimum(sig, self._permute(sets[i][lo : lo + self.chunk]).min(axis=1))
                 out[i] = sig
             i = j
         return out

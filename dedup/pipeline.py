@@ -22,7 +22,7 @@ from dedup.align import Copy, merge_blocks
 from dedup.cluster import UnionFind
 from dedup.config import Config
 from dedup.lsh import band_keys, candidate_pairs, lsh_params
-from dedup.minhash import MinHasher, estimate, shingle_sets
+from dedup.minhash import MinHasher, estimate, shingle_sets, window_hashes
 from dedup.models import (
     Boilerplate,
     Cluster,
@@ -39,8 +39,8 @@ from dedup.segment import paragraphs
 from dedup.text import tokenize
 from dedup.verify import jaccard, jaccard_containment
 
-# Paragraphs MinHashed per numpy batch.
-_BATCH_PARAGRAPHS = 20_000
+# Documents MinHashed per numpy batch.
+_BATCH_DOCS = 1_000
 _PREVIEW = 120
 
 
@@ -62,7 +62,8 @@ class _Corpus:
     group_first: list[int] = field(default_factory=list)
     group_ids: dict[bytes, int] = field(default_factory=dict)
     group_preview: dict[int, str] = field(default_factory=dict)
-    # Paragraphs that stand for their exact group in LSH, with their band keys.
+    # Paragraphs that stand for their exact group in LSH (first of the group,
+    # at least k tokens), and their band keys in batches.
     lsh_paras: list[int] = field(default_factory=list)
     lsh_keys: list[np.ndarray] = field(default_factory=list)
 
@@ -96,30 +97,22 @@ def _featurize(
     c = _Corpus()
     hasher = MinHasher(cfg.num_perm, cfg.seed)
     bands, rows = lsh_params(cfg.paragraph_threshold, cfg.num_perm)
-    pending_docs: list[int] = []  # documents whose paragraphs wait for MinHash
     k = cfg.shingle_size
+    pending_docs: list[int] = []  # documents waiting for their MinHash batch
+    pending_paras: list[np.ndarray] = []  # shingle sets of new c.lsh_paras entries
 
     def flush() -> None:
-        lo = c.doc_first_para[pending_docs[0]]
-        hi = c.doc_first_para[pending_docs[-1] + 1]
-        sigs = (
-            hasher.signatures(c.para_sets[lo:hi])
-            if hi > lo
-            else np.empty((0, cfg.num_perm), np.uint32)
-        )
         doc_sigs = np.full((len(pending_docs), cfg.num_perm), np.iinfo(np.uint32).max, np.uint32)
-        for row, d in enumerate(pending_docs):  # a document's signature: min over its paragraphs
-            a, b = c.doc_first_para[d] - lo, c.doc_first_para[d + 1] - lo
-            if b > a:
-                doc_sigs[row] = sigs[a:b].min(axis=0)
+        rows_with_text = [i for i, d in enumerate(pending_docs) if len(c.doc_sets[d])]
+        if rows_with_text:
+            doc_sigs[rows_with_text] = hasher.signatures(
+                [c.doc_sets[pending_docs[i]] for i in rows_with_text]
+            )
         c.doc_sigs.append(doc_sigs)
-        reps = [
-            p for p in range(lo, hi) if c.para_ntok[p] >= k and c.group_first[c.para_group[p]] == p
-        ]
-        if reps:
-            c.lsh_paras.extend(reps)
-            c.lsh_keys.append(band_keys(sigs[np.array(reps) - lo], bands, rows))
+        if pending_paras:
+            c.lsh_keys.append(band_keys(hasher.signatures(pending_paras), bands, rows))
         pending_docs.clear()
+        pending_paras.clear()
 
     for doc in documents:
         d = len(c.doc_ids)
@@ -135,6 +128,9 @@ def _featurize(
             g = c.group_ids.setdefault(key, len(c.group_first))
             if g == len(c.group_first):
                 c.group_first.append(p)
+                if hi - lo >= k:  # shorter paragraphs have one shingle: exact groups cover them
+                    c.lsh_paras.append(p)
+                    pending_paras.append(sets[i])
             elif g not in c.group_preview:  # seen twice: worth a preview in the report
                 c.group_preview[g] = text[start : min(end, start + _PREVIEW)]
             c.para_doc.append(d)
@@ -143,16 +139,16 @@ def _featurize(
             c.para_ntok.append(hi - lo)
             c.para_group.append(g)
         c.para_sets.extend(sets)
-        c.doc_sets.append(np.unique(np.concatenate(sets)) if sets else np.empty(0, np.uint64))
+        # Document shingles run across line breaks: a hard-wrapped copy of an
+        # article has other lines but the same word sequence.
+        c.doc_sets.append(np.unique(window_hashes(tokens.hashes, min(k, len(tokens)))))
         c.doc_first_para.append(len(c.para_doc))
         c.doc_ids.append(doc.id)
         c.doc_stats.append(
-            DocStats(
-                doc.id, len(text), len(tokens), len(paras), repetition_stats(text, tokens.words)
-            )
+            DocStats(doc.id, len(text), len(tokens), len(paras), repetition_stats(text, tokens))
         )
         pending_docs.append(d)
-        if c.doc_first_para[-1] - c.doc_first_para[pending_docs[0]] >= _BATCH_PARAGRAPHS:
+        if len(pending_docs) >= _BATCH_DOCS:
             flush()
         if progress is not None:
             progress(doc)

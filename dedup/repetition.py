@@ -2,16 +2,25 @@
 
 The definitions follow datatrove's ``GopherRepetitionFilter`` so numbers are
 comparable: paragraphs split on two or more newlines of the stripped text,
-lines on runs of newlines, n-grams are words joined by one space, and every
-fraction is over ``len(text)``. Words are this library's tokens (``\\w+``),
-where datatrove uses a language-specific word tokenizer that also yields
-punctuation.
+lines on runs of newlines, an n-gram is its words joined by one space, and
+every fraction is over ``len(text)``. Words are this library's tokens
+(``\\w+``, as written, not normalized), where datatrove uses a
+language-specific word tokenizer that also yields punctuation.
+
+The n-gram statistics work on integer hashes of the words instead of joined
+strings (datatrove's way costs a string join per word per n): two n-grams are
+equal when their word sequences are, so hashing them changes nothing but the
+speed (``tests/test_repetition.py`` checks this against the string version).
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
+
+import numpy as np
+
+from dedup.minhash import window_hashes
+from dedup.text import Tokens
 
 _PARAGRAPH = re.compile(r"\n{2,}")
 _LINE = re.compile(r"\n+")
@@ -33,39 +42,47 @@ def _duplicates(items: list[str]) -> tuple[int, int]:
     return count, chars
 
 
-def _ngrams(words: list[str], n: int) -> list[str]:
-    return [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
-
-
-def _top_ngram_chars(words: list[str], n: int) -> int:
-    grams = _ngrams(words, n)
-    if not grams:
+def _top_ngram_chars(grams: np.ndarray, lengths: np.ndarray) -> int:
+    """Characters covered by the most frequent n-gram (its length x its count);
+    ties go to the n-gram seen first, as with ``Counter.most_common``."""
+    if not len(grams):
         return 0
-    gram, count = Counter(grams).most_common(1)[0]
-    return len(gram) * count
+    _, first, counts = np.unique(grams, return_index=True, return_counts=True)
+    top = counts.max()
+    winner = first[counts == top].min()
+    return int(lengths[winner]) * int(top)
 
 
-def _duplicate_ngram_chars(words: list[str], n: int) -> int:
-    """Characters in repeated n-grams; a repeat skips ahead n words so that
-    overlapping repeats are not counted twice."""
-    seen: set[str] = set()
-    chars = i = 0
-    while i < len(words) - n + 1:
-        gram = " ".join(words[i : i + n])
+def _duplicate_ngram_chars(grams: np.ndarray, lengths: np.ndarray, n: int) -> int:
+    """Characters in repeated n-grams, scanning left to right: an n-gram seen
+    before counts and jumps n words ahead (so overlapping repeats count once);
+    any other is remembered.
+
+    Only n-grams that occur at least twice can ever count or be looked up
+    again, so the scan visits just those positions; the rest only advance.
+    """
+    if not len(grams):
+        return 0
+    _, inverse, counts = np.unique(grams, return_inverse=True, return_counts=True)
+    recurring = np.flatnonzero(counts[inverse] > 1)
+    seen: set[int] = set()
+    chars = floor = 0
+    for i, gram in zip(recurring.tolist(), inverse[recurring].tolist(), strict=True):
+        if i < floor:
+            continue  # jumped over by an earlier repeat
         if gram in seen:
-            chars += len(gram)
-            i += n
+            chars += int(lengths[i])
+            floor = i + n
         else:
             seen.add(gram)
-            i += 1
     return chars
 
 
-def repetition_stats(text: str, words: list[str]) -> dict[str, float]:
+def repetition_stats(text: str, tokens: Tokens) -> dict[str, float]:
     """Fractions in [0, 1] (all 0.0 for an empty text)."""
     size = len(text)
     if not size:
-        return {k: 0.0 for k in stat_names()}
+        return dict.fromkeys(stat_names(), 0.0)
     paragraphs = _PARAGRAPH.split(text.strip())
     lines = _LINE.split(text)
     dup_para, dup_para_chars = _duplicates(paragraphs)
@@ -76,10 +93,18 @@ def repetition_stats(text: str, words: list[str]) -> dict[str, float]:
         "dup_line_frac": dup_line / len(lines),
         "dup_line_char_frac": dup_line_chars / size,
     }
-    for n in TOP_NGRAMS:
-        stats[f"top_{n}_gram_char_frac"] = _top_ngram_chars(words, n) / size
-    for n in DUP_NGRAMS:
-        stats[f"dup_{n}_gram_char_frac"] = _duplicate_ngram_chars(words, n) / size
+    # Surface words, hashed; Python's str hash is cached on the string objects.
+    words = np.fromiter(map(hash, tokens.words), dtype=np.int64, count=len(tokens))
+    words = words.view(np.uint64)
+    # Characters of each word and (by cumulative sum) of each n-gram with its spaces.
+    cum = np.concatenate(([0], np.cumsum(tokens.ends - tokens.starts)))
+    for n in (*TOP_NGRAMS, *DUP_NGRAMS):
+        grams = window_hashes(words, n)
+        lengths = cum[n : n + len(grams)] - cum[: len(grams)] + (n - 1)
+        if n in TOP_NGRAMS:
+            stats[f"top_{n}_gram_char_frac"] = _top_ngram_chars(grams, lengths) / size
+        else:
+            stats[f"dup_{n}_gram_char_frac"] = _duplicate_ngram_chars(grams, lengths, n) / size
     return stats
 
 

@@ -1,13 +1,62 @@
 from __future__ import annotations
 
-import pytest
+from collections import Counter
 
-from dedup.repetition import repetition_stats, stat_names
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup.repetition import DUP_NGRAMS, TOP_NGRAMS, repetition_stats, stat_names
 from dedup.text import tokenize
 
 
 def stats(text: str) -> dict[str, float]:
-    return repetition_stats(text, tokenize(text).words)
+    return repetition_stats(text, tokenize(text))
+
+
+def reference_ngram_stats(text: str) -> dict[str, float]:
+    """datatrove's string-based n-gram definitions, written plainly."""
+    words = tokenize(text).words
+    out = {}
+    for n in TOP_NGRAMS:
+        grams = [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
+        top = 0
+        if grams:
+            gram, count = Counter(grams).most_common(1)[0]
+            top = len(gram) * count
+        out[f"top_{n}_gram_char_frac"] = top / len(text)
+    for n in DUP_NGRAMS:
+        seen: set[str] = set()
+        chars = i = 0
+        while i < len(words) - n + 1:
+            gram = " ".join(words[i : i + n])
+            if gram in seen:
+                chars += len(gram)
+                i += n
+            else:
+                seen.add(gram)
+                i += 1
+        out[f"dup_{n}_gram_char_frac"] = chars / len(text)
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "bb", "ccc", "قال", "اقــرأ", "x"]), min_size=1, max_size=60),
+    st.lists(st.sampled_from([" ", "\n", ", ", "\n\n"]), min_size=1, max_size=3),
+)
+def test_hashed_ngram_stats_equal_string_reference(words: list[str], seps: list[str]) -> None:
+    text = "".join(w + seps[i % len(seps)] for i, w in enumerate(words))
+    got = stats(text)
+    for name, value in reference_ngram_stats(text).items():
+        assert got[name] == pytest.approx(value, abs=1e-12), name
+
+
+def test_seed_ngram_stats_equal_string_reference(seed_texts: dict[str, str]) -> None:
+    for text in seed_texts.values():
+        got = stats(text)
+        for name, value in reference_ngram_stats(text).items():
+            assert got[name] == pytest.approx(value, abs=1e-12), name
 
 
 def test_hand_computed_lines_and_ngrams() -> None:
