@@ -20,7 +20,7 @@ from dedup.errors import DedupError
 from dedup.models import Document, ScanResult
 from dedup.pipeline import scan as run_scan
 from dedup.readers import read_documents
-from dedup.reports.json import write_json
+from dedup.reports.json import check_output, write_json
 from dedup.reports.terminal import render
 
 app = typer.Typer(
@@ -114,6 +114,8 @@ def scan(
             boilerplate_min_docs=boilerplate_min_docs,
             representative=_representative(representative),
         )
+        if json_out is not None:
+            check_output(json_out)
         result = _scan_with_progress(path, config, text_key, id_key, quiet)
         if json_out is not None:
             write_json(result, json_out)

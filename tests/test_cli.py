@@ -86,6 +86,7 @@ def test_errors_are_one_line_and_exit_1(tmp_path: Path) -> None:
         (["scan", str(SEEDS), "--paragraph-threshold", "1.5"], "paragraph_threshold"),
         (["scan", str(SEEDS), "--representative", "best"], "first or longest"),
         (["scan", str(SEEDS), "--json", str(tmp_path / "no" / "r.json")], "does not exist"),
+        (["scan", str(SEEDS), "--json", str(tmp_path)], "is a folder"),
     ]
     for args, message in cases:
         result = runner.invoke(app, args)

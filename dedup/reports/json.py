@@ -64,10 +64,17 @@ def write_json(result: ScanResult, path: str | Path) -> None:
     write_atomic(Path(path), json.dumps(to_dict(result), ensure_ascii=False, indent=1))
 
 
+def check_output(path: Path) -> None:
+    """Fail before a long scan, not after it, on an output that cannot be written."""
+    if not path.parent.is_dir():
+        raise OutputError(f"{path}: folder {path.parent} does not exist")
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder")
+
+
 def write_atomic(path: Path, text: str) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"{path}: folder {folder} does not exist")
+    check_output(path)
+    folder = path.parent
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
         try:

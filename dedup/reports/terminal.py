@@ -31,21 +31,21 @@ def render(result: ScanResult) -> RenderableType:
             f"of {len(result.spans):,})"
         )
         for col in ("document", "span", "kind", "similarity", "copies"):
-            spans.add_column(col)
+            spans.add_column(col, overflow="fold")
         for x in result.spans[:_ROWS]:
             o = x.duplicate_of
             spans.add_row(
                 x.doc,
                 f"[{x.start}, {x.end})",
                 x.kind,
-                f"{x.similarity:.2f}",
+                f"{x.similarity:.3f}",
                 f"{o.doc} [{o.start}, {o.end})",
             )
         parts.append(spans)
     if result.clusters:
         clusters = Table(title=f"near-duplicate documents ({len(result.clusters):,} clusters)")
         for col in ("cluster", "documents", "representative", "lowest jaccard"):
-            clusters.add_column(col)
+            clusters.add_column(col, overflow="fold")
         for c in result.clusters[:_ROWS]:
             low = min(p.jaccard for p in c.pairs)
             clusters.add_row(str(c.id), str(len(c.members)), c.representative, f"{low:.2f}")
