@@ -21,22 +21,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from itertools import combinations
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet, write_jsonl
-
-
-def exact_groups(docs: dict[str, dict[str, str]]) -> list[list[str]]:
-    by_text: dict[str, list[str]] = defaultdict(list)
-    for doc_id, d in docs.items():
-        words = d["text"].split()
-        if len(words) >= 20:
-            by_text[" ".join(words)].append(doc_id)
-    return [ids for ids in by_text.values() if len(ids) > 1]
+from benchmarks.quality.exact import exact_groups
+from dedup import Document
 
 
 def main() -> None:
@@ -86,7 +79,7 @@ def main() -> None:
     print(f"cluster sizes: {sorted(sizes.items())}")
 
     cluster_of = {m: c["id"] for c in result["clusters"] for m in c["members"]}
-    groups = exact_groups(docs)
+    groups = exact_groups(Document(i, d["text"]) for i, d in docs.items())
     truth = [(a, b) for g in groups for a, b in combinations(g, 2)]
     found = sum(1 for a, b in truth if a in cluster_of and cluster_of.get(a) == cluster_of.get(b))
     print(

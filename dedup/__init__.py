@@ -1,9 +1,10 @@
 """dedup: near-duplicate and repetition detection for text corpora.
 
->>> from dedup import scan, read_documents
->>> result = scan(read_documents("seeds/"))
->>> [(s.doc, s.start, s.end, s.kind) for s in result.spans if s.kind == "within"][:1]
-[('001_78ea9c6ae5c3d444.txt', 1835, 3390, 'within')]
+    from dedup import read_documents, scan
+
+    result = scan(read_documents("seeds/"))
+    for span in result.spans:
+        print(span.doc, span.start, span.end, span.kind, span.duplicate_of)
 """
 
 from __future__ import annotations

@@ -20,7 +20,9 @@ class Config:
     num_perm: int = 128
     seed: int = 1  # datasketch.MinHash's default seed
     # Jaccard similarity of shingle sets at which two paragraphs are copies.
-    paragraph_threshold: float = 0.7
+    # One word edited in a 25-word paragraph already costs 5 of its ~21
+    # shingles (J ~ 0.65); 0.6 keeps such copies (SaudiNewsNet injections).
+    paragraph_threshold: float = 0.6
     # Jaccard similarity at which two documents are near-duplicates ...
     document_threshold: float = 0.8
     # ... or the share of the smaller one's shingles found in the larger one
@@ -29,14 +31,27 @@ class Config:
     # The smaller document needs this many shingles for containment to count:
     # a one-line document is "contained" in anything that quotes it.
     min_containment_shingles: int = 20
-    # Paragraphs shorter than this (tokens) never start a within/across span on
-    # their own ("اقرأ أيضا"), but may sit inside a longer repeated block.
-    min_paragraph_tokens: int = 3
+    # Paragraphs shorter than this (tokens) never make a within/across span on
+    # their own, but may sit inside a longer repeated block: a shared heading
+    # or byline ("بين الماضي والحاضر", "د. زيد محمد الرماني") is no sign of
+    # copying. 5 = one full shingle. Boilerplate has no minimum.
+    min_paragraph_tokens: int = 5
     # Unrepeated paragraphs the original side of a block may skip (the short
     # "اقــرأ أيضاً" line inside 001's original block).
     max_gap: int = 1
     # A paragraph in at least this many documents is boilerplate.
     boilerplate_min_docs: int = 10
+    # Passages inside paragraphs (see passages.py): seeds are words found in
+    # at most passage_max_df documents; a passage needs passage_min_seeds
+    # distinct seeds chained with gaps of at most passage_gap tokens, at least
+    # passage_min_tokens tokens, and word-set Jaccard >= passage_threshold.
+    # Tuned on ExAraPlagDet dev (benchmarks/quality).
+    passages: bool = True
+    passage_gap: int = 25
+    passage_min_seeds: int = 5
+    passage_max_df: int = 20
+    passage_min_tokens: int = 20
+    passage_threshold: float = 0.3
     # Which member of a near-duplicate cluster represents it.
     representative: Literal["first", "longest"] = "first"
 
@@ -53,6 +68,11 @@ class Config:
             (self.max_gap >= 0, "max_gap must be >= 0"),
             (self.boilerplate_min_docs >= 2, "boilerplate_min_docs must be >= 2"),
             (self.representative in ("first", "longest"), "representative must be first|longest"),
+            (self.passage_gap >= 1, "passage_gap must be >= 1"),
+            (self.passage_min_seeds >= 2, "passage_min_seeds must be >= 2"),
+            (self.passage_max_df >= 2, "passage_max_df must be >= 2"),
+            (self.passage_min_tokens >= 1, "passage_min_tokens must be >= 1"),
+            (0 < self.passage_threshold <= 1, "passage_threshold must be in (0, 1]"),
         ]
         for ok, message in checks:
             if not ok:

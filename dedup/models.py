@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 SpanKind = Literal["within", "across", "boilerplate"]
+MatchKind = Literal["paragraph", "passage"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +35,11 @@ class Span:
 
     ``kind`` is ``within`` when the original is earlier in the same document,
     ``boilerplate`` when the paragraph occurs in many documents, else
-    ``across``. ``similarity`` is the verified Jaccard similarity of the two
-    sides' shingle sets.
+    ``across``. ``match`` says how it was found: ``paragraph`` (whole
+    paragraphs; ``similarity`` is the Jaccard similarity of the two sides'
+    word-shingle sets) or ``passage`` (a passage inside paragraphs, words
+    possibly reordered; ``similarity`` is the Jaccard similarity of the two
+    sides' word sets).
     """
 
     doc: str
@@ -44,6 +48,7 @@ class Span:
     kind: SpanKind
     similarity: float
     duplicate_of: Ref
+    match: MatchKind = "paragraph"
 
 
 @dataclass(frozen=True, slots=True)

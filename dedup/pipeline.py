@@ -34,6 +34,7 @@ from dedup.models import (
     Span,
     SpanKind,
 )
+from dedup.passages import find_passages
 from dedup.repetition import repetition_stats
 from dedup.segment import paragraphs
 from dedup.text import tokenize
@@ -66,6 +67,9 @@ class _Corpus:
     # at least k tokens), and their band keys in batches.
     lsh_paras: list[int] = field(default_factory=list)
     lsh_keys: list[np.ndarray] = field(default_factory=list)
+    # Per document, for passages: normalized token hashes and token char spans.
+    doc_tokens: list[np.ndarray] = field(default_factory=list)
+    doc_token_spans: list[np.ndarray] = field(default_factory=list)  # int32 (n, 2)
 
     def doc_paras(self, d: int) -> range:
         return range(self.doc_first_para[d], self.doc_first_para[d + 1])
@@ -87,6 +91,8 @@ def scan(
     corpus = _featurize(documents, cfg, progress)
     edges = _paragraph_edges(corpus, cfg)
     spans, boilerplate, shared = _paragraph_spans(corpus, edges, cfg)
+    if cfg.passages:
+        spans = _add_passages(corpus, spans, cfg)
     clusters = _document_clusters(corpus, shared, cfg)
     return ScanResult(cfg.describe(), corpus.doc_stats, spans, clusters, boilerplate)
 
@@ -144,6 +150,11 @@ def _featurize(
         c.doc_sets.append(np.unique(window_hashes(tokens.hashes, min(k, len(tokens)))))
         c.doc_first_para.append(len(c.para_doc))
         c.doc_ids.append(doc.id)
+        if cfg.passages:
+            c.doc_tokens.append(tokens.hashes)
+            c.doc_token_spans.append(
+                np.stack((tokens.starts, tokens.ends), axis=1).astype(np.int32)
+            )
         c.doc_stats.append(
             DocStats(doc.id, len(text), len(tokens), len(paras), repetition_stats(text, tokens))
         )
@@ -234,6 +245,40 @@ def _paragraph_spans(
     ]
     shared = [docs for x, docs in comp_docs.items() if len(docs) > 1 and x not in boiler]
     return spans, boilerplate, shared
+
+
+def _add_passages(c: _Corpus, spans: list[Span], cfg: Config) -> list[Span]:
+    """Paragraph spans plus the passages they do not already cover, in document order.
+
+    A passage at least half covered by spans of its document whose originals
+    are as early as its own is redundant: a paragraph span already says it,
+    or an earlier document was already named as its original (the earliest
+    original wins). A paragraph span naming a later document does not hide
+    the passage: both are true, and the passage names the first copy.
+    """
+    found = find_passages(
+        c.doc_tokens,
+        gap=cfg.passage_gap,
+        min_seeds=cfg.passage_min_seeds,
+        max_df=cfg.passage_max_df,
+        threshold=cfg.passage_threshold,
+        min_tokens=cfg.passage_min_tokens,
+    )
+    index = {doc_id: d for d, doc_id in enumerate(c.doc_ids)}
+    by_doc: dict[int, list[tuple[int, Span]]] = {}  # doc -> (original's doc, span)
+    for s in spans:
+        by_doc.setdefault(index[s.doc], []).append((index[s.duplicate_of.doc], s))
+    for p in sorted(found, key=lambda p: (p.b, p.a, p.b_lo)):
+        tb, ta = c.doc_token_spans[p.b], c.doc_token_spans[p.a]
+        start, end = int(tb[p.b_lo, 0]), int(tb[p.b_hi - 1, 1])
+        kept = by_doc.setdefault(p.b, [])
+        covered = sum(max(0, min(end, s.end) - max(start, s.start)) for a, s in kept if a <= p.a)
+        if 2 * covered >= end - start:
+            continue
+        orig = Ref(c.doc_ids[p.a], int(ta[p.a_lo, 0]), int(ta[p.a_hi - 1, 1]))
+        span = Span(c.doc_ids[p.b], start, end, "across", p.similarity, orig, "passage")
+        kept.append((p.a, span))
+    return [s for d in sorted(by_doc) for _, s in sorted(by_doc[d], key=lambda x: x[1].start)]
 
 
 def _document_clusters(c: _Corpus, shared: list[list[int]], cfg: Config) -> list[Cluster]:

@@ -1,0 +1,290 @@
+"""Span level: passages copied from one document into another, inside paragraphs.
+
+Short reused passages inside long documents leave whole-document and
+whole-paragraph similarity low, and shuffled passages keep their words but
+lose their n-grams. So, as PAN text-alignment systems do, seed and extend,
+with words rather than n-grams as seeds:
+
+1. Rare words (in at least 2 and at most ``max_df`` documents, in no more
+   than a tenth of the corpus, and not in the stop list) are the evidence:
+   two articles on the same event share names and topic words everywhere,
+   which only document frequency can tell from copied text. Two documents
+   sharing at least ``min_seeds`` distinct rare words are a candidate pair
+   (one sparse matrix product, no all-pairs loop).
+2. In a candidate pair (``a`` earlier, ``b`` later), every occurrence in
+   ``b`` of a rare word of ``a`` is a seed ``(pos_a, pos_b)``. Seeds are read
+   in ``b``'s order and chained: a seed joins a chain when it lies within
+   ``gap`` tokens of the chain in ``b`` and within ``gap`` tokens of its range
+   in ``a``. Order inside the range does not matter, so shuffled words and
+   phrases still chain. Chains close in both documents are merged.
+3. A chain grows to the passage boundaries: word for word from its end seeds
+   (verbatim text), then over words found in the other side's passage
+   (shuffled text), always ending on a content word. Passages that touch in
+   ``b`` are joined, and each is verified: the Jaccard similarity of the two
+   sides' word sets must reach ``threshold``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from dedup.text import hash_key, normalize_token
+
+# Function words of Arabic and English (normalized when loaded): frequent in
+# every text, so they are no evidence of copying even in a small corpus where
+# document frequency cannot tell.
+_STOP_WORDS = """
+في من على إلى الى عن مع أن ان إن أو او ثم حتى لا لم لن ما هل قد كان كانت يكون تكون هذا
+هذه ذلك تلك هؤلاء الذي التي الذين اللذين اللتين اللاتي هو هي هم هن أنا نحن أنت كل بعض
+غير بين عند عندما منذ خلال بعد قبل حيث كما لكن بل إذا اذا لو كي لقد وقد فقد و ف ب ل ك
+وفي ومن وعلى وإلى والى وعن وأن وان وكان وهو وهي وهذا وهذه وذلك ولا ولم وما أي اي أيضا
+ايضا فيه فيها منه منها عليه عليها إليه اليه له لها لهم به بها بهم عنه عنها
+the of and to in a is that for it as was with be by on not he this are or his from at
+which but have an they you were her she there been their has had will would can its
+""".split()  # noqa: SIM905 (a word list reads best as text)
+STOP_WORDS = frozenset(hash_key(normalize_token(w)) for w in _STOP_WORDS)
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """Tokens ``[b_lo, b_hi)`` of document ``b`` copy tokens ``[a_lo, a_hi)`` of ``a``."""
+
+    a: int
+    a_lo: int
+    a_hi: int
+    b: int
+    b_lo: int
+    b_hi: int
+    similarity: float  # Jaccard similarity of the two sides' word sets
+
+
+@dataclass(slots=True)
+class _Chain:
+    a_lo: int
+    a_hi: int  # inclusive, like b_hi: positions of seeds
+    b_lo: int
+    b_hi: int
+    seeds: int
+    first: tuple[int, int]  # the (pos_a, pos_b) seeds at each end, anchors of exact extension
+    last: tuple[int, int]
+
+
+def find_passages(
+    token_hashes: list[np.ndarray],
+    *,
+    gap: int,
+    min_seeds: int,
+    max_df: int,
+    threshold: float,
+    min_tokens: int,
+) -> list[Passage]:
+    """Copied passages between documents (``a < b`` in input order)."""
+    if len(token_hashes) < 2:
+        return []
+    ids, rare, stop = _vocabulary(token_hashes, max_df)
+    index = [_RareIndex(x, rare) for x in ids]
+    passages: list[Passage] = []
+    for a, b in _candidate_pairs(index, len(rare), min_seeds):
+        passages.extend(
+            _align(
+                a,
+                b,
+                ids[a],
+                ids[b],
+                index[a],
+                index[b],
+                stop,
+                gap,
+                min_seeds,
+                threshold,
+                min_tokens,
+            )
+        )
+    return passages
+
+
+class _RareIndex:
+    """A document's rare tokens: positions in text order, and grouped by word."""
+
+    def __init__(self, ids: np.ndarray, rare: np.ndarray) -> None:
+        self.positions = np.flatnonzero(rare[ids])
+        self.words = ids[self.positions]
+        order = np.argsort(self.words, kind="stable")
+        self.by_word = self.words[order]
+        self.by_word_positions = self.positions[order]
+        self.distinct = np.unique(self.words)
+
+
+def _vocabulary(
+    token_hashes: list[np.ndarray], max_df: int
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Each document's tokens as word ids, and the masks of rare and of stop word ids."""
+    vocab = np.unique(np.concatenate(token_hashes))
+    ids = [np.searchsorted(vocab, h) for h in token_hashes]
+    df = np.bincount(np.concatenate([np.unique(x) for x in ids]), minlength=len(vocab))
+    stop = np.isin(vocab, np.fromiter(STOP_WORDS, dtype=np.uint64, count=len(STOP_WORDS)))
+    rare = (df >= 2) & (df <= min(max_df, max(2, len(token_hashes) // 10))) & ~stop
+    return ids, rare, stop
+
+
+def _candidate_pairs(
+    index: list[_RareIndex], vocabulary: int, min_seeds: int
+) -> list[tuple[int, int]]:
+    """Document pairs sharing at least ``min_seeds`` distinct rare words."""
+    rows = np.concatenate([np.full(len(x.distinct), d) for d, x in enumerate(index)])
+    cols = np.concatenate([x.distinct for x in index])
+    incidence = sp.csr_matrix(
+        (np.ones(len(cols), dtype=np.int32), (rows, cols)), shape=(len(index), vocabulary)
+    )
+    shared = sp.triu(incidence @ incidence.T, k=1).tocoo()
+    keep = shared.data >= min_seeds
+    order = np.lexsort((shared.col[keep], shared.row[keep]))
+    return list(
+        zip(shared.row[keep][order].tolist(), shared.col[keep][order].tolist(), strict=True)
+    )
+
+
+def _align(
+    a: int,
+    b: int,
+    ids_a: np.ndarray,
+    ids_b: np.ndarray,
+    rare_a: _RareIndex,
+    rare_b: _RareIndex,
+    stop: np.ndarray,
+    gap: int,
+    min_seeds: int,
+    threshold: float,
+    min_tokens: int,
+) -> list[Passage]:
+    chains = [c for c in _chain(rare_a, rare_b, gap) if c.seeds > 1]  # lone seeds are noise
+    chains = [c for c in _merge(chains, gap) if c.seeds >= min_seeds]
+    ranges = [_extend(ids_a, ids_b, c, stop) for c in chains]
+    out = []
+    for a_lo, a_hi, b_lo, b_hi in _merge_ranges(ranges, gap):
+        if min(a_hi - a_lo, b_hi - b_lo) < min_tokens:
+            continue
+        set_a, set_b = np.unique(ids_a[a_lo:a_hi]), np.unique(ids_b[b_lo:b_hi])
+        inter = len(np.intersect1d(set_a, set_b, assume_unique=True))
+        similarity = inter / (len(set_a) + len(set_b) - inter)
+        if similarity >= threshold:
+            out.append(Passage(a, a_lo, a_hi, b, b_lo, b_hi, round(similarity, 4)))
+    return out
+
+
+def _chain(rare_a: _RareIndex, rare_b: _RareIndex, gap: int) -> list[_Chain]:
+    """Seeds, read in b's order, chained by nearness in both documents."""
+    lo = np.searchsorted(rare_a.by_word, rare_b.words)
+    hi = np.searchsorted(rare_a.by_word, rare_b.words, side="right")
+    hit = hi > lo
+    positions_a = rare_a.by_word_positions.tolist()
+    open_chains: list[_Chain] = []
+    done: list[_Chain] = []
+    for pb, start, end in zip(
+        rare_b.positions[hit].tolist(), lo[hit].tolist(), hi[hit].tolist(), strict=True
+    ):
+        occurrences = positions_a[start:end]
+        still_open: list[_Chain] = []
+        for c in open_chains:
+            (still_open if pb - c.b_hi <= gap else done).append(c)
+        open_chains = still_open
+        best: tuple[int, _Chain, int] | None = None
+        for c in open_chains:
+            for pa in occurrences:
+                distance = max(c.a_lo - pa, pa - c.a_hi, 0)
+                if distance <= gap and (best is None or distance < best[0]):
+                    best = (distance, c, pa)
+        if best is None:
+            pa = occurrences[0]
+            open_chains.append(_Chain(pa, pa, pb, pb, 1, (pa, pb), (pa, pb)))
+            continue
+        _, c, pa = best
+        c.a_lo, c.a_hi, c.b_hi = min(c.a_lo, pa), max(c.a_hi, pa), pb
+        c.seeds += 1
+        c.last = (pa, pb)
+    return done + open_chains
+
+
+def _merge(chains: list[_Chain], gap: int) -> list[_Chain]:
+    """Join chains close in both documents (a passage whose phrases were moved)."""
+    chains = sorted(chains, key=lambda c: c.b_lo)
+    merged: list[_Chain] = []
+    for c in chains:
+        for m in merged:
+            near_b = c.b_lo - m.b_hi <= 2 * gap
+            near_a = c.a_lo - m.a_hi <= 2 * gap and m.a_lo - c.a_hi <= 2 * gap
+            if near_b and near_a:
+                m.a_lo, m.a_hi = min(m.a_lo, c.a_lo), max(m.a_hi, c.a_hi)
+                m.b_hi = max(m.b_hi, c.b_hi)
+                m.seeds += c.seeds
+                m.last = c.last if c.last[1] > m.last[1] else m.last
+                break
+        else:
+            merged.append(c)
+    return merged
+
+
+def _merge_ranges(
+    ranges: list[tuple[int, int, int, int]], gap: int
+) -> list[tuple[int, int, int, int]]:
+    """Join passages that touch in b and whose originals lie within the joined
+    passage's length of each other in a: one passage whose phrases were moved
+    far apart, or a sub-passage found twice."""
+    merged: list[list[int]] = []
+    for a_lo, a_hi, b_lo, b_hi in sorted(ranges, key=lambda r: r[2]):
+        if merged:
+            m = merged[-1]
+            span = max(m[3], b_hi) - m[2]
+            if b_lo - m[3] <= gap and max(a_lo - m[1], m[0] - a_hi) <= span:
+                m[0], m[1], m[3] = min(m[0], a_lo), max(m[1], a_hi), max(m[3], b_hi)
+                continue
+        merged.append([a_lo, a_hi, b_lo, b_hi])
+    return [(m[0], m[1], m[2], m[3]) for m in merged]
+
+
+def _extend(
+    ids_a: np.ndarray, ids_b: np.ndarray, c: _Chain, stop: np.ndarray
+) -> tuple[int, int, int, int]:
+    """Grow a chain's seed ranges to the passage boundaries (half-open ranges).
+
+    Verbatim text first: word-for-word from the outermost seeds. Then by
+    bag of words, for shuffled text: while the next token occurs near the
+    other side's range, stopping at two misses in a row.
+    """
+    (pa, pb), (qa, qb) = c.first, c.last
+    while pa > 0 and pb > 0 and ids_a[pa - 1] == ids_b[pb - 1]:
+        pa, pb = pa - 1, pb - 1
+    qa, qb = qa + 1, qb + 1
+    while qa < len(ids_a) and qb < len(ids_b) and ids_a[qa] == ids_b[qb]:
+        qa, qb = qa + 1, qb + 1
+    a_lo, a_hi = min(c.a_lo, pa), max(c.a_hi + 1, qa)
+    b_lo, b_hi = min(c.b_lo, pb), max(c.b_hi + 1, qb)
+    near_a = set(ids_a[a_lo:a_hi].tolist())
+    near_b = set(ids_b[b_lo:b_hi].tolist())
+    b_lo, b_hi = _grow(ids_b, b_lo, b_hi, near_a, stop)
+    a_lo, a_hi = _grow(ids_a, a_lo, a_hi, near_b, stop)
+    return a_lo, a_hi, b_lo, b_hi
+
+
+def _grow(ids: np.ndarray, lo: int, hi: int, words: set[int], stop: np.ndarray) -> tuple[int, int]:
+    """Extend [lo, hi) over tokens found in ``words``, across single misses.
+
+    The new edge is always a content word: a function word found on the other
+    side ("في") says nothing about where a passage ends.
+    """
+    edge, i = lo, lo
+    while i > 0 and (int(ids[i - 1]) in words or (i > 1 and int(ids[i - 2]) in words)):
+        i -= 1 if int(ids[i - 1]) in words else 2  # step over one stray word
+        if not stop[ids[i]]:
+            edge = i
+    lo, edge, i = edge, hi, hi
+    while i < len(ids) and (
+        int(ids[i]) in words or (i + 1 < len(ids) and int(ids[i + 1]) in words)
+    ):
+        i += 1 if int(ids[i]) in words else 2
+        if not stop[ids[i - 1]]:
+            edge = i
+    return lo, edge

@@ -1,0 +1,106 @@
+"""Passages inside paragraphs: shuffled, respelled or verbatim, with exact offsets."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup import Config, Document, scan
+from dedup.passages import _candidate_pairs, _RareIndex, _vocabulary
+from dedup.text import normalize_token, tokenize
+from tests.conftest import SEEDS, read_text
+
+S000, S003 = "000_612583348e3eef60.txt", "003_3a1cb86beece7294.txt"
+
+
+def passage_of(text: str, words: int, skip: int) -> tuple[int, int]:
+    """[start, end) of ``words`` words of ``text`` after the first ``skip``."""
+    toks = tokenize(text)
+    return int(toks.starts[skip]), int(toks.ends[skip + words - 1])
+
+
+def embed(host: str, passage: str) -> tuple[str, int, int]:
+    """Put a passage in the middle of the longest line of another text."""
+    line = max(host.split("\n"), key=len)
+    cut = host.index(line) + line.index(" ", len(line) // 2)
+    text = host[:cut] + " " + passage + " " + host[cut + 1 :]
+    return text, cut + 1, cut + 1 + len(passage)
+
+
+def found(source: str, suspicious: str) -> list[tuple[int, int, int, int]]:
+    # The other seeds make a corpus: document frequency tells topic words
+    # (Lavrov, Idlib, Turkey are in every seed) from the copied passage's.
+    others = [
+        Document(p.name, read_text(p))
+        for p in sorted(SEEDS.glob("*.txt"))
+        if p.name not in (S000, S003)
+    ]  # the source and the host
+    result = scan([Document("src", source), *others, Document("sus", suspicious)])
+    return [
+        (s.start, s.end, s.duplicate_of.start, s.duplicate_of.end)
+        for s in result.spans
+        if s.doc == "sus" and s.match == "passage"
+    ]
+
+
+def test_verbatim_passage_inside_a_paragraph(seed_texts: dict[str, str]) -> None:
+    source = seed_texts[S000]
+    start, end = passage_of(source, 45, 120)
+    text, p_start, p_end = embed(seed_texts[S003], source[start:end])
+    ((s, e, o_start, o_end),) = found(source, text)
+    assert (s, e) == (p_start, p_end)
+    assert (o_start, o_end) == (start, end)
+    assert text[s:e] == source[o_start:o_end]
+
+
+def test_word_shuffled_passage(seed_texts: dict[str, str]) -> None:
+    source = seed_texts[S000]
+    start, end = passage_of(source, 60, 200)
+    words = source[start:end].split()
+    random.Random(1).shuffle(words)
+    shuffled = " ".join(words)
+    text, p_start, p_end = embed(seed_texts[S003], shuffled)
+    ((s, e, o_start, o_end),) = found(source, text)
+    # boundaries within a few words of the truth on both sides
+    assert abs(s - p_start) <= 12 and abs(e - p_end) <= 12
+    assert abs(o_start - start) <= 12 and abs(o_end - end) <= 12
+    # both sides hold (nearly) the same words
+    copy = Counter(normalize_token(w) for w in tokenize(text[s:e]).words)
+    orig = Counter(normalize_token(w) for w in tokenize(source[o_start:o_end]).words)
+    assert sum((copy & orig).values()) / sum((copy | orig).values()) >= 0.9
+
+
+def test_no_passages_between_unrelated_seeds(seed_texts: dict[str, str]) -> None:
+    # Five articles on the same events, none copying another.
+    result = scan([Document(k, v) for k, v in seed_texts.items()])
+    assert [s for s in result.spans if s.match == "passage"] == []
+
+
+def test_passages_can_be_switched_off(seed_texts: dict[str, str]) -> None:
+    source = seed_texts[S000]
+    start, end = passage_of(source, 45, 120)
+    text, _, _ = embed(seed_texts[S003], source[start:end])
+    result = scan([Document("src", source), Document("sus", text)], Config(passages=False))
+    assert all(s.match == "paragraph" for s in result.spans)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 12), st.integers(2, 5))
+def test_candidate_pairs_equal_brute_force(seed: int, n_docs: int, min_seeds: int) -> None:
+    rng = np.random.default_rng(seed)
+    docs = [rng.integers(0, 40, size=rng.integers(0, 30)).astype(np.uint64) for _ in range(n_docs)]
+    ids, rare, _ = _vocabulary(docs, max_df=4)
+    index = [_RareIndex(x, rare) for x in ids]
+    expected = []
+    for a in range(n_docs):
+        for b in range(a + 1, n_docs):
+            shared = {w for w in ids[a].tolist() if rare[w]} & {
+                w for w in ids[b].tolist() if rare[w]
+            }
+            if len(shared) >= min_seeds:
+                expected.append((a, b))
+    assert _candidate_pairs(index, len(rare), min_seeds) == expected
