@@ -1,10 +1,10 @@
 """dedup: near-duplicate and repetition detection for text corpora.
 
-    from dedup import read_documents, scan
+from dedup import read_documents, scan
 
-    result = scan(read_documents("seeds/"))
-    for span in result.spans:
-        print(span.doc, span.start, span.end, span.kind, span.duplicate_of)
+result = scan(read_documents("seeds/"))
+for span in result.spans:
+    print(span.doc, span.start, span.end, span.kind, span.duplicate_of)
 """
 
 from __future__ import annotations

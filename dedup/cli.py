@@ -95,6 +95,14 @@ def scan(
     boilerplate_min_docs: Annotated[
         int, typer.Option(help="A paragraph in this many documents is boilerplate.")
     ] = _D.boilerplate_min_docs,
+    passages: Annotated[
+        bool,
+        typer.Option(help="Also find passages copied inside paragraphs (span level)."),
+    ] = _D.passages,
+    passage_threshold: Annotated[
+        float,
+        typer.Option(help="Word-set Jaccard similarity a passage and its original must reach."),
+    ] = _D.passage_threshold,
     representative: Annotated[
         str, typer.Option(help="Cluster representative: first | longest.")
     ] = _D.representative,
@@ -113,6 +121,8 @@ def scan(
             max_gap=max_gap,
             boilerplate_min_docs=boilerplate_min_docs,
             representative=_representative(representative),
+            passages=passages,
+            passage_threshold=passage_threshold,
         )
         if json_out is not None:
             check_output(json_out)

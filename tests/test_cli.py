@@ -59,6 +59,9 @@ def test_options_reach_the_config(tmp_path: Path) -> None:
         "4",
         "--representative",
         "longest",
+        "--no-passages",
+        "--passage-threshold",
+        "0.5",
     ]
     assert runner.invoke(app, args).exit_code == 0
     cfg = json.loads(out.read_text(encoding="utf-8"))["config"]
@@ -68,6 +71,7 @@ def test_options_reach_the_config(tmp_path: Path) -> None:
         cfg["boilerplate_min_docs"],
         cfg["representative"],
     ) == (3, 64, 4, "longest")
+    assert (cfg["passages"], cfg["passage_threshold"]) == (False, 0.5)
 
 
 def one_error_line(output: str) -> str:
