@@ -11,6 +11,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from dedup.clean import CleanPolicy, Removal, clean_documents
 from dedup.config import Config
 from dedup.errors import ConfigError, DedupError, InputError, OutputError
 from dedup.models import (
@@ -28,6 +29,7 @@ from dedup.readers import read_documents
 
 __all__ = [
     "Boilerplate",
+    "CleanPolicy",
     "Cluster",
     "Config",
     "ConfigError",
@@ -38,9 +40,11 @@ __all__ = [
     "InputError",
     "OutputError",
     "Ref",
+    "Removal",
     "ScanResult",
     "Span",
     "__version__",
+    "clean_documents",
     "read_documents",
     "scan",
 ]

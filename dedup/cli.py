@@ -6,7 +6,9 @@ one line on stderr and exit code 1; usage errors exit 2 (typer's default).
 
 from __future__ import annotations
 
+import signal
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -15,13 +17,15 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dedup import __version__
+from dedup.clean import CleanPolicy, Removal, clean_text, plan
 from dedup.config import Config
 from dedup.errors import DedupError
 from dedup.models import Document, ScanResult
 from dedup.pipeline import scan as run_scan
 from dedup.readers import read_documents
-from dedup.reports.json import check_output, write_json
-from dedup.reports.terminal import render
+from dedup.reports.json import check_output, read_json, write_json
+from dedup.reports.terminal import render, render_removals
+from dedup.writers import check_destination, write_corpus, write_removals
 
 app = typer.Typer(
     add_completion=False,
@@ -45,6 +49,13 @@ def main(
     ] = False,
 ) -> None:
     """Find near-duplicate documents, repeated paragraphs and boilerplate in text corpora."""
+    # A terminated run unwinds like an interrupted one, so temporary outputs
+    # are removed and nothing half-written is left behind.
+    signal.signal(signal.SIGTERM, _terminate)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -137,12 +148,101 @@ def scan(
             _err.print(f"report written to {json_out}", highlight=False)
 
 
-def _representative(value: str) -> Literal["first", "longest"]:
+@app.command()
+def clean(
+    path: Annotated[Path, typer.Argument(help="The corpus: as for dedup scan.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="Where to write the cleaned corpus (same format as the input)."
+        ),
+    ],
+    within: Annotated[
+        bool, typer.Option(help="Remove later copies of blocks repeated inside a document.")
+    ] = True,
+    near_duplicates: Annotated[
+        bool, typer.Option(help="Drop near-duplicate documents except the one kept per cluster.")
+    ] = True,
+    keep: Annotated[
+        str, typer.Option(help="Which document of a cluster to keep: first | longest.")
+    ] = "first",
+    across: Annotated[
+        bool, typer.Option(help="Remove paragraphs that copy an earlier document's paragraph.")
+    ] = False,
+    boilerplate: Annotated[
+        bool, typer.Option(help="Remove boilerplate paragraphs, first occurrences too.")
+    ] = False,
+    log: Annotated[
+        Path | None,
+        typer.Option(help="Removal log (JSONL). Default: OUT.removals.jsonl beside the output."),
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(help="Use this JSON report of the same corpus instead of scanning again."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would change; write nothing.")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing output.")] = False,
+    text_key: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
+    id_key: Annotated[str, typer.Option(help="JSONL field holding the document id.")] = "id",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary, no progress.")] = False,
+) -> None:
+    """Write the corpus back without its repeats, keeping the first copy, and log every removal."""
+    log = log or out.with_name(out.name + ".removals.jsonl")
+    try:
+        policy = CleanPolicy(
+            within, near_duplicates, _representative(keep, "--keep"), across, boilerplate
+        )
+        if not dry_run:
+            check_destination(path, out, force)
+            check_destination(path, log, force)
+        if report is not None:
+            result = read_json(report)
+            _check_report_matches(result, path, text_key, id_key)
+        else:
+            result = _scan_with_progress(path, Config(), text_key, id_key, quiet)
+        todo = plan(result, policy)
+        removals: list[Removal] = []
+
+        def cleaned(doc: Document) -> str | None:
+            if doc.id in todo.dropped:
+                removals.append(todo.dropped[doc.id])
+                return None
+            if doc.id not in todo.cuts:
+                return doc.text
+            text, cut = clean_text(doc.id, doc.text, todo.cuts[doc.id])
+            removals.extend(cut)
+            return text
+
+        if dry_run:
+            for doc in read_documents(path, text_key, id_key):
+                cleaned(doc)
+        else:
+            write_corpus(path, out, cleaned, text_key, id_key, force)
+            write_removals((asdict(r) for r in removals), log)
+    except DedupError as e:
+        raise _fail(str(e)) from None
+    if not quiet or dry_run:
+        Console().print(render_removals(removals, result, dry_run))
+        if not dry_run:
+            _err.print(f"cleaned corpus written to {out}, removal log to {log}", highlight=False)
+
+
+def _check_report_matches(result: ScanResult, path: Path, text_key: str, id_key: str) -> None:
+    """A report of another corpus (or of an edited one) would cut the wrong characters."""
+    expected = [(d.id, d.chars) for d in result.documents]
+    actual = [(d.id, len(d.text)) for d in read_documents(path, text_key, id_key)]
+    if expected != actual:
+        raise DedupError(f"the report does not describe {path} (documents or their lengths differ)")
+
+
+def _representative(value: str, option: str = "--representative") -> Literal["first", "longest"]:
     if value == "first":
         return "first"
     if value == "longest":
         return "longest"
-    raise DedupError(f"--representative must be first or longest, not {value!r}")
+    raise DedupError(f"{option} must be first or longest, not {value!r}")
 
 
 def _scan_with_progress(

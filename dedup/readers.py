@@ -12,8 +12,9 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
 
 from dedup.errors import InputError
 from dedup.models import Document
@@ -25,44 +26,71 @@ def _is_jsonl(path: Path) -> bool:
     return path.name.lower().endswith(JSONL_SUFFIXES)
 
 
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    """One file of the input: where it is and how its documents are named."""
+
+    path: Path
+    rel: str  # path relative to the input folder (the file name for a single file)
+    jsonl: bool
+    id_prefix: str  # prepended to JSONL record ids inside a folder
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A document and, for JSONL, the line it came from (for writing it back)."""
+
+    doc: Document
+    raw: bytes | None = None
+    fields: dict[str, Any] | None = None
+
+
+def input_files(path: str | Path) -> list[InputFile]:
+    """The files a path stands for, in reading order."""
+    root = Path(path)
+    if not root.exists():
+        raise InputError(f"{root}: no such file or folder")
+    if not root.is_dir():
+        return [InputFile(root, root.name, _is_jsonl(root), "")]
+    files = sorted(
+        (
+            p
+            for p in root.rglob("*")
+            if p.is_file() and (p.suffix.lower() == ".txt" or _is_jsonl(p))
+        ),
+        key=lambda p: p.relative_to(root).as_posix(),
+    )
+    if not files:
+        raise InputError(f"{root}: folder holds no .txt or .jsonl files")
+    out = []
+    for p in files:
+        rel = p.relative_to(root).as_posix()
+        out.append(InputFile(p, rel, _is_jsonl(p), f"{rel}:"))
+    return out
+
+
+def read_records(file: InputFile, text_key: str = "text", id_key: str = "id") -> Iterator[Record]:
+    if file.jsonl:
+        yield from _read_jsonl(file.path, text_key, id_key, file.id_prefix)
+    else:
+        yield Record(Document(file.rel, _read_text(file.path), {"source": str(file.path)}))
+
+
 def read_documents(
     path: str | Path, text_key: str = "text", id_key: str = "id"
 ) -> Iterator[Document]:
     """Yield documents one at a time; raise InputError naming the file (and line)."""
-    root = Path(path)
-    if not root.exists():
-        raise InputError(f"{root}: no such file or folder")
-    if root.is_dir():
-        files = sorted(
-            (
-                p
-                for p in root.rglob("*")
-                if p.is_file() and (p.suffix.lower() == ".txt" or _is_jsonl(p))
-            ),
-            key=lambda p: p.relative_to(root).as_posix(),
-        )
-        if not files:
-            raise InputError(f"{root}: folder holds no .txt or .jsonl files")
-    else:
-        files = [root]
     ids: set[str] = set()
-    count = 0
-    for file in files:
-        rel = file.name if file == root else file.relative_to(root).as_posix()
-        if _is_jsonl(file):
-            prefix = "" if file == root else f"{rel}:"
-            docs = _read_jsonl(file, text_key, id_key, prefix)
-        else:
-            docs = iter([Document(rel, _read_text(file), {"source": str(file)})])
-        for doc in docs:
+    for file in input_files(path):
+        for record in read_records(file, text_key, id_key):
+            doc = record.doc
             if doc.id in ids:
-                where = f"{file}:{doc.meta['line']}" if "line" in doc.meta else str(file)
+                where = f"{file.path}:{doc.meta['line']}" if "line" in doc.meta else str(file.path)
                 raise InputError(f"{where}: duplicate document id {doc.id!r}")
             ids.add(doc.id)
-            count += 1
             yield doc
-    if not count:
-        raise InputError(f"{root}: no documents")
+    if not ids:
+        raise InputError(f"{path}: no documents")
 
 
 def _read_text(file: Path) -> str:
@@ -89,7 +117,7 @@ def _open_binary(file: Path) -> BinaryIO:
         raise InputError(f"{file}: cannot read ({e.strerror})") from None
 
 
-def _read_jsonl(file: Path, text_key: str, id_key: str, prefix: str) -> Iterator[Document]:
+def _read_jsonl(file: Path, text_key: str, id_key: str, prefix: str) -> Iterator[Record]:
     with _open_binary(file) as fh:
         lineno = 0
         while True:
@@ -120,4 +148,5 @@ def _read_jsonl(file: Path, text_key: str, id_key: str, prefix: str) -> Iterator
                 raise InputError(f"{where}: field {text_key!r} is not a string")
             ident = record.get(id_key)
             doc_id = str(lineno) if ident is None else str(ident)
-            yield Document(f"{prefix}{doc_id}", text, {"source": str(file), "line": lineno})
+            doc = Document(f"{prefix}{doc_id}", text, {"source": str(file), "line": lineno})
+            yield Record(doc, raw, record)

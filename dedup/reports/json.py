@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from dedup import __version__
-from dedup.errors import OutputError
-from dedup.models import ScanResult
+from dedup.errors import InputError, OutputError
+from dedup.models import Boilerplate, Cluster, DocPair, DocStats, Ref, ScanResult, Span
 
 SCHEMA = "dedup.report/1"
 
@@ -86,3 +86,39 @@ def write_atomic(path: Path, text: str) -> None:
             raise
     except OSError as e:
         raise OutputError(f"{path}: cannot write ({e.strerror})") from None
+
+
+def from_dict(data: dict[str, Any]) -> ScanResult:
+    """The ScanResult a JSON report holds (the inverse of ``to_dict``)."""
+    if data.get("schema") != SCHEMA:
+        raise InputError(f"not a {SCHEMA} report (schema: {data.get('schema')!r})")
+    try:
+        return ScanResult(
+            config=data["config"],
+            documents=[DocStats(**d) for d in data["documents"]],
+            spans=[Span(**{**s, "duplicate_of": Ref(**s["duplicate_of"])}) for s in data["spans"]],
+            clusters=[
+                Cluster(
+                    c["id"], c["members"], c["representative"], [DocPair(**p) for p in c["pairs"]]
+                )
+                for c in data["clusters"]
+            ],
+            boilerplate=[
+                Boilerplate(**{**b, "first": Ref(**b["first"])}) for b in data["boilerplate"]
+            ],
+        )
+    except (KeyError, TypeError) as e:
+        raise InputError(f"report is incomplete or malformed ({e})") from None
+
+
+def read_json(path: str | Path) -> ScanResult:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({e.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: not a JSON report ({e})") from None
+    try:
+        return from_dict(data)
+    except InputError as e:
+        raise InputError(f"{path}: {e}") from None

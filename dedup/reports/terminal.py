@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.table import Table
 
+from dedup.clean import Removal
 from dedup.models import ScanResult
 from dedup.reports.json import summary
 
@@ -60,4 +61,32 @@ def render(result: ScanResult) -> RenderableType:
                 str(b.documents), f"{b.first.doc} [{b.first.start}, {b.first.end})", b.preview[:60]
             )
         parts.append(table)
+    return Group(*parts)
+
+
+def render_removals(removals: list[Removal], result: ScanResult, dry_run: bool) -> RenderableType:
+    verb = "would remove" if dry_run else "removed"
+    docs = [r for r in removals if r.reason == "near-duplicate"]
+    cuts = [r for r in removals if r.reason != "near-duplicate"]
+    table = Table(title=f"dedup clean{' (dry run)' if dry_run else ''}", show_header=False)
+    table.add_row("documents", f"{len(result.documents):,}")
+    table.add_row(f"documents {verb}", f"{len(docs):,} (near-duplicates)")
+    for reason in ("within", "across", "boilerplate"):
+        these = [r for r in cuts if r.reason == reason]
+        chars = sum(r.end - r.start for r in these)
+        table.add_row(f"{reason} spans {verb}", f"{len(these):,} ({chars:,} characters)")
+    parts: list[RenderableType] = [table]
+    if removals:
+        detail = Table(title=f"first {min(_ROWS, len(removals))} of {len(removals):,} removals")
+        for col in ("document", "removed", "reason", "duplicates"):
+            detail.add_column(col, overflow="fold")
+        for r in removals[:_ROWS]:
+            o = r.duplicate_of
+            detail.add_row(
+                r.doc,
+                f"[{r.start}, {r.end})",
+                r.reason,
+                "" if o is None else f"{o.doc} [{o.start}, {o.end})",
+            )
+        parts.append(detail)
     return Group(*parts)

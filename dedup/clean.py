@@ -1,0 +1,170 @@
+"""Clean: the corpus without its repeats, keeping the first copy, every removal logged.
+
+Policies (``CleanPolicy``):
+
+- ``within`` (on): remove later copies of paragraphs and blocks repeated
+  inside a document;
+- ``near_duplicates`` (on): drop documents of a near-duplicate cluster except
+  the one kept (``keep``: ``first`` in input order, or ``longest``);
+- ``across`` (off): remove paragraphs that copy an earlier document's paragraph;
+- ``boilerplate`` (off): remove boilerplate paragraphs, first occurrences too.
+
+A removed paragraph takes its line with it: the white space before it on its
+line and the line breaks up to the next line with text, so no blank holes
+remain. At the end of a document, the white space before it goes instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from dedup.config import Config
+from dedup.errors import ConfigError
+from dedup.models import Document, Ref, ScanResult, Span
+from dedup.pipeline import scan
+
+
+@dataclass(frozen=True)
+class CleanPolicy:
+    within: bool = True
+    near_duplicates: bool = True
+    keep: Literal["first", "longest"] = "first"
+    across: bool = False
+    boilerplate: bool = False
+
+    def __post_init__(self) -> None:
+        if self.keep not in ("first", "longest"):
+            raise ConfigError("keep must be first or longest")
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """What was removed from the original text of ``doc``: ``[start, end)``.
+
+    ``reason`` is ``within``, ``across``, ``boilerplate`` or, for a whole
+    document, ``near-duplicate``. ``duplicate_of`` is what it repeats (the kept
+    document, for a dropped one); ``span`` is the finding itself, without the
+    white space removed around it.
+    """
+
+    doc: str
+    start: int
+    end: int
+    reason: str
+    duplicate_of: Ref | None
+    span: tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Per document: dropped whole (with its removal), or spans to cut."""
+
+    dropped: dict[str, Removal]
+    cuts: dict[str, list[tuple[Span, str]]]
+
+
+def plan(result: ScanResult, policy: CleanPolicy) -> Plan:
+    chars = {d.id: d.chars for d in result.documents}
+    order = {d.id: i for i, d in enumerate(result.documents)}
+    dropped: dict[str, Removal] = {}
+    if policy.near_duplicates:
+        for cluster in result.clusters:
+            if policy.keep == "longest":
+                kept = max(cluster.members, key=lambda m: (chars[m], -order[m]))
+            else:
+                kept = cluster.members[0]
+            for m in cluster.members:
+                if m != kept:
+                    whole = (0, chars[m])
+                    dropped[m] = Removal(
+                        m, 0, chars[m], "near-duplicate", Ref(kept, 0, chars[kept]), whole
+                    )
+    cuts: dict[str, list[tuple[Span, str]]] = {}
+    for s in result.spans:
+        wanted = (
+            (s.kind == "within" and policy.within)
+            or (s.kind == "across" and policy.across and s.match == "paragraph")
+            or (s.kind == "boilerplate" and policy.boilerplate)
+        )
+        if wanted and s.doc not in dropped:
+            cuts.setdefault(s.doc, []).append((s, s.kind))
+    if policy.boilerplate:
+        for b in result.boilerplate:
+            if b.first.doc not in dropped:
+                first = Span(b.first.doc, b.first.start, b.first.end, "boilerplate", 1.0, b.first)
+                cuts.setdefault(b.first.doc, []).append((first, "boilerplate"))
+    return Plan(dropped, cuts)
+
+
+def clean_text(doc: str, text: str, cuts: list[tuple[Span, str]]) -> tuple[str, list[Removal]]:
+    """``text`` without the cut spans (and the white space they leave), and the log."""
+    ranges = sorted(
+        (*_line_extent(text, span.start, span.end), i) for i, (span, _) in enumerate(cuts)
+    )
+    merged: list[tuple[int, int, int]] = []  # (start, end, index of the cut)
+    for start, end, i in ranges:  # overlapping cuts (a boilerplate line in a repeated block)
+        if merged and start <= merged[-1][1]:
+            first, last, kept = merged[-1]
+            merged[-1] = (first, max(last, end), kept)
+        else:
+            merged.append((start, end, i))
+    if merged and merged[-1][1] == len(text):  # nothing follows: trim what precedes instead
+        start, end, i = merged[-1]
+        while start > 0 and text[start - 1].isspace():
+            start -= 1
+        merged[-1] = (start, end, i)
+    removals = [
+        Removal(
+            doc, start, end, cuts[i][1], cuts[i][0].duplicate_of, (cuts[i][0].start, cuts[i][0].end)
+        )
+        for start, end, i in merged
+    ]
+    pieces, pos = [], 0
+    for r in removals:
+        pieces.append(text[pos : r.start])
+        pos = r.end
+    pieces.append(text[pos:])
+    return "".join(pieces), removals
+
+
+def _line_extent(text: str, start: int, end: int) -> tuple[int, int]:
+    """Grow a paragraph span to take its line: leading blanks on the line, and
+    every line break and blank up to the next text (or the end)."""
+    while start > 0 and text[start - 1] in " \t\u00a0":
+        start -= 1
+    after = end
+    while after < len(text) and text[after].isspace():
+        after += 1
+    if after == len(text):
+        return start, after
+    # keep the indentation of the next line: stop after the last line break
+    last_break = max(text.rfind("\n", end, after), text.rfind("\r", end, after))
+    return start, (last_break + 1 if last_break >= 0 else end)
+
+
+def clean_documents(
+    documents: Iterable[Document],
+    policy: CleanPolicy | None = None,
+    config: Config | None = None,
+    result: ScanResult | None = None,
+) -> Iterator[tuple[Document | None, list[Removal]]]:
+    """For pipelines: each document cleaned (None when dropped) with its removals.
+
+    ``documents`` is read twice when ``result`` is not given (once to scan),
+    so pass a list, not a one-shot iterator.
+    """
+    policy = policy or CleanPolicy()
+    if result is None:
+        documents = list(documents)
+        result = scan(documents, config)
+    p = plan(result, policy)
+    for doc in documents:
+        if doc.id in p.dropped:
+            yield None, [p.dropped[doc.id]]
+        elif doc.id in p.cuts:
+            text, removals = clean_text(doc.id, doc.text, p.cuts[doc.id])
+            yield Document(doc.id, text, doc.meta), removals
+        else:
+            yield doc, []
