@@ -2,10 +2,13 @@
 
     read -> tokenize+normalize -> paragraphs -> shingles -> MinHash
          -> paragraph groups (exact) + LSH candidates -> verify -> spans
+         -> passages inside paragraphs (rare-word seeds) -> spans
          -> document LSH + shared paragraphs -> verify -> clusters
 
 Documents stream through ``_featurize`` once; afterwards only numbers are
-kept (spans, shingle sets, signatures), never the text.
+kept (shingle sets, signatures, token hashes and offsets), never the text.
+Those numbers still grow with the corpus: bounding them is the next step
+(spilling to disk, see the README).
 """
 
 from __future__ import annotations
