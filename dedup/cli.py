@@ -24,6 +24,7 @@ from dedup.models import Document, ScanResult
 from dedup.pipeline import scan as run_scan
 from dedup.readers import read_documents
 from dedup.reports.json import check_output, read_json, write_json
+from dedup.reports.jsonl import write_jsonl
 from dedup.reports.terminal import render, render_removals
 from dedup.writers import check_destination, write_corpus, write_removals
 
@@ -77,6 +78,10 @@ def scan(
     ],
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the JSON report here.")
+    ] = None,
+    jsonl_out: Annotated[
+        Path | None,
+        typer.Option("--jsonl", help="Write the findings as JSONL, one a line, here."),
     ] = None,
     text_key: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
     id_key: Annotated[
@@ -135,17 +140,21 @@ def scan(
             passages=passages,
             passage_threshold=passage_threshold,
         )
-        if json_out is not None:
-            check_output(json_out)
+        for output in (json_out, jsonl_out):
+            if output is not None:
+                check_output(output)
         result = _scan_with_progress(path, config, text_key, id_key, quiet)
         if json_out is not None:
             write_json(result, json_out)
+        if jsonl_out is not None:
+            write_jsonl(result, jsonl_out)
     except DedupError as e:
         raise _fail(str(e)) from None
     if not quiet:
         Console().print(render(result))
-        if json_out is not None:
-            _err.print(f"report written to {json_out}", highlight=False)
+        for output in (json_out, jsonl_out):
+            if output is not None:
+                _err.print(f"report written to {output}", highlight=False)
 
 
 @app.command()
