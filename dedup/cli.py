@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Literal
@@ -23,7 +24,8 @@ from dedup.errors import DedupError
 from dedup.models import Document, ScanResult
 from dedup.pipeline import scan as run_scan
 from dedup.readers import read_documents
-from dedup.reports.json import check_output, read_json, write_json
+from dedup.reports.html import render_html
+from dedup.reports.json import check_output, read_json, read_source, write_atomic, write_json
 from dedup.reports.jsonl import write_jsonl
 from dedup.reports.terminal import render, render_removals
 from dedup.writers import check_destination, write_corpus, write_removals
@@ -83,6 +85,9 @@ def scan(
         Path | None,
         typer.Option("--jsonl", help="Write the findings as JSONL, one a line, here."),
     ] = None,
+    html_out: Annotated[
+        Path | None, typer.Option("--html", help="Write the HTML report here.")
+    ] = None,
     text_key: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
     id_key: Annotated[
         str, typer.Option(help="JSONL field holding the document id (default: the line number).")
@@ -140,21 +145,74 @@ def scan(
             passages=passages,
             passage_threshold=passage_threshold,
         )
-        for output in (json_out, jsonl_out):
+        for output in (json_out, jsonl_out, html_out):
             if output is not None:
                 check_output(output)
         result = _scan_with_progress(path, config, text_key, id_key, quiet)
+        source = {"path": str(path.resolve()), "text_key": text_key, "id_key": id_key}
         if json_out is not None:
-            write_json(result, json_out)
+            write_json(result, json_out, source)
         if jsonl_out is not None:
             write_jsonl(result, jsonl_out)
+        if html_out is not None:
+            write_html(result, html_out, path, text_key, id_key)
     except DedupError as e:
         raise _fail(str(e)) from None
     if not quiet:
         Console().print(render(result))
-        for output in (json_out, jsonl_out):
+        for output in (json_out, jsonl_out, html_out):
             if output is not None:
                 _err.print(f"report written to {output}", highlight=False)
+
+
+@app.command()
+def report(
+    report_path: Annotated[
+        Path, typer.Argument(metavar="REPORT", help="A JSON report of dedup scan.")
+    ],
+    html_out: Annotated[Path, typer.Option("--html", help="Write the HTML report here.")],
+    input_path: Annotated[
+        Path | None,
+        typer.Option("--input", help="The scanned corpus (default: the path the report records)."),
+    ] = None,
+    max_documents: Annotated[int, typer.Option(help="Documents rendered at most.")] = 1000,
+) -> None:
+    """Render a saved JSON report as HTML, without scanning again."""
+    try:
+        check_output(html_out)
+        result = read_json(report_path)
+        source = read_source(report_path) or {}
+        corpus = input_path or (Path(source["path"]) if "path" in source else None)
+        if corpus is None:
+            raise DedupError(f"{report_path}: records no input path; give it with --input")
+        text_key, id_key = source.get("text_key", "text"), source.get("id_key", "id")
+        _check_report_matches(result, corpus, text_key, id_key)
+        write_html(result, html_out, corpus, text_key, id_key, max_documents)
+    except DedupError as e:
+        raise _fail(str(e)) from None
+    _err.print(f"report written to {html_out}", highlight=False)
+
+
+def write_html(
+    result: ScanResult,
+    out: Path,
+    corpus: Path,
+    text_key: str,
+    id_key: str,
+    max_documents: int = 1000,
+) -> None:
+    """Render with texts read again from the corpus (only those shown are kept)."""
+
+    def texts(ids: set[str]) -> Iterator[tuple[str, str]]:
+        left = set(ids)
+        for doc in read_documents(corpus, text_key, id_key):
+            if doc.id in left:
+                left.discard(doc.id)
+                yield doc.id, doc.text
+                if not left:
+                    return
+
+    write_atomic(out, render_html(result, texts, max_documents))
 
 
 @app.command()

@@ -46,10 +46,12 @@ def summary(result: ScanResult) -> dict[str, Any]:
     }
 
 
-def to_dict(result: ScanResult) -> dict[str, Any]:
+def to_dict(result: ScanResult, source: dict[str, str] | None = None) -> dict[str, Any]:
+    """``source`` (optional) records where the texts are, for ``dedup report``."""
     return {
         "schema": SCHEMA,
         "dedup_version": __version__,
+        **({"input": source} if source else {}),
         "config": result.config,
         "summary": summary(result),
         "documents": [asdict(d) for d in result.documents],
@@ -59,9 +61,9 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
     }
 
 
-def write_json(result: ScanResult, path: str | Path) -> None:
+def write_json(result: ScanResult, path: str | Path, source: dict[str, str] | None = None) -> None:
     """Write atomically: a temporary file in the same folder, then a rename."""
-    write_atomic(Path(path), json.dumps(to_dict(result), ensure_ascii=False, indent=1))
+    write_atomic(Path(path), json.dumps(to_dict(result, source), ensure_ascii=False, indent=1))
 
 
 def check_output(path: Path) -> None:
@@ -88,10 +90,10 @@ def write_atomic(path: Path, text: str) -> None:
         raise OutputError(f"{path}: cannot write ({e.strerror})") from None
 
 
-def from_dict(data: dict[str, Any]) -> ScanResult:
+def from_dict(data: dict[str, Any], where: str = "report") -> ScanResult:
     """The ScanResult a JSON report holds (the inverse of ``to_dict``)."""
     if data.get("schema") != SCHEMA:
-        raise InputError(f"not a {SCHEMA} report (schema: {data.get('schema')!r})")
+        raise InputError(f"{where}: not a {SCHEMA} report (schema: {data.get('schema')!r})")
     try:
         return ScanResult(
             config=data["config"],
@@ -108,17 +110,26 @@ def from_dict(data: dict[str, Any]) -> ScanResult:
             ],
         )
     except (KeyError, TypeError) as e:
-        raise InputError(f"report is incomplete or malformed ({e})") from None
+        raise InputError(f"{where}: incomplete or malformed ({e})") from None
 
 
 def read_json(path: str | Path) -> ScanResult:
+    return from_dict(_load(path), str(path))
+
+
+def read_source(path: str | Path) -> dict[str, str] | None:
+    """Where the report's texts are (``input``), if it recorded it."""
+    source = _load(path).get("input")
+    return source if isinstance(source, dict) else None
+
+
+def _load(path: str | Path) -> dict[str, Any]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as e:
         raise InputError(f"{path}: cannot read ({e.strerror})") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: not a JSON report ({e})") from None
-    try:
-        return from_dict(data)
-    except InputError as e:
-        raise InputError(f"{path}: {e}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: not a JSON report")
+    return data
