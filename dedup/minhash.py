@@ -15,6 +15,8 @@ keeps the minimum per permutation. The ``(a, b)`` parameters are taken from
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import datasketch
 import numpy as np
 
@@ -60,6 +62,18 @@ def window_hashes(values: np.ndarray, n: int) -> np.ndarray:
     for i in range(n):
         acc += values[i : i + m] * _POSITION[i]
     return fmix64(acc + _LENGTH[n])
+
+
+def all_window_hashes(values: np.ndarray, n_max: int) -> Iterator[tuple[int, np.ndarray]]:
+    """``(n, window_hashes(values, n))`` for n = 1 .. n_max, each from the last
+    one's accumulator: one multiply-add per n instead of n."""
+    acc = np.zeros(len(values), dtype=np.uint64)
+    for n in range(1, n_max + 1):
+        m = len(values) - n + 1
+        if m <= 0:
+            return
+        acc = acc[:m] + values[n - 1 : n - 1 + m] * _POSITION[n - 1]
+        yield n, fmix64(acc + _LENGTH[n])
 
 
 def shingle_sets(

@@ -19,7 +19,7 @@ import re
 
 import numpy as np
 
-from dedup.minhash import window_hashes
+from dedup.minhash import all_window_hashes
 from dedup.text import Tokens
 
 _PARAGRAPH = re.compile(r"\n{2,}")
@@ -93,16 +93,21 @@ def repetition_stats(text: str, tokens: Tokens) -> dict[str, float]:
         "dup_line_frac": dup_line / len(lines),
         "dup_line_char_frac": dup_line_chars / size,
     }
+    stats.update(dict.fromkeys(stat_names()[4:], 0.0))  # n-grams a short text lacks
     # Surface words, hashed; Python's str hash is cached on the string objects.
     words = np.fromiter(map(hash, tokens.words), dtype=np.int64, count=len(tokens))
     words = words.view(np.uint64)
     # Characters of each word and (by cumulative sum) of each n-gram with its spaces.
     cum = np.concatenate(([0], np.cumsum(tokens.ends - tokens.starts)))
-    for n in (*TOP_NGRAMS, *DUP_NGRAMS):
-        grams = window_hashes(words, n)
+    for n, grams in all_window_hashes(words, DUP_NGRAMS[-1]):
+        if n not in TOP_NGRAMS and n not in DUP_NGRAMS:
+            continue
         lengths = cum[n : n + len(grams)] - cum[: len(grams)] + (n - 1)
         if n in TOP_NGRAMS:
             stats[f"top_{n}_gram_char_frac"] = _top_ngram_chars(grams, lengths) / size
+        elif n > DUP_NGRAMS[0] and not stats[f"dup_{DUP_NGRAMS[0]}_gram_char_frac"]:
+            # No 5-gram repeats, so no longer n-gram can: most documents stop here.
+            stats[f"dup_{n}_gram_char_frac"] = 0.0
         else:
             stats[f"dup_{n}_gram_char_frac"] = _duplicate_ngram_chars(grams, lengths, n) / size
     return stats

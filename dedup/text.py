@@ -106,5 +106,5 @@ def tokenize(text: str) -> Tokens:
     # parts[2i+1] is word i: it starts where parts[2i] ends.
     starts = bounds[0:-1:2]
     ends = bounds[1::2]
-    hashes = np.array(list(map(_token_hashes.__getitem__, words)), dtype=np.uint64)
+    hashes = np.fromiter(map(_token_hashes.__getitem__, words), dtype=np.uint64, count=len(words))
     return Tokens(words, starts, ends, hashes)

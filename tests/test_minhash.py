@@ -6,7 +6,7 @@ import pytest
 from datasketch.lsh import MinHashLSH
 
 from dedup.lsh import WEIGHTS, lsh_params
-from dedup.minhash import MinHasher, estimate, shingle_sets
+from dedup.minhash import MinHasher, all_window_hashes, estimate, shingle_sets, window_hashes
 from dedup.segment import paragraphs
 from dedup.text import tokenize
 
@@ -79,3 +79,11 @@ def test_lsh_parameters_are_datasketchs_and_favour_recall() -> None:
         assert (b, r) == (lsh.b, lsh.r)
         # a pair exactly at the threshold becomes a candidate almost always
         assert 1 - (1 - threshold**r) ** b > 0.95
+
+
+def test_incremental_window_hashes_equal_window_hashes() -> None:
+    values = np.random.default_rng(5).integers(0, 2**63, size=23, dtype=np.uint64)
+    got = dict(all_window_hashes(values, 30))
+    assert sorted(got) == list(range(1, 24))
+    for n, hashes in got.items():
+        assert np.array_equal(hashes, window_hashes(values, n))
