@@ -6,6 +6,7 @@ one line on stderr and exit code 1; usage errors exit 2 (typer's default).
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -127,6 +128,9 @@ def scan(
     representative: Annotated[
         str, typer.Option(help="Cluster representative: first | longest.")
     ] = _D.representative,
+    workers: Annotated[
+        int, typer.Option(help="Processes for per-document work (default: every core).")
+    ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary, no progress.")] = False,
 ) -> None:
     """Scan a corpus and report every duplicated span, cluster and boilerplate paragraph."""
@@ -148,7 +152,7 @@ def scan(
         for output in (json_out, jsonl_out, html_out):
             if output is not None:
                 check_output(output)
-        result = _scan_with_progress(path, config, text_key, id_key, quiet)
+        result = _scan_with_progress(path, config, text_key, id_key, quiet, workers)
         source = {"path": str(path.resolve()), "text_key": text_key, "id_key": id_key}
         if json_out is not None:
             write_json(result, json_out, source)
@@ -313,11 +317,12 @@ def _representative(value: str, option: str = "--representative") -> Literal["fi
 
 
 def _scan_with_progress(
-    path: Path, config: Config, text_key: str, id_key: str, quiet: bool
+    path: Path, config: Config, text_key: str, id_key: str, quiet: bool, workers: int = 0
 ) -> ScanResult:
     docs = read_documents(path, text_key=text_key, id_key=id_key)
+    workers = workers if workers > 0 else (os.cpu_count() or 1)
     if quiet or not sys.stderr.isatty():
-        return run_scan(docs, config)
+        return run_scan(docs, config, workers=workers)
     with Progress(
         TextColumn("reading"),
         BarColumn(bar_width=None),
@@ -334,4 +339,4 @@ def _scan_with_progress(
             size[0] += len(doc.text)
             bar.update(task, advance=1, mb=size[0] / 1e6)
 
-        return run_scan(docs, config, progress=advance)
+        return run_scan(docs, config, progress=advance, workers=workers)

@@ -13,10 +13,10 @@ Those numbers still grow with the corpus: bounding them is the next step
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import combinations
 
 import numpy as np
@@ -24,8 +24,10 @@ import numpy as np
 from dedup.align import Copy, merge_blocks
 from dedup.cluster import UnionFind
 from dedup.config import Config
+from dedup.engines import parallel
+from dedup.features import featurize_batch
 from dedup.lsh import band_keys, candidate_pairs, lsh_params
-from dedup.minhash import MinHasher, estimate, shingle_sets, window_hashes
+from dedup.minhash import MinHasher, estimate
 from dedup.models import (
     Boilerplate,
     Cluster,
@@ -38,9 +40,6 @@ from dedup.models import (
     SpanKind,
 )
 from dedup.passages import find_passages
-from dedup.repetition import repetition_stats
-from dedup.segment import paragraphs
-from dedup.text import tokenize
 from dedup.verify import jaccard, jaccard_containment
 
 # Documents MinHashed per numpy batch.
@@ -56,7 +55,7 @@ class _Corpus:
     doc_stats: list[DocStats] = field(default_factory=list)
     doc_first_para: list[int] = field(default_factory=lambda: [0])  # prefix offsets
     doc_sets: list[np.ndarray] = field(default_factory=list)
-    doc_sigs: list[np.ndarray] = field(default_factory=list)  # batches of rows
+    doc_sigs: list[np.ndarray] = field(default_factory=list)  # one row a document
     para_doc: list[int] = field(default_factory=list)
     para_start: list[int] = field(default_factory=list)
     para_end: list[int] = field(default_factory=list)
@@ -88,10 +87,15 @@ def scan(
     documents: Iterable[Document],
     config: Config | None = None,
     progress: Callable[[Document], None] | None = None,
+    workers: int = 1,
 ) -> ScanResult:
-    """Find every repeat in ``documents`` (consumed once, in order)."""
+    """Find every repeat in ``documents`` (consumed once, in order).
+
+    ``workers`` > 1 computes per-document features in that many processes;
+    the result is the same.
+    """
     cfg = config or Config()
-    corpus = _featurize(documents, cfg, progress)
+    corpus = _featurize(documents, cfg, progress, workers)
     edges = _paragraph_edges(corpus, cfg)
     spans, boilerplate, shared = _paragraph_spans(corpus, edges, cfg)
     if cfg.passages:
@@ -100,74 +104,64 @@ def scan(
     return ScanResult(cfg.describe(), corpus.doc_stats, spans, clusters, boilerplate)
 
 
+def _batches(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    batch: list[Document] = []
+    for doc in documents:
+        batch.append(doc)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def _featurize(
-    documents: Iterable[Document], cfg: Config, progress: Callable[[Document], None] | None
+    documents: Iterable[Document],
+    cfg: Config,
+    progress: Callable[[Document], None] | None,
+    workers: int,
 ) -> _Corpus:
+    """Per-document features (on ``workers`` processes), gathered in input order."""
     c = _Corpus()
     hasher = MinHasher(cfg.num_perm, cfg.seed)
     bands, rows = lsh_params(cfg.paragraph_threshold, cfg.num_perm)
     k = cfg.shingle_size
-    pending_docs: list[int] = []  # documents waiting for their MinHash batch
-    pending_paras: list[np.ndarray] = []  # shingle sets of new c.lsh_paras entries
-
-    def flush() -> None:
-        doc_sigs = np.full((len(pending_docs), cfg.num_perm), np.iinfo(np.uint32).max, np.uint32)
-        rows_with_text = [i for i, d in enumerate(pending_docs) if len(c.doc_sets[d])]
-        if rows_with_text:
-            doc_sigs[rows_with_text] = hasher.signatures(
-                [c.doc_sets[pending_docs[i]] for i in rows_with_text]
-            )
-        c.doc_sigs.append(doc_sigs)
-        if pending_paras:
-            c.lsh_keys.append(band_keys(hasher.signatures(pending_paras), bands, rows))
-        pending_docs.clear()
-        pending_paras.clear()
-
-    for doc in documents:
-        d = len(c.doc_ids)
-        text = doc.text
-        tokens = tokenize(text)
-        paras = paragraphs(text, tokens)
-        sets = shingle_sets(tokens.hashes, paras.tok_lo, paras.tok_hi, k)
-        for i in range(len(paras)):
-            p = len(c.para_doc)
-            lo, hi = int(paras.tok_lo[i]), int(paras.tok_hi[i])
-            start, end = int(paras.starts[i]), int(paras.ends[i])
-            key = hashlib.blake2b(tokens.hashes[lo:hi].tobytes(), digest_size=16).digest()
-            g = c.group_ids.setdefault(key, len(c.group_first))
-            if g == len(c.group_first):
-                c.group_first.append(p)
-                if hi - lo >= k:  # shorter paragraphs have one shingle: exact groups cover them
-                    c.lsh_paras.append(p)
-                    pending_paras.append(sets[i])
-            elif g not in c.group_preview:  # seen twice: worth a preview in the report
-                c.group_preview[g] = text[start : min(end, start + _PREVIEW)]
-            c.para_doc.append(d)
-            c.para_start.append(start)
-            c.para_end.append(end)
-            c.para_ntok.append(hi - lo)
-            c.para_group.append(g)
-        c.para_sets.extend(sets)
-        # Document shingles run across line breaks: a hard-wrapped copy of an
-        # article has other lines but the same word sequence.
-        c.doc_sets.append(np.unique(window_hashes(tokens.hashes, min(k, len(tokens)))))
-        c.doc_first_para.append(len(c.para_doc))
-        c.doc_ids.append(doc.id)
-        if cfg.passages:
-            c.doc_tokens.append(tokens.hashes)
-            c.doc_token_spans.append(
-                np.stack((tokens.starts, tokens.ends), axis=1).astype(np.int32)
-            )
-        c.doc_stats.append(
-            DocStats(doc.id, len(text), len(tokens), len(paras), repetition_stats(text, tokens))
-        )
-        pending_docs.append(d)
-        if len(pending_docs) >= _BATCH_DOCS:
-            flush()
-        if progress is not None:
-            progress(doc)
-    if pending_docs:
-        flush()
+    features = partial(
+        featurize_batch, k=k, num_perm=cfg.num_perm, seed=cfg.seed, keep_tokens=cfg.passages
+    )
+    for docs, batch in parallel(features, _batches(documents, _BATCH_DOCS), workers):
+        new_groups: list[np.ndarray] = []  # shingle sets of this batch's new lsh_paras
+        for doc, f in zip(docs, batch, strict=True):
+            d = len(c.doc_ids)
+            for i, key in enumerate(f.para_keys):
+                p = len(c.para_doc)
+                start, end, ntok = int(f.para_starts[i]), int(f.para_ends[i]), int(f.para_ntok[i])
+                g = c.group_ids.setdefault(key, len(c.group_first))
+                if g == len(c.group_first):
+                    c.group_first.append(p)
+                    if ntok >= k:  # shorter paragraphs have one shingle: exact groups cover them
+                        c.lsh_paras.append(p)
+                        new_groups.append(f.para_sets[i])
+                elif g not in c.group_preview:  # seen twice: worth a preview in the report
+                    c.group_preview[g] = doc.text[start : min(end, start + _PREVIEW)]
+                c.para_doc.append(d)
+                c.para_start.append(start)
+                c.para_end.append(end)
+                c.para_ntok.append(ntok)
+                c.para_group.append(g)
+            c.para_sets.extend(f.para_sets)
+            c.doc_sets.append(f.doc_set)
+            c.doc_sigs.append(f.doc_sig)
+            c.doc_first_para.append(len(c.para_doc))
+            c.doc_ids.append(doc.id)
+            c.doc_stats.append(f.stats)
+            if f.token_hashes is not None and f.token_spans is not None:
+                c.doc_tokens.append(f.token_hashes)
+                c.doc_token_spans.append(f.token_spans)
+            if progress is not None:
+                progress(doc)
+        if new_groups:
+            c.lsh_keys.append(band_keys(hasher.signatures(new_groups), bands, rows))
     return c
 
 
@@ -285,7 +279,7 @@ def _add_passages(c: _Corpus, spans: list[Span], cfg: Config) -> list[Span]:
 
 
 def _document_clusters(c: _Corpus, shared: list[list[int]], cfg: Config) -> list[Cluster]:
-    sigs = np.concatenate(c.doc_sigs) if c.doc_sigs else np.empty((0, cfg.num_perm), np.uint32)
+    sigs = np.stack(c.doc_sigs) if c.doc_sigs else np.empty((0, cfg.num_perm), np.uint32)
     live = np.array([d for d, s in enumerate(c.doc_sets) if len(s)], dtype=np.int64)
     candidates: set[tuple[int, int]] = set()
     if len(live) > 1:

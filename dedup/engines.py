@@ -1,0 +1,39 @@
+"""Engines say where a stage runs; the stages say what runs.
+
+``local`` runs batches in this process (the reference). ``parallel`` runs
+them in worker processes, with at most two batches per worker in flight (so
+a huge input never piles up in memory) and results in input order: its
+output equals the local engine's (tests/test_engines.py).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def local(fn: Callable[[T], R], batches: Iterable[T]) -> Iterator[tuple[T, R]]:
+    for batch in batches:
+        yield batch, fn(batch)
+
+
+def parallel(fn: Callable[[T], R], batches: Iterable[T], workers: int) -> Iterator[tuple[T, R]]:
+    if workers <= 1:
+        yield from local(fn, batches)
+        return
+    # fork: workers start at once and inherit the warm token cache.
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        pending: deque[tuple[T, multiprocessing.pool.AsyncResult[R]]] = deque()
+        for batch in batches:
+            pending.append((batch, pool.apply_async(fn, (batch,))))
+            if len(pending) >= 2 * workers:
+                done, result = pending.popleft()
+                yield done, result.get()
+        while pending:
+            done, result = pending.popleft()
+            yield done, result.get()

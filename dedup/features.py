@@ -1,0 +1,80 @@
+"""Per-document features: everything the pipeline needs from a text, computed
+from that text alone (so any worker can compute it; see engines.py)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from dedup.minhash import MinHasher, shingle_sets, window_hashes
+from dedup.models import DocStats, Document
+from dedup.repetition import repetition_stats
+from dedup.segment import paragraphs
+from dedup.text import tokenize
+
+
+@dataclass(frozen=True, slots=True)
+class DocFeatures:
+    stats: DocStats
+    para_starts: np.ndarray  # char offsets of each paragraph, half-open
+    para_ends: np.ndarray
+    para_ntok: np.ndarray
+    para_keys: list[bytes]  # exact key: hash of the paragraph's normalized tokens
+    para_sets: list[np.ndarray]  # word k-gram shingle sets
+    doc_set: np.ndarray  # shingles across line breaks
+    doc_sig: np.ndarray  # MinHash of doc_set (all max values when empty)
+    token_hashes: np.ndarray | None  # for passages
+    token_spans: np.ndarray | None  # int32 (n, 2)
+
+
+def featurize_batch(
+    docs: list[Document], k: int, num_perm: int, seed: int, keep_tokens: bool
+) -> list[DocFeatures]:
+    """Features of a batch of documents; signatures are computed batchwise."""
+    hasher = MinHasher(num_perm, seed)
+    parts = []
+    for doc in docs:
+        text = doc.text
+        tokens = tokenize(text)
+        paras = paragraphs(text, tokens)
+        keys = [
+            hashlib.blake2b(tokens.hashes[lo:hi].tobytes(), digest_size=16).digest()
+            for lo, hi in zip(paras.tok_lo.tolist(), paras.tok_hi.tolist(), strict=True)
+        ]
+        # Document shingles run across line breaks: a hard-wrapped copy of an
+        # article has other lines but the same word sequence.
+        doc_set = np.unique(window_hashes(tokens.hashes, min(k, len(tokens))))
+        stats = DocStats(doc.id, len(text), len(tokens), len(paras), repetition_stats(text, tokens))
+        spans = np.stack((tokens.starts, tokens.ends), axis=1).astype(np.int32)
+        parts.append(
+            (
+                stats,
+                paras,
+                keys,
+                shingle_sets(tokens.hashes, paras.tok_lo, paras.tok_hi, k),
+                doc_set,
+                tokens,
+                spans,
+            )
+        )
+    sigs = np.full((len(docs), num_perm), np.iinfo(np.uint32).max, np.uint32)
+    with_text = [i for i, p in enumerate(parts) if len(p[4])]
+    if with_text:
+        sigs[with_text] = hasher.signatures([parts[i][4] for i in with_text])
+    return [
+        DocFeatures(
+            stats,
+            paras.starts,
+            paras.ends,
+            paras.tok_hi - paras.tok_lo,
+            keys,
+            sets,
+            doc_set,
+            sigs[i],
+            tokens.hashes if keep_tokens else None,
+            spans if keep_tokens else None,
+        )
+        for i, (stats, paras, keys, sets, doc_set, tokens, spans) in enumerate(parts)
+    ]
