@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dedup.lsh import band_keys
 from dedup.minhash import MinHasher, shingle_sets, window_hashes
 from dedup.models import DocStats, Document
 from dedup.repetition import repetition_stats
@@ -25,14 +26,26 @@ class DocFeatures:
     para_sets: list[np.ndarray]  # word k-gram shingle sets
     doc_set: np.ndarray  # shingles across line breaks
     doc_sig: np.ndarray  # MinHash of doc_set (all max values when empty)
+    para_bands: np.ndarray  # uint64 (paragraphs, bands): LSH band keys; rows of short ones unused
     token_hashes: np.ndarray | None  # for passages
     token_spans: np.ndarray | None  # int32 (n, 2)
 
 
 def featurize_batch(
-    docs: list[Document], k: int, num_perm: int, seed: int, keep_tokens: bool
+    docs: list[Document],
+    k: int,
+    num_perm: int,
+    seed: int,
+    bands: int,
+    rows: int,
+    keep_tokens: bool,
 ) -> list[DocFeatures]:
-    """Features of a batch of documents; signatures are computed batchwise."""
+    """Features of a batch of documents; signatures are computed batchwise.
+
+    Paragraph band keys are computed for every paragraph of at least ``k``
+    tokens, here in the worker, although only the first of each exact group
+    is used: the group is only known once all earlier documents are in.
+    """
     hasher = MinHasher(num_perm, seed)
     parts = []
     for doc in docs:
@@ -63,18 +76,34 @@ def featurize_batch(
     with_text = [i for i, p in enumerate(parts) if len(p[4])]
     if with_text:
         sigs[with_text] = hasher.signatures([parts[i][4] for i in with_text])
-    return [
-        DocFeatures(
-            stats,
-            paras.starts,
-            paras.ends,
-            paras.tok_hi - paras.tok_lo,
-            keys,
-            sets,
-            doc_set,
-            sigs[i],
-            tokens.hashes if keep_tokens else None,
-            spans if keep_tokens else None,
-        )
-        for i, (stats, paras, keys, sets, doc_set, tokens, spans) in enumerate(parts)
+    long_sets = [
+        sets[j]
+        for _, paras, _, sets, _, _, _ in parts
+        for j, ntok in enumerate((paras.tok_hi - paras.tok_lo).tolist())
+        if ntok >= k
     ]
+    long_keys = band_keys(hasher.signatures(long_sets), bands, rows) if long_sets else None
+    out, used = [], 0
+    for i, (stats, paras, keys, sets, doc_set, tokens, spans) in enumerate(parts):
+        ntok = paras.tok_hi - paras.tok_lo
+        para_bands = np.zeros((len(ntok), bands), np.uint64)
+        is_long = ntok >= k
+        if long_keys is not None:
+            para_bands[is_long] = long_keys[used : used + int(is_long.sum())]
+        used += int(is_long.sum())
+        out.append(
+            DocFeatures(
+                stats,
+                paras.starts,
+                paras.ends,
+                ntok,
+                keys,
+                sets,
+                doc_set,
+                sigs[i],
+                para_bands,
+                tokens.hashes if keep_tokens else None,
+                spans if keep_tokens else None,
+            )
+        )
+    return out

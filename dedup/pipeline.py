@@ -27,7 +27,7 @@ from dedup.config import Config
 from dedup.engines import parallel
 from dedup.features import featurize_batch
 from dedup.lsh import band_keys, candidate_pairs, lsh_params
-from dedup.minhash import MinHasher, estimate
+from dedup.minhash import estimate
 from dedup.models import (
     Boilerplate,
     Cluster,
@@ -123,14 +123,19 @@ def _featurize(
 ) -> _Corpus:
     """Per-document features (on ``workers`` processes), gathered in input order."""
     c = _Corpus()
-    hasher = MinHasher(cfg.num_perm, cfg.seed)
     bands, rows = lsh_params(cfg.paragraph_threshold, cfg.num_perm)
     k = cfg.shingle_size
     features = partial(
-        featurize_batch, k=k, num_perm=cfg.num_perm, seed=cfg.seed, keep_tokens=cfg.passages
+        featurize_batch,
+        k=k,
+        num_perm=cfg.num_perm,
+        seed=cfg.seed,
+        bands=bands,
+        rows=rows,
+        keep_tokens=cfg.passages,
     )
     for docs, batch in parallel(features, _batches(documents, _BATCH_DOCS), workers):
-        new_groups: list[np.ndarray] = []  # shingle sets of this batch's new lsh_paras
+        new_groups: list[np.ndarray] = []  # band keys of this batch's new lsh_paras
         for doc, f in zip(docs, batch, strict=True):
             d = len(c.doc_ids)
             for i, key in enumerate(f.para_keys):
@@ -141,7 +146,7 @@ def _featurize(
                     c.group_first.append(p)
                     if ntok >= k:  # shorter paragraphs have one shingle: exact groups cover them
                         c.lsh_paras.append(p)
-                        new_groups.append(f.para_sets[i])
+                        new_groups.append(f.para_bands[i])
                 elif g not in c.group_preview:  # seen twice: worth a preview in the report
                     c.group_preview[g] = doc.text[start : min(end, start + _PREVIEW)]
                 c.para_doc.append(d)
@@ -161,7 +166,7 @@ def _featurize(
             if progress is not None:
                 progress(doc)
         if new_groups:
-            c.lsh_keys.append(band_keys(hasher.signatures(new_groups), bands, rows))
+            c.lsh_keys.append(np.stack(new_groups))
     return c
 
 
