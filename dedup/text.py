@@ -43,12 +43,49 @@ _LETTERS = str.maketrans(
 )
 
 
+# Tokens of plain Arabic letters, harakat, tatweel, Arabic or ASCII digits and
+# ASCII letters (most of a corpus) take one str.translate that gives exactly
+# what the full path gives (tests/test_text.py checks every token of the
+# seeds and corpora, and random strings of these characters).
+_SIMPLE = regex.compile(
+    r"[\u0621-\u063a\u0640-\u065f\u0660-\u0669\u0670\u0671\u06a9\u06cc"
+    r"\u06f0-\u06f9A-Za-z0-9_]+"
+)
+_SIMPLE_MAP = str.maketrans(
+    {
+        **{chr(c): None for c in range(0x064B, 0x0660)},  # harakat and hamza/madda marks
+        "\u0670": None,  # superscript alef
+        "\u0640": None,  # tatweel
+        "\u0622": "\u0627",
+        "\u0623": "\u0627",
+        "\u0625": "\u0627",
+        "\u0671": "\u0627",
+        "\u0624": "\u0648",
+        "\u0626": "\u064a",  # ؤ -> و, ئ -> ي (their hamza is a mark)
+        "\u0649": "\u064a",
+        "\u06cc": "\u064a",
+        "\u06a9": "\u0643",
+        "\u0629": "\u0647",
+        **{chr(0x0660 + d): str(d) for d in range(10)},
+        **{chr(0x06F0 + d): str(d) for d in range(10)},
+        **{chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)},
+    }
+)
+
+
 def normalize_token(token: str) -> str:
     """Return the comparison key of one token.
 
     NFD splits أ إ آ ؤ ئ into base letter + hamza/madda mark, so dropping the
     nonspacing marks unifies the hamza forms together with the harakat.
     """
+    if _SIMPLE.fullmatch(token):
+        return token.translate(_SIMPLE_MAP)
+    return normalize_token_full(token)
+
+
+def normalize_token_full(token: str) -> str:
+    """The reference normalization, character classes and all."""
     s = unicodedata.normalize("NFKC", token).casefold()
     s = unicodedata.normalize("NFD", s)
     s = "".join(c for c in s if unicodedata.category(c) != "Mn")

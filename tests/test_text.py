@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import unicodedata
 
-from dedup.text import normalize_token, tokenize
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup.text import normalize_token, normalize_token_full, tokenize
 
 
 def keys(text: str) -> list[str]:
@@ -55,3 +58,34 @@ def test_offsets_on_seed_text(seed_texts: dict[str, str]) -> None:
 def test_empty_and_wordless_text() -> None:
     assert len(tokenize("")) == 0
     assert len(tokenize(" «» 😀 \r\n ")) == 0
+
+
+SIMPLE_ALPHABET = (
+    [chr(c) for c in range(0x0621, 0x063B)]
+    + [chr(c) for c in range(0x0640, 0x0672)]
+    + ["\u06a9", "\u06cc"]
+    + [chr(c) for c in range(0x06F0, 0x06FA)]
+    + list("AZaz09_Qq")
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=SIMPLE_ALPHABET, min_size=1, max_size=12))
+def test_fast_path_equals_full_normalization(token: str) -> None:
+    assert normalize_token(token) == normalize_token_full(token)
+
+
+def test_fast_path_on_every_seed_token(seed_texts: dict[str, str]) -> None:
+    for text in seed_texts.values():
+        for word in tokenize(text).words:
+            assert normalize_token(word) == normalize_token_full(word), word
+
+
+def test_fast_path_on_every_corpus_token() -> None:
+    from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
+    from tests.conftest import needs
+
+    needs(SAUDINEWSNET)
+    vocabulary = {w for d in saudinewsnet(5000) for w in tokenize(d.text).words}
+    assert len(vocabulary) > 50_000
+    assert [w for w in vocabulary if normalize_token(w) != normalize_token_full(w)] == []
