@@ -9,6 +9,7 @@ output equals the local engine's (tests/test_engines.py).
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
@@ -22,12 +23,20 @@ def local(fn: Callable[[T], R], batches: Iterable[T]) -> Iterator[tuple[T, R]]:
         yield batch, fn(batch)
 
 
+def _worker_start() -> None:
+    # A worker must die at once when the pool terminates it, not unwind like
+    # the CLI does on SIGTERM (it inherits that handler through fork): unwinding
+    # can leave a shared queue lock taken and the next pool waiting forever.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
 def parallel(fn: Callable[[T], R], batches: Iterable[T], workers: int) -> Iterator[tuple[T, R]]:
     if workers <= 1:
         yield from local(fn, batches)
         return
     # fork: workers start at once and inherit the warm token cache.
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_start) as pool:
         pending: deque[tuple[T, multiprocessing.pool.AsyncResult[R]]] = deque()
         for batch in batches:
             pending.append((batch, pool.apply_async(fn, (batch,))))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -12,8 +13,8 @@ from dedup.lsh import band_keys
 from dedup.minhash import MinHasher, shingle_sets, window_hashes
 from dedup.models import DocStats, Document
 from dedup.repetition import repetition_stats
-from dedup.segment import paragraphs
-from dedup.text import tokenize
+from dedup.segment import Paragraphs, paragraphs
+from dedup.text import Tokens, tokenize
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,57 +50,49 @@ def featurize_batch(
     hasher = MinHasher(num_perm, seed)
     parts = []
     for doc in docs:
-        text = doc.text
-        tokens = tokenize(text)
-        paras = paragraphs(text, tokens)
+        tokens = tokenize(doc.text)
+        paras = paragraphs(doc.text, tokens)
         keys = [
             hashlib.blake2b(tokens.hashes[lo:hi].tobytes(), digest_size=16).digest()
             for lo, hi in zip(paras.tok_lo.tolist(), paras.tok_hi.tolist(), strict=True)
         ]
+        stats = DocStats(
+            doc.id, len(doc.text), len(tokens), len(paras), repetition_stats(doc.text, tokens)
+        )
+        sets = shingle_sets(tokens.hashes, paras.tok_lo, paras.tok_hi, k)
         # Document shingles run across line breaks: a hard-wrapped copy of an
         # article has other lines but the same word sequence.
         doc_set = np.unique(window_hashes(tokens.hashes, min(k, len(tokens))))
-        stats = DocStats(doc.id, len(text), len(tokens), len(paras), repetition_stats(text, tokens))
-        spans = np.stack((tokens.starts, tokens.ends), axis=1).astype(np.int32)
-        parts.append(
-            (
-                stats,
-                paras,
-                keys,
-                shingle_sets(tokens.hashes, paras.tok_lo, paras.tok_hi, k),
-                doc_set,
-                tokens,
-                spans,
-            )
-        )
+        parts.append(_Part(stats, paras, keys, sets, doc_set, tokens))
     sigs = np.full((len(docs), num_perm), np.iinfo(np.uint32).max, np.uint32)
-    with_text = [i for i, p in enumerate(parts) if len(p[4])]
+    with_text = [i for i, p in enumerate(parts) if len(p.doc_set)]
     if with_text:
-        sigs[with_text] = hasher.signatures([parts[i][4] for i in with_text])
+        sigs[with_text] = hasher.signatures([parts[i].doc_set for i in with_text])
+    is_long = [(p.paras.tok_hi - p.paras.tok_lo) >= k for p in parts]
     long_sets = [
-        sets[j]
-        for _, paras, _, sets, _, _, _ in parts
-        for j, ntok in enumerate((paras.tok_hi - paras.tok_lo).tolist())
-        if ntok >= k
+        s
+        for p, long in zip(parts, is_long, strict=True)
+        for s, keep in zip(p.sets, long.tolist(), strict=True)
+        if keep
     ]
     long_keys = band_keys(hasher.signatures(long_sets), bands, rows) if long_sets else None
     out, used = [], 0
-    for i, (stats, paras, keys, sets, doc_set, tokens, spans) in enumerate(parts):
-        ntok = paras.tok_hi - paras.tok_lo
-        para_bands = np.zeros((len(ntok), bands), np.uint64)
-        is_long = ntok >= k
+    for i, (p, long) in enumerate(zip(parts, is_long, strict=True)):
+        para_bands = np.zeros((len(long), bands), np.uint64)
         if long_keys is not None:
-            para_bands[is_long] = long_keys[used : used + int(is_long.sum())]
-        used += int(is_long.sum())
+            para_bands[long] = long_keys[used : used + int(long.sum())]
+        used += int(long.sum())
+        tokens = p.tokens
+        spans = np.stack((tokens.starts, tokens.ends), axis=1).astype(np.int32)
         out.append(
             DocFeatures(
-                stats,
-                paras.starts,
-                paras.ends,
-                ntok,
-                keys,
-                sets,
-                doc_set,
+                p.stats,
+                p.paras.starts,
+                p.paras.ends,
+                p.paras.tok_hi - p.paras.tok_lo,
+                p.keys,
+                p.sets,
+                p.doc_set,
                 sigs[i],
                 para_bands,
                 tokens.hashes if keep_tokens else None,
@@ -107,3 +100,12 @@ def featurize_batch(
             )
         )
     return out
+
+
+class _Part(NamedTuple):
+    stats: DocStats
+    paras: Paragraphs
+    keys: list[bytes]
+    sets: list[np.ndarray]
+    doc_set: np.ndarray
+    tokens: Tokens
