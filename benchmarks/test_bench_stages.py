@@ -1,31 +1,58 @@
-"""Speed of each stage on the seeds (pytest-benchmark): python -m pytest benchmarks."""
+"""Speed of each stage (pytest-benchmark): python -m pytest benchmarks.
+
+Every stage runs on the seeds and on the first 2,000 SaudiNewsNet articles
+(skipped, saying so, when ../shared/data is absent). Group by corpus and
+compare stages with ``--benchmark-group-by=param``.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
+from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
 from dedup import Document, read_documents, scan
+from dedup.lsh import band_keys, candidate_pairs, lsh_params
 from dedup.minhash import MinHasher, shingle_sets
+from dedup.passages import find_passages
+from dedup.reports.html import render_html
+from dedup.reports.json import to_dict
 from dedup.segment import paragraphs
 from dedup.text import tokenize
+from dedup.verify import jaccard
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
 
+@pytest.fixture(scope="module", params=["seeds", "saudinewsnet-2000"])
+def docs(request: pytest.FixtureRequest) -> list[Document]:
+    if request.param == "seeds":
+        return list(read_documents(SEEDS))
+    if not SAUDINEWSNET.exists():
+        pytest.skip(f"{SAUDINEWSNET} not found (see ../shared/data/README.md)")
+    return list(saudinewsnet(2000))
+
+
 @pytest.fixture(scope="module")
-def docs() -> list[Document]:
-    return list(read_documents(SEEDS))
+def shingled(docs: list[Document]) -> list[np.ndarray]:
+    sets = []
+    for d in docs:
+        toks = tokenize(d.text)
+        p = paragraphs(d.text, toks)
+        sets += [s for s in shingle_sets(toks.hashes, p.tok_lo, p.tok_hi, 5) if len(s)]
+    return sets
 
 
-@pytest.mark.benchmark(group="stages")
+@pytest.mark.benchmark(group="tokenize+normalize")
 def test_tokenize(benchmark: BenchmarkFixture, docs: list[Document]) -> None:
     benchmark(lambda: [tokenize(d.text) for d in docs])
 
 
-@pytest.mark.benchmark(group="stages")
+@pytest.mark.benchmark(group="shingle+minhash")
 def test_shingle_and_minhash(benchmark: BenchmarkFixture, docs: list[Document]) -> None:
     hasher = MinHasher()
     prepared = []
@@ -40,7 +67,41 @@ def test_shingle_and_minhash(benchmark: BenchmarkFixture, docs: list[Document]) 
     benchmark(run)
 
 
+@pytest.mark.benchmark(group="lsh")
+def test_lsh(benchmark: BenchmarkFixture, shingled: list[np.ndarray]) -> None:
+    sigs = MinHasher().signatures(shingled)
+    bands, rows = lsh_params(0.6, 128)
+    benchmark(lambda: candidate_pairs(band_keys(sigs, bands, rows)))
+
+
+@pytest.mark.benchmark(group="verify")
+def test_verify(benchmark: BenchmarkFixture, shingled: list[np.ndarray]) -> None:
+    bands, rows = lsh_params(0.6, 128)
+    pairs = candidate_pairs(band_keys(MinHasher().signatures(shingled), bands, rows)).tolist()
+    benchmark(lambda: [jaccard(shingled[a], shingled[b]) for a, b in pairs])
+
+
+@pytest.mark.benchmark(group="align")
+def test_passages(benchmark: BenchmarkFixture, docs: list[Document]) -> None:
+    hashes = [tokenize(d.text).hashes for d in docs]
+    benchmark(
+        lambda: find_passages(hashes, gap=25, min_seeds=5, max_df=20, threshold=0.3, min_tokens=20)
+    )
+
+
+@pytest.mark.benchmark(group="report")
+def test_reports(benchmark: BenchmarkFixture, docs: list[Document]) -> None:
+    result = scan(docs)
+    texts = {d.id: d.text for d in docs}
+
+    def run() -> None:
+        json.dumps(to_dict(result), ensure_ascii=False)
+        render_html(result, lambda ids: ((i, texts[i]) for i in ids))
+
+    benchmark(run)
+
+
 @pytest.mark.benchmark(group="pipeline")
-def test_scan_seeds(benchmark: BenchmarkFixture, docs: list[Document]) -> None:
-    result = benchmark(scan, docs)
-    assert len(result.spans) == 2
+def test_scan(benchmark: BenchmarkFixture, docs: list[Document]) -> None:
+    result = benchmark.pedantic(scan, args=(docs,), rounds=3 if len(docs) > 100 else 10)
+    assert len(result.documents) == len(docs)
