@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Literal
@@ -25,8 +24,8 @@ from dedup.errors import DedupError
 from dedup.models import Document, ScanResult
 from dedup.pipeline import scan as run_scan
 from dedup.readers import read_documents
-from dedup.reports.html import render_html
-from dedup.reports.json import check_output, read_json, read_source, write_atomic, write_json
+from dedup.reports.html import write_html
+from dedup.reports.json import check_output, read_json, read_source, write_json
 from dedup.reports.jsonl import write_jsonl
 from dedup.reports.terminal import render, render_removals
 from dedup.writers import check_destination, write_corpus, write_removals
@@ -195,28 +194,6 @@ def report(
     except DedupError as e:
         raise _fail(str(e)) from None
     _err.print(f"report written to {html_out}", highlight=False)
-
-
-def write_html(
-    result: ScanResult,
-    out: Path,
-    corpus: Path,
-    text_key: str,
-    id_key: str,
-    max_documents: int = 1000,
-) -> None:
-    """Render with texts read again from the corpus (only those shown are kept)."""
-
-    def texts(ids: set[str]) -> Iterator[tuple[str, str]]:
-        left = set(ids)
-        for doc in read_documents(corpus, text_key, id_key):
-            if doc.id in left:
-                left.discard(doc.id)
-                yield doc.id, doc.text
-                if not left:
-                    return
-
-    write_atomic(out, render_html(result, texts, max_documents))
 
 
 @app.command()

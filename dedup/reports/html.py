@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import heapq
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 
 from dedup.models import ScanResult, Span
-from dedup.reports.json import summary
+from dedup.readers import read_documents
+from dedup.reports.json import summary, write_atomic
 
 KIND_LABEL = {
     "within": "repeated within the document",
@@ -266,3 +268,25 @@ def _legend_style(kind: str) -> str:
         "across": "background:#a5d8ff",
         "boilerplate": "background:#dee2e6",
     }[kind]
+
+
+def write_html(
+    result: ScanResult,
+    out: Path,
+    corpus: Path,
+    text_key: str = "text",
+    id_key: str = "id",
+    max_documents: int = 1000,
+) -> None:
+    """Render with texts read again from the corpus (only those shown are kept), atomically."""
+
+    def texts(ids: set[str]) -> Iterator[tuple[str, str]]:
+        left = set(ids)
+        for doc in read_documents(corpus, text_key, id_key):
+            if doc.id in left:
+                left.discard(doc.id)
+                yield doc.id, doc.text
+                if not left:
+                    return
+
+    write_atomic(out, render_html(result, texts, max_documents))
