@@ -83,7 +83,9 @@ def featurize_batch(
             para_bands[long] = long_keys[used : used + int(long.sum())]
         used += int(long.sum())
         tokens = p.tokens
-        spans = np.stack((tokens.starts, tokens.ends), axis=1).astype(np.int32)
+        spans = (
+            np.stack((tokens.starts, tokens.ends), axis=1).astype(np.int32) if keep_tokens else None
+        )
         out.append(
             DocFeatures(
                 p.stats,
@@ -96,7 +98,7 @@ def featurize_batch(
                 sigs[i],
                 para_bands,
                 tokens.hashes if keep_tokens else None,
-                spans if keep_tokens else None,
+                spans,
             )
         )
     return out

@@ -32,6 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from dedup.text import hash_key, normalize_token
+from dedup.verify import jaccard
 
 # Function words of Arabic and English (normalized when loaded): frequent in
 # every text, so they are no evidence of copying even in a small corpus where
@@ -167,9 +168,7 @@ def _align(
     for a_lo, a_hi, b_lo, b_hi in _merge_ranges(ranges, gap):
         if min(a_hi - a_lo, b_hi - b_lo) < min_tokens:
             continue
-        set_a, set_b = np.unique(ids_a[a_lo:a_hi]), np.unique(ids_b[b_lo:b_hi])
-        inter = len(np.intersect1d(set_a, set_b, assume_unique=True))
-        similarity = inter / (len(set_a) + len(set_b) - inter)
+        similarity = jaccard(np.unique(ids_a[a_lo:a_hi]), np.unique(ids_b[b_lo:b_hi]))
         if similarity >= threshold:
             out.append(Passage(a, a_lo, a_hi, b, b_lo, b_hi, round(similarity, 4)))
     return out

@@ -31,7 +31,7 @@ Cleaner = Callable[[Document], str | None]
 def check_destination(source: Path, out: Path, force: bool) -> None:
     """Refuse to write into the input or over an existing output (without force)."""
     src, dst = source.resolve(), out.resolve()
-    if dst == src or src in dst.parents or (src.is_file() and dst == src):
+    if dst == src or src in dst.parents:
         raise OutputError(f"{out}: the output must not be the input or inside it")
     if dst in src.parents:
         raise OutputError(f"{out}: the output must not contain the input")
