@@ -71,13 +71,13 @@ def test_shingle_and_minhash(benchmark: BenchmarkFixture, docs: list[Document]) 
 def test_lsh(benchmark: BenchmarkFixture, shingled: list[np.ndarray]) -> None:
     sigs = MinHasher().signatures(shingled)
     bands, rows = lsh_params(0.6, 128)
-    benchmark(lambda: candidate_pairs(band_keys(sigs, bands, rows)))
+    benchmark(lambda: candidate_pairs(band_keys(sigs, bands, rows).T))
 
 
 @pytest.mark.benchmark(group="verify")
 def test_verify(benchmark: BenchmarkFixture, shingled: list[np.ndarray]) -> None:
     bands, rows = lsh_params(0.6, 128)
-    pairs = candidate_pairs(band_keys(MinHasher().signatures(shingled), bands, rows)).tolist()
+    pairs = candidate_pairs(band_keys(MinHasher().signatures(shingled), bands, rows).T).tolist()
     benchmark(lambda: [jaccard(shingled[a], shingled[b]) for a, b in pairs])
 
 

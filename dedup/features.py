@@ -1,113 +1,151 @@
 """Per-document features: everything the pipeline needs from a text, computed
-from that text alone (so any worker can compute it; see engines.py)."""
+from that text alone (so any worker can compute it; see engines.py).
+
+A batch's features come back as a few flat numpy arrays (variable-length
+items concatenated, with their lengths), not one object per document: cheap
+to send between processes and to append to the scan's stores.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 
-from dedup.lsh import band_keys
+from dedup.config import Config
+from dedup.lsh import band_keys, lsh_params
 from dedup.minhash import MinHasher, shingle_sets, window_hashes
-from dedup.models import DocStats, Document
-from dedup.repetition import repetition_stats
-from dedup.segment import Paragraphs, paragraphs
-from dedup.text import Tokens, tokenize
+from dedup.models import Document
+from dedup.repetition import repetition_stats, stat_names
+from dedup.segment import paragraphs
+from dedup.text import tokenize
+
+# Characters of a paragraph kept for the report's boilerplate preview.
+PREVIEW = 120
 
 
 @dataclass(frozen=True, slots=True)
-class DocFeatures:
-    stats: DocStats
-    para_starts: np.ndarray  # char offsets of each paragraph, half-open
+class BatchFeatures:
+    # One row a document.
+    chars: np.ndarray  # int64
+    tokens: np.ndarray  # int64, token count
+    paragraphs: np.ndarray  # int64, paragraph count
+    repetition: np.ndarray  # float64 (docs, len(stat_names()))
+    doc_sigs: np.ndarray  # uint32 (docs, num_perm): MinHash of the document set (all max if empty)
+    doc_bands: np.ndarray  # uint64 (docs, bands): LSH band keys at the document threshold
+    doc_sets: np.ndarray  # uint64, every document's shingle set, concatenated
+    doc_set_lengths: np.ndarray  # int64 (docs,)
+    # One row a paragraph, in text order, documents one after another.
+    para_starts: np.ndarray  # int64 char offsets, half-open
     para_ends: np.ndarray
     para_ntok: np.ndarray
-    para_keys: list[bytes]  # exact key: hash of the paragraph's normalized tokens
-    para_sets: list[np.ndarray]  # word k-gram shingle sets
-    doc_set: np.ndarray  # shingles across line breaks
-    doc_sig: np.ndarray  # MinHash of doc_set (all max values when empty)
-    para_bands: np.ndarray  # uint64 (paragraphs, bands): LSH band keys; rows of short ones unused
-    token_hashes: np.ndarray | None  # for passages
-    token_spans: np.ndarray | None  # int32 (n, 2)
+    para_keys: np.ndarray  # uint64 exact key: hash of the normalized token sequence
+    para_sets: np.ndarray  # uint64 shingle sets, concatenated
+    para_set_lengths: np.ndarray
+    para_bands: np.ndarray  # uint64 (paragraphs of >= k tokens, bands), at the paragraph threshold
+    previews: np.ndarray  # uint8: UTF-8 of each paragraph's first PREVIEW characters
+    preview_lengths: np.ndarray
+    # For passages (empty otherwise): one row a token, documents one after another.
+    token_hashes: np.ndarray  # uint64 normalized token hashes
+    token_spans: np.ndarray  # int32 (tokens, 2) char spans
+    doc_words: np.ndarray  # uint64: each document's distinct token hashes, concatenated
+    doc_word_counts: np.ndarray
 
 
-def featurize_batch(
-    docs: list[Document],
-    k: int,
-    num_perm: int,
-    seed: int,
-    bands: int,
-    rows: int,
-    keep_tokens: bool,
-) -> list[DocFeatures]:
+def _lengths(arrays: list[np.ndarray]) -> np.ndarray:
+    return np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
+
+
+def _concat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(arrays) if arrays else np.empty(0, dtype)
+
+
+def featurize_batch(docs: list[Document], cfg: Config) -> BatchFeatures:
     """Features of a batch of documents; signatures are computed batchwise.
 
     Paragraph band keys are computed for every paragraph of at least ``k``
     tokens, here in the worker, although only the first of each exact group
     is used: the group is only known once all earlier documents are in.
     """
-    hasher = MinHasher(num_perm, seed)
-    parts = []
-    for doc in docs:
+    k = cfg.shingle_size
+    hasher = MinHasher(cfg.num_perm, cfg.seed)
+    n = len(docs)
+    chars, ntoks, npars = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
+    repetition = np.zeros((n, len(stat_names())), np.float64)
+    doc_sets: list[np.ndarray] = []
+    para_sets: list[np.ndarray] = []
+    previews: list[bytes] = []
+    starts, ends, ntok, keys = [], [], [], []
+    hashes, spans, words = [], [], []
+    for i, doc in enumerate(docs):
         tokens = tokenize(doc.text)
         paras = paragraphs(doc.text, tokens)
-        keys = [
-            hashlib.blake2b(tokens.hashes[lo:hi].tobytes(), digest_size=16).digest()
-            for lo, hi in zip(paras.tok_lo.tolist(), paras.tok_hi.tolist(), strict=True)
-        ]
-        stats = DocStats(
-            doc.id, len(doc.text), len(tokens), len(paras), repetition_stats(doc.text, tokens)
-        )
-        sets = shingle_sets(tokens.hashes, paras.tok_lo, paras.tok_hi, k)
-        # Document shingles run across line breaks: a hard-wrapped copy of an
-        # article has other lines but the same word sequence.
-        doc_set = np.unique(window_hashes(tokens.hashes, min(k, len(tokens))))
-        parts.append(_Part(stats, paras, keys, sets, doc_set, tokens))
-    sigs = np.full((len(docs), num_perm), np.iinfo(np.uint32).max, np.uint32)
-    with_text = [i for i, p in enumerate(parts) if len(p.doc_set)]
-    if with_text:
-        sigs[with_text] = hasher.signatures([parts[i].doc_set for i in with_text])
-    is_long = [(p.paras.tok_hi - p.paras.tok_lo) >= k for p in parts]
-    long_sets = [
-        s
-        for p, long in zip(parts, is_long, strict=True)
-        for s, keep in zip(p.sets, long.tolist(), strict=True)
-        if keep
-    ]
-    long_keys = band_keys(hasher.signatures(long_sets), bands, rows) if long_sets else None
-    out, used = [], 0
-    for i, (p, long) in enumerate(zip(parts, is_long, strict=True)):
-        para_bands = np.zeros((len(long), bands), np.uint64)
-        if long_keys is not None:
-            para_bands[long] = long_keys[used : used + int(long.sum())]
-        used += int(long.sum())
-        tokens = p.tokens
-        spans = (
-            np.stack((tokens.starts, tokens.ends), axis=1).astype(np.int32) if keep_tokens else None
-        )
-        out.append(
-            DocFeatures(
-                p.stats,
-                p.paras.starts,
-                p.paras.ends,
-                p.paras.tok_hi - p.paras.tok_lo,
-                p.keys,
-                p.sets,
-                p.doc_set,
-                sigs[i],
-                para_bands,
-                tokens.hashes if keep_tokens else None,
-                spans,
+        chars[i], ntoks[i], npars[i] = len(doc.text), len(tokens), len(paras)
+        stats = repetition_stats(doc.text, tokens)
+        repetition[i] = [stats[name] for name in stat_names()]
+        lo, hi = paras.tok_lo.tolist(), paras.tok_hi.tolist()
+        keys.append(
+            np.fromiter(
+                (
+                    int.from_bytes(
+                        hashlib.blake2b(tokens.hashes[a:b].tobytes(), digest_size=8).digest(),
+                        "little",
+                    )
+                    for a, b in zip(lo, hi, strict=True)
+                ),
+                dtype=np.uint64,
+                count=len(lo),
             )
         )
-    return out
+        starts.append(paras.starts)
+        ends.append(paras.ends)
+        ntok.append(paras.tok_hi - paras.tok_lo)
+        para_sets.extend(shingle_sets(tokens.hashes, paras.tok_lo, paras.tok_hi, k))
+        previews.extend(
+            doc.text[s : min(e, s + PREVIEW)].encode()
+            for s, e in zip(paras.starts.tolist(), paras.ends.tolist(), strict=True)
+        )
+        # Document shingles run across line breaks: a hard-wrapped copy of an
+        # article has other lines but the same word sequence.
+        doc_sets.append(np.unique(window_hashes(tokens.hashes, min(k, len(tokens)))))
+        if cfg.passages:
+            hashes.append(tokens.hashes)
+            spans.append(np.stack((tokens.starts, tokens.ends), axis=1).astype(np.int32))
+            words.append(np.unique(tokens.hashes))
 
-
-class _Part(NamedTuple):
-    stats: DocStats
-    paras: Paragraphs
-    keys: list[bytes]
-    sets: list[np.ndarray]
-    doc_set: np.ndarray
-    tokens: Tokens
+    sigs = np.full((n, cfg.num_perm), np.iinfo(np.uint32).max, np.uint32)
+    with_text = [i for i, s in enumerate(doc_sets) if len(s)]
+    if with_text:
+        sigs[with_text] = hasher.signatures([doc_sets[i] for i in with_text])
+    para_ntok = _concat(ntok, np.int64)
+    long_sets = [s for s, t in zip(para_sets, para_ntok.tolist(), strict=True) if t >= k]
+    bands, rows = lsh_params(cfg.paragraph_threshold, cfg.num_perm)
+    para_bands = (
+        band_keys(hasher.signatures(long_sets), bands, rows)
+        if long_sets
+        else np.empty((0, bands), np.uint64)
+    )
+    return BatchFeatures(
+        chars=chars,
+        tokens=ntoks,
+        paragraphs=npars,
+        repetition=repetition,
+        doc_sigs=sigs,
+        doc_bands=band_keys(sigs, *lsh_params(cfg.document_threshold, cfg.num_perm)),
+        doc_sets=_concat(doc_sets, np.uint64),
+        doc_set_lengths=_lengths(doc_sets),
+        para_starts=_concat(starts, np.int64),
+        para_ends=_concat(ends, np.int64),
+        para_ntok=para_ntok,
+        para_keys=_concat(keys, np.uint64),
+        para_sets=_concat(para_sets, np.uint64),
+        para_set_lengths=_lengths(para_sets),
+        para_bands=para_bands,
+        previews=np.frombuffer(b"".join(previews), np.uint8),
+        preview_lengths=np.fromiter(map(len, previews), np.int64, len(previews)),
+        token_hashes=_concat(hashes, np.uint64),
+        token_spans=np.concatenate(spans) if spans else np.empty((0, 2), np.int32),
+        doc_words=_concat(words, np.uint64),
+        doc_word_counts=_lengths(words) if words else np.zeros(n, np.int64),
+    )

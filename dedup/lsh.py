@@ -15,6 +15,7 @@ one 64-bit key per band instead of datasketch's dict of tuples.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 
 import numpy as np
@@ -47,26 +48,33 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return fmix64(keys)
 
 
-def candidate_pairs(keys: np.ndarray) -> np.ndarray:
-    """Distinct pairs ``(i, j)``, ``i < j``, of rows sharing a bucket in some band."""
+def candidate_pairs(columns: Iterable[np.ndarray]) -> np.ndarray:
+    """Distinct pairs ``(i, j)``, ``i < j``, of items sharing a bucket in some band.
+
+    ``columns`` gives each band's keys of every item (``keys.T`` of a
+    ``band_keys`` array): one band at a time is all that is ever in memory.
+    """
     pairs: list[np.ndarray] = []
-    for band in range(keys.shape[1]):
-        col = keys[:, band]
+    for col in columns:
         order = np.argsort(col, kind="stable")
         ordered = col[order]
         # Runs of equal keys: [starts[x], ends[x]) in `order`.
         change = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
         starts = np.concatenate(([0], change))
         ends = np.concatenate((change, [len(col)]))
-        for s, e in zip(
-            starts[ends - starts > 1].tolist(), ends[ends - starts > 1].tolist(), strict=True
-        ):
-            members = np.sort(order[s:e])
+        size = ends - starts
+        two = starts[size == 2]  # most shared buckets: one pair each, done at once
+        lo, hi = order[two].astype(np.int64), order[two + 1].astype(np.int64)
+        pairs.append(np.minimum(lo, hi) << 32 | np.maximum(lo, hi))
+        for s, e in zip(starts[size > 2].tolist(), ends[size > 2].tolist(), strict=True):
+            members = np.sort(order[s:e]).astype(np.int64)
             if len(members) <= MAX_BUCKET:
                 i, j = np.triu_indices(len(members), k=1)
-                pairs.append(np.stack((members[i], members[j]), axis=1))
+                pairs.append(members[i] << 32 | members[j])
             else:
-                pairs.append(np.stack((np.full(len(members) - 1, members[0]), members[1:]), axis=1))
+                pairs.append(members[0] << 32 | members[1:])
+        # Distinct so far: the same pair found in many bands is kept once.
+        pairs = [np.unique(np.concatenate(pairs))]
     if not pairs:
         return np.empty((0, 2), dtype=np.int64)
-    return np.unique(np.concatenate(pairs).astype(np.int64), axis=0)
+    return np.stack((pairs[0] >> 32, pairs[0] & 0xFFFFFFFF), axis=1)

@@ -26,7 +26,10 @@ with words rather than n-grams as seeds:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -47,6 +50,14 @@ the of and to in a is that for it as was with be by on not he this are or his fr
 which but have an they you were her she there been their has had will would can its
 """.split()  # noqa: SIM905 (a word list reads best as text)
 STOP_WORDS = frozenset(hash_key(normalize_token(w)) for w in _STOP_WORDS)
+
+
+class Arrays(Protocol):
+    """Arrays by document index: a list, or a store spilled to disk."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, d: int) -> np.ndarray: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +85,8 @@ class _Chain:
 
 
 def find_passages(
-    token_hashes: list[np.ndarray],
+    tokens: Arrays,
+    doc_words: Arrays,
     *,
     gap: int,
     min_seeds: int,
@@ -82,70 +94,102 @@ def find_passages(
     threshold: float,
     min_tokens: int,
 ) -> list[Passage]:
-    """Copied passages between documents (``a < b`` in input order)."""
-    if len(token_hashes) < 2:
+    """Copied passages between documents (``a < b`` in input order).
+
+    ``tokens[d]``: document ``d``'s normalized token hashes; ``doc_words[d]``:
+    the same, sorted and distinct. Both are read a document at a time (they
+    may be spilled to disk), so memory grows with the rare words, not the text.
+    """
+    n = len(tokens)
+    if n < 2:
         return []
-    ids, rare, stop = _vocabulary(token_hashes, max_df)
-    index = [_RareIndex(x, rare) for x in ids]
+    vocab, df = _document_frequencies(doc_words)
+    stop = np.isin(vocab, np.fromiter(STOP_WORDS, dtype=np.uint64, count=len(STOP_WORDS)))
+    rare = vocab[(df >= 2) & (df <= min(max_df, max(2, n // 10))) & ~stop]
+
+    @lru_cache(maxsize=1024)  # pairs come sorted by a: each a is read once
+    def document(d: int) -> tuple[np.ndarray, _RareIndex]:
+        return tokens[d], _RareIndex(tokens[d], rare)
+
     passages: list[Passage] = []
-    for a, b in _candidate_pairs(index, len(rare), min_seeds):
+    for a, b in _candidate_pairs(doc_words, rare, min_seeds):
+        (ids_a, rare_a), (ids_b, rare_b) = document(a), document(b)
         passages.extend(
-            _align(
-                a,
-                b,
-                ids[a],
-                ids[b],
-                index[a],
-                index[b],
-                stop,
-                gap,
-                min_seeds,
-                threshold,
-                min_tokens,
-            )
+            _align(a, b, ids_a, ids_b, rare_a, rare_b, gap, min_seeds, threshold, min_tokens)
         )
     return passages
+
+
+def _blocks(arrays: Arrays, size: int = 4096) -> Iterator[tuple[int, list[np.ndarray]]]:
+    """``(first, arrays[first : first + size])``: a few documents at a time."""
+    for first in range(0, len(arrays), size):
+        yield first, [arrays[d] for d in range(first, min(len(arrays), first + size))]
+
+
+def _document_frequencies(
+    doc_words: Arrays, block: int = 4096, merge_every: int = 1 << 24
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every token hash (sorted) and the number of documents it occurs in.
+
+    Counted ``block`` documents at a time and merged every ``merge_every``
+    values, so memory grows with the vocabulary rather than the corpus."""
+    vocab, df = np.empty(0, np.uint64), np.empty(0, np.int64)
+    pending: list[np.ndarray] = []
+    last = (len(doc_words) - 1) // block * block
+    for first, arrays in _blocks(doc_words, block):
+        pending.extend(arrays)
+        if sum(map(len, pending)) >= merge_every or first == last:
+            words, counts = np.unique(np.concatenate(pending), return_counts=True)
+            vocab, inverse = np.unique(np.concatenate((vocab, words)), return_inverse=True)
+            df = np.bincount(inverse.reshape(-1), np.concatenate((df, counts)), len(vocab))
+            df = df.astype(np.int64)
+            pending = []
+    return vocab, df
 
 
 class _RareIndex:
     """A document's rare tokens: positions in text order, and grouped by word."""
 
-    def __init__(self, ids: np.ndarray, rare: np.ndarray) -> None:
-        self.positions = np.flatnonzero(rare[ids])
-        self.words = ids[self.positions]
+    def __init__(self, tokens: np.ndarray, rare: np.ndarray) -> None:
+        self.positions = np.flatnonzero(_member(tokens, rare))
+        self.words = tokens[self.positions]
         order = np.argsort(self.words, kind="stable")
         self.by_word = self.words[order]
         self.by_word_positions = self.positions[order]
-        self.distinct = np.unique(self.words)
 
 
-def _vocabulary(
-    token_hashes: list[np.ndarray], max_df: int
-) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-    """Each document's tokens as word ids, and the masks of rare and of stop word ids."""
-    vocab = np.unique(np.concatenate(token_hashes))
-    ids = [np.searchsorted(vocab, h) for h in token_hashes]
-    df = np.bincount(np.concatenate([np.unique(x) for x in ids]), minlength=len(vocab))
-    stop = np.isin(vocab, np.fromiter(STOP_WORDS, dtype=np.uint64, count=len(STOP_WORDS)))
-    rare = (df >= 2) & (df <= min(max_df, max(2, len(token_hashes) // 10))) & ~stop
-    return ids, rare, stop
+def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Which ``values`` are in ``sorted_set`` (a sorted array)."""
+    if not len(sorted_set):
+        return np.zeros(len(values), bool)
+    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    found: np.ndarray = sorted_set[at] == values
+    return found
 
 
-def _candidate_pairs(
-    index: list[_RareIndex], vocabulary: int, min_seeds: int
-) -> list[tuple[int, int]]:
-    """Document pairs sharing at least ``min_seeds`` distinct rare words."""
-    rows = np.concatenate([np.full(len(x.distinct), d) for d, x in enumerate(index)])
-    cols = np.concatenate([x.distinct for x in index])
+def _candidate_pairs(doc_words: Arrays, rare: np.ndarray, min_seeds: int) -> list[tuple[int, int]]:
+    """Document pairs ``(a, b)``, ``a < b``, sharing at least ``min_seeds``
+    distinct rare words: a sparse product of the document x rare-word
+    incidence matrix with itself, a block of later documents at a time."""
+    rows, cols = [], []
+    for first, arrays in _blocks(doc_words):
+        for d, words in enumerate(arrays, start=first):
+            ids = np.searchsorted(rare, words[_member(words, rare)])
+            rows.append(np.full(len(ids), d, np.int32))
+            cols.append(ids.astype(np.int32))
+    row, col = np.concatenate(rows), np.concatenate(cols)
     incidence = sp.csr_matrix(
-        (np.ones(len(cols), dtype=np.int32), (rows, cols)), shape=(len(index), vocabulary)
+        (np.ones(len(col), np.int32), (row, col)), shape=(len(doc_words), len(rare))
     )
-    shared = sp.triu(incidence @ incidence.T, k=1).tocoo()
-    keep = shared.data >= min_seeds
-    order = np.lexsort((shared.col[keep], shared.row[keep]))
-    return list(
-        zip(shared.row[keep][order].tolist(), shared.col[keep][order].tolist(), strict=True)
-    )
+    pairs: list[np.ndarray] = []
+    for lo in range(0, len(doc_words), 4096):
+        hi = min(len(doc_words), lo + 4096)
+        shared = (incidence[lo:hi] @ incidence[:hi].T).tocoo()  # later (b) x earlier (a)
+        b, a = shared.row.astype(np.int64) + lo, shared.col.astype(np.int64)
+        keep = (shared.data >= min_seeds) & (a < b)
+        pairs.append(a[keep] << 32 | b[keep])
+    found = np.sort(np.concatenate(pairs))
+    return list(zip((found >> 32).tolist(), (found & 0xFFFFFFFF).tolist(), strict=True))
 
 
 def _align(
@@ -155,7 +199,6 @@ def _align(
     ids_b: np.ndarray,
     rare_a: _RareIndex,
     rare_b: _RareIndex,
-    stop: np.ndarray,
     gap: int,
     min_seeds: int,
     threshold: float,
@@ -163,7 +206,7 @@ def _align(
 ) -> list[Passage]:
     chains = [c for c in _chain(rare_a, rare_b, gap) if c.seeds > 1]  # lone seeds are noise
     chains = [c for c in _merge(chains, gap) if c.seeds >= min_seeds]
-    ranges = [_extend(ids_a, ids_b, c, stop) for c in chains]
+    ranges = [_extend(ids_a, ids_b, c) for c in chains]
     out = []
     for a_lo, a_hi, b_lo, b_hi in _merge_ranges(ranges, gap):
         if min(a_hi - a_lo, b_hi - b_lo) < min_tokens:
@@ -244,9 +287,7 @@ def _merge_ranges(
     return [(m[0], m[1], m[2], m[3]) for m in merged]
 
 
-def _extend(
-    ids_a: np.ndarray, ids_b: np.ndarray, c: _Chain, stop: np.ndarray
-) -> tuple[int, int, int, int]:
+def _extend(ids_a: np.ndarray, ids_b: np.ndarray, c: _Chain) -> tuple[int, int, int, int]:
     """Grow a chain's seed ranges to the passage boundaries (half-open ranges).
 
     Verbatim text first: word-for-word from the outermost seeds. Then by
@@ -263,12 +304,12 @@ def _extend(
     b_lo, b_hi = min(c.b_lo, pb), max(c.b_hi + 1, qb)
     near_a = set(ids_a[a_lo:a_hi].tolist())
     near_b = set(ids_b[b_lo:b_hi].tolist())
-    b_lo, b_hi = _grow(ids_b, b_lo, b_hi, near_a, stop)
-    a_lo, a_hi = _grow(ids_a, a_lo, a_hi, near_b, stop)
+    b_lo, b_hi = _grow(ids_b, b_lo, b_hi, near_a)
+    a_lo, a_hi = _grow(ids_a, a_lo, a_hi, near_b)
     return a_lo, a_hi, b_lo, b_hi
 
 
-def _grow(ids: np.ndarray, lo: int, hi: int, words: set[int], stop: np.ndarray) -> tuple[int, int]:
+def _grow(ids: np.ndarray, lo: int, hi: int, words: set[int]) -> tuple[int, int]:
     """Extend [lo, hi) over tokens found in ``words``, across single misses.
 
     The new edge is always a content word: a function word found on the other
@@ -277,13 +318,13 @@ def _grow(ids: np.ndarray, lo: int, hi: int, words: set[int], stop: np.ndarray) 
     edge, i = lo, lo
     while i > 0 and (int(ids[i - 1]) in words or (i > 1 and int(ids[i - 2]) in words)):
         i -= 1 if int(ids[i - 1]) in words else 2  # step over one stray word
-        if not stop[ids[i]]:
+        if int(ids[i]) not in STOP_WORDS:
             edge = i
     lo, edge, i = edge, hi, hi
     while i < len(ids) and (
         int(ids[i]) in words or (i + 1 < len(ids) and int(ids[i + 1]) in words)
     ):
         i += 1 if int(ids[i]) in words else 2
-        if not stop[ids[i - 1]]:
+        if int(ids[i - 1]) not in STOP_WORDS:
             edge = i
     return lo, edge

@@ -13,20 +13,22 @@ Those numbers still grow with the corpus: bounding them is the next step
 
 from __future__ import annotations
 
-from collections import Counter
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from functools import partial
 from itertools import combinations
+from pathlib import Path
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from dedup.align import Copy, merge_blocks
 from dedup.cluster import UnionFind
 from dedup.config import Config
 from dedup.engines import parallel
-from dedup.features import featurize_batch
-from dedup.lsh import band_keys, candidate_pairs, lsh_params
+from dedup.features import BatchFeatures, featurize_batch
+from dedup.lsh import candidate_pairs, lsh_params
 from dedup.minhash import estimate
 from dedup.models import (
     Boilerplate,
@@ -40,47 +42,105 @@ from dedup.models import (
     SpanKind,
 )
 from dedup.passages import find_passages
+from dedup.repetition import stat_names
+from dedup.store import BandFile, Column, Spill
 from dedup.verify import jaccard, jaccard_containment
 
-# Documents MinHashed per numpy batch.
+# Documents per batch (one task for a worker, one numpy MinHash call).
 _BATCH_DOCS = 1_000
-_PREVIEW = 120
 
 
-@dataclass
 class _Corpus:
-    """What pass 1 keeps: one entry per document / paragraph / exact group."""
+    """What pass 1 keeps: a few numbers a document and a paragraph in memory;
+    shingle sets, signatures, band keys and tokens spilled to files in ``folder``."""
 
-    doc_ids: list[str] = field(default_factory=list)
-    doc_stats: list[DocStats] = field(default_factory=list)
-    doc_first_para: list[int] = field(default_factory=lambda: [0])  # prefix offsets
-    doc_sets: list[np.ndarray] = field(default_factory=list)
-    doc_sigs: list[np.ndarray] = field(default_factory=list)  # one row a document
-    para_doc: list[int] = field(default_factory=list)
-    para_start: list[int] = field(default_factory=list)
-    para_end: list[int] = field(default_factory=list)
-    para_ntok: list[int] = field(default_factory=list)
-    para_group: list[int] = field(default_factory=list)
-    para_sets: list[np.ndarray] = field(default_factory=list)
-    group_first: list[int] = field(default_factory=list)
-    group_ids: dict[bytes, int] = field(default_factory=dict)
-    group_preview: dict[int, str] = field(default_factory=dict)
-    # Paragraphs that stand for their exact group in LSH (first of the group,
-    # at least k tokens), and their band keys in batches.
-    lsh_paras: list[int] = field(default_factory=list)
-    lsh_keys: list[np.ndarray] = field(default_factory=list)
-    # Per document, for passages: normalized token hashes and token char spans.
-    doc_tokens: list[np.ndarray] = field(default_factory=list)
-    doc_token_spans: list[np.ndarray] = field(default_factory=list)  # int32 (n, 2)
+    def __init__(self, folder: Path, cfg: Config) -> None:
+        self.k = cfg.shingle_size
+        self.doc_ids: list[str] = []
+        self._doc = [Column(np.int64) for _ in range(3)]  # chars, tokens, paragraphs
+        self._repetition = Column(np.float64, len(stat_names()))
+        self.doc_sigs = Spill(folder / "doc_sigs", np.uint32, cfg.num_perm)
+        self.doc_bands = BandFile(
+            folder, "doc_bands", lsh_params(cfg.document_threshold, cfg.num_perm)[0]
+        )
+        self.doc_sets = Spill(folder / "doc_sets", np.uint64)
+        self._para = [Column(np.int64) for _ in range(3)]  # start, end, tokens
+        self._para_key = Column(np.uint64)
+        self.para_sets = Spill(folder / "para_sets", np.uint64)
+        # Band keys of every paragraph of at least k tokens, in paragraph order.
+        self.para_bands = BandFile(
+            folder, "para_bands", lsh_params(cfg.paragraph_threshold, cfg.num_perm)[0]
+        )
+        self.previews = Spill(folder / "previews", np.uint8)
+        self.tokens = Spill(folder / "tokens", np.uint64)  # for passages
+        self.doc_words = Spill(folder / "doc_words", np.uint64)
+        self.token_spans = Spill(folder / "token_spans", np.int32, 2)
 
-    def doc_paras(self, d: int) -> range:
-        return range(self.doc_first_para[d], self.doc_first_para[d + 1])
+    def add(self, ids: list[str], f: BatchFeatures) -> None:
+        self.doc_ids.extend(ids)
+        for column, values in zip(self._doc, (f.chars, f.tokens, f.paragraphs), strict=True):
+            column.extend(values)
+        self._repetition.extend(f.repetition)
+        self.doc_sigs.extend(f.doc_sigs, np.ones(len(ids), np.int64))
+        self.doc_bands.extend(f.doc_bands)
+        self.doc_sets.extend(f.doc_sets, f.doc_set_lengths)
+        for column, values in zip(
+            self._para, (f.para_starts, f.para_ends, f.para_ntok), strict=True
+        ):
+            column.extend(values)
+        self._para_key.extend(f.para_keys)
+        self.para_sets.extend(f.para_sets, f.para_set_lengths)
+        self.para_bands.extend(f.para_bands)
+        self.previews.extend(f.previews, f.preview_lengths)
+        tokens = f.tokens if len(f.token_hashes) else 0 * f.tokens  # none kept without passages
+        self.tokens.extend(f.token_hashes, tokens)
+        self.token_spans.extend(f.token_spans, tokens)
+        self.doc_words.extend(f.doc_words, f.doc_word_counts)
+
+    def finish(self) -> None:
+        """Tables of the whole corpus, and exact paragraph groups: paragraphs with
+        the same normalized token sequence, numbered in order of first occurrence."""
+        self.doc_chars, self.doc_ntok, doc_paras = (c.array() for c in self._doc)
+        self.repetition = self._repetition.array()
+        self.doc_first_para = np.concatenate(([0], np.cumsum(doc_paras)))
+        self.para_start, self.para_end, self.para_ntok = (c.array() for c in self._para)
+        self.para_doc = np.repeat(np.arange(len(self.doc_ids)), doc_paras)
+        _, first, inverse = np.unique(
+            self._para_key.array(), return_index=True, return_inverse=True
+        )
+        order = np.argsort(first)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        self.para_group = rank[inverse.reshape(-1)]
+        self.group_first = first[order]  # each group's first paragraph, ascending
+
+    def doc_stats(self, d: int) -> DocStats:
+        return DocStats(
+            self.doc_ids[d],
+            int(self.doc_chars[d]),
+            int(self.doc_ntok[d]),
+            int(self.doc_first_para[d + 1] - self.doc_first_para[d]),
+            dict(zip(stat_names(), self.repetition[d].tolist(), strict=True)),
+        )
 
     def ref(self, first: int, last: int) -> Ref:
-        return Ref(self.doc_ids[self.para_doc[first]], self.para_start[first], self.para_end[last])
+        doc = self.doc_ids[int(self.para_doc[first])]
+        return Ref(doc, int(self.para_start[first]), int(self.para_end[last]))
 
     def union_set(self, first: int, last: int) -> np.ndarray:
-        return np.unique(np.concatenate(self.para_sets[first : last + 1]))
+        return np.unique(self.para_sets.range(first, last + 1))
+
+    def close(self) -> None:
+        for store in (self.doc_sigs, self.doc_bands, self.doc_sets, self.para_sets):
+            store.close()
+        for store in (
+            self.para_bands,
+            self.previews,
+            self.tokens,
+            self.token_spans,
+            self.doc_words,
+        ):
+            store.close()
 
 
 def scan(
@@ -88,20 +148,29 @@ def scan(
     config: Config | None = None,
     progress: Callable[[Document], None] | None = None,
     workers: int = 1,
+    tmp_dir: str | Path | None = None,
 ) -> ScanResult:
     """Find every repeat in ``documents`` (consumed once, in order).
 
     ``workers`` > 1 computes per-document features in that many processes;
-    the result is the same.
+    the result is the same. Intermediate data is spilled to a temporary
+    folder in ``tmp_dir`` (default: the system's), removed at the end.
     """
     cfg = config or Config()
-    corpus = _featurize(documents, cfg, progress, workers)
-    edges = _paragraph_edges(corpus, cfg)
-    spans, boilerplate, shared = _paragraph_spans(corpus, edges, cfg)
-    if cfg.passages:
-        spans = _add_passages(corpus, spans, cfg)
-    clusters = _document_clusters(corpus, shared, cfg)
-    return ScanResult(cfg.describe(), corpus.doc_stats, spans, clusters, boilerplate)
+    with tempfile.TemporaryDirectory(prefix="dedup-", dir=tmp_dir) as folder:
+        corpus = _Corpus(Path(folder), cfg)
+        try:
+            _featurize(corpus, documents, cfg, progress, workers)
+            corpus.finish()
+            edges = _paragraph_edges(corpus, cfg)
+            spans, boilerplate, shared = _paragraph_spans(corpus, edges, cfg)
+            if cfg.passages:
+                spans = _add_passages(corpus, spans, cfg)
+            clusters = _document_clusters(corpus, shared, cfg)
+        finally:
+            corpus.close()
+    stats = [corpus.doc_stats(d) for d in range(len(corpus.doc_ids))]
+    return ScanResult(cfg.describe(), stats, spans, clusters, boilerplate)
 
 
 def _batches(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
@@ -116,112 +185,96 @@ def _batches(documents: Iterable[Document], size: int) -> Iterator[list[Document
 
 
 def _featurize(
+    c: _Corpus,
     documents: Iterable[Document],
     cfg: Config,
     progress: Callable[[Document], None] | None,
     workers: int,
-) -> _Corpus:
+) -> None:
     """Per-document features (on ``workers`` processes), gathered in input order."""
-    c = _Corpus()
-    bands, rows = lsh_params(cfg.paragraph_threshold, cfg.num_perm)
-    k = cfg.shingle_size
-    features = partial(
-        featurize_batch,
-        k=k,
-        num_perm=cfg.num_perm,
-        seed=cfg.seed,
-        bands=bands,
-        rows=rows,
-        keep_tokens=cfg.passages,
-    )
-    for docs, batch in parallel(features, _batches(documents, _BATCH_DOCS), workers):
-        new_groups: list[np.ndarray] = []  # band keys of this batch's new lsh_paras
-        for doc, f in zip(docs, batch, strict=True):
-            d = len(c.doc_ids)
-            for i, key in enumerate(f.para_keys):
-                p = len(c.para_doc)
-                start, end, ntok = int(f.para_starts[i]), int(f.para_ends[i]), int(f.para_ntok[i])
-                g = c.group_ids.setdefault(key, len(c.group_first))
-                if g == len(c.group_first):
-                    c.group_first.append(p)
-                    if ntok >= k:  # shorter paragraphs have one shingle: exact groups cover them
-                        c.lsh_paras.append(p)
-                        new_groups.append(f.para_bands[i])
-                elif g not in c.group_preview:  # seen twice: worth a preview in the report
-                    c.group_preview[g] = doc.text[start : min(end, start + _PREVIEW)]
-                c.para_doc.append(d)
-                c.para_start.append(start)
-                c.para_end.append(end)
-                c.para_ntok.append(ntok)
-                c.para_group.append(g)
-            c.para_sets.extend(f.para_sets)
-            c.doc_sets.append(f.doc_set)
-            c.doc_sigs.append(f.doc_sig)
-            c.doc_first_para.append(len(c.para_doc))
-            c.doc_ids.append(doc.id)
-            c.doc_stats.append(f.stats)
-            if f.token_hashes is not None and f.token_spans is not None:
-                c.doc_tokens.append(f.token_hashes)
-                c.doc_token_spans.append(f.token_spans)
-            if progress is not None:
+    for docs, features in parallel(
+        partial(featurize_batch, cfg=cfg), _batches(documents, _BATCH_DOCS), workers
+    ):
+        c.add([doc.id for doc in docs], features)
+        if progress is not None:
+            for doc in docs:
                 progress(doc)
-        if new_groups:
-            c.lsh_keys.append(np.stack(new_groups))
-    return c
 
 
 def _paragraph_edges(c: _Corpus, cfg: Config) -> dict[int, list[int]]:
-    """Exact groups -> the other groups they are verified near-duplicates of."""
+    """Exact groups -> the other groups they are verified near-duplicates of.
+
+    Only each group's first paragraph takes part in LSH, and only if it has
+    at least k tokens: shorter paragraphs have one shingle, so exact groups
+    already cover them.
+    """
     adjacency: dict[int, list[int]] = {}
-    if not c.lsh_keys:
+    is_long = c.para_ntok >= c.k
+    lsh_groups = np.flatnonzero(is_long[c.group_first])
+    if len(lsh_groups) < 2:
         return adjacency
-    paras = np.array(c.lsh_paras)
-    for i, j in candidate_pairs(np.concatenate(c.lsh_keys)).tolist():
-        a, b = int(paras[i]), int(paras[j])
-        if jaccard(c.para_sets[a], c.para_sets[b]) >= cfg.paragraph_threshold:
-            ga, gb = c.para_group[a], c.para_group[b]
+    paras = c.group_first[lsh_groups]
+    rows = (np.cumsum(is_long) - 1)[paras]  # their rows in para_bands
+    for i, j in candidate_pairs(c.para_bands.columns(rows)).tolist():
+        if (
+            jaccard(c.para_sets[int(paras[i])], c.para_sets[int(paras[j])])
+            >= cfg.paragraph_threshold
+        ):
+            ga, gb = int(lsh_groups[i]), int(lsh_groups[j])
             adjacency.setdefault(ga, []).append(gb)
             adjacency.setdefault(gb, []).append(ga)
     return adjacency
 
 
+def _components(n: int, adjacency: dict[int, list[int]]) -> np.ndarray:
+    """Each node's component, named by its smallest node."""
+    a = np.fromiter((g for g, others in adjacency.items() for _ in others), np.int64)
+    b = np.fromiter((h for others in adjacency.values() for h in others), np.int64)
+    graph = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    root = np.full(labels.max() + 1 if n else 0, n, np.int64)
+    np.minimum.at(root, labels, np.arange(n))
+    named: np.ndarray = root[labels]
+    return named
+
+
 def _paragraph_spans(
     c: _Corpus, adjacency: dict[int, list[int]], cfg: Config
-) -> tuple[list[Span], list[Boilerplate], list[list[int]]]:
-    """Spans, boilerplate, and the documents sharing each non-boilerplate paragraph."""
-    uf = UnionFind(len(c.group_first))
-    for g, others in adjacency.items():
-        for h in others:
-            uf.union(g, h)
-    comp = [uf.find(g) for g in c.para_group]
-    comp_docs: dict[int, list[int]] = {}
-    for comp_id, d in sorted(set(zip(comp, c.para_doc, strict=True))):
-        comp_docs.setdefault(comp_id, []).append(d)
-    boiler = {x for x, docs in comp_docs.items() if len(docs) >= cfg.boilerplate_min_docs}
+) -> tuple[list[Span], list[Boilerplate], np.ndarray]:
+    """Spans, boilerplate, and the document pairs sharing a non-boilerplate paragraph."""
+    comp = _components(len(c.group_first), adjacency)[c.para_group]  # per paragraph
+    comp_doc = np.unique(comp << 32 | c.para_doc)  # each (component, document) once
+    comps, docs_per_comp = np.unique(comp_doc >> 32, return_counts=True)
+    boiler = comps[docs_per_comp >= cfg.boilerplate_min_docs]
+    is_boiler = np.zeros(len(c.group_first), bool)
+    is_boiler[boiler] = True
 
+    # A paragraph copies something only if its group occurred earlier or has
+    # near-duplicates: only documents holding such a paragraph need a look.
+    has_near = np.zeros(len(c.group_first), bool)
+    has_near[list(adjacency)] = True
+    maybe = (c.group_first[c.para_group] < np.arange(len(c.para_group))) | has_near[c.para_group]
     spans: list[Span] = []
-    for d in range(len(c.doc_ids)):
+    for d in np.unique(c.para_doc[maybe]).tolist():
         seen: dict[int, int] = {}  # group -> its first paragraph in this document
         copies: list[Copy] = []
-        for p in c.doc_paras(d):
-            g = c.para_group[p]
+        lo, hi = int(c.doc_first_para[d]), int(c.doc_first_para[d + 1])
+        for p, g in enumerate(c.para_group[lo:hi].tolist(), start=lo):
             near = adjacency.get(g, [])
             kind: SpanKind = "within"
             orig = seen.get(g)
             if orig is None:
                 orig = min((seen[h] for h in near if h in seen), default=None)
             if orig is None:
-                kind = "boilerplate" if comp[p] in boiler else "across"
-                first = c.group_first[g]
+                kind = "boilerplate" if is_boiler[comp[p]] else "across"
+                first = int(c.group_first[g])
                 orig = first if first < p else None
                 if orig is None:
-                    orig = min(
-                        (c.group_first[h] for h in near if c.group_first[h] < p), default=None
-                    )
+                    orig = min((f for h in near if (f := int(c.group_first[h])) < p), default=None)
             seen.setdefault(g, p)
             if orig is not None:
                 copies.append(Copy(p, orig, kind, c.para_ntok[p] >= cfg.min_paragraph_tokens))
-        for b in merge_blocks(copies, c.para_doc.__getitem__, cfg.max_gap):
+        for b in merge_blocks(copies, lambda p: int(c.para_doc[p]), cfg.max_gap):
             sim = jaccard(c.union_set(b.first, b.last), c.union_set(b.orig_first, b.orig_last))
             copy = c.ref(b.first, b.last)
             spans.append(
@@ -235,18 +288,26 @@ def _paragraph_spans(
                 )
             )
 
-    occurrences = Counter(comp)
-    boilerplate = [
-        Boilerplate(
-            c.ref(c.group_first[x], c.group_first[x]),
-            len(comp_docs[x]),
-            occurrences[x],
-            c.group_preview.get(x, ""),
+    occurrences = np.bincount(comp, minlength=len(c.group_first))
+    documents = dict(zip(comps.tolist(), docs_per_comp.tolist(), strict=True))
+    boilerplate = []
+    for x in boiler.tolist():
+        first = int(c.group_first[x])
+        preview = c.previews[first].tobytes().decode()
+        boilerplate.append(
+            Boilerplate(c.ref(first, first), documents[x], int(occurrences[x]), preview)
         )
-        for x in sorted(boiler)
+    # Documents sharing a paragraph (not boilerplate): every pair of them.
+    shared = comp_doc[~is_boiler[comp_doc >> 32]]
+    comp_of, doc_of = shared >> 32, shared & 0xFFFFFFFF
+    cut = np.flatnonzero(np.diff(comp_of)) + 1
+    pairs = [
+        (a, b)
+        for docs in np.split(doc_of, cut)
+        if len(docs) > 1
+        for a, b in combinations(docs.tolist(), 2)
     ]
-    shared = [docs for x, docs in comp_docs.items() if len(docs) > 1 and x not in boiler]
-    return spans, boilerplate, shared
+    return spans, boilerplate, np.array(pairs, np.int64).reshape(-1, 2)
 
 
 def _add_passages(c: _Corpus, spans: list[Span], cfg: Config) -> list[Span]:
@@ -259,7 +320,8 @@ def _add_passages(c: _Corpus, spans: list[Span], cfg: Config) -> list[Span]:
     the passage: both are true, and the passage names the first copy.
     """
     found = find_passages(
-        c.doc_tokens,
+        c.tokens,
+        c.doc_words,
         gap=cfg.passage_gap,
         min_seeds=cfg.passage_min_seeds,
         max_df=cfg.passage_max_df,
@@ -271,7 +333,7 @@ def _add_passages(c: _Corpus, spans: list[Span], cfg: Config) -> list[Span]:
     for s in spans:
         by_doc.setdefault(index[s.doc], []).append((index[s.duplicate_of.doc], s))
     for p in sorted(found, key=lambda p: (p.b, p.a, p.b_lo)):
-        tb, ta = c.doc_token_spans[p.b], c.doc_token_spans[p.a]
+        tb, ta = c.token_spans[p.b], c.token_spans[p.a]
         start, end = int(tb[p.b_lo, 0]), int(tb[p.b_hi - 1, 1])
         kept = by_doc.setdefault(p.b, [])
         covered = sum(max(0, min(end, s.end) - max(start, s.start)) for a, s in kept if a <= p.a)
@@ -283,20 +345,19 @@ def _add_passages(c: _Corpus, spans: list[Span], cfg: Config) -> list[Span]:
     return [s for d in sorted(by_doc) for _, s in sorted(by_doc[d], key=lambda x: x[1].start)]
 
 
-def _document_clusters(c: _Corpus, shared: list[list[int]], cfg: Config) -> list[Cluster]:
-    sigs = np.stack(c.doc_sigs) if c.doc_sigs else np.empty((0, cfg.num_perm), np.uint32)
-    live = np.array([d for d, s in enumerate(c.doc_sets) if len(s)], dtype=np.int64)
-    candidates: set[tuple[int, int]] = set()
+def _document_clusters(c: _Corpus, shared: np.ndarray, cfg: Config) -> list[Cluster]:
+    """``shared``: document pairs sharing a paragraph, candidates on top of LSH's
+    (they catch contained documents that LSH at the Jaccard threshold misses)."""
+    live = np.flatnonzero(c.doc_sets.lengths())  # empty documents match nothing
+    candidates = [shared]
     if len(live) > 1:
-        bands, rows = lsh_params(cfg.document_threshold, cfg.num_perm)
-        for i, j in candidate_pairs(band_keys(sigs[live], bands, rows)).tolist():
-            candidates.add((int(live[i]), int(live[j])))
-    for docs in shared:  # documents sharing a paragraph: catches containment LSH misses
-        candidates.update(combinations(docs, 2))
+        candidates.append(live[candidate_pairs(c.doc_bands.columns(live))])
+    pairs = np.concatenate(candidates)
+    pairs = np.unique(pairs[:, 0] << 32 | pairs[:, 1])  # sorted, as (a, b) with a < b
 
     uf = UnionFind(len(c.doc_ids))
     verified: list[tuple[int, int, DocPair]] = []
-    for a, b in sorted(candidates):
+    for a, b in zip((pairs >> 32).tolist(), (pairs & 0xFFFFFFFF).tolist(), strict=True):
         sa, sb = c.doc_sets[a], c.doc_sets[b]
         jac, cont = jaccard_containment(sa, sb)
         if jac >= cfg.document_threshold or (
@@ -309,7 +370,7 @@ def _document_clusters(c: _Corpus, shared: list[list[int]], cfg: Config) -> list
                 c.doc_ids[b],
                 round(jac, 4),
                 round(cont, 4),
-                round(estimate(sigs[a], sigs[b]), 4),
+                round(estimate(c.doc_sigs[a][0], c.doc_sigs[b][0]), 4),
             )
             verified.append((a, b, pair))
 
@@ -320,7 +381,7 @@ def _document_clusters(c: _Corpus, shared: list[list[int]], cfg: Config) -> list
     clusters = []
     for n, (root, members) in enumerate(sorted(groups.items())):
         if cfg.representative == "longest":
-            rep = max(members, key=lambda d: (c.doc_stats[d].chars, -d))
+            rep = max(members, key=lambda d: (int(c.doc_chars[d]), -d))
         else:
             rep = members[0]
         clusters.append(Cluster(n, [c.doc_ids[d] for d in members], c.doc_ids[rep], pairs_of[root]))

@@ -28,13 +28,13 @@ def test_candidates_equal_brute_force(seed: int, n: int, alphabet: int) -> None:
     # A tiny alphabet of values makes many bands collide.
     rng = np.random.default_rng(seed)
     sigs = rng.integers(0, alphabet, size=(n, 12), dtype=np.uint32)
-    got = {tuple(p) for p in candidate_pairs(band_keys(sigs, 4, 3)).tolist()}
+    got = {tuple(p) for p in candidate_pairs(band_keys(sigs, 4, 3).T).tolist()}
     assert got == reference_candidates(sigs, 4, 3)
 
 
 def test_oversized_bucket_pairs_with_its_first_member() -> None:
     sigs = np.zeros((MAX_BUCKET + 5, 4), dtype=np.uint32)
-    pairs = candidate_pairs(band_keys(sigs, 2, 2))
+    pairs = candidate_pairs(band_keys(sigs, 2, 2).T)
     assert pairs.tolist() == [[0, j] for j in range(1, MAX_BUCKET + 5)]
 
 

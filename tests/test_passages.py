@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup import Config, Document, scan
-from dedup.passages import _candidate_pairs, _RareIndex, _vocabulary
+from dedup.passages import _candidate_pairs, _document_frequencies
 from dedup.text import normalize_token, tokenize
 from tests.conftest import SEEDS, read_text
 
@@ -88,19 +88,34 @@ def test_passages_can_be_switched_off(seed_texts: dict[str, str]) -> None:
     assert all(s.match == "paragraph" for s in result.spans)
 
 
+def random_docs(seed: int, n_docs: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, 40, size=rng.integers(0, 30)).astype(np.uint64) for _ in range(n_docs)]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 12), st.integers(1, 5), st.integers(1, 60))
+def test_document_frequencies_equal_counting(
+    seed: int, n_docs: int, block: int, merge_every: int
+) -> None:
+    # Small blocks and merges exercise the streamed merging.
+    words = [np.unique(d) for d in random_docs(seed, n_docs)]
+    vocab, df = _document_frequencies(words, block, merge_every)
+    expected = Counter(w for d in words for w in d.tolist())
+    assert dict(zip(vocab.tolist(), df.tolist(), strict=True)) == expected
+    assert vocab.tolist() == sorted(expected)
+
+
 @settings(max_examples=50, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(2, 12), st.integers(2, 5))
 def test_candidate_pairs_equal_brute_force(seed: int, n_docs: int, min_seeds: int) -> None:
-    rng = np.random.default_rng(seed)
-    docs = [rng.integers(0, 40, size=rng.integers(0, 30)).astype(np.uint64) for _ in range(n_docs)]
-    ids, rare, _ = _vocabulary(docs, max_df=4)
-    index = [_RareIndex(x, rare) for x in ids]
+    words = [np.unique(d) for d in random_docs(seed, n_docs)]
+    vocab, df = _document_frequencies(words)
+    rare = vocab[(df >= 2) & (df <= 4)]
     expected = []
     for a in range(n_docs):
         for b in range(a + 1, n_docs):
-            shared = {w for w in ids[a].tolist() if rare[w]} & {
-                w for w in ids[b].tolist() if rare[w]
-            }
+            shared = set(words[a].tolist()) & set(words[b].tolist()) & set(rare.tolist())
             if len(shared) >= min_seeds:
                 expected.append((a, b))
-    assert _candidate_pairs(index, len(rare), min_seeds) == expected
+    assert _candidate_pairs(words, rare, min_seeds) == expected
