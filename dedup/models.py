@@ -6,8 +6,11 @@ half-open ``[start, end)``: ``text[start:end]`` is the span.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, overload
+
+import numpy as np
 
 SpanKind = Literal["within", "across", "boilerplate"]
 MatchKind = Literal["paragraph", "passage"]
@@ -89,10 +92,43 @@ class DocStats:
     repetition: dict[str, float]
 
 
+class DocTable(Sequence[DocStats]):
+    """Every document's DocStats, kept as columns (a few numbers a document):
+    a million DocStats objects with their dicts would take about a gigabyte."""
+
+    def __init__(
+        self,
+        ids: list[str],
+        counts: np.ndarray,  # int64 (documents, 3): chars, tokens, paragraphs
+        repetition: np.ndarray,  # float64 (documents, len(names))
+        names: list[str],
+    ) -> None:
+        self._ids, self._counts, self._repetition, self._names = ids, counts, repetition, names
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @overload
+    def __getitem__(self, i: int) -> DocStats: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[DocStats]: ...
+    def __getitem__(self, i: int | slice) -> DocStats | list[DocStats]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        chars, tokens, paragraphs = self._counts[i].tolist()
+        stats = dict(zip(self._names, self._repetition[i].tolist(), strict=True))
+        return DocStats(self._ids[i], chars, tokens, paragraphs, stats)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 @dataclass(frozen=True, slots=True)
 class ScanResult:
     config: dict[str, Any]
-    documents: list[DocStats]
+    documents: Sequence[DocStats]
     spans: list[Span]
     clusters: list[Cluster]
     boilerplate: list[Boilerplate]

@@ -34,7 +34,7 @@ from dedup.models import (
     Boilerplate,
     Cluster,
     DocPair,
-    DocStats,
+    DocTable,
     Document,
     Ref,
     ScanResult,
@@ -114,15 +114,6 @@ class _Corpus:
         self.para_group = rank[inverse.reshape(-1)]
         self.group_first = first[order]  # each group's first paragraph, ascending
 
-    def doc_stats(self, d: int) -> DocStats:
-        return DocStats(
-            self.doc_ids[d],
-            int(self.doc_chars[d]),
-            int(self.doc_ntok[d]),
-            int(self.doc_first_para[d + 1] - self.doc_first_para[d]),
-            dict(zip(stat_names(), self.repetition[d].tolist(), strict=True)),
-        )
-
     def ref(self, first: int, last: int) -> Ref:
         doc = self.doc_ids[int(self.para_doc[first])]
         return Ref(doc, int(self.para_start[first]), int(self.para_end[last]))
@@ -169,7 +160,8 @@ def scan(
             clusters = _document_clusters(corpus, shared, cfg)
         finally:
             corpus.close()
-    stats = [corpus.doc_stats(d) for d in range(len(corpus.doc_ids))]
+    counts = np.stack((corpus.doc_chars, corpus.doc_ntok, np.diff(corpus.doc_first_para)), axis=1)
+    stats = DocTable(corpus.doc_ids, counts, corpus.repetition, stat_names())
     return ScanResult(cfg.describe(), stats, spans, clusters, boilerplate)
 
 

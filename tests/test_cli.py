@@ -9,6 +9,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from dedup.cli import app
+from dedup.models import ScanResult
+from dedup.reports.json import to_dict, write_json
 from tests.conftest import ROOT, SEEDS
 
 runner = CliRunner()
@@ -120,3 +122,12 @@ def test_every_command_is_documented_in_readme() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for command in app.registered_commands:
         assert f"dedup {command.name or command.callback.__name__}" in readme  # type: ignore[union-attr]
+
+
+def test_json_report_is_the_dict_written_piece_by_piece(
+    tmp_path: Path, seed_result: ScanResult
+) -> None:
+    write_json(seed_result, tmp_path / "r.json", {"path": "seeds"})
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8")) == to_dict(
+        seed_result, {"path": "seeds"}
+    )

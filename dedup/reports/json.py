@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ def summary(result: ScanResult) -> dict[str, Any]:
     }
 
 
-def to_dict(result: ScanResult, source: dict[str, str] | None = None) -> dict[str, Any]:
+def _head(result: ScanResult, source: dict[str, str] | None) -> dict[str, Any]:
     """``source`` (optional) records where the texts are, for ``dedup report``."""
     return {
         "schema": SCHEMA,
@@ -54,16 +55,42 @@ def to_dict(result: ScanResult, source: dict[str, str] | None = None) -> dict[st
         **({"input": source} if source else {}),
         "config": result.config,
         "summary": summary(result),
-        "documents": [asdict(d) for d in result.documents],
-        "spans": [asdict(s) for s in result.spans],
-        "clusters": [asdict(c) for c in result.clusters],
-        "boilerplate": [asdict(b) for b in result.boilerplate],
     }
 
 
+def _lists(result: ScanResult) -> dict[str, Iterable[Any]]:
+    return {
+        "documents": result.documents,
+        "spans": result.spans,
+        "clusters": result.clusters,
+        "boilerplate": result.boilerplate,
+    }
+
+
+def to_dict(result: ScanResult, source: dict[str, str] | None = None) -> dict[str, Any]:
+    """The report as one dict (``write_json`` writes the same, piece by piece)."""
+    lists = {key: [asdict(x) for x in items] for key, items in _lists(result).items()}
+    return {**_head(result, source), **lists}
+
+
 def write_json(result: ScanResult, path: str | Path, source: dict[str, str] | None = None) -> None:
-    """Write atomically: a temporary file in the same folder, then a rename."""
-    write_atomic(Path(path), json.dumps(to_dict(result, source), ensure_ascii=False, indent=1))
+    """Write atomically (a temporary file in the same folder, then a rename)
+    and piece by piece, one document, span or cluster a line: the text of a
+    big corpus's report is never all in memory at once."""
+    head, lists = _head(result, source), _lists(result)
+
+    def pieces() -> Iterator[str]:
+        yield "{\n"
+        for key, value in head.items():
+            yield f"{json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},\n"
+        for n, (key, items) in enumerate(lists.items()):
+            yield f"{json.dumps(key)}: ["
+            for i, item in enumerate(items):
+                yield ("\n" if i == 0 else ",\n") + json.dumps(asdict(item), ensure_ascii=False)
+            yield "\n]" + (",\n" if n < len(lists) - 1 else "\n")
+        yield "}\n"
+
+    write_atomic(Path(path), pieces())
 
 
 def check_output(path: Path) -> None:
@@ -74,14 +101,14 @@ def check_output(path: Path) -> None:
         raise OutputError(f"{path}: is a folder")
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str | Iterable[str]) -> None:
     check_output(path)
     folder = path.parent
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
+                fh.writelines([text] if isinstance(text, str) else text)
             os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)

@@ -37,7 +37,7 @@ def lines(result: ScanResult) -> Iterator[str]:
 
 
 def write_jsonl(result: ScanResult, path: str | Path) -> None:
-    write_atomic(Path(path), "".join(line + "\n" for line in lines(result)))
+    write_atomic(Path(path), (line + "\n" for line in lines(result)))
 
 
 def read_jsonl(path: str | Path) -> tuple[list[Span], list[Cluster]]:
