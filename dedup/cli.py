@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Literal
@@ -130,6 +131,13 @@ def scan(
     workers: Annotated[
         int, typer.Option(help="Processes for per-document work (default: every core).")
     ] = 0,
+    tmp_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for the scan's temporary files (shingles, band keys, tokens: "
+            "about 8x the input file's size); default: the system's."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary, no progress.")] = False,
 ) -> None:
     """Scan a corpus and report every duplicated span, cluster and boilerplate paragraph."""
@@ -151,7 +159,9 @@ def scan(
         for output in (json_out, jsonl_out, html_out):
             if output is not None:
                 check_output(output)
-        result = _scan_with_progress(path, config, text_key, id_key, quiet, workers)
+        if tmp_dir is not None and not tmp_dir.is_dir():
+            raise DedupError(f"{tmp_dir}: --tmp-dir is not a folder")
+        result = _scan_with_progress(path, config, text_key, id_key, quiet, workers, tmp_dir)
         source = {"path": str(path.resolve()), "text_key": text_key, "id_key": id_key}
         if json_out is not None:
             write_json(result, json_out, source)
@@ -294,26 +304,39 @@ def _representative(value: str, option: str = "--representative") -> Literal["fi
 
 
 def _scan_with_progress(
-    path: Path, config: Config, text_key: str, id_key: str, quiet: bool, workers: int = 0
+    path: Path,
+    config: Config,
+    text_key: str,
+    id_key: str,
+    quiet: bool,
+    workers: int = 0,
+    tmp_dir: Path | None = None,
 ) -> ScanResult:
     docs = read_documents(path, text_key=text_key, id_key=id_key)
     workers = workers if workers > 0 else (os.cpu_count() or 1)
     if quiet or not sys.stderr.isatty():
-        return run_scan(docs, config, workers=workers)
+        return run_scan(docs, config, workers=workers, tmp_dir=tmp_dir)
     with Progress(
-        TextColumn("reading"),
+        TextColumn("{task.description}"),
         BarColumn(bar_width=None),
         TextColumn("{task.completed:,} docs"),
-        TextColumn("{task.fields[mb]:.1f} MB"),
+        TextColumn("{task.fields[mb]:,.1f} MB"),
+        TextColumn("{task.fields[rate]:.1f} MB/s"),
         TimeElapsedColumn(),
         console=_err,
         transient=True,
     ) as bar:
-        task = bar.add_task("scan", total=None, mb=0.0)
-        size = [0]
+        task = bar.add_task("reading", total=None, mb=0.0, rate=0.0)
+        size, start = [0], time.perf_counter()
 
         def advance(doc: Document) -> None:
             size[0] += len(doc.text)
-            bar.update(task, advance=1, mb=size[0] / 1e6)
+            rate = size[0] / 1e6 / max(time.perf_counter() - start, 1e-9)
+            bar.update(task, advance=1, mb=size[0] / 1e6, rate=rate)
 
-        return run_scan(docs, config, progress=advance, workers=workers)
+        def stage(name: str) -> None:
+            bar.update(task, description=name)
+
+        return run_scan(
+            docs, config, progress=advance, workers=workers, tmp_dir=tmp_dir, stage=stage
+        )

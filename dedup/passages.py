@@ -34,6 +34,7 @@ from typing import Protocol
 import numpy as np
 import scipy.sparse as sp
 
+from dedup.engines import parallel
 from dedup.text import hash_key, normalize_token
 from dedup.verify import jaccard
 
@@ -93,8 +94,10 @@ def find_passages(
     max_df: int,
     threshold: float,
     min_tokens: int,
+    workers: int = 1,
 ) -> list[Passage]:
-    """Copied passages between documents (``a < b`` in input order).
+    """Copied passages between documents (``a < b`` in input order), aligned
+    on ``workers`` processes.
 
     ``tokens[d]``: document ``d``'s normalized token hashes; ``doc_words[d]``:
     the same, sorted and distinct. Both are read a document at a time (they
@@ -111,13 +114,18 @@ def find_passages(
     def document(d: int) -> tuple[np.ndarray, _RareIndex]:
         return tokens[d], _RareIndex(tokens[d], rare)
 
-    passages: list[Passage] = []
-    for a, b in _candidate_pairs(doc_words, rare, min_seeds):
-        (ids_a, rare_a), (ids_b, rare_b) = document(a), document(b)
-        passages.extend(
-            _align(a, b, ids_a, ids_b, rare_a, rare_b, gap, min_seeds, threshold, min_tokens)
-        )
-    return passages
+    def align(pairs: list[tuple[int, int]]) -> list[Passage]:
+        out = []
+        for a, b in pairs:
+            (ids_a, rare_a), (ids_b, rare_b) = document(a), document(b)
+            out.extend(
+                _align(a, b, ids_a, ids_b, rare_a, rare_b, gap, min_seeds, threshold, min_tokens)
+            )
+        return out
+
+    pairs = _candidate_pairs(doc_words, rare, min_seeds)
+    chunks = (pairs[i : i + 2000] for i in range(0, len(pairs), 2000))
+    return [p for _, found in parallel(align, chunks, workers) for p in found]
 
 
 def _blocks(arrays: Arrays, size: int = 4096) -> Iterator[tuple[int, list[np.ndarray]]]:

@@ -140,24 +140,31 @@ def scan(
     progress: Callable[[Document], None] | None = None,
     workers: int = 1,
     tmp_dir: str | Path | None = None,
+    stage: Callable[[str], None] | None = None,
 ) -> ScanResult:
     """Find every repeat in ``documents`` (consumed once, in order).
 
-    ``workers`` > 1 computes per-document features in that many processes;
-    the result is the same. Intermediate data is spilled to a temporary
-    folder in ``tmp_dir`` (default: the system's), removed at the end.
+    ``workers`` > 1 spreads the work over that many processes; the result is
+    the same. Intermediate data is spilled to a temporary folder in
+    ``tmp_dir`` (default: the system's), removed at the end. ``progress`` is
+    called with each document read, ``stage`` with the name of each later stage.
     """
     cfg = config or Config()
+    say = stage or (lambda name: None)
     with tempfile.TemporaryDirectory(prefix="dedup-", dir=tmp_dir) as folder:
         corpus = _Corpus(Path(folder), cfg)
         try:
             _featurize(corpus, documents, cfg, progress, workers)
+            say("paragraph groups and LSH")
             corpus.finish()
-            edges = _paragraph_edges(corpus, cfg)
+            edges = _paragraph_edges(corpus, cfg, workers)
+            say("paragraph spans")
             spans, boilerplate, shared = _paragraph_spans(corpus, edges, cfg)
             if cfg.passages:
-                spans = _add_passages(corpus, spans, cfg)
-            clusters = _document_clusters(corpus, shared, cfg)
+                say("passages")
+                spans = _add_passages(corpus, spans, cfg, workers)
+            say("document clusters")
+            clusters = _document_clusters(corpus, shared, cfg, workers)
         finally:
             corpus.close()
     counts = np.stack((corpus.doc_chars, corpus.doc_ntok, np.diff(corpus.doc_first_para)), axis=1)
@@ -193,7 +200,12 @@ def _featurize(
                 progress(doc)
 
 
-def _paragraph_edges(c: _Corpus, cfg: Config) -> dict[int, list[int]]:
+def _chunks(pairs: np.ndarray, size: int = 20_000) -> Iterator[np.ndarray]:
+    for i in range(0, len(pairs), size):
+        yield pairs[i : i + size]
+
+
+def _paragraph_edges(c: _Corpus, cfg: Config, workers: int) -> dict[int, list[int]]:
     """Exact groups -> the other groups they are verified near-duplicates of.
 
     Only each group's first paragraph takes part in LSH, and only if it has
@@ -302,7 +314,7 @@ def _paragraph_spans(
     return spans, boilerplate, np.array(pairs, np.int64).reshape(-1, 2)
 
 
-def _add_passages(c: _Corpus, spans: list[Span], cfg: Config) -> list[Span]:
+def _add_passages(c: _Corpus, spans: list[Span], cfg: Config, workers: int) -> list[Span]:
     """Paragraph spans plus the passages they do not already cover, in document order.
 
     A passage at least half covered by spans of its document whose originals
@@ -319,6 +331,7 @@ def _add_passages(c: _Corpus, spans: list[Span], cfg: Config) -> list[Span]:
         max_df=cfg.passage_max_df,
         threshold=cfg.passage_threshold,
         min_tokens=cfg.passage_min_tokens,
+        workers=workers,
     )
     index = {doc_id: d for d, doc_id in enumerate(c.doc_ids)}
     by_doc: dict[int, list[tuple[int, Span]]] = {}  # doc -> (original's doc, span)
@@ -337,7 +350,7 @@ def _add_passages(c: _Corpus, spans: list[Span], cfg: Config) -> list[Span]:
     return [s for d in sorted(by_doc) for _, s in sorted(by_doc[d], key=lambda x: x[1].start)]
 
 
-def _document_clusters(c: _Corpus, shared: np.ndarray, cfg: Config) -> list[Cluster]:
+def _document_clusters(c: _Corpus, shared: np.ndarray, cfg: Config, workers: int) -> list[Cluster]:
     """``shared``: document pairs sharing a paragraph, candidates on top of LSH's
     (they catch contained documents that LSH at the Jaccard threshold misses)."""
     live = np.flatnonzero(c.doc_sets.lengths())  # empty documents match nothing
@@ -347,23 +360,24 @@ def _document_clusters(c: _Corpus, shared: np.ndarray, cfg: Config) -> list[Clus
     pairs = np.concatenate(candidates)
     pairs = np.unique(pairs[:, 0] << 32 | pairs[:, 1])  # sorted, as (a, b) with a < b
 
+    def verify(pairs: np.ndarray) -> list[tuple[int, int, float, float, float]]:
+        out = []
+        for a, b in zip((pairs >> 32).tolist(), (pairs & 0xFFFFFFFF).tolist(), strict=True):
+            sa, sb = c.doc_sets[a], c.doc_sets[b]
+            jac, cont = jaccard_containment(sa, sb)
+            if jac >= cfg.document_threshold or (
+                cont >= cfg.containment_threshold
+                and min(len(sa), len(sb)) >= cfg.min_containment_shingles
+            ):
+                out.append((a, b, jac, cont, estimate(c.doc_sigs[a][0], c.doc_sigs[b][0])))
+        return out
+
     uf = UnionFind(len(c.doc_ids))
     verified: list[tuple[int, int, DocPair]] = []
-    for a, b in zip((pairs >> 32).tolist(), (pairs & 0xFFFFFFFF).tolist(), strict=True):
-        sa, sb = c.doc_sets[a], c.doc_sets[b]
-        jac, cont = jaccard_containment(sa, sb)
-        if jac >= cfg.document_threshold or (
-            cont >= cfg.containment_threshold
-            and min(len(sa), len(sb)) >= cfg.min_containment_shingles
-        ):
+    for _, found in parallel(verify, _chunks(pairs), workers):
+        for a, b, jac, cont, est in found:
             uf.union(a, b)
-            pair = DocPair(
-                c.doc_ids[a],
-                c.doc_ids[b],
-                round(jac, 4),
-                round(cont, 4),
-                round(estimate(c.doc_sigs[a][0], c.doc_sigs[b][0]), 4),
-            )
+            pair = DocPair(c.doc_ids[a], c.doc_ids[b], round(jac, 4), round(cont, 4), round(est, 4))
             verified.append((a, b, pair))
 
     groups = uf.groups()

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from dedup.cli import app
@@ -93,6 +94,7 @@ def test_errors_are_one_line_and_exit_1(tmp_path: Path) -> None:
         (["scan", str(SEEDS), "--representative", "best"], "first or longest"),
         (["scan", str(SEEDS), "--json", str(tmp_path / "no" / "r.json")], "does not exist"),
         (["scan", str(SEEDS), "--json", str(tmp_path)], "is a folder"),
+        (["scan", str(SEEDS), "--tmp-dir", str(tmp_path / "nowhere")], "is not a folder"),
     ]
     for args, message in cases:
         result = runner.invoke(app, args)
@@ -131,3 +133,23 @@ def test_json_report_is_the_dict_written_piece_by_piece(
     assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8")) == to_dict(
         seed_result, {"path": "seeds"}
     )
+
+
+def test_spill_files_go_to_tmp_dir_and_are_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dedup.pipeline
+
+    seen: list[list[str]] = []
+    finish = dedup.pipeline._Corpus.finish
+
+    def spy(self: dedup.pipeline._Corpus) -> None:  # look inside while the scan runs
+        seen.append(sorted(p.name for p in (tmp_path / "spill").rglob("*") if p.is_file()))
+        finish(self)
+
+    (tmp_path / "spill").mkdir()
+    monkeypatch.setattr(dedup.pipeline._Corpus, "finish", spy)
+    result = runner.invoke(app, ["scan", str(SEEDS), "--tmp-dir", str(tmp_path / "spill"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "para_sets" in seen[0] and "tokens" in seen[0]
+    assert list((tmp_path / "spill").iterdir()) == []
