@@ -78,6 +78,7 @@ def featurize_batch(docs: list[Document], cfg: Config) -> BatchFeatures:
     previews: list[bytes] = []
     starts, ends, ntok, keys = [], [], [], []
     hashes, spans, words = [], [], []
+    extras: list[np.ndarray] = []  # document shingles not inside one paragraph
     for i, doc in enumerate(docs):
         tokens = tokenize(doc.text)
         paras = paragraphs(doc.text, tokens)
@@ -108,24 +109,38 @@ def featurize_batch(docs: list[Document], cfg: Config) -> BatchFeatures:
         )
         # Document shingles run across line breaks: a hard-wrapped copy of an
         # article has other lines but the same word sequence.
-        doc_sets.append(np.unique(window_hashes(tokens.hashes, min(k, len(tokens)))))
+        windows = window_hashes(tokens.hashes, min(k, len(tokens)))
+        doc_sets.append(np.unique(windows))
+        if len(tokens) >= k:
+            p = np.searchsorted(paras.tok_lo, np.arange(len(windows)), side="right") - 1
+            start = np.arange(len(windows))
+            inside = (start >= paras.tok_lo[p]) & (start + k <= paras.tok_hi[p])
+            extras.append(np.unique(windows[~inside]))
+        else:
+            extras.append(doc_sets[-1])
         if cfg.passages:
             hashes.append(tokens.hashes)
             spans.append(np.stack((tokens.starts, tokens.ends), axis=1).astype(np.int32))
             words.append(np.unique(tokens.hashes))
 
-    sigs = np.full((n, cfg.num_perm), np.iinfo(np.uint32).max, np.uint32)
-    with_text = [i for i, s in enumerate(doc_sets) if len(s)]
-    if with_text:
-        sigs[with_text] = hasher.signatures([doc_sets[i] for i in with_text])
     para_ntok = _concat(ntok, np.int64)
-    long_sets = [s for s, t in zip(para_sets, para_ntok.tolist(), strict=True) if t >= k]
+    is_long = para_ntok >= k
+    long_sets = [s for s, long in zip(para_sets, is_long.tolist(), strict=True) if long]
+    long_sigs = hasher.signatures(long_sets)
     bands, rows = lsh_params(cfg.paragraph_threshold, cfg.num_perm)
-    para_bands = (
-        band_keys(hasher.signatures(long_sets), bands, rows)
-        if long_sets
-        else np.empty((0, bands), np.uint64)
-    )
+    para_bands = band_keys(long_sigs, bands, rows)
+    # A document's shingle set is the union of its long paragraphs' sets and
+    # the shingles across their borders: the MinHash of a union is the
+    # elementwise minimum, so only the border shingles need hashing again.
+    sigs = np.full((n, cfg.num_perm), np.iinfo(np.uint32).max, np.uint32)
+    long_doc = np.repeat(np.arange(n), npars)[is_long]
+    if len(long_doc):
+        owners, first = np.unique(long_doc, return_index=True)
+        sigs[owners] = np.minimum.reduceat(long_sigs, first, axis=0)
+    with_extra = [i for i, e in enumerate(extras) if len(e)]
+    if with_extra:
+        extra_sigs = hasher.signatures([extras[i] for i in with_extra])
+        sigs[with_extra] = np.minimum(sigs[with_extra], extra_sigs)
     return BatchFeatures(
         chars=chars,
         tokens=ntoks,

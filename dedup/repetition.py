@@ -42,11 +42,20 @@ def _duplicates(items: list[str]) -> tuple[int, int]:
     return count, chars
 
 
+def _repeats(grams: np.ndarray) -> bool:
+    """Whether some n-gram occurs twice: one plain sort, where most documents
+    stop (their n-grams are all distinct)."""
+    ordered = np.sort(grams)
+    return bool((ordered[1:] == ordered[:-1]).any())
+
+
 def _top_ngram_chars(grams: np.ndarray, lengths: np.ndarray) -> int:
     """Characters covered by the most frequent n-gram (its length x its count);
     ties go to the n-gram seen first, as with ``Counter.most_common``."""
     if not len(grams):
         return 0
+    if not _repeats(grams):
+        return int(lengths[0])  # every count is 1: the first n-gram wins
     _, first, counts = np.unique(grams, return_index=True, return_counts=True)
     top = counts.max()
     winner = first[counts == top].min()
@@ -61,7 +70,7 @@ def _duplicate_ngram_chars(grams: np.ndarray, lengths: np.ndarray, n: int) -> in
     Only n-grams that occur at least twice can ever count or be looked up
     again, so the scan visits just those positions; the rest only advance.
     """
-    if not len(grams):
+    if not len(grams) or not _repeats(grams):
         return 0
     _, inverse, counts = np.unique(grams, return_inverse=True, return_counts=True)
     recurring = np.flatnonzero(counts[inverse] > 1)
@@ -102,12 +111,11 @@ def repetition_stats(text: str, tokens: Tokens) -> dict[str, float]:
     for n, grams in all_window_hashes(words, DUP_NGRAMS[-1]):
         if n not in TOP_NGRAMS and n not in DUP_NGRAMS:
             continue
+        if n > DUP_NGRAMS[0] and not stats[f"dup_{DUP_NGRAMS[0]}_gram_char_frac"]:
+            break  # no 5-gram repeats, so no longer n-gram can (they stay 0): most documents
         lengths = cum[n : n + len(grams)] - cum[: len(grams)] + (n - 1)
         if n in TOP_NGRAMS:
             stats[f"top_{n}_gram_char_frac"] = _top_ngram_chars(grams, lengths) / size
-        elif n > DUP_NGRAMS[0] and not stats[f"dup_{DUP_NGRAMS[0]}_gram_char_frac"]:
-            # No 5-gram repeats, so no longer n-gram can: most documents stop here.
-            stats[f"dup_{n}_gram_char_frac"] = 0.0
         else:
             stats[f"dup_{n}_gram_char_frac"] = _duplicate_ngram_chars(grams, lengths, n) / size
     return stats

@@ -1,0 +1,43 @@
+"""Per-batch features: fast paths equal the plain computation."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import numpy as np
+
+from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
+from dedup import Config, Document
+from dedup.features import featurize_batch
+from dedup.lsh import band_keys, lsh_params
+from dedup.minhash import MinHasher
+from tests.conftest import needs
+
+
+def check_signatures(docs: list[Document]) -> None:
+    cfg = Config()
+    f = featurize_batch(docs, cfg)
+    hasher = MinHasher(cfg.num_perm, cfg.seed)
+    bounds = np.concatenate(([0], np.cumsum(f.doc_set_lengths)))
+    for i in range(len(docs)):
+        doc_set = f.doc_sets[bounds[i] : bounds[i + 1]]
+        if len(doc_set):  # signatures from paragraph signatures == from the whole set
+            assert (f.doc_sigs[i] == hasher.signatures([doc_set])[0]).all(), docs[i].id
+        else:
+            assert (f.doc_sigs[i] == np.iinfo(np.uint32).max).all()
+    para_bounds = np.concatenate(([0], np.cumsum(f.para_set_lengths)))
+    sets = [f.para_sets[a:b] for a, b in pairwise(para_bounds.tolist())]
+    long = [s for s, t in zip(sets, f.para_ntok.tolist(), strict=True) if t >= cfg.shingle_size]
+    expected = band_keys(hasher.signatures(long), *lsh_params(cfg.paragraph_threshold, 128))
+    assert (f.para_bands == expected).all()
+
+
+def test_document_signatures_seeds(seed_texts: dict[str, str]) -> None:
+    docs = [Document(k, v) for k, v in seed_texts.items()]
+    edge_cases = ["", "كلمة", "a b c d", "a b c d e", "a b\nc d e f g h\n\n!!\nx"]
+    check_signatures(docs + [Document(f"e{i}", t) for i, t in enumerate(edge_cases)])
+
+
+def test_document_signatures_saudinewsnet() -> None:
+    needs(SAUDINEWSNET)
+    check_signatures(list(saudinewsnet(1500)))
