@@ -32,6 +32,8 @@ from pathlib import Path
 
 import regex
 
+from benchmarks.memory import PeakRSS
+
 WORD = regex.compile(r"\w+")
 NUM_PERM = 128
 
@@ -91,13 +93,10 @@ CONTENDERS = {
 
 def child(name: str, path: Path) -> None:
     start = time.perf_counter()
-    pairs = CONTENDERS[name](path)
+    with PeakRSS() as peak:  # this process and its workers together
+        pairs = CONTENDERS[name](path)
     seconds = time.perf_counter() - start
-    # Own peak plus the largest worker's (dedup-2): what the run needed at most.
-    rss = (
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    ) / 1024
+    rss = max(peak.mb, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print(json.dumps({"seconds": seconds, "rss_mb": rss, "pairs": pairs}))
 
 

@@ -54,7 +54,8 @@ def candidate_pairs(columns: Iterable[np.ndarray]) -> np.ndarray:
     ``columns`` gives each band's keys of every item (``keys.T`` of a
     ``band_keys`` array): one band at a time is all that is ever in memory.
     """
-    pairs: list[np.ndarray] = []
+    merged = np.empty(0, np.int64)  # distinct pairs so far, sorted
+    pending: list[np.ndarray] = []  # each band's distinct pairs, not merged yet
     for col in columns:
         order = np.argsort(col, kind="stable")
         ordered = col[order]
@@ -65,16 +66,20 @@ def candidate_pairs(columns: Iterable[np.ndarray]) -> np.ndarray:
         size = ends - starts
         two = starts[size == 2]  # most shared buckets: one pair each, done at once
         lo, hi = order[two].astype(np.int64), order[two + 1].astype(np.int64)
-        pairs.append(np.minimum(lo, hi) << 32 | np.maximum(lo, hi))
+        band = [np.minimum(lo, hi) << 32 | np.maximum(lo, hi)]
         for s, e in zip(starts[size > 2].tolist(), ends[size > 2].tolist(), strict=True):
             members = np.sort(order[s:e]).astype(np.int64)
             if len(members) <= MAX_BUCKET:
                 i, j = np.triu_indices(len(members), k=1)
-                pairs.append(members[i] << 32 | members[j])
+                band.append(members[i] << 32 | members[j])
             else:
-                pairs.append(members[0] << 32 | members[1:])
-        # Distinct so far: the same pair found in many bands is kept once.
-        pairs = [np.unique(np.concatenate(pairs))]
-    if not pairs:
-        return np.empty((0, 2), dtype=np.int64)
-    return np.stack((pairs[0] >> 32, pairs[0] & 0xFFFFFFFF), axis=1)
+                band.append(members[0] << 32 | members[1:])
+        pending.append(np.unique(np.concatenate(band)))
+        # The same pair is found in several bands: merge once the unmerged
+        # pairs outgrow the merged ones (a few merges in all, memory bounded
+        # by about twice the distinct pairs).
+        if sum(map(len, pending)) > max(len(merged), 1 << 22):
+            merged = np.unique(np.concatenate([merged, *pending]))
+            pending = []
+    pairs = np.unique(np.concatenate([merged, *pending]))
+    return np.stack((pairs >> 32, pairs & 0xFFFFFFFF), axis=1)
