@@ -135,7 +135,7 @@ def scan(
         Path | None,
         typer.Option(
             help="Folder for the scan's temporary files (shingles, band keys, tokens: "
-            "about 8x the input file's size); default: the system's."
+            "about 4x the input file's size); default: the system's."
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary, no progress.")] = False,

@@ -122,15 +122,8 @@ class _Corpus:
         return np.unique(self.para_sets.range(first, last + 1))
 
     def close(self) -> None:
-        for store in (self.doc_sigs, self.doc_bands, self.doc_sets, self.para_sets):
-            store.close()
-        for store in (
-            self.para_bands,
-            self.previews,
-            self.tokens,
-            self.token_spans,
-            self.doc_words,
-        ):
+        stores = (self.doc_sigs, self.doc_bands, self.doc_sets, self.para_sets, self.para_bands)
+        for store in (*stores, self.previews, self.tokens, self.token_spans, self.doc_words):
             store.close()
 
 

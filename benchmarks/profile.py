@@ -1,0 +1,98 @@
+"""Where the time goes: a one-worker scan timed stage by stage, then the
+per-document work (featurize) broken down with cProfile.
+
+    python -m benchmarks.profile [--input corpus.jsonl] [--limit N] [--sample 3000]
+
+Default corpus: SaudiNewsNet (../shared/data). Stage times are wall-clock
+without a profiler; the featurize breakdown runs under cProfile on the first
+``--sample`` documents, so its shares are indicative (the profiler slows
+Python-level calls more than numpy's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import sys
+import tempfile
+import time
+from itertools import pairwise
+from pathlib import Path
+
+from dedup import Config, read_documents, scan
+from dedup.features import featurize_batch
+from dedup.reports.json import write_json
+
+# The functions featurize_batch spends its time in (file suffix, function name).
+PARTS = [
+    ("text.py", "tokenize"),
+    ("segment.py", "paragraphs"),
+    ("repetition.py", "repetition_stats"),
+    ("minhash.py", "shingle_sets"),
+    ("minhash.py", "window_hashes"),
+    ("minhash.py", "signatures"),
+    ("lsh.py", "band_keys"),
+]
+
+
+def stages(path: Path) -> None:
+    marks: list[tuple[str, float]] = [("read + featurize", time.perf_counter())]
+    result = scan(
+        read_documents(path),
+        workers=1,
+        stage=lambda name: marks.append((name, time.perf_counter())),
+    )
+    marks.append(("JSON report", time.perf_counter()))
+    with tempfile.TemporaryDirectory() as tmp:
+        write_json(result, Path(tmp) / "report.json")
+    marks.append(("end", time.perf_counter()))
+    total = marks[-1][1] - marks[0][1]
+    chars = sum(d.chars for d in result.documents)
+    print(f"one worker, {len(result.documents):,} documents, {chars / 1e6:.1f} M characters:")
+    for (name, start), (_, end) in pairwise(marks):
+        print(f"  {name:<26}{end - start:>8.2f} s {100 * (end - start) / total:>5.1f}%")
+    print(f"  {'total':<26}{total:>8.2f} s")
+
+
+def featurize(path: Path, sample: int) -> None:
+    docs = [d for _, d in zip(range(sample), read_documents(path), strict=False)]
+    cfg = Config()
+    profile = cProfile.Profile()
+    profile.enable()
+    for i in range(0, len(docs), 1000):
+        featurize_batch(docs[i : i + 1000], cfg)
+    profile.disable()
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    total = sum(t for (_, _, name), (_, _, t, _, _) in stats.items() if name == "featurize_batch")
+    print(f"featurize, first {len(docs):,} documents under cProfile: {total:.2f} s")
+    for suffix, function in PARTS:
+        cum = sum(
+            c
+            for (file, _, name), (_, _, _, c, _) in stats.items()
+            if name == function and file.endswith(suffix)
+        )
+        print(f"  {function:<26}{cum:>8.2f} s {100 * cum / total:>5.1f}%")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--input", type=Path, help="a JSONL corpus with a 'text' field")
+    parser.add_argument("--limit", type=int, default=None, help="first N SaudiNewsNet articles")
+    parser.add_argument("--sample", type=int, default=3000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.input
+        if path is None:
+            from benchmarks.corpora import SAUDINEWSNET, saudinewsnet, write_jsonl
+
+            if not SAUDINEWSNET.exists():
+                sys.exit(f"skipped: {SAUDINEWSNET} not found (see ../shared/data/README.md)")
+            path = Path(tmp) / "corpus.jsonl"
+            write_jsonl(saudinewsnet(args.limit), path)
+        stages(path)
+        featurize(path, args.sample)
+
+
+if __name__ == "__main__":
+    main()
