@@ -48,38 +48,38 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return fmix64(keys)
 
 
-def candidate_pairs(columns: Iterable[np.ndarray]) -> np.ndarray:
-    """Distinct pairs ``(i, j)``, ``i < j``, of items sharing a bucket in some band.
+def band_pairs(keys: np.ndarray) -> np.ndarray:
+    """Distinct pairs of items sharing a bucket in one band, encoded ``i << 32 | j``
+    with ``i < j``, sorted. ``keys``: the band's key of every item."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    # Runs of equal keys: [starts[x], ends[x]) in `order`.
+    change = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+    starts = np.concatenate(([0], change))
+    ends = np.concatenate((change, [len(keys)]))
+    size = ends - starts
+    two = starts[size == 2]  # most shared buckets: one pair each, done at once
+    lo, hi = order[two].astype(np.int64), order[two + 1].astype(np.int64)
+    pairs = [np.minimum(lo, hi) << 32 | np.maximum(lo, hi)]
+    for s, e in zip(starts[size > 2].tolist(), ends[size > 2].tolist(), strict=True):
+        members = np.sort(order[s:e]).astype(np.int64)
+        if len(members) <= MAX_BUCKET:
+            i, j = np.triu_indices(len(members), k=1)
+            pairs.append(members[i] << 32 | members[j])
+        else:
+            pairs.append(members[0] << 32 | members[1:])
+    return np.unique(np.concatenate(pairs))
 
-    ``columns`` gives each band's keys of every item (``keys.T`` of a
-    ``band_keys`` array): one band at a time is all that is ever in memory.
-    """
-    merged = np.empty(0, np.int64)  # distinct pairs so far, sorted
-    pending: list[np.ndarray] = []  # each band's distinct pairs, not merged yet
-    for col in columns:
-        order = np.argsort(col, kind="stable")
-        ordered = col[order]
-        # Runs of equal keys: [starts[x], ends[x]) in `order`.
-        change = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
-        starts = np.concatenate(([0], change))
-        ends = np.concatenate((change, [len(col)]))
-        size = ends - starts
-        two = starts[size == 2]  # most shared buckets: one pair each, done at once
-        lo, hi = order[two].astype(np.int64), order[two + 1].astype(np.int64)
-        band = [np.minimum(lo, hi) << 32 | np.maximum(lo, hi)]
-        for s, e in zip(starts[size > 2].tolist(), ends[size > 2].tolist(), strict=True):
-            members = np.sort(order[s:e]).astype(np.int64)
-            if len(members) <= MAX_BUCKET:
-                i, j = np.triu_indices(len(members), k=1)
-                band.append(members[i] << 32 | members[j])
-            else:
-                band.append(members[0] << 32 | members[1:])
-        pending.append(np.unique(np.concatenate(band)))
-        # The same pair is found in several bands: merge once the unmerged
-        # pairs outgrow the merged ones (a few merges in all, memory bounded
-        # by about twice the distinct pairs).
-        if sum(map(len, pending)) > max(len(merged), 1 << 22):
-            merged = np.unique(np.concatenate([merged, *pending]))
-            pending = []
-    pairs = np.unique(np.concatenate([merged, *pending]))
+
+def decode(pairs: np.ndarray) -> np.ndarray:
+    """``(n, 2)`` array of ``(i, j)`` from pairs encoded ``i << 32 | j``."""
     return np.stack((pairs >> 32, pairs & 0xFFFFFFFF), axis=1)
+
+
+def candidate_pairs(columns: Iterable[np.ndarray]) -> np.ndarray:
+    """Distinct pairs ``(i, j)``, ``i < j``, of items sharing a bucket in some
+    band, as an ``(n, 2)`` array. ``columns`` gives each band's keys of every
+    item (``keys.T`` of a ``band_keys`` array). The pipeline verifies band by
+    band instead (``band_pairs``), never holding every band's pairs at once."""
+    pairs = [band_pairs(col) for col in columns]
+    return decode(np.unique(np.concatenate(pairs)) if pairs else np.empty(0, np.int64))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
-from itertools import combinations
+from itertools import chain, combinations
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,7 @@ from dedup.cluster import UnionFind
 from dedup.config import Config
 from dedup.engines import parallel
 from dedup.features import BatchFeatures, featurize_batch
-from dedup.lsh import candidate_pairs, lsh_params
+from dedup.lsh import band_pairs, decode, lsh_params
 from dedup.minhash import estimate
 from dedup.models import (
     Boilerplate,
@@ -193,9 +193,30 @@ def _featurize(
                 progress(doc)
 
 
+def _encode(pairs: np.ndarray) -> np.ndarray:
+    """Pairs ``(a, b)`` as sorted distinct ``a << 32 | b`` (the inverse of lsh.decode)."""
+    return np.unique(pairs[:, 0] << 32 | pairs[:, 1])
+
+
 def _chunks(pairs: np.ndarray, size: int = 20_000) -> Iterator[np.ndarray]:
     for i in range(0, len(pairs), size):
         yield pairs[i : i + size]
+
+
+def _verify(
+    candidates: Iterable[np.ndarray], check: Callable[[np.ndarray], np.ndarray], workers: int
+) -> np.ndarray:
+    """The candidate pairs (encoded ``a << 32 | b``) that pass ``check``, distinct
+    and sorted. Candidates come a band at a time and are checked as they come,
+    so one band's pairs is all that is ever in memory (all bands' together
+    can be hundreds of millions); a pair already verified is not checked again."""
+    verified = np.empty(0, np.int64)
+    for pairs in candidates:
+        pairs = pairs[~np.isin(pairs, verified)]
+        many = workers if len(pairs) > 20_000 else 1  # a pool costs more than a few pairs
+        kept = [k for _, k in parallel(check, _chunks(pairs), many)]
+        verified = np.union1d(verified, np.concatenate(kept)) if kept else verified
+    return verified
 
 
 def _paragraph_edges(c: _Corpus, cfg: Config, workers: int) -> dict[int, list[int]]:
@@ -212,14 +233,18 @@ def _paragraph_edges(c: _Corpus, cfg: Config, workers: int) -> dict[int, list[in
         return adjacency
     paras = c.group_first[lsh_groups]
     rows = (np.cumsum(is_long) - 1)[paras]  # their rows in para_bands
-    for i, j in candidate_pairs(c.para_bands.columns(rows)).tolist():
-        if (
-            jaccard(c.para_sets[int(paras[i])], c.para_sets[int(paras[j])])
-            >= cfg.paragraph_threshold
-        ):
-            ga, gb = int(lsh_groups[i]), int(lsh_groups[j])
-            adjacency.setdefault(ga, []).append(gb)
-            adjacency.setdefault(gb, []).append(ga)
+
+    def near(pairs: np.ndarray) -> np.ndarray:
+        sets = c.para_sets
+        sims = [
+            jaccard(sets[int(paras[i])], sets[int(paras[j])]) for i, j in decode(pairs).tolist()
+        ]
+        return pairs[np.array(sims) >= cfg.paragraph_threshold] if sims else pairs
+
+    candidates = (band_pairs(column) for column in c.para_bands.columns(rows))
+    for ga, gb in lsh_groups[decode(_verify(candidates, near, workers))].tolist():
+        adjacency.setdefault(ga, []).append(gb)
+        adjacency.setdefault(gb, []).append(ga)
     return adjacency
 
 
@@ -346,32 +371,35 @@ def _add_passages(c: _Corpus, spans: list[Span], cfg: Config, workers: int) -> l
 def _document_clusters(c: _Corpus, shared: np.ndarray, cfg: Config, workers: int) -> list[Cluster]:
     """``shared``: document pairs sharing a paragraph, candidates on top of LSH's
     (they catch contained documents that LSH at the Jaccard threshold misses)."""
+
+    def similarity(a: int, b: int) -> tuple[float, float, bool]:
+        sa, sb = c.doc_sets[a], c.doc_sets[b]
+        jac, cont = jaccard_containment(sa, sb)
+        near = jac >= cfg.document_threshold or (
+            cont >= cfg.containment_threshold
+            and min(len(sa), len(sb)) >= cfg.min_containment_shingles
+        )
+        return jac, cont, near
+
+    def near(pairs: np.ndarray) -> np.ndarray:
+        keep = [similarity(a, b)[2] for a, b in decode(pairs).tolist()]
+        return pairs[np.array(keep, bool)] if keep else pairs
+
     live = np.flatnonzero(c.doc_sets.lengths())  # empty documents match nothing
-    candidates = [shared]
-    if len(live) > 1:
-        candidates.append(live[candidate_pairs(c.doc_bands.columns(live))])
-    pairs = np.concatenate(candidates)
-    pairs = np.unique(pairs[:, 0] << 32 | pairs[:, 1])  # sorted, as (a, b) with a < b
-
-    def verify(pairs: np.ndarray) -> list[tuple[int, int, float, float, float]]:
-        out = []
-        for a, b in zip((pairs >> 32).tolist(), (pairs & 0xFFFFFFFF).tolist(), strict=True):
-            sa, sb = c.doc_sets[a], c.doc_sets[b]
-            jac, cont = jaccard_containment(sa, sb)
-            if jac >= cfg.document_threshold or (
-                cont >= cfg.containment_threshold
-                and min(len(sa), len(sb)) >= cfg.min_containment_shingles
-            ):
-                out.append((a, b, jac, cont, estimate(c.doc_sigs[a][0], c.doc_sigs[b][0])))
-        return out
-
+    lsh = (band_pairs(keys) for keys in c.doc_bands.columns(live)) if len(live) > 1 else ()
+    # Band pairs index ``live``; shared pairs are document numbers already.
+    candidates = chain(
+        [_encode(shared)],
+        (_encode(live[decode(p)]) for p in lsh),
+    )
     uf = UnionFind(len(c.doc_ids))
     verified: list[tuple[int, int, DocPair]] = []
-    for _, found in parallel(verify, _chunks(pairs), workers):
-        for a, b, jac, cont, est in found:
-            uf.union(a, b)
-            pair = DocPair(c.doc_ids[a], c.doc_ids[b], round(jac, 4), round(cont, 4), round(est, 4))
-            verified.append((a, b, pair))
+    for a, b in decode(_verify(candidates, near, workers)).tolist():
+        jac, cont, _ = similarity(a, b)
+        uf.union(a, b)
+        est = estimate(c.doc_sigs[a][0], c.doc_sigs[b][0])
+        pair = DocPair(c.doc_ids[a], c.doc_ids[b], round(jac, 4), round(cont, 4), round(est, 4))
+        verified.append((a, b, pair))
 
     groups = uf.groups()
     pairs_of: dict[int, list[DocPair]] = {root: [] for root in groups}
