@@ -114,9 +114,9 @@ def find_passages(
     def document(d: int) -> tuple[np.ndarray, _RareIndex]:
         return tokens[d], _RareIndex(tokens[d], rare)
 
-    def align(pairs: list[tuple[int, int]]) -> list[Passage]:
+    def align(pairs: np.ndarray) -> list[Passage]:
         out = []
-        for a, b in pairs:
+        for a, b in zip((pairs >> 32).tolist(), (pairs & 0xFFFFFFFF).tolist(), strict=True):
             (ids_a, rare_a), (ids_b, rare_b) = document(a), document(b)
             out.extend(
                 _align(a, b, ids_a, ids_b, rare_a, rare_b, gap, min_seeds, threshold, min_tokens)
@@ -175,10 +175,11 @@ def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     return found
 
 
-def _candidate_pairs(doc_words: Arrays, rare: np.ndarray, min_seeds: int) -> list[tuple[int, int]]:
-    """Document pairs ``(a, b)``, ``a < b``, sharing at least ``min_seeds``
-    distinct rare words: a sparse product of the document x rare-word
-    incidence matrix with itself, a block of later documents at a time."""
+def _candidate_pairs(doc_words: Arrays, rare: np.ndarray, min_seeds: int) -> np.ndarray:
+    """Document pairs ``a < b`` sharing at least ``min_seeds`` distinct rare
+    words, encoded ``a << 32 | b`` and sorted: a sparse product of the
+    document x rare-word incidence matrix with itself, a block of later
+    documents at a time."""
     rows, cols = [], []
     for first, arrays in _blocks(doc_words):
         for d, words in enumerate(arrays, start=first):
@@ -196,8 +197,7 @@ def _candidate_pairs(doc_words: Arrays, rare: np.ndarray, min_seeds: int) -> lis
         b, a = shared.row.astype(np.int64) + lo, shared.col.astype(np.int64)
         keep = (shared.data >= min_seeds) & (a < b)
         pairs.append(a[keep] << 32 | b[keep])
-    found = np.sort(np.concatenate(pairs))
-    return list(zip((found >> 32).tolist(), (found & 0xFFFFFFFF).tolist(), strict=True))
+    return np.sort(np.concatenate(pairs))
 
 
 def _align(

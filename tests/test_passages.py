@@ -118,4 +118,5 @@ def test_candidate_pairs_equal_brute_force(seed: int, n_docs: int, min_seeds: in
             shared = set(words[a].tolist()) & set(words[b].tolist()) & set(rare.tolist())
             if len(shared) >= min_seeds:
                 expected.append((a, b))
-    assert _candidate_pairs(words, rare, min_seeds) == expected
+    pairs = _candidate_pairs(words, rare, min_seeds)
+    assert list(zip((pairs >> 32).tolist(), (pairs & 0xFFFFFFFF).tolist(), strict=True)) == expected
