@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dedup.errors import OutputError
+
 
 class Column:
     """A numpy array grown by appending (capacity doubles, so appends are amortized O(1))."""
@@ -47,14 +49,21 @@ class _File:
     """An append-only file of raw values, read back by position with ``pread``."""
 
     def __init__(self, path: Path, dtype: np.dtype) -> None:
+        self.path = path
         self.dtype = dtype
         self.size = 0  # in values
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
 
     def append(self, values: np.ndarray) -> None:
         view = np.ascontiguousarray(values, dtype=self.dtype).reshape(-1).data.cast("B")
-        while view:
-            view = view[os.write(self._fd, view) :]
+        try:
+            while view:
+                view = view[os.write(self._fd, view) :]
+        except OSError as e:  # a full disk, most likely
+            raise OutputError(
+                f"{self.path.parent}: cannot write the scan's temporary files ({e.strerror}); "
+                "--tmp-dir puts them elsewhere"
+            ) from None
         self.size += values.size
 
     def read(self, lo: int, hi: int) -> np.ndarray:

@@ -1,0 +1,57 @@
+"""Spilled storage gives back exactly what was stored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dedup.errors import OutputError
+from dedup.store import BandFile, Column, Spill
+
+
+def test_column_grows_and_keeps_rows() -> None:
+    col = Column(np.float64, 3)
+    rows = np.random.default_rng(0).random((5000, 3))
+    for i in range(0, 5000, 700):
+        col.extend(rows[i : i + 700])
+    assert len(col) == 5000 and (col.array() == rows).all()
+
+
+def test_spill_round_trip(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    arrays = [rng.integers(0, 2**63, rng.integers(0, 50), dtype=np.uint64) for _ in range(300)]
+    spill = Spill(tmp_path / "s", np.uint64)
+    for i in range(0, 300, 37):  # batches of arrays, some empty
+        batch = arrays[i : i + 37]
+        spill.extend(np.concatenate(batch), np.array([len(a) for a in batch]))
+    assert len(spill) == 300
+    assert all((spill[i] == a).all() and len(spill[i]) == len(a) for i, a in enumerate(arrays))
+    assert (spill.range(10, 20) == np.concatenate(arrays[10:20])).all()
+    assert spill.lengths().tolist() == [len(a) for a in arrays]
+    spill.close()
+
+
+def test_spill_of_rows(tmp_path: Path) -> None:
+    spans = np.arange(40, dtype=np.int32).reshape(20, 2)
+    spill = Spill(tmp_path / "s", np.int32, 2)
+    spill.extend(spans, np.array([5, 0, 15]))
+    assert spill[0].shape == (5, 2) and (spill[2] == spans[5:]).all() and len(spill[1]) == 0
+
+
+def test_band_file_columns(tmp_path: Path) -> None:
+    keys = np.random.default_rng(2).integers(0, 2**63, (100, 7), dtype=np.uint64)
+    bands = BandFile(tmp_path, "b", 7)
+    bands.extend(keys[:60])
+    bands.extend(keys[60:])
+    assert len(bands) == 100
+    assert all((c == keys[:, b]).all() for b, c in enumerate(bands.columns()))
+    rows = np.array([3, 50, 99])
+    assert all((c == keys[rows, b]).all() for b, c in enumerate(bands.columns(rows)))
+
+
+def test_full_disk_is_a_clear_error() -> None:
+    spill = Spill(Path("/dev/full"), np.uint64)  # every write fails with ENOSPC
+    with pytest.raises(OutputError, match=r"No space left.*--tmp-dir"):
+        spill.extend(np.arange(10, dtype=np.uint64), np.array([10]))
