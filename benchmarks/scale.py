@@ -48,6 +48,12 @@ def main() -> None:
             code = process.wait()
         seconds = time.perf_counter() - start
         report = (Path(tmp) / "report.json").stat().st_size / 1e6 if code == 0 else 0.0
+        if code == 0:  # the summary is one line near the top of the report
+            with (Path(tmp) / "report.json").open(encoding="utf-8") as fh:
+                for line in fh:
+                    if line.startswith('"summary"'):
+                        print("summary", line.split(":", 1)[1].strip().rstrip(","))
+                        break
     print(
         f"{docs:,} documents, {mb:,.0f} MB of JSONL: exit {code}, {seconds:,.0f} s, "
         f"{docs / seconds:,.0f} docs/s, {mb / seconds:.1f} MB/s, "
