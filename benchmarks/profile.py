@@ -64,7 +64,7 @@ def featurize(path: Path, sample: int) -> None:
         featurize_batch(docs[i : i + 1000], cfg)
     profile.disable()
     stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
-    total = sum(t for (_, _, name), (_, _, t, _, _) in stats.items() if name == "featurize_batch")
+    total = sum(c for (_, _, name), (_, _, _, c, _) in stats.items() if name == "featurize_batch")
     print(f"featurize, first {len(docs):,} documents under cProfile: {total:.2f} s")
     for suffix, function in PARTS:
         cum = sum(

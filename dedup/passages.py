@@ -110,9 +110,11 @@ def find_passages(
     stop = np.isin(vocab, np.fromiter(STOP_WORDS, dtype=np.uint64, count=len(STOP_WORDS)))
     rare = vocab[(df >= 2) & (df <= min(max_df, max(2, n // 10))) & ~stop]
 
-    @lru_cache(maxsize=1024)  # pairs come sorted by a: each a is read once
+    is_rare = _Members(rare)
+
+    @lru_cache(maxsize=1024)  # a block's pairs come sorted by a: each a is read once
     def document(d: int) -> tuple[np.ndarray, _RareIndex]:
-        return tokens[d], _RareIndex(tokens[d], rare)
+        return tokens[d], _RareIndex(tokens[d], is_rare)
 
     def align(pairs: np.ndarray) -> list[Passage]:
         out = []
@@ -123,19 +125,29 @@ def find_passages(
             )
         return out
 
-    pairs = _candidate_pairs(doc_words, rare, min_seeds)
-    chunks = (pairs[i : i + 2000] for i in range(0, len(pairs), 2000))
-    return [p for _, found in parallel(align, chunks, workers) for p in found]
+    # Candidates and their alignment, a block of later documents at a time,
+    # on the workers: a block's pairs is all that is in memory at once.
+    incidence = _incidence(doc_words, rare, is_rare)
+    transposed = incidence.T.tocsr()
+
+    def block(lo: int) -> list[Passage]:
+        return align(_block_pairs(incidence, transposed, lo, lo + _BLOCK, min_seeds))
+
+    return [p for _, found in parallel(block, range(0, n, _BLOCK), workers) for p in found]
 
 
-def _blocks(arrays: Arrays, size: int = 4096) -> Iterator[tuple[int, list[np.ndarray]]]:
+# Documents per block: of the vocabulary count, of candidate pairs.
+_BLOCK = 1024
+
+
+def _blocks(arrays: Arrays, size: int = _BLOCK) -> Iterator[tuple[int, list[np.ndarray]]]:
     """``(first, arrays[first : first + size])``: a few documents at a time."""
     for first in range(0, len(arrays), size):
         yield first, [arrays[d] for d in range(first, min(len(arrays), first + size))]
 
 
 def _document_frequencies(
-    doc_words: Arrays, block: int = 4096, merge_every: int = 1 << 24
+    doc_words: Arrays, block: int = _BLOCK, merge_every: int = 1 << 24
 ) -> tuple[np.ndarray, np.ndarray]:
     """Every token hash (sorted) and the number of documents it occurs in.
 
@@ -158,45 +170,65 @@ def _document_frequencies(
 class _RareIndex:
     """A document's rare tokens: positions in text order, and grouped by word."""
 
-    def __init__(self, tokens: np.ndarray, rare: np.ndarray) -> None:
-        self.positions = np.flatnonzero(_member(tokens, rare))
+    def __init__(self, tokens: np.ndarray, is_rare: _Members) -> None:
+        self.positions = np.flatnonzero(is_rare(tokens))
         self.words = tokens[self.positions]
         order = np.argsort(self.words, kind="stable")
         self.by_word = self.words[order]
         self.by_word_positions = self.positions[order]
 
 
-def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
-    """Which ``values`` are in ``sorted_set`` (a sorted array)."""
-    if not len(sorted_set):
-        return np.zeros(len(values), bool)
-    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
-    found: np.ndarray = sorted_set[at] == values
-    return found
+class _Members:
+    """Membership in a sorted set of hashes: a bitmap of their low bits rules
+    out most values at once (frequent words are not rare), a binary search
+    settles the rest."""
+
+    def __init__(self, sorted_set: np.ndarray, bits: int = 24) -> None:
+        self.set = sorted_set
+        self.mask = np.uint64((1 << bits) - 1)
+        self.bitmap = np.zeros(1 << bits, bool)
+        self.bitmap[(sorted_set & self.mask).astype(np.int64)] = True
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        found = self.bitmap[(values & self.mask).astype(np.int64)]
+        maybe = np.flatnonzero(found)
+        if len(maybe):
+            at = np.minimum(np.searchsorted(self.set, values[maybe]), len(self.set) - 1)
+            found[maybe] = self.set[at] == values[maybe]
+        return found
 
 
-def _candidate_pairs(doc_words: Arrays, rare: np.ndarray, min_seeds: int) -> np.ndarray:
-    """Document pairs ``a < b`` sharing at least ``min_seeds`` distinct rare
-    words, encoded ``a << 32 | b`` and sorted: a sparse product of the
-    document x rare-word incidence matrix with itself, a block of later
-    documents at a time."""
+def _incidence(doc_words: Arrays, rare: np.ndarray, is_rare: _Members) -> sp.csr_matrix:
+    """The document x rare-word incidence matrix."""
     rows, cols = [], []
     for first, arrays in _blocks(doc_words):
         for d, words in enumerate(arrays, start=first):
-            ids = np.searchsorted(rare, words[_member(words, rare)])
+            ids = np.searchsorted(rare, words[is_rare(words)])
             rows.append(np.full(len(ids), d, np.int32))
             cols.append(ids.astype(np.int32))
     row, col = np.concatenate(rows), np.concatenate(cols)
-    incidence = sp.csr_matrix(
+    return sp.csr_matrix(
         (np.ones(len(col), np.int32), (row, col)), shape=(len(doc_words), len(rare))
     )
-    pairs: list[np.ndarray] = []
-    for lo in range(0, len(doc_words), 4096):
-        hi = min(len(doc_words), lo + 4096)
-        shared = (incidence[lo:hi] @ incidence[:hi].T).tocoo()  # later (b) x earlier (a)
-        b, a = shared.row.astype(np.int64) + lo, shared.col.astype(np.int64)
-        keep = (shared.data >= min_seeds) & (a < b)
-        pairs.append(a[keep] << 32 | b[keep])
+
+
+def _block_pairs(
+    incidence: sp.csr_matrix, transposed: sp.csr_matrix, lo: int, hi: int, min_seeds: int
+) -> np.ndarray:
+    """Pairs ``a < b`` with ``b`` in ``[lo, hi)`` sharing at least ``min_seeds``
+    distinct rare words, encoded ``a << 32 | b`` and sorted: one sparse product."""
+    shared = (incidence[lo:hi] @ transposed).tocoo()  # later (b) x every document (a)
+    b, a = shared.row.astype(np.int64) + lo, shared.col.astype(np.int64)
+    keep = (shared.data >= min_seeds) & (a < b)
+    return np.sort(a[keep] << 32 | b[keep])
+
+
+def _candidate_pairs(doc_words: Arrays, rare: np.ndarray, min_seeds: int) -> np.ndarray:
+    """Every candidate pair (see ``_block_pairs``), sorted."""
+    incidence = _incidence(doc_words, rare, _Members(rare))
+    transposed = incidence.T.tocsr()
+    blocks = range(0, len(doc_words), _BLOCK)
+    pairs = [_block_pairs(incidence, transposed, lo, lo + _BLOCK, min_seeds) for lo in blocks]
     return np.sort(np.concatenate(pairs))
 
 

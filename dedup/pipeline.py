@@ -241,8 +241,8 @@ def _paragraph_edges(c: _Corpus, cfg: Config, workers: int) -> dict[int, list[in
         ]
         return pairs[np.array(sims) >= cfg.paragraph_threshold] if sims else pairs
 
-    candidates = (band_pairs(column) for column in c.para_bands.columns(rows))
-    for ga, gb in lsh_groups[decode(_verify(candidates, near, workers))].tolist():
+    bands = (band_pairs(c.para_bands.column(b, rows)) for b in range(c.para_bands.bands))
+    for ga, gb in lsh_groups[decode(_verify(bands, near, workers))].tolist():
         adjacency.setdefault(ga, []).append(gb)
         adjacency.setdefault(gb, []).append(ga)
     return adjacency
@@ -386,11 +386,11 @@ def _document_clusters(c: _Corpus, shared: np.ndarray, cfg: Config, workers: int
         return pairs[np.array(keep, bool)] if keep else pairs
 
     live = np.flatnonzero(c.doc_sets.lengths())  # empty documents match nothing
-    lsh = (band_pairs(keys) for keys in c.doc_bands.columns(live)) if len(live) > 1 else ()
-    # Band pairs index ``live``; shared pairs are document numbers already.
+
+    bands = range(c.doc_bands.bands if len(live) > 1 else 0)
     candidates = chain(
-        [_encode(shared)],
-        (_encode(live[decode(p)]) for p in lsh),
+        [_encode(shared)],  # document numbers already; band pairs index ``live``
+        (_encode(live[decode(band_pairs(c.doc_bands.column(b, live)))]) for b in bands),
     )
     uf = UnionFind(len(c.doc_ids))
     verified: list[tuple[int, int, DocPair]] = []

@@ -12,7 +12,6 @@ documents and paragraphs (a few numbers each), never with their text.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -135,11 +134,14 @@ class BandFile:
     def __len__(self) -> int:
         return self._columns[0].size
 
-    def columns(self, rows: np.ndarray | None = None) -> Iterator[np.ndarray]:
-        """Each band's keys, of every item or of ``rows`` only."""
-        for column in self._columns:
-            keys = column.read(0, column.size)
-            yield keys if rows is None else keys[rows]
+    @property
+    def bands(self) -> int:
+        return len(self._columns)
+
+    def column(self, band: int, rows: np.ndarray | None = None) -> np.ndarray:
+        """One band's keys, of every item or of ``rows`` only."""
+        keys = self._columns[band].read(0, len(self))
+        return keys if rows is None else keys[rows]
 
     def close(self) -> None:
         for column in self._columns:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup import Config, Document, scan
-from dedup.passages import _candidate_pairs, _document_frequencies
+from dedup.passages import _candidate_pairs, _document_frequencies, _Members
 from dedup.text import normalize_token, tokenize
 from tests.conftest import SEEDS, read_text
 
@@ -120,3 +120,13 @@ def test_candidate_pairs_equal_brute_force(seed: int, n_docs: int, min_seeds: in
                 expected.append((a, b))
     pairs = _candidate_pairs(words, rare, min_seeds)
     assert list(zip((pairs >> 32).tolist(), (pairs & 0xFFFFFFFF).tolist(), strict=True)) == expected
+
+
+def test_members_equal_isin() -> None:
+    rng = np.random.default_rng(3)
+    pool = rng.integers(0, 2**64 - 1, 5000, dtype=np.uint64)
+    rare = np.unique(pool[:2000])
+    values = np.concatenate((pool, pool[:100] ^ np.uint64(1 << 40)))  # same low bits, not members
+    for bits in (4, 24):  # a tiny bitmap makes every value a maybe
+        assert (_Members(rare, bits)(values) == np.isin(values, rare)).all()
+    assert not _Members(rare[:0])(values).any()
