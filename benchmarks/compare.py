@@ -138,7 +138,7 @@ def main() -> None:
             results[name] = json.loads(done.stdout.strip().splitlines()[-1])
     base = results["datasketch"]["seconds"]
     print(
-        f"{'contender':<12}{'seconds':>9}{'docs/s':>9}{'MB/s':>7}{'peak RSS MB':>13}"
+        f"{'contender':<12}{'seconds':>9}{'docs/s':>9}{'MB/s':>7}{'peak MB':>13}"
         f"{'pairs*':>8}{'vs datasketch':>15}"
     )
     for name, r in results.items():
@@ -146,6 +146,10 @@ def main() -> None:
             f"{name:<12}{r['seconds']:>9.1f}{n / r['seconds']:>9,.0f}{mb / r['seconds']:>7.1f}"
             f"{r['rss_mb']:>13,.0f}{r['pairs']:>8,}{base / r['seconds']:>14.2f}x"
         )
+    print(
+        "peak MB: the process tree's memory (PSS: forked workers' shared pages count once), "
+        "sampled every 0.2 s, or the main process's own peak RSS if larger"
+    )
     print(
         "* pairs: LSH candidate pairs for datasketch and rensa (not verified); verified "
         "near-duplicate pairs for dedup, which also finds repeated paragraphs, passages, "
