@@ -32,6 +32,7 @@ from pathlib import Path
 
 import regex
 
+from benchmarks.corpora import jsonl_corpus
 from benchmarks.memory import PeakRSS
 
 WORD = regex.compile(r"\w+")
@@ -110,14 +111,7 @@ def main() -> None:
         child(args.child, args.input)
         return
     with tempfile.TemporaryDirectory() as tmp:
-        path = args.input
-        if path is None:
-            from benchmarks.corpora import SAUDINEWSNET, saudinewsnet, write_jsonl
-
-            if not SAUDINEWSNET.exists():
-                sys.exit(f"skipped: {SAUDINEWSNET} not found (see ../shared/data/README.md)")
-            path = Path(tmp) / "corpus.jsonl"
-            write_jsonl(saudinewsnet(args.limit), path)
+        path = jsonl_corpus(args.input, tmp, args.limit)
         n = sum(1 for _ in texts(path))
         mb = sum(len(t.encode("utf-8")) for t in texts(path)) / 1e6
         print(f"corpus: {path.name}, {n:,} documents, {mb:.1f} MB of text")

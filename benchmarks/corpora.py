@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,3 +45,15 @@ def write_jsonl(docs: Iterator[Document], path: Path) -> int:
             fh.write(json.dumps({"id": d.id, "text": d.text, **d.meta}, ensure_ascii=False) + "\n")
             n += 1
     return n
+
+
+def jsonl_corpus(given: Path | None, folder: str | Path, limit: int | None = None) -> Path:
+    """``given``, or SaudiNewsNet (its first ``limit`` articles) written as JSONL
+    into ``folder``; exits with a message when the data is not there."""
+    if given is not None:
+        return given
+    if not SAUDINEWSNET.exists():
+        sys.exit(f"skipped: {SAUDINEWSNET} not found (see ../shared/data/README.md)")
+    path = Path(folder) / "corpus.jsonl"
+    write_jsonl(saudinewsnet(limit), path)
+    return path

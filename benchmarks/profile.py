@@ -14,12 +14,12 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
-import sys
 import tempfile
 import time
 from itertools import pairwise
 from pathlib import Path
 
+from benchmarks.corpora import jsonl_corpus
 from dedup import Config, read_documents, scan
 from dedup.features import featurize_batch
 from dedup.reports.json import write_json
@@ -82,14 +82,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=3000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        path = args.input
-        if path is None:
-            from benchmarks.corpora import SAUDINEWSNET, saudinewsnet, write_jsonl
-
-            if not SAUDINEWSNET.exists():
-                sys.exit(f"skipped: {SAUDINEWSNET} not found (see ../shared/data/README.md)")
-            path = Path(tmp) / "corpus.jsonl"
-            write_jsonl(saudinewsnet(args.limit), path)
+        path = jsonl_corpus(args.input, tmp, args.limit)
         stages(path)
         featurize(path, args.sample)
 
