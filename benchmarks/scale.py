@@ -57,7 +57,7 @@ def main() -> None:
     print(
         f"{docs:,} documents, {mb:,.0f} MB of JSONL: exit {code}, {seconds:,.0f} s, "
         f"{docs / seconds:,.0f} docs/s, {mb / seconds:.1f} MB/s, "
-        f"peak RSS {peak.mb:,.0f} MB (all processes), report {report:,.0f} MB"
+        f"peak memory {peak.mb:,.0f} MB (PSS, all processes), report {report:,.0f} MB"
     )
     sys.exit(code)
 
