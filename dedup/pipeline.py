@@ -6,9 +6,9 @@
          -> document LSH + shared paragraphs -> verify -> clusters
 
 Documents stream through ``_featurize`` once; afterwards only numbers are
-kept (shingle sets, signatures, token hashes and offsets), never the text.
-Those numbers still grow with the corpus: bounding them is the next step
-(spilling to disk, see the README).
+kept, never the text: a few per document and paragraph in memory, the bulky
+ones (shingle sets, signatures, band keys, tokens) spilled to disk
+(``store.py``) and read back when a candidate needs them.
 """
 
 from __future__ import annotations
