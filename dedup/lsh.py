@@ -51,7 +51,7 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
 def band_pairs(keys: np.ndarray) -> np.ndarray:
     """Distinct pairs of items sharing a bucket in one band, encoded ``i << 32 | j``
     with ``i < j``, sorted. ``keys``: the band's key of every item."""
-    order = np.argsort(keys, kind="stable")
+    order = np.argsort(keys)  # bucket members are sorted below: no need for a stable sort
     ordered = keys[order]
     # Runs of equal keys: [starts[x], ends[x]) in `order`.
     change = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1

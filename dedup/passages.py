@@ -35,6 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from dedup.engines import parallel
+from dedup.store import Spill
 from dedup.text import hash_key, normalize_token
 from dedup.verify import jaccard
 
@@ -140,10 +141,17 @@ def find_passages(
 _BLOCK = 1024
 
 
-def _blocks(arrays: Arrays, size: int = _BLOCK) -> Iterator[tuple[int, list[np.ndarray]]]:
-    """``(first, arrays[first : first + size])``: a few documents at a time."""
+def _blocks(arrays: Arrays, size: int = _BLOCK) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """``(first, values, lengths)``: ``size`` documents' arrays at a time,
+    concatenated (one read when they are spilled)."""
     for first in range(0, len(arrays), size):
-        yield first, [arrays[d] for d in range(first, min(len(arrays), first + size))]
+        last = min(len(arrays), first + size)
+        if isinstance(arrays, Spill):
+            yield first, arrays.range(first, last), arrays.lengths(first, last)
+        else:
+            items = [arrays[d] for d in range(first, last)]
+            lengths = np.array([len(x) for x in items], np.int64)
+            yield first, np.concatenate(items) if items else np.empty(0, np.uint64), lengths
 
 
 def _document_frequencies(
@@ -156,8 +164,8 @@ def _document_frequencies(
     vocab, df = np.empty(0, np.uint64), np.empty(0, np.int64)
     pending: list[np.ndarray] = []
     last = (len(doc_words) - 1) // block * block
-    for first, arrays in _blocks(doc_words, block):
-        pending.extend(arrays)
+    for first, values, _ in _blocks(doc_words, block):
+        pending.append(values)
         if sum(map(len, pending)) >= merge_every or first == last:
             words, counts = np.unique(np.concatenate(pending), return_counts=True)
             vocab, inverse = np.unique(np.concatenate((vocab, words)), return_inverse=True)
@@ -201,11 +209,12 @@ class _Members:
 def _incidence(doc_words: Arrays, rare: np.ndarray, is_rare: _Members) -> sp.csr_matrix:
     """The document x rare-word incidence matrix."""
     rows, cols = [], []
-    for first, arrays in _blocks(doc_words):
-        for d, words in enumerate(arrays, start=first):
-            ids = np.searchsorted(rare, words[is_rare(words)])
-            rows.append(np.full(len(ids), d, np.int32))
-            cols.append(ids.astype(np.int32))
+    for first, words, lengths in _blocks(doc_words):
+        found = is_rare(words)
+        rows.append(
+            np.repeat(np.arange(first, first + len(lengths), dtype=np.int32), lengths)[found]
+        )
+        cols.append(np.searchsorted(rare, words[found]).astype(np.int32))
     row, col = np.concatenate(rows), np.concatenate(cols)
     return sp.csr_matrix(
         (np.ones(len(col), np.int32), (row, col)), shape=(len(doc_words), len(rare))

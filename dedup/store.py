@@ -98,8 +98,10 @@ class Spill:
     def __len__(self) -> int:
         return len(self._bounds) - 1
 
-    def lengths(self) -> np.ndarray:
-        return np.diff(self._bounds.array())
+    def lengths(self, first: int = 0, last: int | None = None) -> np.ndarray:
+        """Lengths of arrays ``first`` .. ``last - 1`` (all by default)."""
+        b = self._bounds.array()
+        return np.diff(b[first : (len(self) if last is None else last) + 1])
 
     def __getitem__(self, i: int) -> np.ndarray:
         b = self._bounds.array()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 from hypothesis import given, settings
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from dedup import Config, Document, scan
 from dedup.passages import _candidate_pairs, _document_frequencies, _Members
+from dedup.store import Spill
 from dedup.text import normalize_token, tokenize
 from tests.conftest import SEEDS, read_text
 
@@ -130,3 +132,18 @@ def test_members_equal_isin() -> None:
     for bits in (4, 24):  # a tiny bitmap makes every value a maybe
         assert (_Members(rare, bits)(values) == np.isin(values, rare)).all()
     assert not _Members(rare[:0])(values).any()
+
+
+def test_spilled_and_listed_documents_give_the_same_candidates(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    words = [
+        np.unique(rng.integers(0, 3000, rng.integers(0, 30)).astype(np.uint64)) for _ in range(3000)
+    ]
+    spill = Spill(tmp_path / "words", np.uint64)
+    spill.extend(np.concatenate(words), np.array([len(w) for w in words]))
+    vocab, df = _document_frequencies(words)
+    spilled_vocab, spilled_df = _document_frequencies(spill)
+    assert (vocab == spilled_vocab).all() and (df == spilled_df).all()
+    rare = vocab[(df >= 2) & (df <= 20)]
+    pairs = _candidate_pairs(words, rare, 2)
+    assert len(pairs) > 100 and (pairs == _candidate_pairs(spill, rare, 2)).all()

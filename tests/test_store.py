@@ -30,6 +30,7 @@ def test_spill_round_trip(tmp_path: Path) -> None:
     assert all((spill[i] == a).all() and len(spill[i]) == len(a) for i, a in enumerate(arrays))
     assert (spill.range(10, 20) == np.concatenate(arrays[10:20])).all()
     assert spill.lengths().tolist() == [len(a) for a in arrays]
+    assert spill.lengths(10, 20).tolist() == [len(a) for a in arrays[10:20]]
     spill.close()
 
 
