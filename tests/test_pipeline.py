@@ -176,3 +176,11 @@ def test_repeated_paragraph_three_times_points_to_first() -> None:
     text = "\n".join([line, "فاصل اول بين الفقرات هنا", line, "فاصل ثان بين الفقرات هنا", line])
     spans = scan([Document("x", text)]).spans
     assert [(text[s.start : s.end], s.duplicate_of.start) for s in spans] == [(line, 0), (line, 0)]
+
+
+def test_corpora_without_paragraphs() -> None:
+    # No paragraph at all (empty and punctuation-only texts), or no document.
+    result = scan([Document("a", ""), Document("b", "  \n!!\n")])
+    assert [(d.id, d.chars, d.paragraphs) for d in result.documents] == [("a", 0, 0), ("b", 6, 0)]
+    assert (result.spans, result.clusters, result.boilerplate) == ([], [], [])
+    assert len(scan([]).documents) == 0
