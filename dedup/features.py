@@ -46,14 +46,15 @@ class BatchFeatures:
     para_bands: np.ndarray  # uint64 (paragraphs of >= k tokens, bands), at the paragraph threshold
     previews: np.ndarray  # uint8: UTF-8 of each paragraph's first PREVIEW characters
     preview_lengths: np.ndarray
-    # For passages (empty otherwise): one row a token, documents one after another.
+    # For passages (none kept otherwise): one row a token, documents one after another.
     token_hashes: np.ndarray  # uint64 normalized token hashes
     token_spans: np.ndarray  # int32 (tokens, 2) char spans
+    kept_tokens: np.ndarray  # int64 (docs,): tokens kept per document (all, or 0)
     doc_words: np.ndarray  # uint64: each document's distinct token hashes, concatenated
     doc_word_counts: np.ndarray
 
 
-def _lengths(arrays: list[np.ndarray]) -> np.ndarray:
+def _lengths(arrays: list[np.ndarray] | list[bytes]) -> np.ndarray:
     return np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
 
 
@@ -112,16 +113,17 @@ def featurize_batch(docs: list[Document], cfg: Config) -> BatchFeatures:
         windows = window_hashes(tokens.hashes, min(k, len(tokens)))
         doc_sets.append(np.unique(windows))
         if len(tokens) >= k:
-            p = np.searchsorted(paras.tok_lo, np.arange(len(windows)), side="right") - 1
             start = np.arange(len(windows))
+            p = np.searchsorted(paras.tok_lo, start, side="right") - 1
             inside = (start >= paras.tok_lo[p]) & (start + k <= paras.tok_hi[p])
             extras.append(np.unique(windows[~inside]))
         else:
             extras.append(doc_sets[-1])
-        if cfg.passages:
-            hashes.append(tokens.hashes)
-            spans.append(np.stack((tokens.starts, tokens.ends), axis=1).astype(np.int32))
-            words.append(np.unique(tokens.hashes))
+        kept = tokens.hashes if cfg.passages else tokens.hashes[:0]
+        hashes.append(kept)
+        bounds = (tokens.starts[: len(kept)], tokens.ends[: len(kept)])
+        spans.append(np.stack(bounds, axis=1).astype(np.int32))
+        words.append(np.unique(kept))
 
     para_ntok = _concat(ntok, np.int64)
     is_long = para_ntok >= k
@@ -158,9 +160,10 @@ def featurize_batch(docs: list[Document], cfg: Config) -> BatchFeatures:
         para_set_lengths=_lengths(para_sets),
         para_bands=para_bands,
         previews=np.frombuffer(b"".join(previews), np.uint8),
-        preview_lengths=np.fromiter(map(len, previews), np.int64, len(previews)),
+        preview_lengths=_lengths(previews),
         token_hashes=_concat(hashes, np.uint64),
         token_spans=np.concatenate(spans) if spans else np.empty((0, 2), np.int32),
+        kept_tokens=_lengths(hashes),
         doc_words=_concat(words, np.uint64),
-        doc_word_counts=_lengths(words) if words else np.zeros(n, np.int64),
+        doc_word_counts=_lengths(words),
     )

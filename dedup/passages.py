@@ -35,6 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from dedup.engines import parallel
+from dedup.lsh import decode
 from dedup.store import Spill
 from dedup.text import hash_key, normalize_token
 from dedup.verify import jaccard
@@ -110,7 +111,6 @@ def find_passages(
     vocab, df = _document_frequencies(doc_words)
     stop = np.isin(vocab, np.fromiter(STOP_WORDS, dtype=np.uint64, count=len(STOP_WORDS)))
     rare = vocab[(df >= 2) & (df <= min(max_df, max(2, n // 10))) & ~stop]
-
     is_rare = _Members(rare)
 
     @lru_cache(maxsize=1024)  # a block's pairs come sorted by a: each a is read once
@@ -119,7 +119,7 @@ def find_passages(
 
     def align(pairs: np.ndarray) -> list[Passage]:
         out = []
-        for a, b in zip((pairs >> 32).tolist(), (pairs & 0xFFFFFFFF).tolist(), strict=True):
+        for a, b in decode(pairs).tolist():
             (ids_a, rare_a), (ids_b, rare_b) = document(a), document(b)
             out.extend(
                 _align(a, b, ids_a, ids_b, rare_a, rare_b, gap, min_seeds, threshold, min_tokens)

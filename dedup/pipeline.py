@@ -92,19 +92,18 @@ class _Corpus:
         self.para_sets.extend(f.para_sets, f.para_set_lengths)
         self.para_bands.extend(f.para_bands)
         self.previews.extend(f.previews, f.preview_lengths)
-        tokens = f.tokens if len(f.token_hashes) else 0 * f.tokens  # none kept without passages
-        self.tokens.extend(f.token_hashes, tokens)
-        self.token_spans.extend(f.token_spans, tokens)
+        self.tokens.extend(f.token_hashes, f.kept_tokens)
+        self.token_spans.extend(f.token_spans, f.kept_tokens)
         self.doc_words.extend(f.doc_words, f.doc_word_counts)
 
     def finish(self) -> None:
         """Tables of the whole corpus, and exact paragraph groups: paragraphs with
         the same normalized token sequence, numbered in order of first occurrence."""
-        self.doc_chars, self.doc_ntok, doc_paras = (c.array() for c in self._doc)
+        self.doc_chars, self.doc_ntok, self.doc_paras = (c.array() for c in self._doc)
         self.repetition = self._repetition.array()
-        self.doc_first_para = np.concatenate(([0], np.cumsum(doc_paras)))
+        self.doc_first_para = np.concatenate(([0], np.cumsum(self.doc_paras)))
         self.para_start, self.para_end, self.para_ntok = (c.array() for c in self._para)
-        self.para_doc = np.repeat(np.arange(len(self.doc_ids)), doc_paras)
+        self.para_doc = np.repeat(np.arange(len(self.doc_ids)), self.doc_paras)
         _, first, inverse = np.unique(
             self._para_key.array(), return_index=True, return_inverse=True
         )
@@ -160,7 +159,7 @@ def scan(
             clusters = _document_clusters(corpus, shared, cfg, workers)
         finally:
             corpus.close()
-    counts = np.stack((corpus.doc_chars, corpus.doc_ntok, np.diff(corpus.doc_first_para)), axis=1)
+    counts = np.stack((corpus.doc_chars, corpus.doc_ntok, corpus.doc_paras), axis=1)
     stats = DocTable(corpus.doc_ids, counts, corpus.repetition, stat_names())
     return ScanResult(cfg.describe(), stats, spans, clusters, boilerplate)
 
@@ -239,7 +238,7 @@ def _paragraph_edges(c: _Corpus, cfg: Config, workers: int) -> dict[int, list[in
         sims = [
             jaccard(sets[int(paras[i])], sets[int(paras[j])]) for i, j in decode(pairs).tolist()
         ]
-        return pairs[np.array(sims) >= cfg.paragraph_threshold] if sims else pairs
+        return pairs[np.array(sims) >= cfg.paragraph_threshold]
 
     bands = (band_pairs(c.para_bands.column(b, rows)) for b in range(c.para_bands.bands))
     for ga, gb in lsh_groups[decode(_verify(bands, near, workers))].tolist():
@@ -382,8 +381,9 @@ def _document_clusters(c: _Corpus, shared: np.ndarray, cfg: Config, workers: int
         return jac, cont, near
 
     def near(pairs: np.ndarray) -> np.ndarray:
-        keep = [similarity(a, b)[2] for a, b in decode(pairs).tolist()]
-        return pairs[np.array(keep, bool)] if keep else pairs
+        keep = np.array([similarity(a, b)[2] for a, b in decode(pairs).tolist()], bool)
+        kept: np.ndarray = pairs[keep]
+        return kept
 
     live = np.flatnonzero(c.doc_sets.lengths())  # empty documents match nothing
 
@@ -393,17 +393,17 @@ def _document_clusters(c: _Corpus, shared: np.ndarray, cfg: Config, workers: int
         (_encode(live[decode(band_pairs(c.doc_bands.column(b, live)))]) for b in bands),
     )
     uf = UnionFind(len(c.doc_ids))
-    verified: list[tuple[int, int, DocPair]] = []
+    verified: list[tuple[int, DocPair]] = []
     for a, b in decode(_verify(candidates, near, workers)).tolist():
         jac, cont, _ = similarity(a, b)
         uf.union(a, b)
         est = estimate(c.doc_sigs[a][0], c.doc_sigs[b][0])
         pair = DocPair(c.doc_ids[a], c.doc_ids[b], round(jac, 4), round(cont, 4), round(est, 4))
-        verified.append((a, b, pair))
+        verified.append((a, pair))
 
     groups = uf.groups()
     pairs_of: dict[int, list[DocPair]] = {root: [] for root in groups}
-    for a, _, pair in verified:
+    for a, pair in verified:
         pairs_of[uf.find(a)].append(pair)
     clusters = []
     for n, (root, members) in enumerate(sorted(groups.items())):

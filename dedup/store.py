@@ -104,8 +104,7 @@ class Spill:
         return np.diff(b[first : (len(self) if last is None else last) + 1])
 
     def __getitem__(self, i: int) -> np.ndarray:
-        b = self._bounds.array()
-        return self._read(int(b[i]), int(b[i + 1]))
+        return self.range(i, i + 1)
 
     def range(self, first: int, last: int) -> np.ndarray:
         """Arrays ``first`` .. ``last - 1`` concatenated."""

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup import Config, Document, scan
+from dedup.lsh import decode
 from dedup.passages import _candidate_pairs, _document_frequencies, _Members
 from dedup.store import Spill
 from dedup.text import normalize_token, tokenize
@@ -121,7 +122,7 @@ def test_candidate_pairs_equal_brute_force(seed: int, n_docs: int, min_seeds: in
             if len(shared) >= min_seeds:
                 expected.append((a, b))
     pairs = _candidate_pairs(words, rare, min_seeds)
-    assert list(zip((pairs >> 32).tolist(), (pairs & 0xFFFFFFFF).tolist(), strict=True)) == expected
+    assert [tuple(p) for p in decode(pairs).tolist()] == expected
 
 
 def test_members_equal_isin() -> None:
