@@ -26,13 +26,15 @@ from dedup.reports.json import write_json
 
 # The functions featurize_batch spends its time in (file suffix, function name).
 PARTS = [
-    ("text.py", "tokenize"),
-    ("segment.py", "paragraphs"),
-    ("repetition.py", "repetition_stats"),
-    ("minhash.py", "shingle_sets"),
+    ("text.py", "tokenize_batch"),
+    ("segment.py", "paragraphs_batch"),
+    ("repetition.py", "repetition_batch"),
     ("minhash.py", "window_hashes"),
-    ("minhash.py", "signatures"),
+    ("minhash.py", "segment_sets"),
+    ("minhash.py", "signatures_flat"),
     ("lsh.py", "band_keys"),
+    ("features.py", "paragraph_keys"),
+    ("features.py", "_previews"),
 ]
 
 
@@ -58,6 +60,7 @@ def stages(path: Path) -> None:
 def featurize(path: Path, sample: int) -> None:
     docs = [d for _, d in zip(range(sample), read_documents(path), strict=False)]
     cfg = Config()
+    featurize_batch(docs[:10], cfg)  # builds the per-process character tables
     profile = cProfile.Profile()
     profile.enable()
     for i in range(0, len(docs), 1000):

@@ -8,18 +8,24 @@ to send between processes and to append to the scan's stores.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from dedup.config import Config
 from dedup.lsh import band_keys, lsh_params
-from dedup.minhash import MinHasher, shingle_sets, window_hashes
+from dedup.minhash import (
+    MinHasher,
+    fmix64,
+    ranges,
+    segment_sets,
+    sequence_hashes,
+    window_hashes,
+)
 from dedup.models import Document
-from dedup.repetition import repetition_stats, stat_names
-from dedup.segment import paragraphs
-from dedup.text import tokenize
+from dedup.repetition import repetition_batch
+from dedup.segment import paragraphs_batch
+from dedup.text import TokenBatch, tokenize_batch
 
 # Characters of a paragraph kept for the report's boilerplate preview.
 PREVIEW = 120
@@ -54,116 +60,128 @@ class BatchFeatures:
     doc_word_counts: np.ndarray
 
 
-def _lengths(arrays: list[np.ndarray] | list[bytes]) -> np.ndarray:
-    return np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
-
-
-def _concat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
-    return np.concatenate(arrays) if arrays else np.empty(0, dtype)
-
-
 def featurize_batch(docs: list[Document], cfg: Config) -> BatchFeatures:
-    """Features of a batch of documents; signatures are computed batchwise.
+    """Features of a batch of documents, computed for the whole batch at once
+    (tests/test_features.py checks them against a document-by-document
+    computation with the plain functions).
 
     Paragraph band keys are computed for every paragraph of at least ``k``
     tokens, here in the worker, although only the first of each exact group
     is used: the group is only known once all earlier documents are in.
     """
     k = cfg.shingle_size
-    hasher = MinHasher(cfg.num_perm, cfg.seed)
     n = len(docs)
-    chars, ntoks, npars = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
-    repetition = np.zeros((n, len(stat_names())), np.float64)
-    doc_sets: list[np.ndarray] = []
-    para_sets: list[np.ndarray] = []
-    previews: list[bytes] = []
-    starts, ends, ntok, keys = [], [], [], []
-    hashes, spans, words = [], [], []
-    extras: list[np.ndarray] = []  # document shingles not inside one paragraph
-    for i, doc in enumerate(docs):
-        tokens = tokenize(doc.text)
-        paras = paragraphs(doc.text, tokens)
-        chars[i], ntoks[i], npars[i] = len(doc.text), len(tokens), len(paras)
-        stats = repetition_stats(doc.text, tokens)
-        repetition[i] = [stats[name] for name in stat_names()]
-        lo, hi = paras.tok_lo.tolist(), paras.tok_hi.tolist()
-        keys.append(
-            np.fromiter(
-                (
-                    int.from_bytes(
-                        hashlib.blake2b(tokens.hashes[a:b].tobytes(), digest_size=8).digest(),
-                        "little",
-                    )
-                    for a, b in zip(lo, hi, strict=True)
-                ),
-                dtype=np.uint64,
-                count=len(lo),
-            )
-        )
-        starts.append(paras.starts)
-        ends.append(paras.ends)
-        ntok.append(paras.tok_hi - paras.tok_lo)
-        para_sets.extend(shingle_sets(tokens.hashes, paras.tok_lo, paras.tok_hi, k))
-        previews.extend(
-            doc.text[s : min(e, s + PREVIEW)].encode()
-            for s, e in zip(paras.starts.tolist(), paras.ends.tolist(), strict=True)
-        )
-        # Document shingles run across line breaks: a hard-wrapped copy of an
-        # article has other lines but the same word sequence.
-        windows = window_hashes(tokens.hashes, min(k, len(tokens)))
-        doc_sets.append(np.unique(windows))
-        if len(tokens) >= k:
-            start = np.arange(len(windows))
-            p = np.searchsorted(paras.tok_lo, start, side="right") - 1
-            inside = (start >= paras.tok_lo[p]) & (start + k <= paras.tok_hi[p])
-            extras.append(np.unique(windows[~inside]))
-        else:
-            extras.append(doc_sets[-1])
-        kept = tokens.hashes if cfg.passages else tokens.hashes[:0]
-        hashes.append(kept)
-        bounds = (tokens.starts[: len(kept)], tokens.ends[: len(kept)])
-        spans.append(np.stack(bounds, axis=1).astype(np.int32))
-        words.append(np.unique(kept))
+    batch = tokenize_batch([d.text for d in docs])
+    paras = paragraphs_batch(batch)
+    hashes, doc_tokens = batch.hashes, batch.doc_tokens
+    ntoks = np.diff(doc_tokens)
+    tok_doc = np.repeat(np.arange(n), ntoks)
+    para_doc = tok_doc[paras.tok_lo]
+    para_ntok = paras.tok_hi - paras.tok_lo
+    windows = window_hashes(hashes, k)  # windows[i]: tokens i .. i+k-1
 
-    para_ntok = _concat(ntok, np.int64)
-    is_long = para_ntok >= k
-    long_sets = [s for s, long in zip(para_sets, is_long.tolist(), strict=True) if long]
-    long_sigs = hasher.signatures(long_sets)
-    bands, rows = lsh_params(cfg.paragraph_threshold, cfg.num_perm)
-    para_bands = band_keys(long_sigs, bands, rows)
+    # Paragraph sets: the windows inside the paragraph, or one shingle of all
+    # its tokens when it is shorter than k.
+    long = para_ntok >= k
+    inside = ranges(paras.tok_lo[long], paras.tok_hi[long] - k + 1)
+    values = np.concatenate(
+        (windows[inside], sequence_hashes(hashes, paras.tok_lo[~long], paras.tok_hi[~long]))
+    )
+    owners = np.concatenate(
+        (np.repeat(np.flatnonzero(long), para_ntok[long] - k + 1), np.flatnonzero(~long))
+    )
+    para_sets, para_set_lengths = segment_sets(values, owners, len(para_ntok))
+
+    # Document sets: all windows of the document, across line breaks (a
+    # hard-wrapped copy of an article has other lines but the same word
+    # sequence), or one shingle of all its tokens.
+    short = (ntoks > 0) & (ntoks < k)
+    full = ranges(doc_tokens[:-1][ntoks >= k], doc_tokens[1:][ntoks >= k] - k + 1)
+    whole = sequence_hashes(hashes, doc_tokens[:-1][short], doc_tokens[1:][short])
+    values = np.concatenate((windows[full], whole))
+    owners = np.concatenate((tok_doc[full], np.flatnonzero(short)))
+    doc_sets, doc_set_lengths = segment_sets(values, owners, n)
+    # The windows that are in no paragraph's set: those across its borders.
+    para = np.searchsorted(paras.tok_lo, full, side="right") - 1
+    across = full + k > paras.tok_hi[para]
+    extras, extra_lengths = segment_sets(
+        np.concatenate((windows[full[across]], whole)),
+        np.concatenate((tok_doc[full[across]], np.flatnonzero(short))),
+        n,
+    )
+
+    hasher = MinHasher(cfg.num_perm, cfg.seed)
+    bounds = np.concatenate(([0], np.cumsum(para_set_lengths)))
+    long_sets = para_sets[ranges(bounds[:-1][long], bounds[1:][long])]
+    long_sigs = hasher.signatures_flat(long_sets, para_set_lengths[long])
+    para_bands = band_keys(long_sigs, *lsh_params(cfg.paragraph_threshold, cfg.num_perm))
     # A document's shingle set is the union of its long paragraphs' sets and
     # the shingles across their borders: the MinHash of a union is the
     # elementwise minimum, so only the border shingles need hashing again.
     sigs = np.full((n, cfg.num_perm), np.iinfo(np.uint32).max, np.uint32)
-    long_doc = np.repeat(np.arange(n), npars)[is_long]
+    long_doc = para_doc[long]
     if len(long_doc):
         owners, first = np.unique(long_doc, return_index=True)
         sigs[owners] = np.minimum.reduceat(long_sigs, first, axis=0)
-    with_extra = [i for i, e in enumerate(extras) if len(e)]
-    if with_extra:
-        extra_sigs = hasher.signatures([extras[i] for i in with_extra])
+    with_extra = np.flatnonzero(extra_lengths)
+    if len(with_extra):
+        extra_sigs = hasher.signatures_flat(extras, extra_lengths[with_extra])
         sigs[with_extra] = np.minimum(sigs[with_extra], extra_sigs)
+
+    kept = ntoks if cfg.passages else np.zeros(n, np.int64)
+    keep = ranges(doc_tokens[:-1], doc_tokens[:-1] + kept)
+    spans = (
+        np.stack((batch.starts[keep], batch.ends[keep]), axis=1)
+        - batch.doc_starts[tok_doc[keep], None]
+    )
+    doc_words, doc_word_counts = segment_sets(hashes[keep], tok_doc[keep], n)
+    previews, preview_lengths = _previews(batch, paras.starts, paras.ends)
+    offsets = batch.doc_starts[para_doc]
     return BatchFeatures(
-        chars=chars,
+        chars=np.diff(batch.doc_starts) - 1,
         tokens=ntoks,
-        paragraphs=npars,
-        repetition=repetition,
+        paragraphs=np.bincount(para_doc, minlength=n),
+        repetition=repetition_batch(batch),
         doc_sigs=sigs,
         doc_bands=band_keys(sigs, *lsh_params(cfg.document_threshold, cfg.num_perm)),
-        doc_sets=_concat(doc_sets, np.uint64),
-        doc_set_lengths=_lengths(doc_sets),
-        para_starts=_concat(starts, np.int64),
-        para_ends=_concat(ends, np.int64),
+        doc_sets=doc_sets,
+        doc_set_lengths=doc_set_lengths,
+        para_starts=paras.starts - offsets,
+        para_ends=paras.ends - offsets,
         para_ntok=para_ntok,
-        para_keys=_concat(keys, np.uint64),
-        para_sets=_concat(para_sets, np.uint64),
-        para_set_lengths=_lengths(para_sets),
+        para_keys=paragraph_keys(hashes, paras.tok_lo, paras.tok_hi),
+        para_sets=para_sets,
+        para_set_lengths=para_set_lengths,
         para_bands=para_bands,
-        previews=np.frombuffer(b"".join(previews), np.uint8),
-        preview_lengths=_lengths(previews),
-        token_hashes=_concat(hashes, np.uint64),
-        token_spans=np.concatenate(spans) if spans else np.empty((0, 2), np.int32),
-        kept_tokens=_lengths(hashes),
-        doc_words=_concat(words, np.uint64),
-        doc_word_counts=_lengths(words),
+        previews=previews,
+        preview_lengths=preview_lengths,
+        token_hashes=hashes[keep],
+        token_spans=spans.astype(np.int32),
+        kept_tokens=kept,
+        doc_words=doc_words,
+        doc_word_counts=doc_word_counts,
     )
+
+
+def paragraph_keys(hashes: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """An exact key of each token sequence hashes[lo:hi] (non-empty): a sum of
+    tokens mixed with their position, mixed with the length."""
+    at = ranges(lo, hi)
+    position = (at - np.repeat(lo, hi - lo)).astype(np.uint64)
+    terms = fmix64(hashes[at] ^ fmix64(position + np.uint64(1)))
+    sums = np.add.reduceat(terms, np.cumsum(hi - lo) - (hi - lo)) if len(lo) else terms
+    return fmix64(sums + (hi - lo).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+
+
+def _previews(
+    batch: TokenBatch, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """UTF-8 of each paragraph's first PREVIEW characters, concatenated, and their lengths."""
+    ends = np.minimum(ends, starts + PREVIEW)
+    codes = batch.codes[ranges(starts, ends)]
+    text = codes.tobytes().decode("utf-32-le", "surrogatepass")
+    data = np.frombuffer(text.encode("utf-8", "surrogatepass"), np.uint8)
+    size = 1 + (codes >= 0x80) + (codes >= 0x800) + (codes >= 0x10000)
+    cum = np.concatenate(([0], np.cumsum(size)))
+    offsets = np.cumsum(ends - starts) - (ends - starts)
+    return data, cum[offsets + (ends - starts)] - cum[offsets]

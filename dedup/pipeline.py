@@ -314,7 +314,7 @@ def _paragraph_spans(
     boilerplate = []
     for x in boiler.tolist():
         first = int(c.group_first[x])
-        preview = c.previews[first].tobytes().decode()
+        preview = c.previews[first].tobytes().decode("utf-8", "surrogatepass")
         boilerplate.append(
             Boilerplate(c.ref(first, first), documents[x], int(occurrences[x]), preview)
         )

@@ -19,8 +19,9 @@ import re
 
 import numpy as np
 
-from dedup.minhash import all_window_hashes
-from dedup.text import Tokens
+from dedup.minhash import all_window_hashes, fmix64, hashes_at
+from dedup.segment import _space_tables
+from dedup.text import TokenBatch, Tokens
 
 _PARAGRAPH = re.compile(r"\n{2,}")
 _LINE = re.compile(r"\n+")
@@ -130,3 +131,153 @@ def stat_names() -> list[str]:
         *(f"top_{n}_gram_char_frac" for n in TOP_NGRAMS),
         *(f"dup_{n}_gram_char_frac" for n in DUP_NGRAMS),
     ]
+
+
+# --- The same statistics for a whole batch at once: the fast path -----------
+#
+# Lines, paragraphs and n-grams of every document of a TokenBatch are hashed
+# together and counted with one sort each, a document's hash mixed into every
+# key so that counts stay per document. An n-gram can repeat only where the
+# (n-1)-grams at its position and the next both repeat, so each longer n only
+# sorts those positions: few, in most text.
+
+
+def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(group of each key, size of each group, first position of each group),
+    groups numbered in key order."""
+    order = np.argsort(keys)
+    ordered = keys[order]
+    new = np.empty(len(keys), dtype=bool)
+    new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    heads = np.flatnonzero(new)
+    inverse = np.empty(len(keys), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    sizes = np.diff(np.append(heads, len(keys)))
+    first = np.minimum.reduceat(order, heads) if len(keys) else heads
+    return inverse, sizes, first
+
+
+def _per_document(hashes: np.ndarray, docs: np.ndarray) -> np.ndarray:
+    """Keys equal exactly when both the hash and the document are."""
+    out: np.ndarray = hashes + fmix64(docs.astype(np.uint64) + np.uint64(1))
+    return out
+
+
+def _duplicate_pieces(
+    batch: TokenBatch, lo: np.ndarray, hi: np.ndarray, cut_lo: np.ndarray, cut_hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split each document's span [lo, hi) at the cuts (sorted, each inside its
+    document's span) as re.split does; (pieces, repeated pieces, their
+    characters) per document, a copy counted after its first."""
+    starts = np.sort(np.concatenate((lo, cut_hi)))
+    ends = np.sort(np.concatenate((cut_lo, hi)))
+    cuts = np.bincount(np.searchsorted(lo, cut_lo, side="right") - 1, minlength=len(lo))
+    docs = np.repeat(np.arange(len(lo)), cuts + 1)
+    keys = _per_document(batch.span_hashes(starts, ends), docs)
+    _, _, first = _groups(keys)
+    copy = np.ones(len(keys), dtype=bool)
+    copy[first] = False
+    count = np.bincount(docs[copy], minlength=len(lo))
+    chars = np.bincount(docs[copy], weights=(ends - starts)[copy], minlength=len(lo))
+    return cuts + 1, count, chars
+
+
+def repetition_batch(batch: TokenBatch) -> np.ndarray:
+    """repetition_stats() of every document of the batch: (docs, len(stat_names()))."""
+    names = stat_names()
+    n_docs = len(batch.doc_starts) - 1
+    out = np.zeros((n_docs, len(names)))
+    lo, hi = batch.doc_starts[:-1], batch.doc_starts[1:] - 1
+    size = (hi - lo).astype(np.float64)
+    size[size == 0] = np.inf  # an empty text has every statistic 0
+    newline = batch.codes == ord("\n")
+    newline[hi] = False  # the "\n" that joins documents
+    edges = np.diff(newline.view(np.int8), prepend=np.int8(0))
+    run_lo, run_hi = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    pieces, count, chars = _duplicate_pieces(batch, lo, hi, run_lo, run_hi)
+    out[:, names.index("dup_line_frac")] = count / pieces * (size < np.inf)
+    out[:, names.index("dup_line_char_frac")] = chars / size
+    # Paragraphs split the stripped text at two or more newlines.
+    space, _ = _space_tables()
+    solid = np.append(np.flatnonzero(~space[batch.codes]), len(batch.codes))
+    s_lo = solid[np.searchsorted(solid, lo)]
+    s_hi = solid[np.maximum(np.searchsorted(solid, hi) - 1, 0)] + 1
+    blank = s_lo >= hi  # nothing but white space
+    s_lo, s_hi = np.where(blank, lo, s_lo), np.where(blank, lo, s_hi)
+    run_doc = np.searchsorted(lo, run_lo, side="right") - 1
+    inside = (run_hi - run_lo >= 2) & (run_lo >= s_lo[run_doc]) & (run_hi <= s_hi[run_doc])
+    pieces, count, chars = _duplicate_pieces(batch, s_lo, s_hi, run_lo[inside], run_hi[inside])
+    out[:, names.index("dup_para_frac")] = count / pieces * (size < np.inf)
+    out[:, names.index("dup_para_char_frac")] = chars / size
+    _ngram_stats(batch, out, size)
+    return out
+
+
+def _ngram_stats(batch: TokenBatch, out: np.ndarray, size: np.ndarray) -> None:
+    names = stat_names()
+    counts_per_doc = np.diff(batch.doc_tokens)
+    doc = np.repeat(np.arange(len(counts_per_doc)), counts_per_doc)
+    end = batch.doc_tokens[1:][doc]  # each token's document's end
+    cum = np.concatenate(([0], np.cumsum(batch.ends - batch.starts)))
+    for n in TOP_NGRAMS:  # Without repeats the first n-gram wins (count 1).
+        has = counts_per_doc >= n
+        firsts = batch.doc_tokens[:-1][has]
+        out[has, names.index(f"top_{n}_gram_char_frac")] = (
+            cum[firsts + n] - cum[firsts] + (n - 1)
+        ) / size[has]
+    at = np.arange(len(doc))  # where an (n-1)-gram may repeat: every 1-gram
+    repeats = np.ones(len(doc), dtype=bool)
+    for n in range(2, DUP_NGRAMS[-1] + 1):
+        at = at[(at + n <= end[at]) & repeats[at] & repeats[np.minimum(at + 1, len(doc) - 1)]]
+        inverse, sizes, _ = _groups(_per_document(hashes_at(batch.surface, at, n), doc[at]))
+        counts = sizes[inverse]
+        repeats = np.zeros(len(doc), dtype=bool)
+        repeats[at] = counts > 1
+        rep, rep_counts = at[counts > 1], counts[counts > 1]
+        lengths = cum[rep + n] - cum[rep] + (n - 1)  # characters of each repeated n-gram
+        if n in TOP_NGRAMS:
+            column = out[:, names.index(f"top_{n}_gram_char_frac")]
+            # The most frequent, ties to the first seen (see above for the rest).
+            order = np.lexsort((rep, -rep_counts, doc[rep]))
+            docs, best = np.unique(doc[rep][order], return_index=True)
+            best = order[best]
+            column[docs] = lengths[best] * rep_counts[best] / size[docs]
+        else:
+            column = out[:, names.index(f"dup_{n}_gram_char_frac")]
+            _duplicate_chars(rep, inverse[counts > 1], doc[rep], lengths, n, column, size)
+        at = rep
+        if not len(at):
+            break
+
+
+def _duplicate_chars(
+    at: np.ndarray,
+    grams: np.ndarray,
+    docs: np.ndarray,
+    lengths: np.ndarray,
+    n: int,
+    column: np.ndarray,
+    size: np.ndarray,
+) -> None:
+    """_duplicate_ngram_chars over the positions of the repeated n-grams of all
+    documents (in order), with their n-gram ids, documents and lengths."""
+    seen: set[int] = set()
+    chars = floor = 0
+    current = -1
+    for i, gram, d, length in zip(
+        at.tolist(), grams.tolist(), docs.tolist(), lengths.tolist(), strict=True
+    ):
+        if d != current:
+            if current >= 0:
+                column[current] = chars / size[current]
+            seen, chars, floor, current = set(), 0, 0, d
+        if i < floor:
+            continue
+        if gram in seen:
+            chars += length
+            floor = i + n
+        else:
+            seen.add(gram)
+    if current >= 0:
+        column[current] = chars / size[current]

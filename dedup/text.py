@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import regex
@@ -145,3 +146,193 @@ def tokenize(text: str) -> Tokens:
     ends = bounds[1::2]
     hashes = np.fromiter(map(_token_hashes.__getitem__, words), dtype=np.uint64, count=len(words))
     return Tokens(words, starts, ends, hashes)
+
+
+# --- Batch tokenization: the fast path --------------------------------------
+#
+# A batch of documents is joined with "\n" (a non-word character and a line
+# break, so nothing spans two documents) and looked at as an array of code
+# points. Word characters come from a lookup table built from ``regex``'s own
+# ``\w``, so the tokens are exactly tokenize()'s (tests/test_text.py). Every
+# token gets a 64-bit polynomial hash of its surface characters, from prefix
+# sums, with no Python string per token; a table keyed by that hash gives the
+# normalized token's hash_key, computed in Python once per distinct surface
+# form, as _TokenHashes does.
+
+_U64 = np.uint64
+_BASE = _U64(0x9E3779B97F4A7C15)  # odd, so invertible mod 2**64
+_BASE_INV = _U64(pow(int(_BASE), -1, 1 << 64))
+# Surface hashes of tokens longer than this are not trusted as cache keys:
+# polynomial hashes mod 2**64 have crafted collisions (Thue-Morse strings of
+# 2,048 characters), so long tokens are normalized one by one.
+_MAX_CACHED = 256
+
+
+@lru_cache(maxsize=1)
+def _char_tables() -> tuple[np.ndarray, np.ndarray]:
+    """(is \\w, random odd 64-bit value) for every code point."""
+    chars = "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x110000)))
+    word = np.zeros(0x110000, dtype=bool)
+    word[np.fromiter((ord(m.group()) for m in regex.finditer(r"\w", chars)), dtype=np.int64)] = True
+    rng = np.random.RandomState(0x70C)
+    values = rng.randint(0, 1 << 62, size=0x110000, dtype=np.uint64) * _U64(2) + _U64(1)
+    return word, values
+
+
+class _Powers:
+    """BASE**i and BASE**-i mod 2**64, grown on demand (shared by all batches)."""
+
+    def __init__(self) -> None:
+        self.up = self.down = np.ones(1, dtype=np.uint64)
+
+    def get(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if len(self.up) < n:
+            size = max(n, 2 * len(self.up))
+            self.up = np.cumprod(np.full(size, _BASE), dtype=np.uint64) * _BASE_INV
+            self.down = np.cumprod(np.full(size, _BASE_INV), dtype=np.uint64) * _BASE
+        return self.up[:n], self.down[:n]
+
+
+_powers = _Powers()
+
+
+class _HashTable:
+    """uint64 -> uint64, open addressing with linear probing, all in numpy.
+
+    Key 0 marks an empty slot, so callers pass keys with the low bit set.
+    Cleared (not grown) past ``max_items``, to bound memory on huge
+    vocabularies, as _TokenHashes is.
+    """
+
+    def __init__(self, bits: int = 16, max_items: int = 2_000_000) -> None:
+        self.max_items = max_items
+        self._reset(bits)
+
+    def _reset(self, bits: int) -> None:
+        self.bits, self.count = bits, 0
+        self.keys = np.zeros(1 << bits, dtype=np.uint64)
+        self.values = np.zeros(1 << bits, dtype=np.uint64)
+
+    def _slots(self, keys: np.ndarray) -> np.ndarray:
+        return (keys >> _U64(64 - self.bits)).astype(np.int64)
+
+    def get(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(values, found) for each key."""
+        values = np.zeros(len(keys), dtype=np.uint64)
+        found = np.zeros(len(keys), dtype=bool)
+        todo = np.arange(len(keys))
+        slots = self._slots(keys)
+        mask = (1 << self.bits) - 1
+        while len(todo):
+            at = self.keys[slots]
+            hit = at == keys[todo]
+            values[todo[hit]] = self.values[slots[hit]]
+            found[todo[hit]] = True
+            going = ~hit & (at != 0)  # an occupied slot of another key: probe on
+            todo, slots = todo[going], (slots[going] + 1) & mask
+        return values, found
+
+    def put(self, keys: np.ndarray, values: np.ndarray) -> None:
+        """Insert keys that are distinct and not in the table."""
+        if self.count + len(keys) > self.max_items:
+            self._reset(self.bits)
+        while 2 * (self.count + len(keys)) > len(self.keys):
+            old = self.keys != 0
+            old_keys, old_values = self.keys[old], self.values[old]
+            self._reset(self.bits + 1)
+            self._place(old_keys, old_values)
+        self._place(keys, values)
+
+    def _place(self, keys: np.ndarray, values: np.ndarray) -> None:
+        slots = self._slots(keys)
+        mask = (1 << self.bits) - 1
+        self.count += len(keys)
+        while len(keys):
+            # One key wins each free slot; the others probe on.
+            free = self.keys[slots] == 0
+            _, first = np.unique(slots[free], return_index=True)
+            won = np.flatnonzero(free)[first]
+            self.keys[slots[won]] = keys[won]
+            self.values[slots[won]] = values[won]
+            rest = np.ones(len(keys), dtype=bool)
+            rest[won] = False
+            keys, values, slots = keys[rest], values[rest], slots[rest]
+            slots = np.where(self.keys[slots] == 0, slots, (slots + 1) & mask)
+
+
+_normalized = _HashTable()
+
+
+@dataclass(frozen=True, slots=True)
+class TokenBatch:
+    """The tokens of many documents at once; positions index ``text``."""
+
+    text: str  # the documents joined by "\n"
+    codes: np.ndarray  # uint32 code points of text
+    doc_starts: np.ndarray  # int64 (docs + 1,): document i is text[doc_starts[i]:doc_starts[i+1]-1]
+    starts: np.ndarray  # int64 token spans in text
+    ends: np.ndarray
+    surface: np.ndarray  # uint64 hash of each token as written
+    hashes: np.ndarray  # uint64 hash_key(normalize_token(word)), as Tokens.hashes
+    doc_tokens: np.ndarray  # int64 (docs + 1,): document i has tokens doc_tokens[i]:doc_tokens[i+1]
+    prefix: np.ndarray  # uint64 (len(text) + 1,): for span_hashes
+
+    def span_hashes(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Polynomial hash of each ``text[start:end]``: equal strings, equal hashes."""
+        return _span_hashes(self.prefix, starts, ends)
+
+
+def _span_hashes(prefix: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    _, down = _powers.get(len(prefix))
+    out: np.ndarray = (prefix[ends] - prefix[starts]) * down[starts]
+    return out
+
+
+def tokenize_batch(texts: list[str]) -> TokenBatch:
+    """tokenize() of every text, in arrays over the joined texts."""
+    word, values = _char_tables()
+    text = "\n".join(texts) + "\n"
+    # surrogatepass: JSON "\ud800" escapes give lone surrogates; they are no \w.
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    doc_starts = np.concatenate(([0], np.cumsum(lengths + 1)))
+    edges = np.diff(word[codes].view(np.int8), prepend=np.int8(0))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)  # the text ends in "\n", so every token ends
+    up, _ = _powers.get(len(codes) + 1)
+    prefix = np.zeros(len(codes) + 1, dtype=np.uint64)
+    np.cumsum(values[codes] * up[1:], out=prefix[1:])
+    surface = _span_hashes(prefix, starts, ends)
+    return TokenBatch(
+        text=text,
+        codes=codes,
+        doc_starts=doc_starts,
+        starts=starts,
+        ends=ends,
+        surface=surface,
+        hashes=_normalized_hashes(text, starts, ends, surface),
+        doc_tokens=np.searchsorted(starts, doc_starts),
+        prefix=prefix,
+    )
+
+
+def _normalized_hashes(
+    text: str, starts: np.ndarray, ends: np.ndarray, surface: np.ndarray
+) -> np.ndarray:
+    keys = surface | _U64(1)  # 0 marks an empty slot
+    hashes, found = _normalized.get(keys)
+    long = ends - starts > _MAX_CACHED
+    found &= ~long
+    missing = np.flatnonzero(~found & ~long)
+    if len(missing):
+        new, first, inverse = np.unique(keys[missing], return_index=True, return_inverse=True)
+        at = missing[first]
+        words = map(text.__getitem__, map(slice, starts[at].tolist(), ends[at].tolist()))
+        computed = np.fromiter(
+            (hash_key(normalize_token(w)) for w in words), dtype=np.uint64, count=len(at)
+        )
+        _normalized.put(new, computed)
+        hashes[missing] = computed[inverse]
+    for i in np.flatnonzero(long).tolist():
+        hashes[i] = hash_key(normalize_token(text[starts[i] : ends[i]]))
+    return hashes
