@@ -79,7 +79,8 @@ def _write_file(f: InputFile, dest: Path, clean: Cleaner, text_key: str, id_key:
                 fh.write(record.raw if record.raw.endswith(b"\n") else record.raw + b"\n")
             else:
                 fields = {**record.fields, text_key: text}  # same keys, same order
-                fh.write(json.dumps(fields, ensure_ascii=False).encode("utf-8") + b"\n")
+                line = json.dumps(fields, ensure_ascii=False)
+                fh.write(line.encode("utf-8", "backslashreplace") + b"\n")  # see write_atomic
 
 
 @contextmanager

@@ -122,7 +122,9 @@ def write_atomic(path: Path, text: str | Iterable[str]) -> None:
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            # A lone surrogate (from a JSON "\ud800" escape in the input) has
+            # no UTF-8; written as that escape, JSON reads it back unchanged.
+            with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
                 fh.writelines([text] if isinstance(text, str) else text)
             os.replace(tmp, path)
         except BaseException:
