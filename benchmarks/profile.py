@@ -1,7 +1,7 @@
 """Where the time goes: a one-worker scan timed stage by stage, then the
 per-document work (featurize) broken down with cProfile.
 
-    python -m benchmarks.profile [--input corpus.jsonl] [--limit N] [--sample 3000]
+    python -m benchmarks.profile [--input corpus.jsonl] [--limit N] [--sample 3000] [--workers 1]
 
 Default corpus: SaudiNewsNet (../shared/data). Stage times are wall-clock
 without a profiler; the featurize breakdown runs under cProfile on the first
@@ -38,11 +38,11 @@ PARTS = [
 ]
 
 
-def stages(path: Path) -> None:
+def stages(path: Path, workers: int) -> None:
     marks: list[tuple[str, float]] = [("read + featurize", time.perf_counter())]
     result = scan(
         read_documents(path),
-        workers=1,
+        workers=workers,
         stage=lambda name: marks.append((name, time.perf_counter())),
     )
     marks.append(("JSON report", time.perf_counter()))
@@ -51,7 +51,7 @@ def stages(path: Path) -> None:
     marks.append(("end", time.perf_counter()))
     total = marks[-1][1] - marks[0][1]
     chars = sum(d.chars for d in result.documents)
-    print(f"one worker, {len(result.documents):,} documents, {chars / 1e6:.1f} M characters:")
+    print(f"{workers} worker(s), {len(result.documents):,} documents, {chars / 1e6:.1f} M characters:")
     for (name, start), (_, end) in pairwise(marks):
         print(f"  {name:<26}{end - start:>8.2f} s {100 * (end - start) / total:>5.1f}%")
     print(f"  {'total':<26}{total:>8.2f} s")
@@ -83,10 +83,11 @@ def main() -> None:
     parser.add_argument("--input", type=Path, help="a JSONL corpus with a 'text' field")
     parser.add_argument("--limit", type=int, default=None, help="first N SaudiNewsNet articles")
     parser.add_argument("--sample", type=int, default=3000)
+    parser.add_argument("--workers", type=int, default=1, help="for the stage times")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = jsonl_corpus(args.input, tmp, args.limit)
-        stages(path)
+        stages(path, args.workers)
         featurize(path, args.sample)
 
 

@@ -27,7 +27,7 @@ from dedup.align import Copy, merge_blocks
 from dedup.cluster import UnionFind
 from dedup.config import Config
 from dedup.engines import parallel
-from dedup.features import BatchFeatures, featurize_batch
+from dedup.features import BatchFeatures, featurize_batch, prepare
 from dedup.lsh import band_pairs, decode, lsh_params
 from dedup.minhash import estimate
 from dedup.models import (
@@ -183,6 +183,7 @@ def _featurize(
     workers: int,
 ) -> None:
     """Per-document features (on ``workers`` processes), gathered in input order."""
+    prepare()  # the lookup tables, built once and shared by the forked workers
     for docs, features in parallel(
         partial(featurize_batch, cfg=cfg), _batches(documents, _BATCH_DOCS), workers
     ):

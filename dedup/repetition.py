@@ -20,7 +20,7 @@ import re
 import numpy as np
 
 from dedup.minhash import all_window_hashes, fmix64, hashes_at
-from dedup.segment import _space_tables
+from dedup.segment import space_tables
 from dedup.text import TokenBatch, Tokens
 
 _PARAGRAPH = re.compile(r"\n{2,}")
@@ -199,7 +199,7 @@ def repetition_batch(batch: TokenBatch) -> np.ndarray:
     out[:, names.index("dup_line_frac")] = count / pieces * (size < np.inf)
     out[:, names.index("dup_line_char_frac")] = chars / size
     # Paragraphs split the stripped text at two or more newlines.
-    space, _ = _space_tables()
+    space, _ = space_tables()
     solid = np.append(np.flatnonzero(~space[batch.codes]), len(batch.codes))
     s_lo = solid[np.searchsorted(solid, lo)]
     s_hi = solid[np.maximum(np.searchsorted(solid, hi) - 1, 0)] + 1

@@ -50,7 +50,7 @@ def paragraphs(text: str, tokens: Tokens) -> Paragraphs:
 
 
 @lru_cache(maxsize=1)
-def _space_tables() -> tuple[np.ndarray, np.ndarray]:
+def space_tables() -> tuple[np.ndarray, np.ndarray]:
     """(str.isspace, line break of str.splitlines) for every code point."""
     # re's \s is str.isspace for str patterns; all such characters are below U+3001.
     space = np.zeros(0x110000, dtype=bool)
@@ -65,7 +65,7 @@ def paragraphs_batch(batch: TokenBatch) -> Paragraphs:
     """paragraphs() of every document of a batch, in text and token positions
     of the batch. CRLF counts as two breaks with an empty line between, which
     holds no token and so is no paragraph, as with splitlines."""
-    space, breaks = _space_tables()
+    space, breaks = space_tables()
     line_ends = np.flatnonzero(breaks[batch.codes])  # the text ends in a break
     line = np.searchsorted(line_ends, batch.starts)  # each token's line
     first = np.flatnonzero(np.diff(line, prepend=-1))  # a line's first token

@@ -169,7 +169,7 @@ _MAX_CACHED = 256
 
 
 @lru_cache(maxsize=1)
-def _char_tables() -> tuple[np.ndarray, np.ndarray]:
+def char_tables() -> tuple[np.ndarray, np.ndarray]:
     """(is \\w, random odd 64-bit value) for every code point."""
     chars = "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x110000)))
     word = np.zeros(0x110000, dtype=bool)
@@ -290,7 +290,7 @@ def _span_hashes(prefix: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np
 
 def tokenize_batch(texts: list[str]) -> TokenBatch:
     """tokenize() of every text, in arrays over the joined texts."""
-    word, values = _char_tables()
+    word, values = char_tables()
     text = "\n".join(texts) + "\n"
     # surrogatepass: JSON "\ud800" escapes give lone surrogates; they are no \w.
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)

@@ -16,7 +16,7 @@ from dedup.features import PREVIEW, BatchFeatures, featurize_batch, paragraph_ke
 from dedup.lsh import band_keys, lsh_params
 from dedup.minhash import MinHasher, shingle_sets, window_hashes
 from dedup.repetition import repetition_stats, stat_names
-from dedup.segment import _space_tables, paragraphs
+from dedup.segment import space_tables, paragraphs
 from dedup.text import tokenize
 from tests.conftest import needs
 
@@ -175,7 +175,7 @@ def test_batch_equals_plain_on_random_text(texts: list[str]) -> None:
 
 
 def test_space_table_is_str_isspace() -> None:
-    space, breaks = _space_tables()
+    space, breaks = space_tables()
     assert space.tolist() == [chr(c).isspace() for c in range(0x110000)]
     assert np.flatnonzero(breaks).tolist() == [
         c for c in range(0x110000) if len(f"a{chr(c)}b".splitlines()) == 2
