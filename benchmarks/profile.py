@@ -1,4 +1,4 @@
-"""Where the time goes: a one-worker scan timed stage by stage, then the
+"""Where the time goes: a scan (one worker unless told) timed stage by stage, then the
 per-document work (featurize) broken down with cProfile.
 
     python -m benchmarks.profile [--input corpus.jsonl] [--limit N] [--sample 3000] [--workers 1]
@@ -51,7 +51,9 @@ def stages(path: Path, workers: int) -> None:
     marks.append(("end", time.perf_counter()))
     total = marks[-1][1] - marks[0][1]
     chars = sum(d.chars for d in result.documents)
-    print(f"{workers} worker(s), {len(result.documents):,} documents, {chars / 1e6:.1f} M characters:")
+    print(
+        f"{workers} worker(s), {len(result.documents):,} documents, {chars / 1e6:.1f} M characters:"
+    )
     for (name, start), (_, end) in pairwise(marks):
         print(f"  {name:<26}{end - start:>8.2f} s {100 * (end - start) / total:>5.1f}%")
     print(f"  {'total':<26}{total:>8.2f} s")

@@ -24,7 +24,7 @@ from dedup.minhash import (
 )
 from dedup.models import Document
 from dedup.repetition import repetition_batch
-from dedup.segment import space_tables, paragraphs_batch
+from dedup.segment import paragraphs_batch, space_tables
 from dedup.text import TokenBatch, char_tables, tokenize_batch
 
 # Characters of a paragraph kept for the report's boilerplate preview.

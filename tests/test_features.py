@@ -16,7 +16,7 @@ from dedup.features import PREVIEW, BatchFeatures, featurize_batch, paragraph_ke
 from dedup.lsh import band_keys, lsh_params
 from dedup.minhash import MinHasher, shingle_sets, window_hashes
 from dedup.repetition import repetition_stats, stat_names
-from dedup.segment import space_tables, paragraphs
+from dedup.segment import paragraphs, space_tables
 from dedup.text import tokenize
 from tests.conftest import needs
 
