@@ -14,14 +14,16 @@ import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
-from dedup import Document, read_documents, scan
+from dedup import Config, Document, read_documents, scan
+from dedup.features import featurize_batch
 from dedup.lsh import band_keys, candidate_pairs, lsh_params
 from dedup.minhash import MinHasher, shingle_sets
 from dedup.passages import find_passages
+from dedup.repetition import repetition_batch, repetition_stats
 from dedup.reports.html import render_html
 from dedup.reports.json import write_json
 from dedup.segment import paragraphs
-from dedup.text import tokenize
+from dedup.text import tokenize, tokenize_batch
 from dedup.verify import jaccard
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -46,9 +48,38 @@ def shingled(docs: list[Document]) -> list[np.ndarray]:
     return sets
 
 
+def batches(docs: list[Document], size: int = 1000) -> list[list[Document]]:
+    return [docs[i : i + size] for i in range(0, len(docs), size)]
+
+
+# Each group times the plain per-document function (the reference) next to
+# the batch fast path the scan uses: compare them within the group.
 @pytest.mark.benchmark(group="tokenize+normalize")
 def test_tokenize(benchmark: BenchmarkFixture, docs: list[Document]) -> None:
     benchmark(lambda: [tokenize(d.text) for d in docs])
+
+
+@pytest.mark.benchmark(group="tokenize+normalize")
+def test_tokenize_batch(benchmark: BenchmarkFixture, docs: list[Document]) -> None:
+    benchmark(lambda: [tokenize_batch([d.text for d in b]) for b in batches(docs)])
+
+
+@pytest.mark.benchmark(group="statistics")
+def test_repetition(benchmark: BenchmarkFixture, docs: list[Document]) -> None:
+    tokens = [(d.text, tokenize(d.text)) for d in docs]
+    benchmark(lambda: [repetition_stats(text, t) for text, t in tokens])
+
+
+@pytest.mark.benchmark(group="statistics")
+def test_repetition_batch(benchmark: BenchmarkFixture, docs: list[Document]) -> None:
+    tokenized = [tokenize_batch([d.text for d in b]) for b in batches(docs)]
+    benchmark(lambda: [repetition_batch(t) for t in tokenized])
+
+
+@pytest.mark.benchmark(group="featurize")
+def test_featurize(benchmark: BenchmarkFixture, docs: list[Document]) -> None:
+    cfg = Config()
+    benchmark(lambda: [featurize_batch(b, cfg) for b in batches(docs)])
 
 
 @pytest.mark.benchmark(group="shingle+minhash")
