@@ -24,8 +24,8 @@ from dedup.minhash import (
 )
 from dedup.models import Document
 from dedup.repetition import repetition_batch
-from dedup.segment import paragraphs_batch, space_tables
-from dedup.text import TokenBatch, char_tables, tokenize_batch
+from dedup.segment import paragraphs_batch
+from dedup.text import TokenBatch, char_tables, space_tables, tokenize_batch
 
 # Characters of a paragraph kept for the report's boilerplate preview.
 PREVIEW = 120
@@ -81,7 +81,7 @@ def featurize_batch(docs: list[Document], cfg: Config) -> BatchFeatures:
     paras = paragraphs_batch(batch)
     hashes, doc_tokens = batch.hashes, batch.doc_tokens
     ntoks = np.diff(doc_tokens)
-    tok_doc = np.repeat(np.arange(n), ntoks)
+    tok_doc = batch.token_docs
     para_doc = tok_doc[paras.tok_lo]
     para_ntok = paras.tok_hi - paras.tok_lo
     windows = window_hashes(hashes, k)  # windows[i]: tokens i .. i+k-1

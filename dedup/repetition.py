@@ -20,7 +20,6 @@ import re
 import numpy as np
 
 from dedup.minhash import all_window_hashes, fmix64, hashes_at
-from dedup.segment import space_tables
 from dedup.text import TokenBatch, Tokens
 
 _PARAGRAPH = re.compile(r"\n{2,}")
@@ -196,11 +195,10 @@ def repetition_batch(batch: TokenBatch) -> np.ndarray:
     edges = np.diff(newline.view(np.int8), prepend=np.int8(0))
     run_lo, run_hi = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     pieces, count, chars = _duplicate_pieces(batch, lo, hi, run_lo, run_hi)
-    out[:, names.index("dup_line_frac")] = count / pieces * (size < np.inf)
+    out[:, names.index("dup_line_frac")] = count / pieces
     out[:, names.index("dup_line_char_frac")] = chars / size
     # Paragraphs split the stripped text at two or more newlines.
-    space, _ = space_tables()
-    solid = np.append(np.flatnonzero(~space[batch.codes]), len(batch.codes))
+    solid = np.append(batch.solid, len(batch.codes))
     s_lo = solid[np.searchsorted(solid, lo)]
     s_hi = solid[np.maximum(np.searchsorted(solid, hi) - 1, 0)] + 1
     blank = s_lo >= hi  # nothing but white space
@@ -208,7 +206,7 @@ def repetition_batch(batch: TokenBatch) -> np.ndarray:
     run_doc = np.searchsorted(lo, run_lo, side="right") - 1
     inside = (run_hi - run_lo >= 2) & (run_lo >= s_lo[run_doc]) & (run_hi <= s_hi[run_doc])
     pieces, count, chars = _duplicate_pieces(batch, s_lo, s_hi, run_lo[inside], run_hi[inside])
-    out[:, names.index("dup_para_frac")] = count / pieces * (size < np.inf)
+    out[:, names.index("dup_para_frac")] = count / pieces
     out[:, names.index("dup_para_char_frac")] = chars / size
     _ngram_stats(batch, out, size)
     return out
@@ -217,7 +215,7 @@ def repetition_batch(batch: TokenBatch) -> np.ndarray:
 def _ngram_stats(batch: TokenBatch, out: np.ndarray, size: np.ndarray) -> None:
     names = stat_names()
     counts_per_doc = np.diff(batch.doc_tokens)
-    doc = np.repeat(np.arange(len(counts_per_doc)), counts_per_doc)
+    doc = batch.token_docs
     end = batch.doc_tokens[1:][doc]  # each token's document's end
     cum = np.concatenate(([0], np.cumsum(batch.ends - batch.starts)))
     for n in TOP_NGRAMS:  # Without repeats the first n-gram wins (count 1).
@@ -232,9 +230,10 @@ def _ngram_stats(batch: TokenBatch, out: np.ndarray, size: np.ndarray) -> None:
         at = at[(at + n <= end[at]) & repeats[at] & repeats[np.minimum(at + 1, len(doc) - 1)]]
         inverse, sizes, _ = _groups(_per_document(hashes_at(batch.surface, at, n), doc[at]))
         counts = sizes[inverse]
+        repeated = counts > 1
         repeats = np.zeros(len(doc), dtype=bool)
-        repeats[at] = counts > 1
-        rep, rep_counts = at[counts > 1], counts[counts > 1]
+        repeats[at] = repeated
+        rep, rep_counts = at[repeated], counts[repeated]
         lengths = cum[rep + n] - cum[rep] + (n - 1)  # characters of each repeated n-gram
         if n in TOP_NGRAMS:
             column = out[:, names.index(f"top_{n}_gram_char_frac")]
@@ -245,7 +244,7 @@ def _ngram_stats(batch: TokenBatch, out: np.ndarray, size: np.ndarray) -> None:
             column[docs] = lengths[best] * rep_counts[best] / size[docs]
         else:
             column = out[:, names.index(f"dup_{n}_gram_char_frac")]
-            _duplicate_chars(rep, inverse[counts > 1], doc[rep], lengths, n, column, size)
+            _duplicate_chars(rep, inverse[repeated], doc[rep], lengths, n, column, size)
         at = rep
         if not len(at):
             break

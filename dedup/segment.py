@@ -8,13 +8,11 @@ U+2028 ...).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
-from dedup.text import TokenBatch, Tokens
+from dedup.text import TokenBatch, Tokens, space_tables
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,29 +47,17 @@ def paragraphs(text: str, tokens: Tokens) -> Paragraphs:
     return Paragraphs(s[keep], e[keep], lo[keep], hi[keep])
 
 
-@lru_cache(maxsize=1)
-def space_tables() -> tuple[np.ndarray, np.ndarray]:
-    """(str.isspace, line break of str.splitlines) for every code point."""
-    # re's \s is str.isspace for str patterns; all such characters are below U+3001.
-    space = np.zeros(0x110000, dtype=bool)
-    space[[m.start() for m in re.finditer(r"\s", "".join(map(chr, range(0x3001))))]] = True
-    breaks = np.zeros(0x110000, dtype=bool)
-    for c in np.flatnonzero(space).tolist():
-        breaks[c] = len(f"a{chr(c)}b".splitlines()) == 2
-    return space, breaks
-
-
 def paragraphs_batch(batch: TokenBatch) -> Paragraphs:
     """paragraphs() of every document of a batch, in text and token positions
     of the batch. CRLF counts as two breaks with an empty line between, which
     holds no token and so is no paragraph, as with splitlines."""
-    space, breaks = space_tables()
+    _, breaks = space_tables()
     line_ends = np.flatnonzero(breaks[batch.codes])  # the text ends in a break
     line = np.searchsorted(line_ends, batch.starts)  # each token's line
     first = np.flatnonzero(np.diff(line, prepend=-1))  # a line's first token
     lines = line[first]
     # A paragraph spans its line's first to last non-space character.
-    solid = np.flatnonzero(~space[batch.codes])
+    solid = batch.solid
     line_starts = np.concatenate(([0], line_ends + 1))[lines]
     starts = solid[np.searchsorted(solid, line_starts)]
     ends = solid[np.searchsorted(solid, line_ends[lines]) - 1] + 1

@@ -12,6 +12,7 @@ its length (ﻻ -> لا).
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -179,6 +180,18 @@ def char_tables() -> tuple[np.ndarray, np.ndarray]:
     return word, values
 
 
+@lru_cache(maxsize=1)
+def space_tables() -> tuple[np.ndarray, np.ndarray]:
+    """(str.isspace, line break of str.splitlines) for every code point."""
+    # re's \s is str.isspace for str patterns; all such characters are below U+3001.
+    space = np.zeros(0x110000, dtype=bool)
+    space[[m.start() for m in re.finditer(r"\s", "".join(map(chr, range(0x3001))))]] = True
+    breaks = np.zeros(0x110000, dtype=bool)
+    for c in np.flatnonzero(space).tolist():
+        breaks[c] = len(f"a{chr(c)}b".splitlines()) == 2
+    return space, breaks
+
+
 class _Powers:
     """BASE**i and BASE**-i mod 2**64, grown on demand (shared by all batches)."""
 
@@ -275,6 +288,8 @@ class TokenBatch:
     surface: np.ndarray  # uint64 hash of each token as written
     hashes: np.ndarray  # uint64 hash_key(normalize_token(word)), as Tokens.hashes
     doc_tokens: np.ndarray  # int64 (docs + 1,): document i has tokens doc_tokens[i]:doc_tokens[i+1]
+    token_docs: np.ndarray  # int64: each token's document
+    solid: np.ndarray  # int64 positions of the characters that are not white space
     prefix: np.ndarray  # uint64 (len(text) + 1,): for span_hashes
 
     def span_hashes(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -303,6 +318,8 @@ def tokenize_batch(texts: list[str]) -> TokenBatch:
     prefix = np.zeros(len(codes) + 1, dtype=np.uint64)
     np.cumsum(values[codes] * up[1:], out=prefix[1:])
     surface = _span_hashes(prefix, starts, ends)
+    doc_tokens = np.searchsorted(starts, doc_starts)
+    space, _ = space_tables()
     return TokenBatch(
         text=text,
         codes=codes,
@@ -311,7 +328,9 @@ def tokenize_batch(texts: list[str]) -> TokenBatch:
         ends=ends,
         surface=surface,
         hashes=_normalized_hashes(text, starts, ends, surface),
-        doc_tokens=np.searchsorted(starts, doc_starts),
+        doc_tokens=doc_tokens,
+        token_docs=np.repeat(np.arange(len(texts)), np.diff(doc_tokens)),
+        solid=np.flatnonzero(~space[codes]),
         prefix=prefix,
     )
 

@@ -16,8 +16,8 @@ from dedup.features import PREVIEW, BatchFeatures, featurize_batch, paragraph_ke
 from dedup.lsh import band_keys, lsh_params
 from dedup.minhash import MinHasher, shingle_sets, window_hashes
 from dedup.repetition import repetition_stats, stat_names
-from dedup.segment import paragraphs, space_tables
-from dedup.text import tokenize
+from dedup.segment import paragraphs
+from dedup.text import space_tables, tokenize
 from tests.conftest import needs
 
 
