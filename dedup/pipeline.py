@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from functools import partial
 from itertools import chain, combinations
 from pathlib import Path
@@ -43,11 +44,16 @@ from dedup.models import (
 )
 from dedup.passages import find_passages
 from dedup.repetition import stat_names
-from dedup.store import BandFile, Column, Spill
+from dedup.store import BandFile, Chunk, Column, Folder, Spill
 from dedup.verify import jaccard, jaccard_containment
 
 # Documents per batch (one task for a worker, one numpy MinHash call).
 _BATCH_DOCS = 1_000
+
+# Where a worker wrote a batch's spilled features: a chunk for each of
+# ``_Corpus._spilled``, then each band's chunk of the document and paragraph keys.
+_Written = tuple[list[Chunk], tuple[list[Chunk], list[Chunk]]]
+_NOTHING = np.empty(0)  # in place of a spilled feature: the parent never reads it
 
 
 class _Corpus:
@@ -56,45 +62,63 @@ class _Corpus:
 
     def __init__(self, folder: Path, cfg: Config) -> None:
         self.k = cfg.shingle_size
+        self.folder = Folder(folder)
         self.doc_ids: list[str] = []
         self._doc = [Column(np.int64) for _ in range(3)]  # chars, tokens, paragraphs
         self._repetition = Column(np.float64, len(stat_names()))
-        self.doc_sigs = Spill(folder / "doc_sigs", np.uint32, cfg.num_perm)
-        self.doc_bands = BandFile(
-            folder, "doc_bands", lsh_params(cfg.document_threshold, cfg.num_perm)[0]
-        )
-        self.doc_sets = Spill(folder / "doc_sets", np.uint64)
+        self.doc_sigs = Spill(self.folder, np.uint32, cfg.num_perm)
+        self.doc_bands = BandFile(self.folder, lsh_params(cfg.document_threshold, cfg.num_perm)[0])
+        self.doc_sets = Spill(self.folder, np.uint64)
         self._para = [Column(np.int64) for _ in range(3)]  # start, end, tokens
         self._para_key = Column(np.uint64)
-        self.para_sets = Spill(folder / "para_sets", np.uint64)
+        self.para_sets = Spill(self.folder, np.uint64)
         # Band keys of every paragraph of at least k tokens, in paragraph order.
         self.para_bands = BandFile(
-            folder, "para_bands", lsh_params(cfg.paragraph_threshold, cfg.num_perm)[0]
+            self.folder, lsh_params(cfg.paragraph_threshold, cfg.num_perm)[0]
         )
-        self.previews = Spill(folder / "previews", np.uint8)
-        self.tokens = Spill(folder / "tokens", np.uint64)  # for passages
-        self.doc_words = Spill(folder / "doc_words", np.uint64)
-        self.token_spans = Spill(folder / "token_spans", np.int32, 2)
+        self.previews = Spill(self.folder, np.uint8)
+        self.tokens = Spill(self.folder, np.uint64)  # for passages
+        self.doc_words = Spill(self.folder, np.uint64)
+        self.token_spans = Spill(self.folder, np.int32, 2)
+        # The spilled features: (field of BatchFeatures, store, field of its
+        # lengths, None for one row a document).
+        self._spilled: list[tuple[str, Spill, str | None]] = [
+            ("doc_sigs", self.doc_sigs, None),
+            ("doc_sets", self.doc_sets, "doc_set_lengths"),
+            ("para_sets", self.para_sets, "para_set_lengths"),
+            ("previews", self.previews, "preview_lengths"),
+            ("token_hashes", self.tokens, "kept_tokens"),
+            ("token_spans", self.token_spans, "kept_tokens"),
+            ("doc_words", self.doc_words, "doc_word_counts"),
+        ]
 
-    def add(self, ids: list[str], f: BatchFeatures) -> None:
+    def featurize(self, docs: list[Document], cfg: Config) -> tuple[BatchFeatures, _Written]:
+        """A batch's features, computed and spilled by a worker: the bulky ones
+        are written to disk there and come back as where they were written."""
+        f = featurize_batch(docs, cfg)
+        chunks = [store.write(getattr(f, name)) for name, store, _ in self._spilled]
+        bands = (self.doc_bands.write(f.doc_bands), self.para_bands.write(f.para_bands))
+        empty = {name: _NOTHING for name, _, _ in self._spilled}
+        return replace(f, doc_bands=_NOTHING, para_bands=_NOTHING, **empty), (chunks, bands)
+
+    def add(self, ids: list[str], f: BatchFeatures, spilled: _Written) -> None:
+        """Record a batch's features, in input order (in the parent)."""
         self.doc_ids.extend(ids)
         for column, values in zip(self._doc, (f.chars, f.tokens, f.paragraphs), strict=True):
             column.extend(values)
         self._repetition.extend(f.repetition)
-        self.doc_sigs.extend(f.doc_sigs, np.ones(len(ids), np.int64))
-        self.doc_bands.extend(f.doc_bands)
-        self.doc_sets.extend(f.doc_sets, f.doc_set_lengths)
+        chunks, (doc_bands, para_bands) = spilled
+        for (_, store, lengths), chunk in zip(self._spilled, chunks, strict=True):
+            store.add(
+                chunk, np.ones(len(ids), np.int64) if lengths is None else getattr(f, lengths)
+            )
+        self.doc_bands.add(doc_bands)
+        self.para_bands.add(para_bands)
         for column, values in zip(
             self._para, (f.para_starts, f.para_ends, f.para_ntok), strict=True
         ):
             column.extend(values)
         self._para_key.extend(f.para_keys)
-        self.para_sets.extend(f.para_sets, f.para_set_lengths)
-        self.para_bands.extend(f.para_bands)
-        self.previews.extend(f.previews, f.preview_lengths)
-        self.tokens.extend(f.token_hashes, f.kept_tokens)
-        self.token_spans.extend(f.token_spans, f.kept_tokens)
-        self.doc_words.extend(f.doc_words, f.doc_word_counts)
 
     def finish(self) -> None:
         """Tables of the whole corpus, and exact paragraph groups: paragraphs with
@@ -121,9 +145,7 @@ class _Corpus:
         return np.unique(self.para_sets.range(first, last + 1))
 
     def close(self) -> None:
-        stores = (self.doc_sigs, self.doc_bands, self.doc_sets, self.para_sets, self.para_bands)
-        for store in (*stores, self.previews, self.tokens, self.token_spans, self.doc_words):
-            store.close()
+        self.folder.close()
 
 
 def scan(
@@ -184,10 +206,10 @@ def _featurize(
 ) -> None:
     """Per-document features (on ``workers`` processes), gathered in input order."""
     prepare()  # the lookup tables, built once and shared by the forked workers
-    for docs, features in parallel(
-        partial(featurize_batch, cfg=cfg), _batches(documents, _BATCH_DOCS), workers
+    for docs, (features, spilled) in parallel(
+        partial(c.featurize, cfg=cfg), _batches(documents, _BATCH_DOCS), workers
     ):
-        c.add([doc.id for doc in docs], features)
+        c.add([doc.id for doc in docs], features, spilled)
         if progress is not None:
             for doc in docs:
                 progress(doc)
@@ -204,19 +226,36 @@ def _chunks(pairs: np.ndarray, size: int = 20_000) -> Iterator[np.ndarray]:
 
 
 def _verify(
-    candidates: Iterable[np.ndarray], check: Callable[[np.ndarray], np.ndarray], workers: int
+    candidates: Iterable[np.ndarray],
+    check: Callable[[np.ndarray], np.ndarray],
+    workers: int,
+    window: int = 1 << 22,
 ) -> np.ndarray:
     """The candidate pairs (encoded ``a << 32 | b``) that pass ``check``, distinct
-    and sorted. Candidates come a band at a time and are checked as they come,
-    so one band's pairs is all that is ever in memory (all bands' together
-    can be hundreds of millions); a pair already verified is not checked again."""
+    and sorted. Candidates come a band at a time; bands are gathered until
+    they hold ``window`` pairs, so that a pair found in several of them is
+    checked once, and what a window holds is checked on the workers. All
+    bands' pairs together can be hundreds of millions, a window is a few
+    million; a pair verified in an earlier window is not checked again."""
     verified = np.empty(0, np.int64)
-    for pairs in candidates:
+    for pairs in _windows(candidates, window):
         pairs = pairs[~np.isin(pairs, verified)]
         many = workers if len(pairs) > 20_000 else 1  # a pool costs more than a few pairs
         kept = [k for _, k in parallel(check, _chunks(pairs), many)]
         verified = np.union1d(verified, np.concatenate(kept)) if kept else verified
     return verified
+
+
+def _windows(batches: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:
+    """The batches' values gathered until they number ``size``, distinct and sorted."""
+    pending: list[np.ndarray] = []
+    for batch in batches:
+        pending.append(batch)
+        if sum(map(len, pending)) >= size:
+            yield np.unique(np.concatenate(pending))
+            pending = []
+    if pending:
+        yield np.unique(np.concatenate(pending))
 
 
 def _paragraph_edges(c: _Corpus, cfg: Config, workers: int) -> dict[int, list[int]]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from dedup.engines import parallel
 from dedup.errors import OutputError
-from dedup.store import BandFile, Column, Spill
+from dedup.store import BandFile, Chunk, Column, Folder, Spill
 
 
 def test_column_grows_and_keeps_rows() -> None:
@@ -22,7 +25,8 @@ def test_column_grows_and_keeps_rows() -> None:
 def test_spill_round_trip(tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
     arrays = [rng.integers(0, 2**63, rng.integers(0, 50), dtype=np.uint64) for _ in range(300)]
-    spill = Spill(tmp_path / "s", np.uint64)
+    folder = Folder(tmp_path)
+    spill = Spill(folder, np.uint64)
     for i in range(0, 300, 37):  # batches of arrays, some empty
         batch = arrays[i : i + 37]
         spill.extend(np.concatenate(batch), np.array([len(a) for a in batch]))
@@ -31,19 +35,19 @@ def test_spill_round_trip(tmp_path: Path) -> None:
     assert (spill.range(10, 20) == np.concatenate(arrays[10:20])).all()
     assert spill.lengths().tolist() == [len(a) for a in arrays]
     assert spill.lengths(10, 20).tolist() == [len(a) for a in arrays[10:20]]
-    spill.close()
+    folder.close()
 
 
 def test_spill_of_rows(tmp_path: Path) -> None:
     spans = np.arange(40, dtype=np.int32).reshape(20, 2)
-    spill = Spill(tmp_path / "s", np.int32, 2)
+    spill = Spill(Folder(tmp_path), np.int32, 2)
     spill.extend(spans, np.array([5, 0, 15]))
     assert spill[0].shape == (5, 2) and (spill[2] == spans[5:]).all() and len(spill[1]) == 0
 
 
 def test_band_file_columns(tmp_path: Path) -> None:
     keys = np.random.default_rng(2).integers(0, 2**63, (100, 7), dtype=np.uint64)
-    bands = BandFile(tmp_path, "b", 7)
+    bands = BandFile(Folder(tmp_path), 7)
     bands.extend(keys[:60])
     bands.extend(keys[60:])
     assert len(bands) == 100
@@ -52,7 +56,34 @@ def test_band_file_columns(tmp_path: Path) -> None:
     assert all((bands.column(b, rows) == keys[rows, b]).all() for b in range(7))
 
 
-def test_full_disk_is_a_clear_error() -> None:
-    spill = Spill(Path("/dev/full"), np.uint64)  # every write fails with ENOSPC
+def test_full_disk_is_a_clear_error(tmp_path: Path) -> None:
+    folder = Folder(tmp_path)
+    os.symlink("/dev/full", tmp_path / f"part.{os.getpid()}")  # every write fails with ENOSPC
     with pytest.raises(OutputError, match=r"No space left.*--tmp-dir"):
-        spill.extend(np.arange(10, dtype=np.uint64), np.array([10]))
+        Spill(folder, np.uint64).extend(np.arange(10, dtype=np.uint64), np.array([10]))
+
+
+def test_chunks_from_many_processes_read_as_one(tmp_path: Path) -> None:
+    """Workers write their batches to files of their own; the parent reads the
+    store back in the order it added the chunks, across files."""
+    folder = Folder(tmp_path)
+    spill, bands = Spill(folder, np.uint64), BandFile(folder, 3)
+    rng = np.random.default_rng(3)
+    arrays = [rng.integers(0, 2**63, rng.integers(0, 9), dtype=np.uint64) for _ in range(40)]
+    keys = rng.integers(0, 2**63, (40, 3), dtype=np.uint64)
+    batches = [range(i, i + 8) for i in range(0, 40, 8)]
+
+    def write(batch: range) -> tuple[Chunk, list[Chunk]]:
+        time.sleep(0.1)  # so that both workers take batches
+        values = np.concatenate([arrays[i] for i in batch])
+        return spill.write(values), bands.write(keys[batch.start : batch.stop])
+
+    written = list(parallel(write, batches, 2))
+    assert len({chunk.path for _, (chunk, _) in written}) == 2  # two writers
+    for batch, (chunk, band_chunks) in written:
+        spill.add(chunk, np.array([len(arrays[i]) for i in batch]))
+        bands.add(band_chunks)
+    assert all((spill[i] == a).all() and len(spill[i]) == len(a) for i, a in enumerate(arrays))
+    assert (spill.range(5, 33) == np.concatenate(arrays[5:33])).all()
+    assert all((bands.column(b) == keys[:, b]).all() for b in range(3))
+    folder.close()
