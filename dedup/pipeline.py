@@ -66,20 +66,22 @@ class _Corpus:
         self.doc_ids: list[str] = []
         self._doc = [Column(np.int64) for _ in range(3)]  # chars, tokens, paragraphs
         self._repetition = Column(np.float64, len(stat_names()))
-        self.doc_sigs = Spill(self.folder, np.uint32, cfg.num_perm)
-        self.doc_bands = BandFile(self.folder, lsh_params(cfg.document_threshold, cfg.num_perm)[0])
-        self.doc_sets = Spill(self.folder, np.uint64)
+        self.doc_sigs = Spill(self.folder, "doc_sigs", np.uint32, cfg.num_perm)
+        self.doc_bands = BandFile(
+            self.folder, "doc_bands", lsh_params(cfg.document_threshold, cfg.num_perm)[0]
+        )
+        self.doc_sets = Spill(self.folder, "doc_sets", np.uint64)
         self._para = [Column(np.int64) for _ in range(3)]  # start, end, tokens
         self._para_key = Column(np.uint64)
-        self.para_sets = Spill(self.folder, np.uint64)
+        self.para_sets = Spill(self.folder, "para_sets", np.uint64)
         # Band keys of every paragraph of at least k tokens, in paragraph order.
         self.para_bands = BandFile(
-            self.folder, lsh_params(cfg.paragraph_threshold, cfg.num_perm)[0]
+            self.folder, "para_bands", lsh_params(cfg.paragraph_threshold, cfg.num_perm)[0]
         )
-        self.previews = Spill(self.folder, np.uint8)
-        self.tokens = Spill(self.folder, np.uint64)  # for passages
-        self.doc_words = Spill(self.folder, np.uint64)
-        self.token_spans = Spill(self.folder, np.int32, 2)
+        self.previews = Spill(self.folder, "previews", np.uint8)
+        self.tokens = Spill(self.folder, "tokens", np.uint64)  # for passages
+        self.doc_words = Spill(self.folder, "doc_words", np.uint64)
+        self.token_spans = Spill(self.folder, "token_spans", np.int32, 2)
         # The spilled features: (field of BatchFeatures, store, field of its
         # lengths, None for one row a document).
         self._spilled: list[tuple[str, Spill, str | None]] = [

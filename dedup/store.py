@@ -10,7 +10,7 @@ documents and paragraphs (a few numbers each), never with their text.
   one band's column at a time.
 
 Whichever process computes a batch writes it (``write``): a worker appends to
-a file of its own in the scan's ``Folder`` and sends the parent only where it
+files of its own in the scan's ``Folder`` and sends the parent only where it
 put the batch (a ``Chunk``), which the parent adds to the store in input
 order. So a batch's bulk never crosses a pipe, and workers write in parallel.
 """
@@ -62,28 +62,32 @@ class Chunk(NamedTuple):
 
 
 class Folder:
-    """A scan's temporary folder. Each process appends to a file of its own
-    (``part.<pid>``); any process reads any of them back by position."""
+    """A scan's temporary folder. Each process appends each store's batches to
+    a file of its own (``<store>.<pid>``: a store's data stays together, which
+    keeps the page cache's read-ahead useful); any process reads any of them
+    back by position."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._writer: tuple[int, int, str] | None = None  # (pid, fd, path)
-        self._written = 0  # bytes in this process's file
+        self._pid = os.getpid()
+        self._writers: dict[str, list[int]] = {}  # this process's: path -> [fd, bytes]
         self._readers: dict[str, int] = {}  # path -> fd, shared by every store
 
-    def write(self, values: np.ndarray) -> Chunk:
-        """Append ``values`` to this process's file (a forked worker opens its own)."""
-        if self._writer is None or self._writer[0] != os.getpid():
-            path = str(self.path / f"part.{os.getpid()}")
+    def write(self, name: str, values: np.ndarray) -> Chunk:
+        """Append ``values`` to this process's file of store ``name``."""
+        if self._pid != os.getpid():  # a forked worker: files of its own
+            self._pid, self._writers = os.getpid(), {}
+        path = str(self.path / f"{name}.{self._pid}")
+        writer = self._writers.get(path)
+        if writer is None:
             fd = self._open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-            self._writer, self._written = (os.getpid(), fd, path), os.fstat(fd).st_size
-        _, fd, path = self._writer
+            writer = self._writers[path] = [fd, os.fstat(fd).st_size]
         view = np.ascontiguousarray(values).reshape(-1).data.cast("B")
-        offset = self._written
+        offset = writer[1]
         try:
             while view:
-                n = os.write(fd, view)
-                view, self._written = view[n:], self._written + n
+                n = os.write(writer[0], view)
+                view, writer[1] = view[n:], writer[1] + n
         except OSError as e:  # a full disk, most likely
             raise OutputError(
                 f"{self.path}: cannot write the scan's temporary files ({e.strerror}); "
@@ -91,31 +95,27 @@ class Folder:
             ) from None
         return Chunk(path, offset, values.size)
 
-    def read(self, path: str, offset: int, out: np.ndarray) -> None:
-        """Fill ``out`` from byte ``offset`` of ``path``."""
+    def reader(self, path: str) -> int:
+        """A file descriptor to read ``path`` with, opened once (forked workers share it)."""
         fd = self._readers.get(path)
         if fd is None:
             fd = self._readers[path] = self._open(path, os.O_RDONLY)
-        view = out.data.cast("B")
-        while view:  # one read returns at most 2 GiB
-            n = os.preadv(fd, [view], offset)
-            if n <= 0:
-                raise OSError(f"{path} ends before byte {offset + len(view)}")
-            view, offset = view[n:], offset + n
+        return fd
 
     def _open(self, path: str, flags: int) -> int:
         try:
             return os.open(path, flags, 0o600)
         except OSError as e:
             raise OutputError(
-                f"{self.path}: cannot create the scan's temporary files ({e.strerror}); "
+                f"{self.path}: cannot open the scan's temporary files ({e.strerror}); "
                 "--tmp-dir puts them elsewhere"
             ) from None
 
     def close(self) -> None:
-        if self._writer is not None and self._writer[0] == os.getpid():
-            os.close(self._writer[1])
-        self._writer = None
+        if self._pid == os.getpid():  # a worker's copy leaves the parent's files alone
+            for fd, _ in self._writers.values():
+                os.close(fd)
+        self._writers = {}
         for fd in self._readers.values():
             os.close(fd)
         self._readers = {}
@@ -125,45 +125,57 @@ class _Chunks:
     """Values of one dtype that lie in chunks, in order, across processes' files:
     read back as if they were one array."""
 
-    def __init__(self, folder: Folder, dtype: np.dtype) -> None:
+    def __init__(self, folder: Folder, name: str, dtype: np.dtype) -> None:
         self.folder = folder
+        self.name = name
         self.dtype = dtype
         self._starts = [0]  # first value of each chunk, then the end
-        self._where: list[tuple[str, int]] = []  # each chunk's (path, byte offset)
+        self._where: list[tuple[int, int]] = []  # each chunk's (file descriptor, byte offset)
 
     @property
     def size(self) -> int:
         return self._starts[-1]
 
     def write(self, values: np.ndarray) -> Chunk:
-        return self.folder.write(np.asarray(values, dtype=self.dtype))
+        return self.folder.write(self.name, np.asarray(values, dtype=self.dtype))
 
     def add(self, chunk: Chunk) -> None:
         if chunk.size:
-            self._where.append((chunk.path, chunk.offset))
+            self._where.append((self.folder.reader(chunk.path), chunk.offset))
             self._starts.append(self._starts[-1] + chunk.size)
 
     def read(self, lo: int, hi: int) -> np.ndarray:
+        """Values ``lo`` .. ``hi - 1`` (the hot path of candidate verification:
+        kept lean, one ``pread`` when they lie in one chunk)."""
         out = np.empty(hi - lo, dtype=self.dtype)
-        i = bisect_right(self._starts, lo) - 1
-        while lo < hi:
-            path, offset = self._where[i]
-            first, end = self._starts[i], min(hi, self._starts[i + 1])
-            at = out.size - (hi - lo)
-            self.folder.read(
-                path, offset + (lo - first) * self.dtype.itemsize, out[at : at + end - lo]
-            )
-            lo, i = end, i + 1
+        i, at = bisect_right(self._starts, lo) - 1, 0  # the chunk holding value lo
+        while at < len(out):
+            fd, offset = self._where[i]
+            n = min(hi, self._starts[i + 1]) - (lo + at)
+            part = out if n == len(out) else out[at : at + n]
+            _pread(fd, part, offset + (lo + at - self._starts[i]) * out.itemsize)
+            at, i = at + n, i + 1
         return out
+
+
+def _pread(fd: int, out: np.ndarray, offset: int) -> None:
+    """Fill ``out`` from byte ``offset`` of ``fd``."""
+    n = os.preadv(fd, [out.data], offset)
+    if n < out.nbytes:  # one read returns at most 2 GiB
+        view = out.data.cast("B")[n:]
+        while view:
+            if (got := os.preadv(fd, [view], offset + n)) <= 0:
+                raise OSError(f"temporary file ends before byte {offset + n + len(view)}")
+            view, n = view[got:], n + got
 
 
 class Spill:
     """Arrays of one dtype (items of ``width`` values each, ``width`` 0 for flat),
     written in batches and read back one by one."""
 
-    def __init__(self, folder: Folder, dtype: type | np.dtype, width: int = 0) -> None:
+    def __init__(self, folder: Folder, name: str, dtype: type | np.dtype, width: int = 0) -> None:
         self.width = width
-        self._values = _Chunks(folder, np.dtype(dtype))
+        self._values = _Chunks(folder, name, np.dtype(dtype))
         self._bounds = Column(np.int64)  # end of each array, in items
         self._bounds.extend(np.zeros(1, np.int64))
 
@@ -203,8 +215,9 @@ class BandFile:
     """LSH band keys of many items, stored band by band, so that bucketing
     reads one band of every item at a time."""
 
-    def __init__(self, folder: Folder, bands: int) -> None:
-        self._columns = [_Chunks(folder, np.dtype(np.uint64)) for _ in range(bands)]
+    def __init__(self, folder: Folder, name: str, bands: int) -> None:
+        # One file for every band (not one each): a band is read all at once.
+        self._columns = [_Chunks(folder, name, np.dtype(np.uint64)) for _ in range(bands)]
 
     def write(self, keys: np.ndarray) -> list[Chunk]:
         """Write ``(n, bands)`` keys (in any process); ``add`` records them."""

@@ -144,7 +144,7 @@ def test_spill_files_go_to_tmp_dir_and_are_removed(
     finish = dedup.pipeline._Corpus.finish
 
     def spy(self: dedup.pipeline._Corpus) -> None:  # look inside while the scan runs
-        seen.append(sum(p.stat().st_size for p in (tmp_path / "spill").rglob("part.*")))
+        seen.append(sum(p.stat().st_size for p in (tmp_path / "spill").rglob("*")))
         finish(self)
 
     (tmp_path / "spill").mkdir()

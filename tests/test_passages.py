@@ -140,7 +140,7 @@ def test_spilled_and_listed_documents_give_the_same_candidates(tmp_path: Path) -
     words = [
         np.unique(rng.integers(0, 3000, rng.integers(0, 30)).astype(np.uint64)) for _ in range(3000)
     ]
-    spill = Spill(Folder(tmp_path), np.uint64)
+    spill = Spill(Folder(tmp_path), "words", np.uint64)
     spill.extend(np.concatenate(words), np.array([len(w) for w in words]))
     vocab, df = _document_frequencies(words)
     spilled_vocab, spilled_df = _document_frequencies(spill)

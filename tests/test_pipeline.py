@@ -184,3 +184,30 @@ def test_corpora_without_paragraphs() -> None:
     assert [(d.id, d.chars, d.paragraphs) for d in result.documents] == [("a", 0, 0), ("b", 6, 0)]
     assert (result.spans, result.clusters, result.boilerplate) == ([], [], [])
     assert len(scan([]).documents) == 0
+
+
+def test_verification_windows_check_each_pair_once_and_keep_every_pass() -> None:
+    """Candidate bands gathered into windows of any size give the pairs a
+    plain check of every distinct candidate gives, and a pair met in several
+    bands of one window is checked once (a failed pair may be checked again
+    in a later window: only passes are remembered)."""
+    import numpy as np
+
+    from dedup.pipeline import _verify
+
+    rng = np.random.default_rng(4)
+    bands = [np.sort(rng.integers(0, 60, 40) << 32 | rng.integers(0, 60, 40)) for _ in range(9)]
+    checked: list[int] = []
+
+    def even(pairs: np.ndarray) -> np.ndarray:
+        checked.extend(pairs.tolist())
+        kept: np.ndarray = pairs[pairs % 2 == 0]
+        return kept
+
+    distinct = np.unique(np.concatenate(bands))
+    for window in (1, 50, 10_000):
+        checked.clear()
+        assert _verify(iter(bands), even, 1, window).tolist() == [
+            p for p in distinct.tolist() if p % 2 == 0
+        ]
+    assert sorted(checked) == distinct.tolist()  # one window: every distinct pair once

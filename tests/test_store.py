@@ -26,7 +26,7 @@ def test_spill_round_trip(tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
     arrays = [rng.integers(0, 2**63, rng.integers(0, 50), dtype=np.uint64) for _ in range(300)]
     folder = Folder(tmp_path)
-    spill = Spill(folder, np.uint64)
+    spill = Spill(folder, "s", np.uint64)
     for i in range(0, 300, 37):  # batches of arrays, some empty
         batch = arrays[i : i + 37]
         spill.extend(np.concatenate(batch), np.array([len(a) for a in batch]))
@@ -40,14 +40,14 @@ def test_spill_round_trip(tmp_path: Path) -> None:
 
 def test_spill_of_rows(tmp_path: Path) -> None:
     spans = np.arange(40, dtype=np.int32).reshape(20, 2)
-    spill = Spill(Folder(tmp_path), np.int32, 2)
+    spill = Spill(Folder(tmp_path), "s", np.int32, 2)
     spill.extend(spans, np.array([5, 0, 15]))
     assert spill[0].shape == (5, 2) and (spill[2] == spans[5:]).all() and len(spill[1]) == 0
 
 
 def test_band_file_columns(tmp_path: Path) -> None:
     keys = np.random.default_rng(2).integers(0, 2**63, (100, 7), dtype=np.uint64)
-    bands = BandFile(Folder(tmp_path), 7)
+    bands = BandFile(Folder(tmp_path), "b", 7)
     bands.extend(keys[:60])
     bands.extend(keys[60:])
     assert len(bands) == 100
@@ -58,16 +58,16 @@ def test_band_file_columns(tmp_path: Path) -> None:
 
 def test_full_disk_is_a_clear_error(tmp_path: Path) -> None:
     folder = Folder(tmp_path)
-    os.symlink("/dev/full", tmp_path / f"part.{os.getpid()}")  # every write fails with ENOSPC
+    os.symlink("/dev/full", tmp_path / f"s.{os.getpid()}")  # every write fails with ENOSPC
     with pytest.raises(OutputError, match=r"No space left.*--tmp-dir"):
-        Spill(folder, np.uint64).extend(np.arange(10, dtype=np.uint64), np.array([10]))
+        Spill(folder, "s", np.uint64).extend(np.arange(10, dtype=np.uint64), np.array([10]))
 
 
 def test_chunks_from_many_processes_read_as_one(tmp_path: Path) -> None:
     """Workers write their batches to files of their own; the parent reads the
     store back in the order it added the chunks, across files."""
     folder = Folder(tmp_path)
-    spill, bands = Spill(folder, np.uint64), BandFile(folder, 3)
+    spill, bands = Spill(folder, "s", np.uint64), BandFile(folder, "b", 3)
     rng = np.random.default_rng(3)
     arrays = [rng.integers(0, 2**63, rng.integers(0, 9), dtype=np.uint64) for _ in range(40)]
     keys = rng.integers(0, 2**63, (40, 3), dtype=np.uint64)
