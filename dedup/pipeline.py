@@ -218,8 +218,9 @@ def _featurize(
 
 
 def _encode(pairs: np.ndarray) -> np.ndarray:
-    """Pairs ``(a, b)`` as sorted distinct ``a << 32 | b`` (the inverse of lsh.decode)."""
-    return np.unique(pairs[:, 0] << 32 | pairs[:, 1])
+    """Pairs ``(a, b)`` as ``a << 32 | b`` (the inverse of lsh.decode)."""
+    encoded: np.ndarray = pairs[:, 0] << 32 | pairs[:, 1]
+    return encoded
 
 
 def _chunks(pairs: np.ndarray, size: int = 20_000) -> Iterator[np.ndarray]:
