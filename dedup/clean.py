@@ -4,8 +4,9 @@ Policies (``CleanPolicy``):
 
 - ``within`` (on): remove later copies of paragraphs and blocks repeated
   inside a document;
-- ``near_duplicates`` (on): drop documents of a near-duplicate cluster except
-  the one kept (``keep``: ``first`` in input order, or ``longest``);
+- ``near_duplicates`` (on): drop each document covered by a kept one
+  (``keep``: ``covering``, ``first`` or ``longest``, see cluster.py); the
+  log names the kept document and their verified similarity;
 - ``across`` (off): remove paragraphs that copy an earlier document's paragraph;
 - ``boilerplate`` (off): remove boilerplate paragraphs, first occurrences too.
 
@@ -18,11 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal
 
+from dedup.cluster import KEEP, Coverage, Keep, clusters
 from dedup.config import Config
 from dedup.errors import ConfigError
-from dedup.models import Document, Ref, ScanResult, Span
+from dedup.models import Cluster, Document, Ref, ScanResult, Span
 from dedup.pipeline import scan
 
 
@@ -30,13 +31,13 @@ from dedup.pipeline import scan
 class CleanPolicy:
     within: bool = True
     near_duplicates: bool = True
-    keep: Literal["first", "longest"] = "first"
+    keep: Keep = "covering"
     across: bool = False
     boilerplate: bool = False
 
     def __post_init__(self) -> None:
-        if self.keep not in ("first", "longest"):
-            raise ConfigError("keep must be first or longest")
+        if self.keep not in KEEP:
+            raise ConfigError("keep must be " + " | ".join(KEEP))
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,8 @@ class Removal:
     ``reason`` is ``within``, ``across``, ``boilerplate`` or, for a whole
     document, ``near-duplicate``. ``duplicate_of`` is what it repeats (the kept
     document, for a dropped one); ``span`` is the finding itself, without the
-    white space removed around it.
+    white space removed around it. A dropped document also carries its
+    verified ``jaccard`` with the kept one and its ``containment`` in it.
     """
 
     doc: str
@@ -55,6 +57,8 @@ class Removal:
     reason: str
     duplicate_of: Ref | None
     span: tuple[int, int]
+    jaccard: float | None = None
+    containment: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,21 +70,23 @@ class Plan:
 
 
 def plan(result: ScanResult, policy: CleanPolicy) -> Plan:
-    chars = {d.id: d.chars for d in result.documents}
-    order = {d.id: i for i, d in enumerate(result.documents)}
     dropped: dict[str, Removal] = {}
     if policy.near_duplicates:
-        for cluster in result.clusters:
-            if policy.keep == "longest":
-                kept = max(cluster.members, key=lambda m: (chars[m], -order[m]))
-            else:
-                kept = cluster.members[0]
-            for m in cluster.members:
-                if m != kept:
-                    whole = (0, chars[m])
-                    dropped[m] = Removal(
-                        m, 0, chars[m], "near-duplicate", Ref(kept, 0, chars[kept]), whole
-                    )
+        chars = {d.id: d.chars for d in result.documents}
+        for cluster in kept_clusters(result, policy.keep, chars):
+            kept = cluster.representative
+            for pair in cluster.pairs:
+                m = pair.other(kept)
+                whole = (0, chars[m])
+                dropped[m] = Removal(
+                    m,
+                    *whole,
+                    "near-duplicate",
+                    Ref(kept, 0, chars[kept]),
+                    whole,
+                    round(pair.jaccard, 4),
+                    round(pair.containment(m), 4),
+                )
     cuts: dict[str, list[tuple[Span, str]]] = {}
     for s in result.spans:
         wanted = (
@@ -96,6 +102,20 @@ def plan(result: ScanResult, policy: CleanPolicy) -> Plan:
                 first = Span(b.first.doc, b.first.start, b.first.end, "boilerplate", 1.0, b.first)
                 cuts.setdefault(b.first.doc, []).append((first, "boilerplate"))
     return Plan(dropped, cuts)
+
+
+def kept_clusters(result: ScanResult, keep: Keep, chars: dict[str, int]) -> list[Cluster]:
+    """The result's clusters as ``keep`` chooses the kept documents, from all
+    its verified pairs (the scan may have chosen them another way)."""
+    pairs = [p for c in result.clusters for p in c.pairs] + result.related
+    position = {d: i for i, d in enumerate(chars)}
+    cfg = result.config
+    rule = Coverage(
+        cfg["document_threshold"], cfg["containment_threshold"], cfg["min_containment_shingles"]
+    )
+    return clusters(
+        sorted(pairs, key=lambda p: (position[p.a], position[p.b])), position, chars, rule, keep
+    )[0]
 
 
 def clean_text(doc: str, text: str, cuts: list[tuple[Span, str]]) -> tuple[str, list[Removal]]:

@@ -12,7 +12,7 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -20,6 +20,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dedup import __version__
 from dedup.clean import CleanPolicy, Removal, clean_text, plan
+from dedup.cluster import KEEP, Keep
 from dedup.config import Config
 from dedup.errors import DedupError
 from dedup.models import Document, ScanResult
@@ -126,7 +127,11 @@ def scan(
         typer.Option(help="Word-set Jaccard similarity a passage and its original must reach."),
     ] = _D.passage_threshold,
     representative: Annotated[
-        str, typer.Option(help="Cluster representative: first | longest.")
+        str,
+        typer.Option(
+            help="Which document of a cluster is kept: covering (the copy that covers "
+            "the others) | first | longest."
+        ),
     ] = _D.representative,
     workers: Annotated[
         int, typer.Option(help="Processes for per-document work (default: every core).")
@@ -222,8 +227,12 @@ def clean(
         bool, typer.Option(help="Drop near-duplicate documents except the one kept per cluster.")
     ] = True,
     keep: Annotated[
-        str, typer.Option(help="Which document of a cluster to keep: first | longest.")
-    ] = "first",
+        str,
+        typer.Option(
+            help="Which document of a cluster to keep: covering (the copy that covers "
+            "the others) | first | longest."
+        ),
+    ] = CleanPolicy.keep,
     across: Annotated[
         bool, typer.Option(help="Remove paragraphs that copy an earlier document's paragraph.")
     ] = False,
@@ -246,7 +255,7 @@ def clean(
     id_key: Annotated[str, typer.Option(help="JSONL field holding the document id.")] = "id",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary, no progress.")] = False,
 ) -> None:
-    """Write the corpus back without its repeats, keeping the first copy, and log every removal."""
+    """Write the corpus back without its repeats (never text found nowhere else), log each cut."""
     log = log or out.with_name(out.name + ".removals.jsonl")
     try:
         policy = CleanPolicy(
@@ -295,12 +304,11 @@ def _check_report_matches(result: ScanResult, path: Path, text_key: str, id_key:
         raise DedupError(f"the report does not describe {path} (documents or their lengths differ)")
 
 
-def _representative(value: str, option: str = "--representative") -> Literal["first", "longest"]:
-    if value == "first":
-        return "first"
-    if value == "longest":
-        return "longest"
-    raise DedupError(f"{option} must be first or longest, not {value!r}")
+def _representative(value: str, option: str = "--representative") -> Keep:
+    for keep in KEEP:
+        if value == keep:
+            return keep
+    raise DedupError(f"{option} must be {' | '.join(KEEP)}, not {value!r}")
 
 
 def _scan_with_progress(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any
 
+from dedup.cluster import KEEP, Keep
 from dedup.errors import ConfigError
 from dedup.lsh import lsh_params
 from dedup.text import NORMALIZATION, NORMALIZATION_VERSION
@@ -52,8 +53,18 @@ class Config:
     passage_max_df: int = 20
     passage_min_tokens: int = 20
     passage_threshold: float = 0.3
-    # Which member of a near-duplicate cluster represents it.
-    representative: Literal["first", "longest"] = "first"
+    # Which documents of a near-duplicate cluster are kept (cluster.py):
+    # covering (the copy that covers the others), first or longest.
+    representative: Keep = "covering"
+    # Containment candidates (lsh.sketch_pairs): a short copy inside a long
+    # article has a Jaccard similarity far below the document threshold, so
+    # LSH misses it. Each document's containment_sketch smallest shingle
+    # hashes are looked up in every document; a hash found in more than
+    # containment_max_df documents (boilerplate) pairs nothing. On
+    # SaudiNewsNet 8 and 50 find every pair an exact join finds
+    # (benchmarks/quality/clusters.py).
+    containment_sketch: int = 8
+    containment_max_df: int = 50
 
     def __post_init__(self) -> None:
         checks = [
@@ -67,7 +78,9 @@ class Config:
             (self.min_paragraph_tokens >= 1, "min_paragraph_tokens must be >= 1"),
             (self.max_gap >= 0, "max_gap must be >= 0"),
             (self.boilerplate_min_docs >= 2, "boilerplate_min_docs must be >= 2"),
-            (self.representative in ("first", "longest"), "representative must be first|longest"),
+            (self.representative in KEEP, "representative must be " + " | ".join(KEEP)),
+            (self.containment_sketch >= 1, "containment_sketch must be >= 1"),
+            (self.containment_max_df >= 2, "containment_max_df must be >= 2"),
             (self.passage_gap >= 1, "passage_gap must be >= 1"),
             (self.passage_min_seeds >= 2, "passage_min_seeds must be >= 2"),
             (self.passage_max_df >= 2, "passage_max_df must be >= 2"),

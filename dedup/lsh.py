@@ -71,6 +71,30 @@ def band_pairs(keys: np.ndarray) -> np.ndarray:
     return np.unique(np.concatenate(pairs))
 
 
+def shared_key_pairs(
+    keys: np.ndarray, owners: np.ndarray, max_owners: int, min_shared: int = 1
+) -> np.ndarray:
+    """Distinct pairs of owners holding at least ``min_shared`` of the same
+    keys, encoded ``i << 32 | j`` with ``i < j``, sorted; a key held by more
+    than ``max_owners`` owners pairs nothing. ``owners[x]`` holds ``keys[x]``;
+    no owner holds a key twice."""
+    order = np.argsort(keys, kind="stable")
+    keys, owners = keys[order], owners[order].astype(np.int64)
+    change = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    starts = np.concatenate(([0], change))
+    sizes = np.diff(np.concatenate((starts, [len(keys)])))
+    pairs = [np.empty(0, np.int64)]
+    for size in np.unique(sizes[(sizes >= 2) & (sizes <= max_owners)]).tolist():
+        # every bucket of this size at once: a (buckets, size) table of owners
+        table = owners[starts[sizes == size][:, None] + np.arange(size)]
+        i, j = np.triu_indices(size, k=1)
+        lo, hi = np.minimum(table[:, i], table[:, j]), np.maximum(table[:, i], table[:, j])
+        pairs.append((lo << 32 | hi).ravel())
+    found, shared = np.unique(np.concatenate(pairs), return_counts=True)
+    kept: np.ndarray = found[shared >= min_shared]
+    return kept
+
+
 def decode(pairs: np.ndarray) -> np.ndarray:
     """``(n, 2)`` array of ``(i, j)`` from pairs encoded ``i << 32 | j``."""
     return np.stack((pairs >> 32, pairs & 0xFFFFFFFF), axis=1)

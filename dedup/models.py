@@ -56,19 +56,51 @@ class Span:
 
 @dataclass(frozen=True, slots=True)
 class DocPair:
-    """A verified pair of near-duplicate documents (``a`` before ``b`` in input order)."""
+    """A verified pair of near-duplicate documents (``a`` before ``b`` in input
+    order), with the exact sizes of their shingle sets and of what they share:
+    every similarity follows from these integers, so a report read back makes
+    the same decisions as the scan that wrote it."""
 
     a: str
     b: str
-    jaccard: float  # exact, on the shingle sets
-    containment: float  # |A ∩ B| / min(|A|, |B|): the smaller one inside the larger
+    a_shingles: int
+    b_shingles: int
+    shared: int
     estimate: float  # MinHash estimate of the Jaccard similarity
+
+    @property
+    def jaccard(self) -> float:
+        union = self.a_shingles + self.b_shingles - self.shared
+        return self.shared / union if union else 1.0
+
+    @property
+    def a_in_b(self) -> float:
+        """How much of ``a`` is in ``b``: ``|A ∩ B| / |A|``."""
+        return self.shared / self.a_shingles if self.a_shingles else 1.0
+
+    @property
+    def b_in_a(self) -> float:
+        return self.shared / self.b_shingles if self.b_shingles else 1.0
+
+    def other(self, doc: str) -> str:
+        return self.b if doc == self.a else self.a
+
+    def containment(self, doc: str) -> float:
+        """How much of ``doc`` (``a`` or ``b``) is in the other one."""
+        return self.a_in_b if doc == self.a else self.b_in_a
+
+    def shingles(self, doc: str) -> int:
+        return self.a_shingles if doc == self.a else self.b_shingles
 
 
 @dataclass(frozen=True, slots=True)
 class Cluster:
+    """A kept document (``representative``) and the documents it covers: each
+    member is verified directly against it (``pairs``: one a member, in the
+    order of ``members``), never through a chain of other members."""
+
     id: int
-    members: list[str]  # input order
+    members: list[str]  # input order, the representative among them
     representative: str
     pairs: list[DocPair]
 
@@ -132,3 +164,6 @@ class ScanResult:
     spans: list[Span]
     clusters: list[Cluster]
     boilerplate: list[Boilerplate]
+    # Verified near-duplicate pairs that are not a member and its representative:
+    # evidence, which never merges clusters.
+    related: list[DocPair] = field(default_factory=list)

@@ -25,12 +25,12 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from dedup.align import Copy, merge_blocks
-from dedup.cluster import UnionFind
+from dedup.cluster import Coverage, clusters
 from dedup.config import Config
 from dedup.engines import parallel
 from dedup.features import BatchFeatures, featurize_batch, prepare
-from dedup.lsh import band_pairs, decode, lsh_params
-from dedup.minhash import estimate
+from dedup.lsh import band_pairs, decode, lsh_params, shared_key_pairs
+from dedup.minhash import estimate, ranges
 from dedup.models import (
     Boilerplate,
     Cluster,
@@ -45,7 +45,11 @@ from dedup.models import (
 from dedup.passages import find_passages
 from dedup.repetition import stat_names
 from dedup.store import BandFile, Chunk, Column, Folder, Spill
-from dedup.verify import jaccard, jaccard_containment
+from dedup.verify import jaccard, overlap
+
+# Smallest hashes two documents must share to be a containment candidate
+# (``_sketch_pairs``).
+_SKETCH_SHARED = 2
 
 # Documents per batch (one task for a worker, one numpy MinHash call).
 _BATCH_DOCS = 1_000
@@ -180,12 +184,12 @@ def scan(
                 say("passages")
                 spans = _add_passages(corpus, spans, cfg, workers)
             say("document clusters")
-            clusters = _document_clusters(corpus, shared, cfg, workers)
+            found, related = _document_clusters(corpus, shared, cfg, workers)
         finally:
             corpus.close()
     counts = np.stack((corpus.doc_chars, corpus.doc_ntok, corpus.doc_paras), axis=1)
     stats = DocTable(corpus.doc_ids, counts, corpus.repetition, stat_names())
-    return ScanResult(cfg.describe(), stats, spans, clusters, boilerplate)
+    return ScanResult(cfg.describe(), stats, spans, found, boilerplate, related)
 
 
 def _batches(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
@@ -410,49 +414,84 @@ def _add_passages(c: _Corpus, spans: list[Span], cfg: Config, workers: int) -> l
     return [s for d in sorted(by_doc) for _, s in sorted(by_doc[d], key=lambda x: x[1].start)]
 
 
-def _document_clusters(c: _Corpus, shared: np.ndarray, cfg: Config, workers: int) -> list[Cluster]:
-    """``shared``: document pairs sharing a paragraph, candidates on top of LSH's
-    (they catch contained documents that LSH at the Jaccard threshold misses)."""
+def _document_clusters(
+    c: _Corpus, shared: np.ndarray, cfg: Config, workers: int
+) -> tuple[list[Cluster], list[DocPair]]:
+    """Clusters around kept documents (cluster.py), and the other verified pairs.
 
-    def similarity(a: int, b: int) -> tuple[float, float, bool]:
+    Candidates: LSH at the Jaccard threshold, documents sharing a paragraph
+    (``shared``), and documents sharing one of their smallest shingle hashes
+    (``_sketch_pairs``): the last two catch contained documents that LSH
+    misses. Every candidate is verified on the exact shingle sets.
+    """
+    rule = Coverage(cfg.document_threshold, cfg.containment_threshold, cfg.min_containment_shingles)
+
+    def counts(a: int, b: int) -> tuple[int, int, int]:
         sa, sb = c.doc_sets[a], c.doc_sets[b]
-        jac, cont = jaccard_containment(sa, sb)
-        near = jac >= cfg.document_threshold or (
-            cont >= cfg.containment_threshold
-            and min(len(sa), len(sb)) >= cfg.min_containment_shingles
-        )
-        return jac, cont, near
+        return len(sa), len(sb), overlap(sa, sb)
 
     def near(pairs: np.ndarray) -> np.ndarray:
-        keep = np.array([similarity(a, b)[2] for a, b in decode(pairs).tolist()], bool)
-        kept: np.ndarray = pairs[keep]
+        keep, last, sa = [], -1, c.doc_sets[0]
+        for a, b in decode(pairs).tolist():
+            if a != last:  # pairs come sorted: read each first document once
+                last, sa = a, c.doc_sets[a]
+            sb = c.doc_sets[b]
+            both = overlap(sa, sb)
+            keep.append(
+                rule.covered(len(sa), len(sb), both) or rule.covered(len(sb), len(sa), both)
+            )
+        kept: np.ndarray = pairs[np.array(keep, bool)]
         return kept
 
     live = np.flatnonzero(c.doc_sets.lengths())  # empty documents match nothing
 
     bands = range(c.doc_bands.bands if len(live) > 1 else 0)
     candidates = chain(
-        [_encode(shared)],  # document numbers already; band pairs index ``live``
+        [_encode(shared), _sketch_pairs(c, cfg)],  # document numbers already
         (_encode(live[decode(band_pairs(c.doc_bands.column(b, live)))]) for b in bands),
     )
-    uf = UnionFind(len(c.doc_ids))
-    verified: list[tuple[int, DocPair]] = []
+    verified = []
     for a, b in decode(_verify(candidates, near, workers)).tolist():
-        jac, cont, _ = similarity(a, b)
-        uf.union(a, b)
         est = estimate(c.doc_sigs[a][0], c.doc_sigs[b][0])
-        pair = DocPair(c.doc_ids[a], c.doc_ids[b], round(jac, 4), round(cont, 4), round(est, 4))
-        verified.append((a, pair))
+        verified.append(DocPair(c.doc_ids[a], c.doc_ids[b], *counts(a, b), round(est, 4)))
+    docs = {d for p in verified for d in (p.a, p.b)}
+    position = {d: i for i, d in enumerate(c.doc_ids) if d in docs}
+    chars = {d: int(c.doc_chars[i]) for d, i in position.items()}
+    return clusters(verified, position, chars, rule, cfg.representative)
 
-    groups = uf.groups()
-    pairs_of: dict[int, list[DocPair]] = {root: [] for root in groups}
-    for a, pair in verified:
-        pairs_of[uf.find(a)].append(pair)
-    clusters = []
-    for n, (root, members) in enumerate(sorted(groups.items())):
-        if cfg.representative == "longest":
-            rep = max(members, key=lambda d: (int(c.doc_chars[d]), -d))
-        else:
-            rep = members[0]
-        clusters.append(Cluster(n, [c.doc_ids[d] for d in members], c.doc_ids[rep], pairs_of[root]))
-    return clusters
+
+def _sketch_pairs(c: _Corpus, cfg: Config, block: int = 10_000) -> np.ndarray:
+    """Documents (encoded pairs) sharing a hash that is among the
+    ``containment_sketch`` smallest of one of them.
+
+    If ``x`` is contained in ``y`` at 0.8, each of x's smallest hashes is in y
+    with a chance of about 0.8, so fewer than two of eight are about
+    8 * 0.8 * 0.2^7 + 0.2^8 < 1e-4 of the time; asking for two keeps out most
+    pairs that share one common phrase. Two passes over the shingle sets, ``block`` documents
+    at a time: the smallest hashes of every document, then, for each
+    document, which of them it holds.
+    """
+    bottoms = []
+    for _, values, lengths in _set_blocks(c, block):
+        starts = np.cumsum(lengths) - lengths  # each set is sorted: its smallest come first
+        bottoms.append(values[ranges(starts, starts + np.minimum(lengths, cfg.containment_sketch))])
+    sketch = np.unique(np.concatenate(bottoms)) if bottoms else np.empty(0, np.uint64)
+    if not len(sketch):
+        return np.empty(0, np.int64)
+    keys, owners = [], []
+    for lo, values, lengths in _set_blocks(c, block):
+        at = np.minimum(np.searchsorted(sketch, values), len(sketch) - 1)
+        held = sketch[at] == values
+        keys.append(values[held])
+        owners.append(np.repeat(np.arange(lo, lo + len(lengths)), lengths)[held])
+    return shared_key_pairs(
+        np.concatenate(keys), np.concatenate(owners), cfg.containment_max_df, _SKETCH_SHARED
+    )
+
+
+def _set_blocks(c: _Corpus, block: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """``(first document, their shingle sets concatenated, their lengths)``, a block at a time."""
+    n = len(c.doc_ids)
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        yield lo, c.doc_sets.range(lo, hi), c.doc_sets.lengths(lo, hi)

@@ -29,7 +29,7 @@ def test_scan_writes_versioned_json(tmp_path: Path, seed_texts: dict[str, str]) 
     assert result.exit_code == 0, result.output
     assert result.output == ""
     report = json.loads(out.read_text(encoding="utf-8"))
-    assert report["schema"] == "dedup.report/1"
+    assert report["schema"] == "dedup.report/2"
     assert set(report) >= {"config", "documents", "spans", "clusters", "summary", "boilerplate"}
     assert report["config"]["normalization_version"] == "1"
     assert [d["id"] for d in report["documents"]] == sorted(seed_texts)
@@ -91,7 +91,7 @@ def test_errors_are_one_line_and_exit_1(tmp_path: Path) -> None:
         (["scan", str(tmp_path / "missing")], "no such file or folder"),
         (["scan", str(bad)], f"{bad}:2: no 'text' field"),
         (["scan", str(SEEDS), "--paragraph-threshold", "1.5"], "paragraph_threshold"),
-        (["scan", str(SEEDS), "--representative", "best"], "first or longest"),
+        (["scan", str(SEEDS), "--representative", "best"], "covering | first | longest"),
         (["scan", str(SEEDS), "--json", str(tmp_path / "no" / "r.json")], "does not exist"),
         (["scan", str(SEEDS), "--json", str(tmp_path)], "is a folder"),
         (["scan", str(SEEDS), "--tmp-dir", str(tmp_path / "nowhere")], "is not a folder"),

@@ -4,9 +4,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.cluster import UnionFind
-from dedup.lsh import MAX_BUCKET, band_keys, candidate_pairs
-from dedup.verify import jaccard_containment
+from dedup.lsh import MAX_BUCKET, band_keys, candidate_pairs, decode, shared_key_pairs
+from dedup.verify import jaccard, overlap
 
 
 def reference_candidates(sigs: np.ndarray, bands: int, rows: int) -> set[tuple[int, int]]:
@@ -40,18 +39,26 @@ def test_oversized_bucket_pairs_with_its_first_member() -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(st.sets(st.integers(0, 50)), st.sets(st.integers(0, 50)))
-def test_jaccard_containment_equal_python_sets(a: set[int], b: set[int]) -> None:
+def test_jaccard_and_overlap_equal_python_sets(a: set[int], b: set[int]) -> None:
     arr = lambda s: np.array(sorted(s), dtype=np.uint64)  # noqa: E731
-    jac, cont = jaccard_containment(arr(a), arr(b))
-    if a or b:
-        assert jac == len(a & b) / len(a | b)
-    if a and b:
-        assert cont == len(a & b) / min(len(a), len(b))
+    assert overlap(arr(a), arr(b)) == len(a & b)
+    assert jaccard(arr(a), arr(b)) == (len(a & b) / len(a | b) if a or b else 1.0)
 
 
-def test_union_find_roots_are_first_members() -> None:
-    uf = UnionFind(6)
-    uf.union(4, 2)
-    uf.union(5, 4)
-    uf.union(1, 3)
-    assert uf.groups() == {1: [1, 3], 2: [2, 4, 5]}
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.sets(st.integers(0, 30), max_size=8), max_size=25),
+    st.integers(2, 6),
+)
+def test_shared_key_pairs_equal_brute_force(held: list[set[int]], max_owners: int) -> None:
+    keys = np.array([k for ks in held for k in sorted(ks)], np.uint64)
+    owners = np.array([d for d, ks in enumerate(held) for _ in ks], np.int64)
+    got = {tuple(p) for p in decode(shared_key_pairs(keys, owners, max_owners)).tolist()}
+    df = {k: sum(k in ks for ks in held) for k in range(31)}
+    expected = {
+        (i, j)
+        for i in range(len(held))
+        for j in range(i + 1, len(held))
+        if any(df[k] <= max_owners for k in held[i] & held[j])
+    }
+    assert got == expected

@@ -121,7 +121,7 @@ def test_wire_copy_with_lead_in_is_a_contained_document(seed_texts: dict[str, st
     (cluster,) = result.clusters
     assert cluster.members == [S002, "copy"] and cluster.representative == S002
     (pair,) = cluster.pairs
-    assert pair.containment == 1.0 and pair.jaccard > 0.9
+    assert pair.a_in_b == 1.0 and pair.jaccard > 0.9  # the original is all in the copy
     assert abs(pair.estimate - pair.jaccard) < 0.15
     longest = scan(docs, Config(representative="longest")).clusters[0]
     assert longest.representative == "copy"
@@ -141,7 +141,9 @@ def test_exact_duplicate_documents_cluster_and_empty_ones_do_not(
     (cluster,) = result.clusters
     assert cluster.members == ["d0", "d1", "d2"]
     assert all(p.jaccard == 1.0 and p.estimate == 1.0 for p in cluster.pairs)
-    assert len(cluster.pairs) == 3
+    # each member against the kept first copy; the third pair is related evidence
+    assert [(p.a, p.b) for p in cluster.pairs] == [("d0", "d1"), ("d0", "d2")]
+    assert [(p.a, p.b) for p in result.related] == [("d1", "d2")]
 
 
 def test_boilerplate_line_in_many_documents(seed_texts: dict[str, str]) -> None:

@@ -45,14 +45,18 @@ def test_exact_copies_cluster_and_empty_articles_do_not(
     assert empty and not empty & set(cluster_of)
 
 
-def test_every_reported_pair_meets_a_threshold(result: ScanResult) -> None:
+def test_every_member_is_covered_by_its_kept_document(result: ScanResult) -> None:
     cfg = result.config
-    pairs = [p for c in result.clusters for p in c.pairs]
-    assert pairs
-    for p in pairs:
-        assert p.jaccard >= cfg["document_threshold"] or (
-            p.containment >= cfg["containment_threshold"]
-        )
+    assert result.clusters and result.related
+    for c in result.clusters:
+        assert len(c.pairs) == len(c.members) - 1
+        for p in c.pairs:
+            m = p.other(c.representative)
+            assert m in c.members and c.representative in (p.a, p.b)
+            assert p.jaccard >= cfg["document_threshold"] or (
+                p.containment(m) >= cfg["containment_threshold"]
+                and p.shingles(m) >= cfg["min_containment_shingles"]
+            )
 
 
 def test_spans_point_at_matching_text(docs: list[Document], result: ScanResult) -> None:

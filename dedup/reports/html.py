@@ -163,14 +163,15 @@ def render_html(
     )
     if result.clusters:
         parts.append(
-            "<table><tr><th>cluster</th><th>representative</th><th>members</th>"
-            "<th>pairs: jaccard / containment (estimate)</th></tr>"
+            "<table><tr><th>cluster</th><th>kept</th><th>members</th>"
+            "<th>each member against the kept one: jaccard / its containment in it "
+            "(MinHash estimate)</th></tr>"
         )
         for c in result.clusters:
             pairs = "<br>".join(
-                f"{escape(p.a)} ~ {escape(p.b)}: {p.jaccard:.3f} / {p.containment:.3f} "
-                f"({p.estimate:.3f})"
+                f"{escape(m)}: {p.jaccard:.3f} / {p.containment(m):.3f} ({p.estimate:.3f})"
                 for p in c.pairs[:20]
+                if (m := p.other(c.representative))
             )
             more = f"<br>… {len(c.pairs) - 20:,} more" if len(c.pairs) > 20 else ""
             parts.append(

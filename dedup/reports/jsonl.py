@@ -2,8 +2,9 @@
 
 Layout (schema ``dedup.findings/1``): the first line is a header
 ``{"type": "header", "schema", "dedup_version", "config"}``; then one line
-per span ``{"type": "span", <the JSON report's span fields>}`` and per
-cluster ``{"type": "cluster", <the JSON report's cluster fields>}``.
+per span ``{"type": "span", <the JSON report's span fields>}``, per
+cluster ``{"type": "cluster", <the JSON report's cluster fields>}`` and per
+related pair ``{"type": "related", <the JSON report's pair fields>}``.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from typing import Any
 
 from dedup import __version__
 from dedup.errors import InputError
-from dedup.models import Cluster, DocPair, Ref, ScanResult, Span
-from dedup.reports.json import write_atomic
+from dedup.models import Cluster, Ref, ScanResult, Span
+from dedup.reports.json import pair_dict, pair_from_dict, plain, write_atomic
 
-SCHEMA = "dedup.findings/1"
+SCHEMA = "dedup.findings/2"
 
 
 def lines(result: ScanResult) -> Iterator[str]:
@@ -33,7 +34,9 @@ def lines(result: ScanResult) -> Iterator[str]:
     for s in result.spans:
         yield json.dumps({"type": "span", **asdict(s)}, ensure_ascii=False)
     for c in result.clusters:
-        yield json.dumps({"type": "cluster", **asdict(c)}, ensure_ascii=False)
+        yield json.dumps({"type": "cluster", **plain(c)}, ensure_ascii=False)
+    for p in result.related:
+        yield json.dumps({"type": "related", **pair_dict(p)}, ensure_ascii=False)
 
 
 def write_jsonl(result: ScanResult, path: str | Path) -> None:
@@ -55,7 +58,7 @@ def read_jsonl(path: str | Path) -> tuple[list[Span], list[Cluster]]:
                     if kind == "span":
                         spans.append(Span(**{**item, "duplicate_of": Ref(**item["duplicate_of"])}))
                     elif kind == "cluster":
-                        pairs = [DocPair(**p) for p in item.pop("pairs")]
+                        pairs = [pair_from_dict(p) for p in item.pop("pairs")]
                         clusters.append(Cluster(**item, pairs=pairs))
                 except (json.JSONDecodeError, KeyError, TypeError) as e:
                     raise InputError(f"{path}:{n}: not a finding ({e})") from None

@@ -45,11 +45,21 @@ def render(result: ScanResult) -> RenderableType:
         parts.append(spans)
     if result.clusters:
         clusters = Table(title=f"near-duplicate documents ({len(result.clusters):,} clusters)")
-        for col in ("cluster", "documents", "representative", "lowest jaccard"):
+        cols = (
+            "cluster",
+            "documents",
+            "kept",
+            "lowest jaccard with kept",
+            "lowest containment in kept",
+        )
+        for col in cols:
             clusters.add_column(col, overflow="fold")
         for c in result.clusters[:_ROWS]:
-            low = min(p.jaccard for p in c.pairs)
-            clusters.add_row(str(c.id), str(len(c.members)), c.representative, f"{low:.2f}")
+            jac = min(p.jaccard for p in c.pairs)
+            cont = min(p.containment(p.other(c.representative)) for p in c.pairs)
+            clusters.add_row(
+                str(c.id), str(len(c.members)), c.representative, f"{jac:.2f}", f"{cont:.2f}"
+            )
         parts.append(clusters)
     if result.boilerplate:
         top = sorted(result.boilerplate, key=lambda b: -b.documents)[:_ROWS]
