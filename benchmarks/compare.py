@@ -81,7 +81,7 @@ def run_dedup(path: Path, workers: int) -> int:
     result = scan(read_documents(path), workers=workers)
     with tempfile.TemporaryDirectory() as tmp:
         write_json(result, Path(tmp) / "report.json")
-    return sum(len(c.pairs) for c in result.clusters)
+    return sum(len(c.pairs) for c in result.clusters) + len(result.related)
 
 
 CONTENDERS = {

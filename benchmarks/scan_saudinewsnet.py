@@ -69,12 +69,13 @@ def main() -> None:
     )
     print(f"boilerplate paragraphs: {summary['boilerplate_paragraphs']}")
 
-    pairs = [p for c in result["clusters"] for p in c["pairs"]]
+    pairs = [p for c in result["clusters"] for p in c["pairs"]] + result["related"]
     exact = [p for p in pairs if p["jaccard"] == 1.0]
     contained = [p for p in pairs if p["jaccard"] < 0.8]
     print(
         f"clusters: {len(result['clusters']):,} holding {summary['clustered_documents']:,} "
-        f"articles; verified pairs: {len(pairs):,} (exact shingle sets: {len(exact):,}, "
+        f"articles; verified pairs (members and related): {len(pairs):,} "
+        f"(exact shingle sets: {len(exact):,}, "
         f"near-duplicate: {len(pairs) - len(exact):,}, of which by containment only: "
         f"{len(contained):,})"
     )
@@ -100,7 +101,7 @@ def main() -> None:
         print("\n" + "=" * 100)
         print(
             f"{p['a']} ({docs[p['a']]['source']}) ~ {p['b']} ({docs[p['b']]['source']}): "
-            f"jaccard {p['jaccard']}, containment {p['containment']}, "
+            f"jaccard {p['jaccard']}, containment a in b {p['a_in_b']}, b in a {p['b_in_a']}, "
             f"estimate {p['estimate']}"
         )
         for side in (p["a"], p["b"]):
