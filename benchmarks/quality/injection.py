@@ -106,9 +106,11 @@ def build(
     base = [d for d in saudinewsnet(n) if len(paragraphs(d.text)) >= 5]
     docs = {d.id: d.text for d in base}
     order = [d.id for d in base]
-    touched = {s.doc for s in base_result.spans} | {
-        m for c in base_result.clusters for m in c.members
-    }
+    touched = (
+        {s.doc for s in base_result.spans}
+        | {m for c in base_result.clusters for m in c.members}
+        | {d for p in base_result.related for d in (p.a, p.b)}
+    )
     clean = [i for i in range(1, len(order)) if order[i] not in touched]
     picks = rng.sample(clean, N_BLOCK + N_COPY + N_BOILER)
     truth: list[Truth] = []
@@ -220,11 +222,11 @@ def pair_scores(
             copy = b if b in orig_of else a if a in orig_of else None
             if copy is None:
                 continue
-            other, orig = (a if copy == b else b), orig_of[copy]
-            same = (
-                other == orig
-                or (orig in base_cluster and base_cluster.get(other) == base_cluster[orig])
-                or orig_of.get(other) == orig
+            # the other member is right when it is (a copy of) the original or
+            # of an article the unmodified corpus clustered with the original
+            orig, other = orig_of[copy], orig_of.get(a if copy == b else b, a if copy == b else b)
+            same = other == orig or (
+                orig in base_cluster and base_cluster.get(other) == base_cluster[orig]
             )
             good, bad = good + same, bad + (not same)
     precision = good / (good + bad) if good + bad else 0.0
