@@ -10,8 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup import CleanPolicy, Config, DocPair, Document, clean_documents, scan
+from dedup.clean import kept_clusters
 from dedup.cluster import KEEP, Coverage, Keep, clusters
 from dedup.minhash import window_hashes
+from dedup.reports.json import from_dict, to_dict
 from dedup.text import tokenize
 
 RULE = Coverage(0.8, 0.8, 20)
@@ -137,3 +139,16 @@ def test_every_member_is_covered_by_its_kept_document(
     shuffled = list(pairs)
     rnd.shuffle(shuffled)
     assert clusters(shuffled, position, chars, RULE, keep)[0] == found
+
+
+def test_a_report_read_back_chooses_as_the_scan_would(words: list[str]) -> None:
+    # clean --report re-chooses the kept documents for its own --keep from the
+    # report's exact shingle counts: the same clusters as a scan with that choice
+    texts = [" ".join(words[s : s + n]) for s, n in ((0, 300), (0, 1200), (130, 1000), (260, 1000))]
+    docs = [Document(f"d{i}", t) for i, t in enumerate(texts)]
+    report = from_dict(to_dict(scan(docs)))
+    chars = {d.id: len(d.text) for d in docs}
+    for keep in KEEP:
+        assert (
+            kept_clusters(report, keep, chars) == scan(docs, Config(representative=keep)).clusters
+        )
