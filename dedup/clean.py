@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 from dedup.cluster import KEEP, Coverage, Keep, clusters
 from dedup.config import Config
-from dedup.errors import ConfigError
+from dedup.errors import ConfigError, InputError
+from dedup.features import fingerprint
 from dedup.models import Cluster, Document, Ref, ScanResult, Span
 from dedup.pipeline import scan
 
@@ -102,6 +103,24 @@ def plan(result: ScanResult, policy: CleanPolicy) -> Plan:
                 first = Span(b.first.doc, b.first.start, b.first.end, "boilerplate", 1.0, b.first)
                 cuts.setdefault(b.first.doc, []).append((first, "boilerplate"))
     return Plan(dropped, cuts)
+
+
+def check_corpus(result: ScanResult, documents: Iterable[Document], where: str) -> None:
+    """Refuse a corpus other than the one ``result`` describes (ids, lengths
+    and text fingerprints), naming the first document that differs: a report
+    of an edited corpus would cut the wrong characters."""
+    expected = iter(result.documents)
+    for n, doc in enumerate(documents):
+        st = next(expected, None)
+        if st is None:
+            raise InputError(f"{where}: {doc.id!r} is not in the report (more documents)")
+        if doc.id != st.id:
+            raise InputError(f"{where}: document {n + 1} is {doc.id!r}, the report's {st.id!r}")
+        if len(doc.text) != st.chars or f"{fingerprint(doc.text):016x}" != st.fingerprint:
+            raise InputError(f"{where}: {doc.id!r} is not the text the report describes")
+    missing = next(expected, None)
+    if missing is not None:
+        raise InputError(f"{where}: {missing.id!r} of the report is missing")
 
 
 def kept_clusters(result: ScanResult, keep: Keep, chars: dict[str, int]) -> list[Cluster]:

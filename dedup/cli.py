@@ -19,18 +19,19 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dedup import __version__
-from dedup.clean import CleanPolicy, Removal, clean_text, plan
+from dedup.clean import CleanPolicy, Removal, check_corpus, clean_text, plan
 from dedup.cluster import KEEP, Keep
 from dedup.config import Config
-from dedup.errors import DedupError
+from dedup.errors import DedupError, OutputError
 from dedup.models import Document, ScanResult
+from dedup.outputs import check, staged
 from dedup.pipeline import scan as run_scan
 from dedup.readers import read_documents
 from dedup.reports.html import write_html
-from dedup.reports.json import check_output, read_json, read_source, write_json
+from dedup.reports.json import read_json, read_source, write_json
 from dedup.reports.jsonl import write_jsonl
 from dedup.reports.terminal import render, render_removals
-from dedup.writers import check_destination, write_corpus, write_removals
+from dedup.writers import write_corpus, write_removals
 
 app = typer.Typer(
     add_completion=False,
@@ -143,6 +144,7 @@ def scan(
             "about 4x the input file's size); default: the system's."
         ),
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace existing reports.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary, no progress.")] = False,
 ) -> None:
     """Scan a corpus and report every duplicated span, cluster and boilerplate paragraph."""
@@ -161,19 +163,18 @@ def scan(
             passages=passages,
             passage_threshold=passage_threshold,
         )
-        for output in (json_out, jsonl_out, html_out):
-            if output is not None:
-                check_output(output)
+        outs = [o for o in (json_out, jsonl_out, html_out) if o is not None]
+        check([path], outs, force, files=True)
         if tmp_dir is not None and not tmp_dir.is_dir():
             raise DedupError(f"{tmp_dir}: --tmp-dir is not a folder")
         result = _scan_with_progress(path, config, text_key, id_key, quiet, workers, tmp_dir)
         source = {"path": str(path.resolve()), "text_key": text_key, "id_key": id_key}
         if json_out is not None:
-            write_json(result, json_out, source)
+            write_json(result, json_out, source, force)
         if jsonl_out is not None:
-            write_jsonl(result, jsonl_out)
+            write_jsonl(result, jsonl_out, force)
         if html_out is not None:
-            write_html(result, html_out, path, text_key, id_key)
+            write_html(result, html_out, path, text_key, id_key, force=force)
     except DedupError as e:
         raise _fail(str(e)) from None
     if not quiet:
@@ -194,18 +195,20 @@ def report(
         typer.Option("--input", help="The scanned corpus (default: the path the report records)."),
     ] = None,
     max_documents: Annotated[int, typer.Option(help="Documents rendered at most.")] = 1000,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing report.")] = False,
 ) -> None:
     """Render a saved JSON report as HTML, without scanning again."""
     try:
-        check_output(html_out)
+        check([report_path], [html_out], force, files=True)
         result = read_json(report_path)
         source = read_source(report_path) or {}
         corpus = input_path or (Path(source["path"]) if "path" in source else None)
         if corpus is None:
             raise DedupError(f"{report_path}: records no input path; give it with --input")
+        check([report_path, corpus], [html_out], force, files=True)
         text_key, id_key = source.get("text_key", "text"), source.get("id_key", "id")
-        _check_report_matches(result, corpus, text_key, id_key)
-        write_html(result, html_out, corpus, text_key, id_key, max_documents)
+        check_corpus(result, read_documents(corpus, text_key, id_key), str(corpus))
+        write_html(result, html_out, corpus, text_key, id_key, max_documents, force)
     except DedupError as e:
         raise _fail(str(e)) from None
     _err.print(f"report written to {html_out}", highlight=False)
@@ -262,11 +265,10 @@ def clean(
             within, near_duplicates, _representative(keep, "--keep"), across, boilerplate
         )
         if not dry_run:
-            check_destination(path, out, force)
-            check_destination(path, log, force)
+            check([path] + ([report] if report else []), [out, log], force)
         if report is not None:
             result = read_json(report)
-            _check_report_matches(result, path, text_key, id_key)
+            check_corpus(result, read_documents(path, text_key, id_key), str(path))
         else:
             result = _scan_with_progress(path, Config(), text_key, id_key, quiet)
         todo = plan(result, policy)
@@ -286,22 +288,18 @@ def clean(
             for doc in read_documents(path, text_key, id_key):
                 cleaned(doc)
         else:
-            write_corpus(path, out, cleaned, text_key, id_key, force)
-            write_removals((asdict(r) for r in removals), log)
+            with staged([out, log], force) as (out_tmp, log_tmp):
+                try:
+                    write_corpus(path, out_tmp, cleaned, text_key, id_key, out.name)
+                    write_removals((asdict(r) for r in removals), log_tmp)
+                except OSError as e:
+                    raise OutputError(f"{out}: cannot write ({e.strerror})") from None
     except DedupError as e:
         raise _fail(str(e)) from None
     if not quiet or dry_run:
         Console().print(render_removals(removals, result, dry_run))
         if not dry_run:
             _err.print(f"cleaned corpus written to {out}, removal log to {log}", highlight=False)
-
-
-def _check_report_matches(result: ScanResult, path: Path, text_key: str, id_key: str) -> None:
-    """A report of another corpus (or of an edited one) would cut the wrong characters."""
-    expected = [(d.id, d.chars) for d in result.documents]
-    actual = [(d.id, len(d.text)) for d in read_documents(path, text_key, id_key)]
-    if expected != actual:
-        raise DedupError(f"the report does not describe {path} (documents or their lengths differ)")
 
 
 def _representative(value: str, option: str = "--representative") -> Keep:

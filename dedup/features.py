@@ -8,6 +8,7 @@ to send between processes and to append to the scan's stores.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +38,7 @@ class BatchFeatures:
     chars: np.ndarray  # int64
     tokens: np.ndarray  # int64, token count
     paragraphs: np.ndarray  # int64, paragraph count
+    fingerprints: np.ndarray  # uint64: fingerprint(text)
     repetition: np.ndarray  # float64 (docs, len(stat_names()))
     doc_sigs: np.ndarray  # uint32 (docs, num_perm): MinHash of the document set (all max if empty)
     doc_bands: np.ndarray  # uint64 (docs, bands): LSH band keys at the document threshold
@@ -58,6 +60,13 @@ class BatchFeatures:
     kept_tokens: np.ndarray  # int64 (docs,): tokens kept per document (all, or 0)
     doc_words: np.ndarray  # uint64: each document's distinct token hashes, concatenated
     doc_word_counts: np.ndarray
+
+
+def fingerprint(text: str) -> int:
+    """64 bits of BLAKE2b of the text's UTF-8 (lone surrogates as they are): a
+    report remembers each text by it, so an edited corpus is caught."""
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
 
 
 def prepare() -> None:
@@ -147,6 +156,7 @@ def featurize_batch(docs: list[Document], cfg: Config) -> BatchFeatures:
         chars=np.diff(batch.doc_starts) - 1,
         tokens=ntoks,
         paragraphs=np.bincount(para_doc, minlength=n),
+        fingerprints=np.fromiter((fingerprint(d.text) for d in docs), np.uint64, n),
         repetition=repetition_batch(batch),
         doc_sigs=sigs,
         doc_bands=band_keys(sigs, *lsh_params(cfg.document_threshold, cfg.num_perm)),

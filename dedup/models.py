@@ -14,6 +14,8 @@ import numpy as np
 
 SpanKind = Literal["within", "across", "boilerplate"]
 MatchKind = Literal["paragraph", "passage"]
+SPAN_KINDS: tuple[SpanKind, ...] = ("within", "across", "boilerplate")
+MATCH_KINDS: tuple[MatchKind, ...] = ("paragraph", "passage")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +124,7 @@ class DocStats:
     tokens: int
     paragraphs: int
     repetition: dict[str, float]
+    fingerprint: str = ""  # 16 hex digits of features.fingerprint(text)
 
 
 class DocTable(Sequence[DocStats]):
@@ -134,8 +137,10 @@ class DocTable(Sequence[DocStats]):
         counts: np.ndarray,  # int64 (documents, 3): chars, tokens, paragraphs
         repetition: np.ndarray,  # float64 (documents, len(names))
         names: list[str],
+        fingerprints: np.ndarray,  # uint64 (documents,)
     ) -> None:
         self._ids, self._counts, self._repetition, self._names = ids, counts, repetition, names
+        self._fingerprints = fingerprints
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -149,7 +154,8 @@ class DocTable(Sequence[DocStats]):
             return [self[j] for j in range(*i.indices(len(self)))]
         chars, tokens, paragraphs = self._counts[i].tolist()
         stats = dict(zip(self._names, self._repetition[i].tolist(), strict=True))
-        return DocStats(self._ids[i], chars, tokens, paragraphs, stats)
+        mark = f"{int(self._fingerprints[i]):016x}"
+        return DocStats(self._ids[i], chars, tokens, paragraphs, stats, mark)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and list(self) == list(other)

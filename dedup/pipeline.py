@@ -13,7 +13,6 @@ ones (shingle sets, signatures, band keys, tokens) spilled to disk
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from functools import partial
@@ -42,6 +41,7 @@ from dedup.models import (
     Span,
     SpanKind,
 )
+from dedup.outputs import spill_folder
 from dedup.passages import find_passages
 from dedup.repetition import stat_names
 from dedup.store import BandFile, Chunk, Column, Folder, Spill
@@ -69,6 +69,7 @@ class _Corpus:
         self.folder = Folder(folder)
         self.doc_ids: list[str] = []
         self._doc = [Column(np.int64) for _ in range(3)]  # chars, tokens, paragraphs
+        self._fingerprints = Column(np.uint64)
         self._repetition = Column(np.float64, len(stat_names()))
         self.doc_sigs = Spill(self.folder, "doc_sigs", np.uint32, cfg.num_perm)
         self.doc_bands = BandFile(
@@ -113,6 +114,7 @@ class _Corpus:
         for column, values in zip(self._doc, (f.chars, f.tokens, f.paragraphs), strict=True):
             column.extend(values)
         self._repetition.extend(f.repetition)
+        self._fingerprints.extend(f.fingerprints)
         chunks, (doc_bands, para_bands) = spilled
         for (_, store, lengths), chunk in zip(self._spilled, chunks, strict=True):
             store.add(
@@ -131,6 +133,7 @@ class _Corpus:
         the same normalized token sequence, numbered in order of first occurrence."""
         self.doc_chars, self.doc_ntok, self.doc_paras = (c.array() for c in self._doc)
         self.repetition = self._repetition.array()
+        self.fingerprints = self._fingerprints.array()
         self.doc_first_para = np.concatenate(([0], np.cumsum(self.doc_paras)))
         self.para_start, self.para_end, self.para_ntok = (c.array() for c in self._para)
         self.para_doc = np.repeat(np.arange(len(self.doc_ids)), self.doc_paras)
@@ -165,14 +168,15 @@ def scan(
     """Find every repeat in ``documents`` (consumed once, in order).
 
     ``workers`` > 1 spreads the work over that many processes; the result is
-    the same. Intermediate data is spilled to a temporary folder in
-    ``tmp_dir`` (default: the system's), removed at the end. ``progress`` is
+    the same. Intermediate data is spilled to a temporary folder ``dedup-*``
+    in ``tmp_dir`` (default: the system's), removed at the end, or by the
+    next scan if this one is killed. ``progress`` is
     called with each document read, ``stage`` with the name of each later stage.
     """
     cfg = config or Config()
     say = stage or (lambda name: None)
-    with tempfile.TemporaryDirectory(prefix="dedup-", dir=tmp_dir) as folder:
-        corpus = _Corpus(Path(folder), cfg)
+    with spill_folder(tmp_dir) as folder:
+        corpus = _Corpus(folder, cfg)
         try:
             _featurize(corpus, documents, cfg, progress, workers)
             say("paragraph groups and LSH")
@@ -188,7 +192,7 @@ def scan(
         finally:
             corpus.close()
     counts = np.stack((corpus.doc_chars, corpus.doc_ntok, corpus.doc_paras), axis=1)
-    stats = DocTable(corpus.doc_ids, counts, corpus.repetition, stat_names())
+    stats = DocTable(corpus.doc_ids, counts, corpus.repetition, stat_names(), corpus.fingerprints)
     return ScanResult(cfg.describe(), stats, spans, found, boilerplate, related)
 
 

@@ -176,7 +176,7 @@ def test_report_reuse_and_mismatch(tmp_path: Path) -> None:
     bad = runner.invoke(
         app, ["clean", str(other), "--out", str(tmp_path / "o2"), "--report", str(report)]
     )
-    assert bad.exit_code == 1 and "does not describe" in bad.output
+    assert bad.exit_code == 1 and f"'{S000}' is not the text the report describes" in bad.output
 
 
 def test_refuses_to_overwrite_or_write_into_the_input(tmp_path: Path) -> None:
@@ -191,9 +191,9 @@ def test_refuses_to_overwrite_or_write_into_the_input(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
     before = {p.name: p.read_bytes() for p in corpus.iterdir()}
-    for target in (corpus, corpus / "sub"):
+    for target, why in ((corpus, "is an input"), (corpus / "sub", "is inside the input folder")):
         result = runner.invoke(app, ["clean", str(corpus), "--out", str(target)])
-        assert result.exit_code == 1 and "must not be the input" in result.output
+        assert result.exit_code == 1 and why in result.output
     assert {p.name: p.read_bytes() for p in corpus.iterdir()} == before
 
 
@@ -207,6 +207,7 @@ def test_bad_input_leaves_no_output(tmp_path: Path) -> None:
 
 
 def test_failure_while_writing_leaves_no_output(tmp_path: Path) -> None:
+    from dedup.outputs import staged
     from dedup.writers import write_corpus
 
     def explode(doc: Document) -> str:
@@ -214,10 +215,10 @@ def test_failure_while_writing_leaves_no_output(tmp_path: Path) -> None:
             raise OSError(28, "No space left on device")
         return doc.text
 
-    from dedup import OutputError
-
-    with pytest.raises(OutputError, match="No space left"):
-        write_corpus(SEEDS, tmp_path / "out", explode, "text", "id", force=False)
+    out, log = tmp_path / "out", tmp_path / "log.jsonl"
+    with pytest.raises(OSError, match="No space left"), staged([out, log], False) as (o, lg):
+        lg.write_text("a log written before the corpus failed", encoding="utf-8")
+        write_corpus(SEEDS, o, explode, "text", "id", out.name)
     assert list(tmp_path.iterdir()) == []
 
 

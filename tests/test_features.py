@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
 from dedup import Config, Document
-from dedup.features import PREVIEW, BatchFeatures, featurize_batch, paragraph_keys
+from dedup.features import PREVIEW, BatchFeatures, featurize_batch, fingerprint, paragraph_keys
 from dedup.lsh import band_keys, lsh_params
 from dedup.minhash import MinHasher, shingle_sets, window_hashes
 from dedup.repetition import repetition_stats, stat_names
@@ -69,6 +69,7 @@ def plain_features(docs: list[Document], cfg: Config) -> BatchFeatures:
         rows["chars"].append(np.array([len(doc.text)]))
         rows["tokens"].append(np.array([len(tokens)]))
         rows["paragraphs"].append(np.array([len(paras)]))
+        rows["fingerprints"].append(np.array([fingerprint(doc.text)], np.uint64))
         rows["para_starts"].append(paras.starts)
         rows["para_ends"].append(paras.ends)
         rows["para_ntok"].append(paras.tok_hi - paras.tok_lo)

@@ -101,7 +101,7 @@ def test_report_command_renders_a_saved_report(tmp_path: Path) -> None:
     bad = runner.invoke(
         app, ["report", str(report), "--html", str(tmp_path / "d.html"), "--input", str(moved)]
     )
-    assert bad.exit_code == 1 and "does not describe" in bad.output
+    assert bad.exit_code == 1 and f"'{S001}' is not the text the report describes" in bad.output
 
 
 # --- in a real browser -------------------------------------------------------------------

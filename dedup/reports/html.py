@@ -130,7 +130,7 @@ def render_html(
     anchor = {doc: f"doc-{order[doc]}" for doc in shown}
 
     def doc_link(doc: str) -> str:
-        name = escape(doc)
+        name = _iso(doc)
         return f'<a href="#{anchor[doc]}">{name}</a>' if doc in anchor else name
 
     totals = summary(result)
@@ -169,13 +169,13 @@ def render_html(
         )
         for c in result.clusters:
             pairs = "<br>".join(
-                f"{escape(m)}: {p.jaccard:.3f} / {p.containment(m):.3f} ({p.estimate:.3f})"
+                f"{_iso(m)}: {p.jaccard:.3f} / {p.containment(m):.3f} ({p.estimate:.3f})"
                 for p in c.pairs[:20]
                 if (m := p.other(c.representative))
             )
             more = f"<br>… {len(c.pairs) - 20:,} more" if len(c.pairs) > 20 else ""
             parts.append(
-                f"<tr><td>{c.id}</td><td>{doc_link(c.representative)}</td>"
+                f"<tr><td>{escape(str(c.id))}</td><td>{doc_link(c.representative)}</td>"
                 f"<td>{'<br>'.join(doc_link(m) for m in c.members)}</td>"
                 f"<td class=muted>{pairs}{more}</td></tr>"
             )
@@ -188,7 +188,7 @@ def render_html(
         for b in sorted(result.boilerplate, key=lambda b: -b.documents):
             parts.append(
                 f"<tr><td>{b.documents:,}</td><td>{doc_link(b.first.doc)}</td>"
-                f'<td dir="auto">{escape(b.preview)}</td></tr>'
+                f"<td>{_iso(b.preview)}</td></tr>"
             )
         parts.append("</table>")
 
@@ -204,7 +204,7 @@ def render_html(
         text = text_of.get(doc)
         if text is None:
             parts.append(
-                f'<section class="doc" id="{anchor[doc]}"><h3>{escape(doc)}</h3>'
+                f'<section class="doc" id="{anchor[doc]}"><h3>{_iso(doc)}</h3>'
                 '<p class="muted">text not available</p></section>'
             )
             continue
@@ -214,7 +214,7 @@ def render_html(
             target = f"#o{n}" if o.doc in shown_set else ""
             title = (
                 f"{sp.kind} ({sp.match}), similarity {sp.similarity:.3f}: copies "
-                f"{o.doc} [{o.start}, {o.end})"
+                f"{_FSI}{o.doc}{_PDI} [{o.start}, {o.end})"
             )
             regions.append(
                 _Region(
@@ -228,7 +228,7 @@ def render_html(
             )
         for n, sp in targets_of.get(doc, []):
             o = sp.duplicate_of
-            copied_by = escape(f"copied by {sp.doc} [{sp.start}, {sp.end})")
+            copied_by = escape(f"copied by {_FSI}{sp.doc}{_PDI} [{sp.start}, {sp.end})")
             regions.append(
                 _Region(
                     o.start,
@@ -244,7 +244,7 @@ def render_html(
             f"<tr><th>{escape(k)}</th><td>{v:.3f}</td></tr>" for k, v in st.repetition.items()
         )
         parts.append(
-            f'<section class="doc" id="{anchor[doc]}"><h3 dir="auto">{escape(doc)}</h3>'
+            f'<section class="doc" id="{anchor[doc]}"><h3>{_iso(doc)}</h3>'
             f'<p class="muted">{st.chars:,} characters, {st.paragraphs:,} paragraphs, '
             f"{len(spans_of.get(doc, [])):,} duplicated spans</p>"
             f"<details><summary>repetition statistics</summary><table>{rep}</table></details>"
@@ -256,11 +256,21 @@ def render_html(
     parts.append(
         f'<h2 id="clean">Documents without findings ({len(clean):,})</h2>'
         f"<details><summary>list</summary><p dir=auto>"
-        f"{'<br>'.join(escape(d) for d in listed)}"
+        f"{'<br>'.join(_iso(d) for d in listed)}"
         f"{'<br>…' if len(clean) > len(listed) else ''}</p></details>"
     )
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+# Ids and previews are shown bidi-isolated: an id holding U+202E (or an Arabic
+# one beside numbers) must not reorder what surrounds it.
+_FSI, _PDI = "\u2068", "\u2069"
+
+
+def _iso(value: str) -> str:
+    """``value`` escaped in its own direction, isolated from its neighbours."""
+    return f"<bdi>{escape(value)}</bdi>"
 
 
 def _legend_style(kind: str) -> str:
@@ -278,6 +288,7 @@ def write_html(
     text_key: str = "text",
     id_key: str = "id",
     max_documents: int = 1000,
+    force: bool = False,
 ) -> None:
     """Render with texts read again from the corpus (only those shown are kept), atomically."""
 
@@ -290,4 +301,4 @@ def write_html(
                 if not left:
                     return
 
-    write_atomic(out, render_html(result, texts, max_documents))
+    write_atomic(out, render_html(result, texts, max_documents), force)

@@ -23,17 +23,30 @@ Offsets are code-point indices into the original text, half-open.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from dedup import __version__
+from dedup.cluster import KEEP
 from dedup.errors import InputError, OutputError
-from dedup.models import Boilerplate, Cluster, DocPair, DocStats, Ref, ScanResult, Span
+from dedup.models import (
+    MATCH_KINDS,
+    SPAN_KINDS,
+    Boilerplate,
+    Cluster,
+    DocPair,
+    DocStats,
+    MatchKind,
+    Ref,
+    ScanResult,
+    Span,
+    SpanKind,
+)
+from dedup.outputs import staged
 
 SCHEMA = "dedup.report/2"
 
@@ -42,8 +55,12 @@ def summary(result: ScanResult) -> dict[str, Any]:
     chars = {"within": 0, "across": 0, "boilerplate": 0}
     for s in result.spans:
         chars[s.kind] += s.end - s.start
+    corpus = hashlib.blake2b(digest_size=8)
+    for d in result.documents:
+        corpus.update(f"{d.id}\t{d.fingerprint}\n".encode("utf-8", "surrogatepass"))
     return {
         "documents": len(result.documents),
+        "fingerprint": corpus.hexdigest(),  # of every id and text, in order
         "chars": sum(d.chars for d in result.documents),
         "spans": len(result.spans),
         "duplicated_chars": chars,
@@ -115,7 +132,12 @@ def to_dict(result: ScanResult, source: dict[str, str] | None = None) -> dict[st
     return {**_head(result, source), **lists}
 
 
-def write_json(result: ScanResult, path: str | Path, source: dict[str, str] | None = None) -> None:
+def write_json(
+    result: ScanResult,
+    path: str | Path,
+    source: dict[str, str] | None = None,
+    force: bool = False,
+) -> None:
     """Write atomically (a temporary file in the same folder, then a rename)
     and piece by piece, one document, span or cluster a line: the text of a
     big corpus's report is never all in memory at once."""
@@ -132,60 +154,160 @@ def write_json(result: ScanResult, path: str | Path, source: dict[str, str] | No
             yield "\n]" + (",\n" if n < len(lists) - 1 else "\n")
         yield "}\n"
 
-    write_atomic(Path(path), pieces())
+    write_atomic(Path(path), pieces(), force)
 
 
-def check_output(path: Path) -> None:
-    """Fail before a long scan, not after it, on an output that cannot be written."""
-    if not path.parent.is_dir():
-        raise OutputError(f"{path}: folder {path.parent} does not exist")
-    if path.is_dir():
-        raise OutputError(f"{path}: is a folder")
-
-
-def write_atomic(path: Path, text: str | Iterable[str]) -> None:
-    check_output(path)
-    folder = path.parent
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+def write_atomic(path: Path, text: str | Iterable[str], force: bool = False) -> None:
+    """Write ``path`` whole or not at all (``outputs.staged``); an existing
+    file is replaced only with ``force``."""
+    with staged([path], force) as (tmp,):
         try:
             # A lone surrogate (from a JSON "\ud800" escape in the input) has
             # no UTF-8; written as that escape, JSON reads it back unchanged.
-            with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
+            with tmp.open("w", encoding="utf-8", errors="backslashreplace") as fh:
                 fh.writelines([text] if isinstance(text, str) else text)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError as e:
-        raise OutputError(f"{path}: cannot write ({e.strerror})") from None
+        except OSError as e:
+            raise OutputError(f"{path}: cannot write ({e.strerror})") from None
+
+
+class _Bad(Exception):
+    """A value of a report that its schema does not allow (the message says where)."""
+
+
+def _get(obj: Any, key: str, where: str) -> Any:
+    if not isinstance(obj, dict):
+        raise _Bad(f"{where}: expected an object")
+    if key not in obj:
+        raise _Bad(f"{where}: no {key!r}")
+    return obj[key]
+
+
+def _int(obj: Any, key: str, where: str, low: int = 0) -> int:
+    v = _get(obj, key, where)
+    if type(v) is not int or v < low:
+        raise _Bad(f"{where}.{key}: expected a whole number >= {low}, not {v!r}")
+    return v
+
+
+def _num(obj: Any, key: str, where: str) -> float:
+    v = _get(obj, key, where)
+    if type(v) not in (int, float) or not 0 <= v <= 1:
+        raise _Bad(f"{where}.{key}: expected a number from 0 to 1, not {v!r}")
+    return float(v)
+
+
+def _str(obj: Any, key: str, where: str, allowed: tuple[str, ...] = ()) -> str:
+    v = _get(obj, key, where)
+    if not isinstance(v, str) or (allowed and v not in allowed):
+        expected = " | ".join(allowed) if allowed else "a string"
+        raise _Bad(f"{where}.{key}: expected {expected}, not {v!r}")
+    return v
+
+
+def _list(obj: Any, key: str, where: str) -> list[Any]:
+    v = _get(obj, key, where)
+    if not isinstance(v, list):
+        raise _Bad(f"{where}.{key}: expected a list")
+    return v
 
 
 def from_dict(data: dict[str, Any], where: str = "report") -> ScanResult:
-    """The ScanResult a JSON report holds (the inverse of ``to_dict``)."""
+    """The ScanResult a JSON report holds (the inverse of ``to_dict``), checked
+    against the schema: types, known documents, offsets within their lengths.
+    A report that fails says where, in one line (InputError)."""
     if data.get("schema") != SCHEMA:
         raise InputError(f"{where}: not a {SCHEMA} report (schema: {data.get('schema')!r})")
     try:
-        return ScanResult(
-            config=data["config"],
-            documents=[DocStats(**d) for d in data["documents"]],
-            spans=[Span(**{**s, "duplicate_of": Ref(**s["duplicate_of"])}) for s in data["spans"]],
-            clusters=[
-                Cluster(
-                    c["id"],
-                    c["members"],
-                    c["representative"],
-                    [pair_from_dict(p) for p in c["pairs"]],
-                )
-                for c in data["clusters"]
-            ],
-            boilerplate=[
-                Boilerplate(**{**b, "first": Ref(**b["first"])}) for b in data["boilerplate"]
-            ],
-            related=[pair_from_dict(p) for p in data["related"]],
+        return _parse(data)
+    except _Bad as e:
+        raise InputError(f"{where}: {e}") from None
+
+
+def _parse(data: dict[str, Any]) -> ScanResult:
+    config = _get(data, "config", "report")
+    for key in ("document_threshold", "containment_threshold"):
+        _num(config, key, "config")
+    _int(config, "min_containment_shingles", "config", 1)
+    _str(config, "representative", "config", KEEP)
+    chars: dict[str, int] = {}
+    documents = []
+    for i, d in enumerate(_list(data, "documents", "report")):
+        at = f"documents[{i}]"
+        doc = _str(d, "id", at)
+        if doc in chars:
+            raise _Bad(f"{at}.id: {doc!r} twice")
+        chars[doc] = _int(d, "chars", at)
+        repetition = _get(d, "repetition", at)
+        if not isinstance(repetition, dict) or not all(
+            isinstance(k, str) and type(v) in (int, float) for k, v in repetition.items()
+        ):
+            raise _Bad(f"{at}.repetition: expected names and numbers")
+        mark = _str(d, "fingerprint", at)
+        if len(mark) != 16 or not all(c in "0123456789abcdef" for c in mark):
+            raise _Bad(f"{at}.fingerprint: expected 16 hex digits, not {mark!r}")
+        documents.append(
+            DocStats(
+                doc, chars[doc], _int(d, "tokens", at), _int(d, "paragraphs", at), repetition, mark
+            )
         )
-    except (KeyError, TypeError) as e:
-        raise InputError(f"{where}: incomplete or malformed ({e})") from None
+
+    def ref(obj: Any, at: str) -> Ref:
+        doc = _str(obj, "doc", at)
+        if doc not in chars:
+            raise _Bad(f"{at}.doc: {doc!r} is not a document of the report")
+        start, end = _int(obj, "start", at), _int(obj, "end", at)
+        if not start <= end <= chars[doc]:
+            raise _Bad(f"{at}: [{start}, {end}) is not inside {doc!r} ({chars[doc]} characters)")
+        return Ref(doc, start, end)
+
+    def pair(obj: Any, at: str) -> DocPair:
+        a = ref({"doc": _get(obj, "a", at), "start": 0, "end": 0}, at).doc
+        b = ref({"doc": _get(obj, "b", at), "start": 0, "end": 0}, at).doc
+        p = pair_from_dict(
+            {k: _int(obj, k, at) for k in ("a_shingles", "b_shingles", "shared")}
+            | {"a": a, "b": b, "estimate": _num(obj, "estimate", at)}
+        )
+        if a == b or p.shared > min(p.a_shingles, p.b_shingles):
+            raise _Bad(f"{at}: not a pair of two documents and what they share")
+        return p
+
+    spans = []
+    for i, x in enumerate(_list(data, "spans", "report")):
+        at = f"spans[{i}]"
+        copy = ref(x, at)
+        spans.append(
+            Span(
+                copy.doc,
+                copy.start,
+                copy.end,
+                cast(SpanKind, _str(x, "kind", at, SPAN_KINDS)),
+                _num(x, "similarity", at),
+                ref(_get(x, "duplicate_of", at), f"{at}.duplicate_of"),
+                cast(MatchKind, _str(x, "match", at, MATCH_KINDS)),
+            )
+        )
+    clusters = []
+    for i, c in enumerate(_list(data, "clusters", "report")):
+        at = f"clusters[{i}]"
+        members = _list(c, "members", at)
+        rep = _str(c, "representative", at)
+        pairs = [pair(p, f"{at}.pairs[{j}]") for j, p in enumerate(_list(c, "pairs", at))]
+        if rep not in members or {rep, *(p.other(rep) for p in pairs)} != set(members):
+            raise _Bad(f"{at}: members are not the representative and its pairs")
+        clusters.append(Cluster(_int(c, "id", at), members, rep, pairs))
+    boilerplate = []
+    for i, x in enumerate(_list(data, "boilerplate", "report")):
+        at = f"boilerplate[{i}]"
+        boilerplate.append(
+            Boilerplate(
+                ref(_get(x, "first", at), f"{at}.first"),
+                _int(x, "documents", at, 1),
+                _int(x, "occurrences", at, 1),
+                _str(x, "preview", at),
+            )
+        )
+    related = [pair(p, f"related[{i}]") for i, p in enumerate(_list(data, "related", "report"))]
+    return ScanResult(config, documents, spans, clusters, boilerplate, related)
 
 
 def read_json(path: str | Path) -> ScanResult:

@@ -39,8 +39,8 @@ def lines(result: ScanResult) -> Iterator[str]:
         yield json.dumps({"type": "related", **pair_dict(p)}, ensure_ascii=False)
 
 
-def write_jsonl(result: ScanResult, path: str | Path) -> None:
-    write_atomic(Path(path), (line + "\n" for line in lines(result)))
+def write_jsonl(result: ScanResult, path: str | Path, force: bool = False) -> None:
+    write_atomic(Path(path), (line + "\n" for line in lines(result)), force)
 
 
 def read_jsonl(path: str | Path) -> tuple[list[Span], list[Cluster]]:
