@@ -9,23 +9,58 @@ for span in result.spans:
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from dedup.clean import CleanPolicy, Removal, clean_documents
-from dedup.config import Config
-from dedup.errors import ConfigError, DedupError, InputError, OutputError
-from dedup.models import (
-    Boilerplate,
-    Cluster,
-    DocPair,
-    DocStats,
-    Document,
-    Ref,
-    ScanResult,
-    Span,
-)
-from dedup.pipeline import scan
-from dedup.readers import read_documents
+# Names are imported when first used (PEP 562): ``import dedup`` and
+# ``dedup --help`` stay cheap, and a CLI run installs its signal handlers
+# before the heavy imports.
+_WHERE = {
+    "CleanPolicy": "dedup.clean",
+    "Removal": "dedup.clean",
+    "clean_documents": "dedup.clean",
+    "Config": "dedup.config",
+    "ConfigError": "dedup.errors",
+    "DedupError": "dedup.errors",
+    "InputError": "dedup.errors",
+    "OutputError": "dedup.errors",
+    "Boilerplate": "dedup.models",
+    "Cluster": "dedup.models",
+    "DocPair": "dedup.models",
+    "DocStats": "dedup.models",
+    "Document": "dedup.models",
+    "Ref": "dedup.models",
+    "ScanResult": "dedup.models",
+    "Span": "dedup.models",
+    "scan": "dedup.pipeline",
+    "read_documents": "dedup.readers",
+}
+
+if TYPE_CHECKING:
+    from dedup.clean import CleanPolicy, Removal, clean_documents
+    from dedup.config import Config
+    from dedup.errors import ConfigError, DedupError, InputError, OutputError
+    from dedup.models import (
+        Boilerplate,
+        Cluster,
+        DocPair,
+        DocStats,
+        Document,
+        Ref,
+        ScanResult,
+        Span,
+    )
+    from dedup.pipeline import scan
+    from dedup.readers import read_documents
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'dedup' has no attribute {name!r}")
+    return getattr(importlib.import_module(_WHERE[name]), name)
+
 
 __all__ = [
     "Boilerplate",

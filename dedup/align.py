@@ -4,8 +4,10 @@ Each paragraph that copies an earlier one is first given its original (see
 ``pipeline``); here consecutive copies are merged into blocks. Paragraph
 ``p`` extends the block that ends at ``p - 1`` when its original lies in the
 same document just after the block's last original (skipping at most
-``max_gap`` paragraphs there, like the short "اقــرأ أيضاً" line left out of
-001's repeat). A within-document block never overlaps its own original.
+``max_gap`` short paragraphs there, like the "اقــرأ أيضاً" line left out of
+001's repeat: a long paragraph the copy leaves out ends the block, or the
+original would claim text that was never copied). A within-document block
+never overlaps its own original.
 """
 
 from __future__ import annotations
@@ -38,7 +40,12 @@ class Block:
     long: bool
 
 
-def merge_blocks(copies: list[Copy], para_doc: Callable[[int], int], max_gap: int) -> list[Block]:
+def merge_blocks(
+    copies: list[Copy],
+    para_doc: Callable[[int], int],
+    max_gap: int,
+    is_short: Callable[[int], bool] = lambda p: True,
+) -> list[Block]:
     """Merge one document's copies (in paragraph order) into blocks.
 
     A block needs at least one long paragraph unless it is boilerplate:
@@ -54,6 +61,7 @@ def merge_blocks(copies: list[Copy], para_doc: Callable[[int], int], max_gap: in
             and c.kind == cur.kind
             and para_doc(c.orig) == para_doc(cur.orig_last)
             and cur.orig_last < c.orig <= cur.orig_last + 1 + max_gap
+            and all(is_short(p) for p in range(cur.orig_last + 1, c.orig))
             and (c.kind != "within" or c.orig < cur.first)
         ):
             cur.last, cur.orig_last = c.para, c.orig

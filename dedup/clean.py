@@ -151,7 +151,8 @@ def clean_text(doc: str, text: str, cuts: list[tuple[Span, str]]) -> tuple[str, 
             merged.append((start, end, i))
     if merged and merged[-1][1] == len(text):  # nothing follows: trim what precedes instead
         start, end, i = merged[-1]
-        while start > 0 and text[start - 1].isspace():
+        floor = merged[-2][1] if len(merged) > 1 else 0  # never into the cut before
+        while start > floor and text[start - 1].isspace():
             start -= 1
         merged[-1] = (start, end, i)
     removals = [
@@ -168,10 +169,14 @@ def clean_text(doc: str, text: str, cuts: list[tuple[Span, str]]) -> tuple[str, 
     return "".join(pieces), removals
 
 
+# Line breaks as str.splitlines (and so segment.py) knows them.
+_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
 def _line_extent(text: str, start: int, end: int) -> tuple[int, int]:
     """Grow a paragraph span to take its line: leading blanks on the line, and
     every line break and blank up to the next text (or the end)."""
-    while start > 0 and text[start - 1] in " \t\u00a0":
+    while start > 0 and text[start - 1].isspace() and text[start - 1] not in _BREAKS:
         start -= 1
     after = end
     while after < len(text) and text[after].isspace():
@@ -179,7 +184,7 @@ def _line_extent(text: str, start: int, end: int) -> tuple[int, int]:
     if after == len(text):
         return start, after
     # keep the indentation of the next line: stop after the last line break
-    last_break = max(text.rfind("\n", end, after), text.rfind("\r", end, after))
+    last_break = max((i for i in range(end, after) if text[i] in _BREAKS), default=-1)
     return start, (last_break + 1 if last_break >= 0 else end)
 
 

@@ -6,32 +6,39 @@ one line on stderr and exit code 1; usage errors exit 2 (typer's default).
 
 from __future__ import annotations
 
-import os
 import signal
-import sys
-import time
-from dataclasses import asdict
-from pathlib import Path
-from typing import Annotated
 
-import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from dedup import __version__
-from dedup.clean import CleanPolicy, Removal, check_corpus, clean_text, plan
-from dedup.cluster import KEEP, Keep
-from dedup.config import Config
-from dedup.errors import DedupError, OutputError
-from dedup.models import Document, ScanResult
-from dedup.outputs import check, staged
-from dedup.pipeline import scan as run_scan
-from dedup.readers import read_documents
-from dedup.reports.html import write_html
-from dedup.reports.json import read_json, read_source, write_json
-from dedup.reports.jsonl import write_jsonl
-from dedup.reports.terminal import render, render_removals
-from dedup.writers import write_corpus, write_removals
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+# First of all, before the imports that take time: a terminated run unwinds
+# like an interrupted one, so staged outputs are removed and nothing
+# half-written is left behind.
+signal.signal(signal.SIGTERM, _terminate)
+
+import os  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from dataclasses import asdict  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING, Annotated  # noqa: E402
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+
+from dedup import __version__  # noqa: E402
+from dedup.cluster import KEEP, Keep  # noqa: E402
+from dedup.config import Config  # noqa: E402
+from dedup.errors import DedupError, OutputError  # noqa: E402
+
+if TYPE_CHECKING:
+    from dedup.clean import Removal
+    from dedup.models import Document, ScanResult
+
+# The commands import the rest (the pipeline, the reports) when they run:
+# ``dedup --help`` stays quick.
 
 app = typer.Typer(
     add_completion=False,
@@ -55,13 +62,11 @@ def main(
     ] = False,
 ) -> None:
     """Find near-duplicate documents, repeated paragraphs and boilerplate in text corpora."""
-    # A terminated run unwinds like an interrupted one, so temporary outputs
-    # are removed and nothing half-written is left behind.
-    signal.signal(signal.SIGTERM, _terminate)
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
+    # A lone surrogate (a JSON "\ud800" escape in the input) has no UTF-8:
+    # shown as that escape instead of a crash.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -148,6 +153,12 @@ def scan(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary, no progress.")] = False,
 ) -> None:
     """Scan a corpus and report every duplicated span, cluster and boilerplate paragraph."""
+    from dedup.outputs import check
+    from dedup.reports.html import write_html
+    from dedup.reports.json import write_json
+    from dedup.reports.jsonl import write_jsonl
+    from dedup.reports.terminal import render
+
     try:
         config = Config(
             shingle_size=shingle_size,
@@ -198,6 +209,12 @@ def report(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing report.")] = False,
 ) -> None:
     """Render a saved JSON report as HTML, without scanning again."""
+    from dedup.clean import check_corpus
+    from dedup.outputs import check
+    from dedup.readers import read_documents
+    from dedup.reports.html import write_html
+    from dedup.reports.json import read_json, read_source
+
     try:
         check([report_path], [html_out], force, files=True)
         result = read_json(report_path)
@@ -235,7 +252,7 @@ def clean(
             help="Which document of a cluster to keep: covering (the copy that covers "
             "the others) | first | longest."
         ),
-    ] = CleanPolicy.keep,
+    ] = _D.representative,
     across: Annotated[
         bool, typer.Option(help="Remove paragraphs that copy an earlier document's paragraph.")
     ] = False,
@@ -259,6 +276,13 @@ def clean(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary, no progress.")] = False,
 ) -> None:
     """Write the corpus back without its repeats (never text found nowhere else), log each cut."""
+    from dedup.clean import CleanPolicy, check_corpus, clean_text, plan
+    from dedup.outputs import check, staged
+    from dedup.readers import read_documents
+    from dedup.reports.json import read_json
+    from dedup.reports.terminal import render_removals
+    from dedup.writers import write_corpus, write_removals
+
     log = log or out.with_name(out.name + ".removals.jsonl")
     try:
         policy = CleanPolicy(
@@ -318,6 +342,11 @@ def _scan_with_progress(
     workers: int = 0,
     tmp_dir: Path | None = None,
 ) -> ScanResult:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from dedup.pipeline import scan as run_scan
+    from dedup.readers import read_documents
+
     docs = read_documents(path, text_key=text_key, id_key=id_key)
     workers = workers if workers > 0 else (os.cpu_count() or 1)
     if quiet or not sys.stderr.isatty():

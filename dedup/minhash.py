@@ -16,9 +16,12 @@ keeps the minimum per permutation. The ``(a, b)`` parameters are taken from
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import datasketch
 import numpy as np
+
+if TYPE_CHECKING:
+    import datasketch
 
 _U64 = np.uint64
 
@@ -150,6 +153,8 @@ class MinHasher:
     def __init__(self, num_perm: int = 128, seed: int = 1) -> None:
         self.num_perm = num_perm
         self.seed = seed
+        import datasketch  # here: importing it costs a third of a second (scipy)
+
         a, b = datasketch.MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
         self.a = np.asarray(a, dtype=np.uint32)
         self.b = np.asarray(b, dtype=np.uint32)
@@ -194,6 +199,8 @@ class MinHasher:
 
     def to_datasketch(self, signature: np.ndarray) -> datasketch.LeanMinHash:
         """Wrap a signature for datasketch's MinHashLSH, LeanMinHash.jaccard, ..."""
+        import datasketch
+
         m = datasketch.MinHash(
             num_perm=self.num_perm, seed=self.seed, hashvalues=signature, scheme="affine32"
         )

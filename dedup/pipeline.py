@@ -23,7 +23,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from dedup.align import Copy, merge_blocks
+from dedup.align import Block, Copy, merge_blocks
 from dedup.cluster import Coverage, clusters
 from dedup.config import Config
 from dedup.engines import parallel
@@ -327,6 +327,7 @@ def _paragraph_spans(
     has_near[list(adjacency)] = True
     maybe = (c.group_first[c.para_group] < np.arange(len(c.para_group))) | has_near[c.para_group]
     spans: list[Span] = []
+    short = c.para_ntok < cfg.min_paragraph_tokens  # may sit, uncopied, inside an original
     for d in np.unique(c.para_doc[maybe]).tolist():
         seen: dict[int, int] = {}  # group -> its first paragraph in this document
         copies: list[Copy] = []
@@ -346,7 +347,7 @@ def _paragraph_spans(
             seen.setdefault(g, p)
             if orig is not None:
                 copies.append(Copy(p, orig, kind, c.para_ntok[p] >= cfg.min_paragraph_tokens))
-        for b in merge_blocks(copies, lambda p: int(c.para_doc[p]), cfg.max_gap):
+        for b in _blocks(c, copies, cfg, short):
             sim = jaccard(c.union_set(b.first, b.last), c.union_set(b.orig_first, b.orig_last))
             copy = c.ref(b.first, b.last)
             spans.append(
@@ -380,6 +381,23 @@ def _paragraph_spans(
         for a, b in combinations(docs.tolist(), 2)
     ]
     return spans, boilerplate, np.array(pairs, np.int64).reshape(-1, 2)
+
+
+def _blocks(c: _Corpus, copies: list[Copy], cfg: Config, short: np.ndarray) -> Iterator[Block]:
+    """A document's copies merged into blocks. The original side of a block
+    may skip ``max_gap`` paragraphs the copy leaves out; where that drags the
+    block's similarity below the threshold (a long paragraph skipped), the
+    block is split there instead: its original would claim text never copied."""
+    doc_of = lambda p: int(c.para_doc[p])  # noqa: E731
+    for b in merge_blocks(copies, doc_of, cfg.max_gap):
+        if b.orig_last - b.orig_first > b.last - b.first and (
+            jaccard(c.union_set(b.first, b.last), c.union_set(b.orig_first, b.orig_last))
+            < cfg.paragraph_threshold
+        ):
+            inside = [x for x in copies if b.first <= x.para <= b.last]
+            yield from merge_blocks(inside, doc_of, cfg.max_gap, lambda p: bool(short[p]))
+        else:
+            yield b
 
 
 def _add_passages(c: _Corpus, spans: list[Span], cfg: Config, workers: int) -> list[Span]:

@@ -20,13 +20,14 @@ from functools import lru_cache
 import numpy as np
 import regex
 
-#: Bumped whenever normalize_token changes its output: signatures, keys and
+#: Bumped whenever the tokens or normalize_token change: signatures, keys and
 #: persisted indexes made under another version are not comparable.
-NORMALIZATION_VERSION = "1"
+#: 2: tokens that normalize to nothing are dropped.
+NORMALIZATION_VERSION = "2"
 NORMALIZATION = (
     "NFKC, casefold, NFD and drop nonspacing marks (harakat, hamza above/below, "
     "accents) and tatweel, alef forms -> ا, ى/ی -> ي, ک -> ك, ة -> ه, "
-    "every decimal digit script -> ASCII"
+    "every decimal digit script -> ASCII; a token left empty is dropped"
 )
 
 # The capture group makes split() return [gap, word, gap, word, ..., gap]:
@@ -122,6 +123,10 @@ class _TokenHashes(dict[str, int]):
 
 
 _token_hashes = _TokenHashes()
+# A token that normalizes to nothing (harakat or tatweel alone) is dropped:
+# otherwise every such token would be the same word, and a line of harakat
+# would "copy" a line of tatweel.
+EMPTY = np.uint64(hash_key(""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +151,10 @@ def tokenize(text: str) -> Tokens:
     starts = bounds[0:-1:2]
     ends = bounds[1::2]
     hashes = np.fromiter(map(_token_hashes.__getitem__, words), dtype=np.uint64, count=len(words))
+    kept = hashes != EMPTY
+    if not kept.all():  # a word of marks or tatweel only is no word
+        words = [w for w, k in zip(words, kept.tolist(), strict=True) if k]
+        starts, ends, hashes = starts[kept], ends[kept], hashes[kept]
     return Tokens(words, starts, ends, hashes)
 
 
@@ -318,6 +327,10 @@ def tokenize_batch(texts: list[str]) -> TokenBatch:
     prefix = np.zeros(len(codes) + 1, dtype=np.uint64)
     np.cumsum(values[codes] * up[1:], out=prefix[1:])
     surface = _span_hashes(prefix, starts, ends)
+    hashes = _normalized_hashes(text, starts, ends, surface)
+    kept = hashes != EMPTY  # as in tokenize()
+    if not kept.all():
+        starts, ends, surface, hashes = starts[kept], ends[kept], surface[kept], hashes[kept]
     doc_tokens = np.searchsorted(starts, doc_starts)
     space, _ = space_tables()
     return TokenBatch(
@@ -327,7 +340,7 @@ def tokenize_batch(texts: list[str]) -> TokenBatch:
         starts=starts,
         ends=ends,
         surface=surface,
-        hashes=_normalized_hashes(text, starts, ends, surface),
+        hashes=hashes,
         doc_tokens=doc_tokens,
         token_docs=np.repeat(np.arange(len(texts)), np.diff(doc_tokens)),
         solid=np.flatnonzero(~space[codes]),
