@@ -21,6 +21,7 @@ signal.signal(signal.SIGTERM, _terminate)
 import os  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from contextlib import ExitStack  # noqa: E402
 from dataclasses import asdict  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import TYPE_CHECKING, Annotated  # noqa: E402
@@ -288,31 +289,32 @@ def clean(
         policy = CleanPolicy(
             within, near_duplicates, _representative(keep, "--keep"), across, boilerplate
         )
-        if not dry_run:
-            check([path] + ([report] if report else []), [out, log], force)
-        if report is not None:
-            result = read_json(report)
-            check_corpus(result, read_documents(path, text_key, id_key), str(path))
-        else:
-            result = _scan_with_progress(path, Config(), text_key, id_key, quiet)
-        todo = plan(result, policy)
-        removals: list[Removal] = []
+        with ExitStack() as outputs:
+            if not dry_run:  # claimed first: a second run on them stops before scanning
+                check([path] + ([report] if report else []), [out, log], force)
+                out_tmp, log_tmp = outputs.enter_context(staged([out, log], force))
+            if report is not None:
+                result = read_json(report)
+                check_corpus(result, read_documents(path, text_key, id_key), str(path))
+            else:
+                result = _scan_with_progress(path, Config(), text_key, id_key, quiet)
+            todo = plan(result, policy)
+            removals: list[Removal] = []
 
-        def cleaned(doc: Document) -> str | None:
-            if doc.id in todo.dropped:
-                removals.append(todo.dropped[doc.id])
-                return None
-            if doc.id not in todo.cuts:
-                return doc.text
-            text, cut = clean_text(doc.id, doc.text, todo.cuts[doc.id])
-            removals.extend(cut)
-            return text
+            def cleaned(doc: Document) -> str | None:
+                if doc.id in todo.dropped:
+                    removals.append(todo.dropped[doc.id])
+                    return None
+                if doc.id not in todo.cuts:
+                    return doc.text
+                text, cut = clean_text(doc.id, doc.text, todo.cuts[doc.id])
+                removals.extend(cut)
+                return text
 
-        if dry_run:
-            for doc in read_documents(path, text_key, id_key):
-                cleaned(doc)
-        else:
-            with staged([out, log], force) as (out_tmp, log_tmp):
+            if dry_run:
+                for doc in read_documents(path, text_key, id_key):
+                    cleaned(doc)
+            else:
                 try:
                     write_corpus(path, out_tmp, cleaned, text_key, id_key, out.name)
                     write_removals((asdict(r) for r in removals), log_tmp)
