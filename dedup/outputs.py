@@ -64,11 +64,35 @@ else:
         return True
 
 
+# Lock file descriptors this process holds. A forked worker closes its
+# copies (forget_locks): the lock then dies with this process, even while a
+# worker orphaned by kill -9 still runs.
+_HELD: set[int] = set()
+
+
+def forget_locks() -> None:
+    for fd in _HELD:
+        os.close(fd)
+    _HELD.clear()
+
+
+def _lock(fd: int) -> bool:
+    if _try_lock(fd):
+        _HELD.add(fd)
+        return True
+    return False
+
+
+def _unlock(fd: int) -> None:
+    _HELD.discard(fd)
+    os.close(fd)
+
+
 def _locked_file(path: Path) -> int:
     """A new file at ``path``, locked before it appears there (so that no
     other run can take it for a killed run's)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".lock.")
-    _try_lock(fd)
+    _lock(fd)
     os.replace(tmp, path)
     return fd
 
@@ -119,20 +143,20 @@ def _claim(out: Path) -> int:
             os.rename(tmp, work)
             return fd
         except OSError:  # there is one: another run's, or a killed run's
-            os.close(fd)
+            _unlock(fd)
             shutil.rmtree(tmp, ignore_errors=True)
         try:
             fd = os.open(work / "lock", os.O_RDWR)
         except OSError:
             continue  # removed meanwhile by a run that found it stale: try again
-        if not _try_lock(fd):
+        if not _lock(fd):
             os.close(fd)
             raise OutputError(f"{out}: another dedup run is writing it")
         if os.fstat(fd).st_ino != _inode(work / "lock"):
-            os.close(fd)  # locked a lock file that was just removed
+            _unlock(fd)  # locked a lock file that was just removed
             continue
         _recover(work)  # a killed run's: its lock was free
-        os.close(fd)
+        _unlock(fd)
 
 
 def _remove_unlocked(folder: Path) -> None:
@@ -141,10 +165,10 @@ def _remove_unlocked(folder: Path) -> None:
         fd = os.open(folder / "lock", os.O_RDWR)
     except OSError:
         return
-    try:
-        if _try_lock(fd):
-            shutil.rmtree(folder, ignore_errors=True)
-    finally:
+    if _lock(fd):
+        shutil.rmtree(folder, ignore_errors=True)
+        _unlock(fd)
+    else:
         os.close(fd)
 
 
@@ -213,7 +237,7 @@ def staged(outputs: Sequence[Path], force: bool) -> Iterator[list[Path]]:
             if work.exists() and not (work / "ready").exists():
                 _remove(work)  # failed before publishing
         for fd in locks:
-            os.close(fd)
+            _unlock(fd)
 
 
 def _publish(outs: list[Path], works: list[Path], force: bool) -> None:
@@ -256,4 +280,4 @@ def spill_folder(parent: str | Path | None) -> Iterator[Path]:
         try:
             yield Path(folder)
         finally:
-            os.close(fd)
+            _unlock(fd)
