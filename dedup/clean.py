@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from dedup.cluster import KEEP, Coverage, Keep, clusters
-from dedup.config import Config
+from dedup.cluster import Coverage, clusters
+from dedup.config import KEEP, Config, Keep
 from dedup.errors import ConfigError, InputError
 from dedup.features import fingerprint
 from dedup.models import Cluster, Document, Ref, ScanResult, Span

@@ -30,8 +30,7 @@ import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 
 from dedup import __version__  # noqa: E402
-from dedup.cluster import KEEP, Keep  # noqa: E402
-from dedup.config import Config  # noqa: E402
+from dedup.config import KEEP, Config, Keep  # noqa: E402
 from dedup.errors import DedupError, OutputError  # noqa: E402
 
 if TYPE_CHECKING:

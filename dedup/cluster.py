@@ -30,12 +30,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
+from dedup.config import Keep
 from dedup.models import Cluster, DocPair
-
-Keep = Literal["covering", "first", "longest"]
-KEEP: tuple[Keep, ...] = ("covering", "first", "longest")
 
 
 @dataclass(frozen=True, slots=True)

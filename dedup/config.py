@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
-from dedup.cluster import KEEP, Keep
 from dedup.errors import ConfigError
-from dedup.lsh import lsh_params
-from dedup.text import NORMALIZATION, NORMALIZATION_VERSION
+
+# Which documents of a near-duplicate cluster are kept (cluster.py).
+Keep = Literal["covering", "first", "longest"]
+KEEP: tuple[Keep, ...] = ("covering", "first", "longest")
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,9 @@ class Config:
 
     def describe(self) -> dict[str, Any]:
         """Everything a report must record to be reproducible and comparable."""
+        from dedup.lsh import lsh_params  # here: the CLI's --help needs no numpy
+        from dedup.text import NORMALIZATION, NORMALIZATION_VERSION
+
         para_b, para_r = lsh_params(self.paragraph_threshold, self.num_perm)
         doc_b, doc_r = lsh_params(self.document_threshold, self.num_perm)
         return {

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from dedup import CleanPolicy, Config, DocPair, Document, clean_documents, scan
 from dedup.clean import kept_clusters
-from dedup.cluster import KEEP, Coverage, Keep, clusters
+from dedup.cluster import Coverage, clusters
+from dedup.config import KEEP, Keep
 from dedup.minhash import window_hashes
 from dedup.reports.json import from_dict, to_dict
 from dedup.text import tokenize

@@ -62,3 +62,15 @@ def test_shared_key_pairs_equal_brute_force(held: list[set[int]], max_owners: in
         if any(df[k] <= max_owners for k in held[i] & held[j])
     }
     assert got == expected
+
+
+def test_lsh_params_are_datasketchs_choice() -> None:
+    # Our quadrature against datasketch's own optimizer (scipy's quad).
+    from datasketch.lsh import _optimal_param
+
+    from dedup.lsh import WEIGHTS, lsh_params
+
+    for num_perm in (16, 64, 128, 256):
+        for threshold in (0.05, 0.3, 0.5, 0.6, 0.75, 0.8, 0.9, 0.95):
+            expected = tuple(_optimal_param(threshold, num_perm, *WEIGHTS))
+            assert lsh_params(threshold, num_perm) == expected, (threshold, num_perm)

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from dedup import __version__
-from dedup.cluster import KEEP
+from dedup.config import KEEP
 from dedup.errors import InputError, OutputError
 from dedup.models import (
     MATCH_KINDS,
