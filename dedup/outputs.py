@@ -210,12 +210,6 @@ def _recover(work: Path) -> None:
     _remove(first)
 
 
-def umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 @contextmanager
 def staged(outputs: Sequence[Path], force: bool) -> Iterator[list[Path]]:
     """Paths to write ``outputs`` to; on success they all move into place
@@ -231,11 +225,13 @@ def staged(outputs: Sequence[Path], force: bool) -> Iterator[list[Path]]:
         works = [_work(o) for o in outs]
         yield [w / "new" for w in works]
         _publish(outs, works, force)
-    finally:
+    except BaseException:  # an error, Ctrl-C or SIGTERM: undo what was done
+        if len(locks) == len(outs) and (works[0] / "ready").exists():
+            _recover(works[0])  # stopped while publishing
         for out in outs[: len(locks)]:
-            work = _work(out)
-            if work.exists() and not (work / "ready").exists():
-                _remove(work)  # failed before publishing
+            _remove(_work(out))
+        raise
+    finally:
         for fd in locks:
             _unlock(fd)
 
@@ -255,7 +251,6 @@ def _publish(outs: list[Path], works: list[Path], force: bool) -> None:
             os.replace(work / "new", out)
         _write_synced(works[0] / "committed", "")
     except OSError as e:
-        _recover(works[0])
         raise OutputError(f"{outs[0]}: cannot write ({e.strerror})") from None
     for work in [*works[1:], works[0]]:
         _remove(work)

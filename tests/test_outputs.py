@@ -137,26 +137,27 @@ def test_an_edited_corpus_is_refused(tmp_path: Path) -> None:
 # 3 and 4. clean's corpus and log together or not at all; one run at a time.
 
 
+KILLED_BETWEEN_RENAMES = """
+import os, sys
+from pathlib import Path
+from dedup.outputs import staged
+out, log = Path(sys.argv[1]), Path(sys.argv[2])
+real_replace = os.replace
+def replace(src, dst):
+    real_replace(src, dst)
+    if Path(dst) == out:
+        os._exit(9)  # as kill -9 would: nothing after this runs
+os.replace = replace
+with staged([out, log], False) as (o, lg):
+    o.write_text("corpus", encoding="utf-8")
+    lg.write_text("log", encoding="utf-8")
+"""
+
+
 def test_a_killed_publication_is_rolled_back_by_the_next_run(tmp_path: Path) -> None:
     out, log = tmp_path / "out.jsonl", tmp_path / "out.jsonl.removals.jsonl"
-
-    class Killed(BaseException):
-        pass
-
-    def kill_after_first_rename(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
-        real_replace(src, dst)
-        if Path(dst) == out:
-            raise Killed  # as kill -9 would, nothing after this runs
-        return None
-
-    real_replace = os.replace
-    os.replace = kill_after_first_rename  # type: ignore[assignment]
-    try:
-        with pytest.raises(Killed), staged([out, log], False) as (o, lg):
-            o.write_text("corpus", encoding="utf-8")
-            lg.write_text("log", encoding="utf-8")
-    finally:
-        os.replace = real_replace
+    killed = subprocess.run([sys.executable, "-c", KILLED_BETWEEN_RENAMES, str(out), str(log)])
+    assert killed.returncode == 9
     assert out.exists() and not log.exists()  # the microseconds between two renames
     with staged([out, log], False) as (o, lg):  # the next run rolls it back first
         o.write_text("corpus 2", encoding="utf-8")
@@ -164,6 +165,28 @@ def test_a_killed_publication_is_rolled_back_by_the_next_run(tmp_path: Path) -> 
     assert out.read_text(encoding="utf-8") == "corpus 2"
     assert log.read_text(encoding="utf-8") == "log 2"
     assert sorted(p.name for p in tmp_path.iterdir()) == [out.name, log.name]
+
+
+def test_an_interrupted_publication_is_undone_at_once(tmp_path: Path) -> None:
+    out, log = tmp_path / "out.jsonl", tmp_path / "log.jsonl"
+    out.write_text("old", encoding="utf-8")
+    real_replace, calls = os.replace, []
+
+    def interrupted(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        real_replace(src, dst)
+        if Path(dst) == out and not calls:  # the new corpus is in place, not yet the log
+            calls.append(dst)
+            raise KeyboardInterrupt  # Ctrl-C between the two renames
+
+    os.replace = interrupted  # type: ignore[assignment]
+    try:
+        with pytest.raises(KeyboardInterrupt), staged([out, log], True) as (o, lg):
+            o.write_text("new", encoding="utf-8")
+            lg.write_text("log", encoding="utf-8")
+    finally:
+        os.replace = real_replace
+    assert out.read_text(encoding="utf-8") == "old"  # put back as it was
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]
 
 
 def test_a_second_run_on_the_same_output_stops(tmp_path: Path) -> None:
