@@ -90,27 +90,44 @@ def band_pairs(keys: np.ndarray) -> np.ndarray:
     return np.unique(np.concatenate(pairs))
 
 
-def shared_key_pairs(
-    keys: np.ndarray, owners: np.ndarray, max_owners: int, min_shared: int = 1
+def sketch_pairs(
+    keys: np.ndarray, owners: np.ndarray, own: np.ndarray, max_owners: int, share: float
 ) -> np.ndarray:
-    """Distinct pairs of owners holding at least ``min_shared`` of the same
-    keys, encoded ``i << 32 | j`` with ``i < j``, sorted; a key held by more
-    than ``max_owners`` owners pairs nothing. ``owners[x]`` holds ``keys[x]``;
-    no owner holds a key twice."""
+    """Pairs of owners, encoded ``i << 32 | j`` with ``i < j`` and sorted, in
+    which one holds at least ``share`` of the other's sketch (and some of it).
+
+    ``owners[x]`` holds ``keys[x]`` (no owner a key twice); ``own[x]`` says
+    that the key is in that owner's own sketch. A key held by more than
+    ``max_owners`` owners (boilerplate) is left out of every sketch.
+    """
     order = np.argsort(keys, kind="stable")
-    keys, owners = keys[order], owners[order].astype(np.int64)
+    keys, owners, own = keys[order], owners[order].astype(np.int64), own[order]
     change = np.flatnonzero(keys[1:] != keys[:-1]) + 1
     starts = np.concatenate(([0], change))
     sizes = np.diff(np.concatenate((starts, [len(keys)])))
-    pairs = [np.empty(0, np.int64)]
+    counted = own & (np.repeat(sizes, sizes) <= max_owners)
+    sketch_sizes = np.bincount(owners[counted], minlength=int(owners.max(initial=-1)) + 1)
+    pairs, lo_own, hi_own = [np.empty(0, np.int64)], [np.empty(0, bool)], [np.empty(0, bool)]
     for size in np.unique(sizes[(sizes >= 2) & (sizes <= max_owners)]).tolist():
-        # every bucket of this size at once: a (buckets, size) table of owners
-        table = owners[starts[sizes == size][:, None] + np.arange(size)]
+        # every bucket of this size at once: (buckets, size) tables
+        at = starts[sizes == size][:, None] + np.arange(size)
         i, j = np.triu_indices(size, k=1)
-        lo, hi = np.minimum(table[:, i], table[:, j]), np.maximum(table[:, i], table[:, j])
-        pairs.append((lo << 32 | hi).ravel())
-    found, shared = np.unique(np.concatenate(pairs), return_counts=True)
-    kept: np.ndarray = found[shared >= min_shared]
+        a, b, own_a, own_b = owners[at][:, i], owners[at][:, j], own[at][:, i], own[at][:, j]
+        counts = own_a | own_b  # a key in neither one's sketch counts for neither
+        a, b, own_a, own_b = a[counts], b[counts], own_a[counts], own_b[counts]
+        swap = a > b
+        pairs.append(np.where(swap, b << 32 | a, a << 32 | b))
+        lo_own.append(np.where(swap, own_b, own_a))
+        hi_own.append(np.where(swap, own_a, own_b))
+    found, inverse = np.unique(np.concatenate(pairs), return_inverse=True)
+    # how many keys of each side's own sketch the other side holds
+    lo_count = np.bincount(inverse, weights=np.concatenate(lo_own), minlength=len(found))
+    hi_count = np.bincount(inverse, weights=np.concatenate(hi_own), minlength=len(found))
+    lo, hi = found >> 32, found & 0xFFFFFFFF
+    keep = ((lo_count > 0) & (lo_count >= share * sketch_sizes[lo])) | (
+        (hi_count > 0) & (hi_count >= share * sketch_sizes[hi])
+    )
+    kept: np.ndarray = found[keep]
     return kept
 
 

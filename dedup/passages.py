@@ -38,7 +38,7 @@ from dedup.engines import parallel
 from dedup.lsh import decode
 from dedup.store import Spill
 from dedup.text import hash_key, normalize_token
-from dedup.verify import jaccard
+from dedup.verify import Members, jaccard
 
 # Function words of Arabic and English (normalized when loaded): frequent in
 # every text, so they are no evidence of copying even in a small corpus where
@@ -111,7 +111,7 @@ def find_passages(
     vocab, df = _document_frequencies(doc_words)
     stop = np.isin(vocab, np.fromiter(STOP_WORDS, dtype=np.uint64, count=len(STOP_WORDS)))
     rare = vocab[(df >= 2) & (df <= min(max_df, max(2, n // 10))) & ~stop]
-    is_rare = _Members(rare)
+    is_rare = Members(rare)
 
     @lru_cache(maxsize=1024)  # a block's pairs come sorted by a: each a is read once
     def document(d: int) -> tuple[np.ndarray, _RareIndex]:
@@ -178,7 +178,7 @@ def _document_frequencies(
 class _RareIndex:
     """A document's rare tokens: positions in text order, and grouped by word."""
 
-    def __init__(self, tokens: np.ndarray, is_rare: _Members) -> None:
+    def __init__(self, tokens: np.ndarray, is_rare: Members) -> None:
         self.positions = np.flatnonzero(is_rare(tokens))
         self.words = tokens[self.positions]
         order = np.argsort(self.words, kind="stable")
@@ -186,27 +186,7 @@ class _RareIndex:
         self.by_word_positions = self.positions[order]
 
 
-class _Members:
-    """Membership in a sorted set of hashes: a bitmap of their low bits rules
-    out most values at once (frequent words are not rare), a binary search
-    settles the rest."""
-
-    def __init__(self, sorted_set: np.ndarray, bits: int = 24) -> None:
-        self.set = sorted_set
-        self.mask = np.uint64((1 << bits) - 1)
-        self.bitmap = np.zeros(1 << bits, bool)
-        self.bitmap[(sorted_set & self.mask).astype(np.int64)] = True
-
-    def __call__(self, values: np.ndarray) -> np.ndarray:
-        found = self.bitmap[(values & self.mask).astype(np.int64)]
-        maybe = np.flatnonzero(found)
-        if len(maybe):
-            at = np.minimum(np.searchsorted(self.set, values[maybe]), len(self.set) - 1)
-            found[maybe] = self.set[at] == values[maybe]
-        return found
-
-
-def _incidence(doc_words: Arrays, rare: np.ndarray, is_rare: _Members) -> sp.csr_matrix:
+def _incidence(doc_words: Arrays, rare: np.ndarray, is_rare: Members) -> sp.csr_matrix:
     """The document x rare-word incidence matrix."""
     rows, cols = [], []
     for first, words, lengths in _blocks(doc_words):
@@ -234,7 +214,7 @@ def _block_pairs(
 
 def _candidate_pairs(doc_words: Arrays, rare: np.ndarray, min_seeds: int) -> np.ndarray:
     """Every candidate pair (see ``_block_pairs``), sorted."""
-    incidence = _incidence(doc_words, rare, _Members(rare))
+    incidence = _incidence(doc_words, rare, Members(rare))
     transposed = incidence.T.tocsr()
     blocks = range(0, len(doc_words), _BLOCK)
     pairs = [_block_pairs(incidence, transposed, lo, lo + _BLOCK, min_seeds) for lo in blocks]

@@ -28,7 +28,7 @@ from dedup.cluster import Coverage, clusters
 from dedup.config import Config
 from dedup.engines import parallel
 from dedup.features import BatchFeatures, featurize_batch, prepare
-from dedup.lsh import band_pairs, decode, lsh_params, shared_key_pairs
+from dedup.lsh import band_pairs, decode, lsh_params, sketch_pairs
 from dedup.minhash import estimate, ranges
 from dedup.models import (
     Boilerplate,
@@ -45,11 +45,11 @@ from dedup.outputs import spill_folder
 from dedup.passages import find_passages
 from dedup.repetition import stat_names
 from dedup.store import BandFile, Chunk, Column, Folder, Spill
-from dedup.verify import jaccard, overlap
+from dedup.verify import Members, jaccard, overlap
 
-# Smallest hashes two documents must share to be a containment candidate
-# (``_sketch_pairs``).
-_SKETCH_SHARED = 2
+# Share of a document's smallest hashes another must hold for the pair to be
+# a containment candidate (``_sketch_pairs``).
+_SKETCH_SHARE = 0.5
 
 # Documents per batch (one task for a worker, one numpy MinHash call).
 _BATCH_DOCS = 1_000
@@ -483,31 +483,38 @@ def _document_clusters(
 
 
 def _sketch_pairs(c: _Corpus, cfg: Config, block: int = 10_000) -> np.ndarray:
-    """Documents (encoded pairs) sharing a hash that is among the
-    ``containment_sketch`` smallest of one of them.
+    """Documents (encoded pairs) one of which holds at least half of the
+    other's ``containment_sketch`` smallest shingle hashes.
 
     If ``x`` is contained in ``y`` at 0.8, each of x's smallest hashes is in y
-    with a chance of about 0.8, so fewer than two of eight are about
-    8 * 0.8 * 0.2^7 + 0.2^8 < 1e-4 of the time; asking for two keeps out most
-    pairs that share one common phrase. Two passes over the shingle sets, ``block`` documents
-    at a time: the smallest hashes of every document, then, for each
-    document, which of them it holds.
+    with a chance of about 0.8, so that fewer than half of 16 are is rare
+    (binomially 7e-4); a document sharing only a paragraph or two of x holds
+    far fewer. Two passes over the shingle sets, ``block`` documents at a
+    time: the smallest hashes of every document, then, for each document,
+    which of them it holds.
     """
+    m = cfg.containment_sketch
     bottoms = []
     for _, values, lengths in _set_blocks(c, block):
         starts = np.cumsum(lengths) - lengths  # each set is sorted: its smallest come first
-        bottoms.append(values[ranges(starts, starts + np.minimum(lengths, cfg.containment_sketch))])
+        bottoms.append(values[ranges(starts, starts + np.minimum(lengths, m))])
     sketch = np.unique(np.concatenate(bottoms)) if bottoms else np.empty(0, np.uint64)
     if not len(sketch):
         return np.empty(0, np.int64)
-    keys, owners = [], []
+    keys, owners, own = [], [], []
+    in_sketch = Members(sketch)
     for lo, values, lengths in _set_blocks(c, block):
-        at = np.minimum(np.searchsorted(sketch, values), len(sketch) - 1)
-        held = sketch[at] == values
+        held = in_sketch(values)
+        rank = np.arange(len(values)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         keys.append(values[held])
         owners.append(np.repeat(np.arange(lo, lo + len(lengths)), lengths)[held])
-    return shared_key_pairs(
-        np.concatenate(keys), np.concatenate(owners), cfg.containment_max_df, _SKETCH_SHARED
+        own.append(rank[held] < m)
+    return sketch_pairs(
+        np.concatenate(keys),
+        np.concatenate(owners),
+        np.concatenate(own),
+        cfg.containment_max_df,
+        _SKETCH_SHARE,
     )
 
 

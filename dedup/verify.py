@@ -1,4 +1,5 @@
-"""Exact similarity of two shingle sets (sorted, duplicate-free uint64 arrays)."""
+"""Exact similarity of two shingle sets (sorted, duplicate-free uint64 arrays),
+and membership in a big set of hashes."""
 
 from __future__ import annotations
 
@@ -20,3 +21,23 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     inter = overlap(a, b)
     union = len(a) + len(b) - inter
     return inter / union if union else 1.0
+
+
+class Members:
+    """Membership in a sorted set of hashes: a bitmap of their low bits rules
+    out most values at once (frequent words are not rare), a binary search
+    settles the rest."""
+
+    def __init__(self, sorted_set: np.ndarray, bits: int = 24) -> None:
+        self.set = sorted_set
+        self.mask = np.uint64((1 << bits) - 1)
+        self.bitmap = np.zeros(1 << bits, bool)
+        self.bitmap[(sorted_set & self.mask).astype(np.int64)] = True
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        found = self.bitmap[(values & self.mask).astype(np.int64)]
+        maybe = np.flatnonzero(found)
+        if len(maybe):
+            at = np.minimum(np.searchsorted(self.set, values[maybe]), len(self.set) - 1)
+            found[maybe] = self.set[at] == values[maybe]
+        return found

@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.lsh import MAX_BUCKET, band_keys, candidate_pairs, decode, shared_key_pairs
+from dedup.lsh import MAX_BUCKET, band_keys, candidate_pairs, decode, sketch_pairs
 from dedup.verify import jaccard, overlap
 
 
@@ -45,23 +45,37 @@ def test_jaccard_and_overlap_equal_python_sets(a: set[int], b: set[int]) -> None
     assert jaccard(arr(a), arr(b)) == (len(a & b) / len(a | b) if a or b else 1.0)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
-    st.lists(st.sets(st.integers(0, 30), max_size=8), max_size=25),
+    st.lists(st.sets(st.integers(0, 30), max_size=10), max_size=25),
     st.integers(2, 6),
+    st.integers(1, 4),
+    st.sampled_from([0.25, 0.5, 1.0]),
 )
-def test_shared_key_pairs_equal_brute_force(held: list[set[int]], max_owners: int) -> None:
+def test_sketch_pairs_equal_brute_force(
+    held: list[set[int]], max_owners: int, m: int, share: float
+) -> None:
+    # Each owner's sketch: its m smallest keys, less those in more than
+    # max_owners sets.
+    df = {k: sum(k in ks for ks in held) for k in range(31)}
+    bottom = [set(sorted(ks)[:m]) for ks in held]
     keys = np.array([k for ks in held for k in sorted(ks)], np.uint64)
     owners = np.array([d for d, ks in enumerate(held) for _ in ks], np.int64)
-    got = {tuple(p) for p in decode(shared_key_pairs(keys, owners, max_owners)).tolist()}
-    df = {k: sum(k in ks for ks in held) for k in range(31)}
+    own = np.array([k in bottom[d] for d, ks in enumerate(held) for k in sorted(ks)], bool)
+    got = sketch_pairs(keys, owners, own, max_owners, share)
+    sketch = [{k for k in b if df[k] <= max_owners} for b in bottom]
+
+    def holds(x: int, y: int) -> bool:  # y holds share of x's sketch
+        found = len(sketch[x] & held[y])
+        return found > 0 and found >= share * len(sketch[x])
+
     expected = {
         (i, j)
         for i in range(len(held))
         for j in range(i + 1, len(held))
-        if any(df[k] <= max_owners for k in held[i] & held[j])
+        if holds(i, j) or holds(j, i)
     }
-    assert got == expected
+    assert {tuple(p) for p in decode(got).tolist()} == expected
 
 
 def test_lsh_params_are_datasketchs_choice() -> None:

@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 
 from dedup import Config, Document, scan
 from dedup.lsh import decode
-from dedup.passages import _candidate_pairs, _document_frequencies, _Members
+from dedup.passages import _candidate_pairs, _document_frequencies
 from dedup.store import Folder, Spill
 from dedup.text import normalize_token, tokenize
+from dedup.verify import Members
 from tests.conftest import SEEDS, read_text
 
 S000, S003 = "000_612583348e3eef60.txt", "003_3a1cb86beece7294.txt"
@@ -131,8 +132,8 @@ def test_members_equal_isin() -> None:
     rare = np.unique(pool[:2000])
     values = np.concatenate((pool, pool[:100] ^ np.uint64(1 << 40)))  # same low bits, not members
     for bits in (4, 24):  # a tiny bitmap makes every value a maybe
-        assert (_Members(rare, bits)(values) == np.isin(values, rare)).all()
-    assert not _Members(rare[:0])(values).any()
+        assert (Members(rare, bits)(values) == np.isin(values, rare)).all()
+    assert not Members(rare[:0])(values).any()
 
 
 def test_spilled_and_listed_documents_give_the_same_candidates(tmp_path: Path) -> None:
