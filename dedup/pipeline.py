@@ -347,8 +347,7 @@ def _paragraph_spans(
             seen.setdefault(g, p)
             if orig is not None:
                 copies.append(Copy(p, orig, kind, c.para_ntok[p] >= cfg.min_paragraph_tokens))
-        for b in _blocks(c, copies, cfg, short):
-            sim = jaccard(c.union_set(b.first, b.last), c.union_set(b.orig_first, b.orig_last))
+        for b, sim in _blocks(c, copies, cfg, short):
             copy = c.ref(b.first, b.last)
             spans.append(
                 Span(
@@ -383,21 +382,27 @@ def _paragraph_spans(
     return spans, boilerplate, np.array(pairs, np.int64).reshape(-1, 2)
 
 
-def _blocks(c: _Corpus, copies: list[Copy], cfg: Config, short: np.ndarray) -> Iterator[Block]:
-    """A document's copies merged into blocks. The original side of a block
-    may skip ``max_gap`` paragraphs the copy leaves out; where that drags the
-    block's similarity below the threshold (a long paragraph skipped), the
-    block is split there instead: its original would claim text never copied."""
+def _blocks(
+    c: _Corpus, copies: list[Copy], cfg: Config, short: np.ndarray
+) -> Iterator[tuple[Block, float]]:
+    """A document's copies merged into blocks, with their similarity. The
+    original side of a block may skip ``max_gap`` paragraphs the copy leaves
+    out; where that drags the similarity below the threshold (a long
+    paragraph skipped), the block is split there instead: its original would
+    claim text never copied."""
     doc_of = lambda p: int(c.para_doc[p])  # noqa: E731
+
+    def similarity(b: Block) -> float:
+        return jaccard(c.union_set(b.first, b.last), c.union_set(b.orig_first, b.orig_last))
+
     for b in merge_blocks(copies, doc_of, cfg.max_gap):
-        if b.orig_last - b.orig_first > b.last - b.first and (
-            jaccard(c.union_set(b.first, b.last), c.union_set(b.orig_first, b.orig_last))
-            < cfg.paragraph_threshold
-        ):
+        sim = similarity(b)
+        if sim < cfg.paragraph_threshold and b.orig_last - b.orig_first > b.last - b.first:
             inside = [x for x in copies if b.first <= x.para <= b.last]
-            yield from merge_blocks(inside, doc_of, cfg.max_gap, lambda p: bool(short[p]))
+            for part in merge_blocks(inside, doc_of, cfg.max_gap, lambda p: bool(short[p])):
+                yield part, similarity(part)
         else:
-            yield b
+            yield b, sim
 
 
 def _add_passages(c: _Corpus, spans: list[Span], cfg: Config, workers: int) -> list[Span]:
@@ -442,9 +447,9 @@ def _document_clusters(
     """Clusters around kept documents (cluster.py), and the other verified pairs.
 
     Candidates: LSH at the Jaccard threshold, documents sharing a paragraph
-    (``shared``), and documents sharing one of their smallest shingle hashes
-    (``_sketch_pairs``): the last two catch contained documents that LSH
-    misses. Every candidate is verified on the exact shingle sets.
+    (``shared``), and documents holding half of another's smallest shingle
+    hashes (``_sketch_pairs``): the last two catch contained documents that
+    LSH misses. Every candidate is verified on the exact shingle sets.
     """
     rule = Coverage(cfg.document_threshold, cfg.containment_threshold, cfg.min_containment_shingles)
 
@@ -453,7 +458,7 @@ def _document_clusters(
         return len(sa), len(sb), overlap(sa, sb)
 
     def near(pairs: np.ndarray) -> np.ndarray:
-        keep, last, sa = [], -1, c.doc_sets[0]
+        keep, last, sa = [], -1, np.empty(0, np.uint64)
         for a, b in decode(pairs).tolist():
             if a != last:  # pairs come sorted: read each first document once
                 last, sa = a, c.doc_sets[a]
