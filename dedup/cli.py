@@ -18,13 +18,16 @@ def _terminate(signum: int, frame: object) -> None:
 # half-written is left behind.
 signal.signal(signal.SIGTERM, _terminate)
 
+import functools  # noqa: E402
+import inspect  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from contextlib import ExitStack  # noqa: E402
-from dataclasses import asdict  # noqa: E402
+from dataclasses import asdict, fields  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import TYPE_CHECKING, Annotated  # noqa: E402
+from typing import TYPE_CHECKING, Annotated, Any, get_type_hints  # noqa: E402
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
@@ -74,10 +77,67 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-_D = Config()
+def _with_config(command: Callable[..., None]) -> Callable[..., None]:
+    """Give ``command`` an option for every Config field (help from the
+    field's metadata: declared once, in config.py) and ``--config FILE``; it
+    receives the ``config`` they make, None when none was given."""
+    hints = get_type_hints(Config)
+    panel = "Scan settings"
+    added = []
+    for f in fields(Config):
+        flag = "--" + f.name.replace("_", "-")
+        kind = hints[f.name]
+        default = str(f.default).lower() if kind is bool else str(f.default)
+        names = [f"{flag}/--no-{flag[2:]}"] if kind is bool else [flag]
+        option = typer.Option(
+            *names, help=f.metadata["help"], show_default=default, rich_help_panel=panel
+        )
+        kind = str if kind == Keep else kind  # Config checks the choice
+        added.append(
+            inspect.Parameter(
+                f.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=Annotated[kind | None, option],
+            )
+        )
+    toml = typer.Option(
+        "--config",
+        help="Scan settings from a TOML file (the names above, with _ for -); "
+        "options given here win.",
+        rich_help_panel=panel,
+    )
+    added.append(
+        inspect.Parameter(
+            "config_file",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[Path | None, toml],
+        )
+    )
+    resolved = get_type_hints(command, include_extras=True)  # the strings of __future__
+    own = [
+        p.replace(annotation=resolved[p.name])
+        for p in inspect.signature(command).parameters.values()
+        if p.name != "config"
+    ]
+
+    @functools.wraps(command)
+    def with_config(**kwargs: Any) -> None:
+        given = {f.name: v for f in fields(Config) if (v := kwargs.pop(f.name)) is not None}
+        path = kwargs.pop("config_file")
+        try:
+            config = Config.from_toml(path, **given) if path else Config(**given)
+        except DedupError as e:
+            raise _fail(str(e)) from None
+        command(config=config if (given or path) else None, **kwargs)
+
+    with_config.__signature__ = inspect.Signature(own + added)  # type: ignore[attr-defined]
+    return with_config
 
 
 @app.command()
+@_with_config
 def scan(
     path: Annotated[
         Path,
@@ -100,45 +160,6 @@ def scan(
     id_key: Annotated[
         str, typer.Option(help="JSONL field holding the document id (default: the line number).")
     ] = "id",
-    shingle_size: Annotated[int, typer.Option(help="Words per shingle.")] = _D.shingle_size,
-    num_perm: Annotated[int, typer.Option(help="MinHash permutations.")] = _D.num_perm,
-    seed: Annotated[int, typer.Option(help="MinHash seed.")] = _D.seed,
-    paragraph_threshold: Annotated[
-        float, typer.Option(help="Jaccard similarity at which two paragraphs are copies.")
-    ] = _D.paragraph_threshold,
-    document_threshold: Annotated[
-        float, typer.Option(help="Jaccard similarity at which two documents are near-duplicates.")
-    ] = _D.document_threshold,
-    containment_threshold: Annotated[
-        float,
-        typer.Option(
-            help="Share of the smaller document inside the larger at which it counts as contained."
-        ),
-    ] = _D.containment_threshold,
-    min_paragraph_tokens: Annotated[
-        int, typer.Option(help="Shorter paragraphs are not reported on their own.")
-    ] = _D.min_paragraph_tokens,
-    max_gap: Annotated[
-        int, typer.Option(help="Unrepeated paragraphs a repeated block's original may skip.")
-    ] = _D.max_gap,
-    boilerplate_min_docs: Annotated[
-        int, typer.Option(help="A paragraph in this many documents is boilerplate.")
-    ] = _D.boilerplate_min_docs,
-    passages: Annotated[
-        bool,
-        typer.Option(help="Also find passages copied inside paragraphs (span level)."),
-    ] = _D.passages,
-    passage_threshold: Annotated[
-        float,
-        typer.Option(help="Word-set Jaccard similarity a passage and its original must reach."),
-    ] = _D.passage_threshold,
-    representative: Annotated[
-        str,
-        typer.Option(
-            help="Which document of a cluster is kept: covering (the copy that covers "
-            "the others) | first | longest."
-        ),
-    ] = _D.representative,
     workers: Annotated[
         int, typer.Option(help="Processes for per-document work (default: every core).")
     ] = 0,
@@ -151,6 +172,7 @@ def scan(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace existing reports.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary, no progress.")] = False,
+    config: Config | None = None,
 ) -> None:
     """Scan a corpus and report every duplicated span, cluster and boilerplate paragraph."""
     from dedup.outputs import check
@@ -160,24 +182,10 @@ def scan(
     from dedup.reports.terminal import render
 
     try:
-        config = Config(
-            shingle_size=shingle_size,
-            num_perm=num_perm,
-            seed=seed,
-            paragraph_threshold=paragraph_threshold,
-            document_threshold=document_threshold,
-            containment_threshold=containment_threshold,
-            min_paragraph_tokens=min_paragraph_tokens,
-            max_gap=max_gap,
-            boilerplate_min_docs=boilerplate_min_docs,
-            representative=_representative(representative),
-            passages=passages,
-            passage_threshold=passage_threshold,
-        )
+        config = config or Config()
         outs = [o for o in (json_out, jsonl_out, html_out) if o is not None]
         check([path], outs, force, files=True)
-        if tmp_dir is not None and not tmp_dir.is_dir():
-            raise DedupError(f"{tmp_dir}: --tmp-dir is not a folder")
+        _check_tmp_dir(tmp_dir)
         result = _scan_with_progress(path, config, text_key, id_key, quiet, workers, tmp_dir)
         source = {"path": str(path.resolve()), "text_key": text_key, "id_key": id_key}
         if json_out is not None:
@@ -232,6 +240,7 @@ def report(
 
 
 @app.command()
+@_with_config
 def clean(
     path: Annotated[Path, typer.Argument(help="The corpus: as for dedup scan.")],
     out: Annotated[
@@ -252,7 +261,7 @@ def clean(
             help="Which document of a cluster to keep: covering (the copy that covers "
             "the others) | first | longest."
         ),
-    ] = _D.representative,
+    ] = Config.representative,
     across: Annotated[
         bool, typer.Option(help="Remove paragraphs that copy an earlier document's paragraph.")
     ] = False,
@@ -273,7 +282,12 @@ def clean(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output.")] = False,
     text_key: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
     id_key: Annotated[str, typer.Option(help="JSONL field holding the document id.")] = "id",
+    workers: Annotated[int, typer.Option(help="Processes for the scan (default: every core).")] = 0,
+    tmp_dir: Annotated[
+        Path | None, typer.Option(help="Folder for the scan's temporary files.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary, no progress.")] = False,
+    config: Config | None = None,
 ) -> None:
     """Write the corpus back without its repeats (never text found nowhere else), log each cut."""
     from dedup.clean import CleanPolicy, check_corpus, clean_text, plan
@@ -293,10 +307,16 @@ def clean(
                 check([path] + ([report] if report else []), [out, log], force)
                 out_tmp, log_tmp = outputs.enter_context(staged([out, log], force))
             if report is not None:
+                if config is not None:
+                    raise DedupError("scan settings do not apply with --report (its scan's do)")
                 result = read_json(report)
                 check_corpus(result, read_documents(path, text_key, id_key), str(path))
             else:
-                result = _scan_with_progress(path, Config(), text_key, id_key, quiet)
+                config = config or Config()
+                _check_tmp_dir(tmp_dir)
+                result = _scan_with_progress(
+                    path, config, text_key, id_key, quiet, workers, tmp_dir
+                )
             todo = plan(result, policy)
             removals: list[Removal] = []
 
@@ -325,6 +345,11 @@ def clean(
         Console().print(render_removals(removals, result, dry_run))
         if not dry_run:
             _err.print(f"cleaned corpus written to {out}, removal log to {log}", highlight=False)
+
+
+def _check_tmp_dir(tmp_dir: Path | None) -> None:
+    if tmp_dir is not None and not tmp_dir.is_dir():
+        raise DedupError(f"{tmp_dir}: --tmp-dir is not a folder")
 
 
 def _representative(value: str, option: str = "--representative") -> Keep:

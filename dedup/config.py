@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal, get_type_hints
 
 from dedup.errors import ConfigError
 
@@ -12,59 +14,81 @@ Keep = Literal["covering", "first", "longest"]
 KEEP: tuple[Keep, ...] = ("covering", "first", "longest")
 
 
+def _option(default: Any, help: str) -> Any:
+    """A field and the help of its command-line option (cli.py builds the
+    options of ``scan`` and ``clean`` from the fields: declared once, here)."""
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass(frozen=True)
 class Config:
     # Word k-grams. 5 is what datatrove and text-dedup use for documents.
-    shingle_size: int = 5
+    shingle_size: int = _option(5, "Words per shingle.")
     # 128 permutations: the MinHash estimate's standard error is about
     # sqrt(J(1-J)/128) <= 0.044, enough to feed LSH; every reported
     # similarity is verified exactly anyway.
-    num_perm: int = 128
-    seed: int = 1  # datasketch.MinHash's default seed
+    num_perm: int = _option(128, "MinHash permutations.")
+    seed: int = _option(1, "MinHash seed.")  # datasketch.MinHash's default seed
     # Jaccard similarity of shingle sets at which two paragraphs are copies.
     # One word edited in a 25-word paragraph already costs 5 of its ~21
     # shingles (J ~ 0.65); 0.6 keeps such copies (SaudiNewsNet injections).
-    paragraph_threshold: float = 0.6
+    paragraph_threshold: float = _option(
+        0.6, "Jaccard similarity at which two paragraphs are copies."
+    )
     # Jaccard similarity at which two documents are near-duplicates ...
-    document_threshold: float = 0.8
+    document_threshold: float = _option(
+        0.8, "Jaccard similarity at which two documents are near-duplicates."
+    )
     # ... or the share of the smaller one's shingles found in the larger one
     # (wire copy republished with a lead-in added).
-    containment_threshold: float = 0.8
+    containment_threshold: float = _option(
+        0.8, "Share of a document found in another at which that other covers it."
+    )
     # The smaller document needs this many shingles for containment to count:
     # a one-line document is "contained" in anything that quotes it.
-    min_containment_shingles: int = 20
+    min_containment_shingles: int = _option(
+        20, "Shingles a document needs for containment to count."
+    )
     # Paragraphs shorter than this (tokens) never make a within/across span on
     # their own, but may sit inside a longer repeated block: a shared heading
     # or byline ("بين الماضي والحاضر", "د. زيد محمد الرماني") is no sign of
     # copying. 5 = one full shingle. Boilerplate has no minimum.
-    min_paragraph_tokens: int = 5
+    min_paragraph_tokens: int = _option(5, "Shorter paragraphs are not reported on their own.")
     # Unrepeated paragraphs the original side of a block may skip (the short
     # "اقــرأ أيضاً" line inside 001's original block).
-    max_gap: int = 1
+    max_gap: int = _option(1, "Unrepeated paragraphs a repeated block's original may skip.")
     # A paragraph in at least this many documents is boilerplate.
-    boilerplate_min_docs: int = 10
+    boilerplate_min_docs: int = _option(10, "A paragraph in this many documents is boilerplate.")
     # Passages inside paragraphs (see passages.py): seeds are words found in
     # at most passage_max_df documents; a passage needs passage_min_seeds
     # distinct seeds chained with gaps of at most passage_gap tokens, at least
     # passage_min_tokens tokens, and word-set Jaccard >= passage_threshold.
     # Tuned on ExAraPlagDet dev (benchmarks/quality).
-    passages: bool = True
-    passage_gap: int = 25
-    passage_min_seeds: int = 5
-    passage_max_df: int = 20
-    passage_min_tokens: int = 20
-    passage_threshold: float = 0.3
+    passages: bool = _option(True, "Also find passages copied inside paragraphs (span level).")
+    passage_gap: int = _option(25, "Tokens at most between two seeds of a passage.")
+    passage_min_seeds: int = _option(5, "Distinct rare words a passage needs.")
+    passage_max_df: int = _option(20, "A passage seed is a word in at most this many documents.")
+    passage_min_tokens: int = _option(20, "Tokens a passage needs.")
+    passage_threshold: float = _option(
+        0.3, "Word-set Jaccard similarity a passage and its original must reach."
+    )
     # Which documents of a near-duplicate cluster are kept (cluster.py):
     # covering (the copy that covers the others), first or longest.
-    representative: Keep = "covering"
+    representative: Keep = _option(  # noqa: RUF009 (a str: immutable)
+        "covering", "Which document of a cluster is kept: covering | first | longest."
+    )
     # Containment candidates (lsh.sketch_pairs): a short copy inside a long
     # article has a Jaccard similarity far below the document threshold, so
     # LSH misses it. Each document's containment_sketch smallest shingle
     # hashes are looked up in every document; a hash found in more than
     # containment_max_df documents (boilerplate) counts for nothing.
     # benchmarks/quality/clusters.py measures the recall against an exact join.
-    containment_sketch: int = 16
-    containment_max_df: int = 50
+    containment_sketch: int = _option(
+        16, "Smallest shingle hashes of a document looked up for containment candidates."
+    )
+    containment_max_df: int = _option(
+        50, "A sketch hash in more documents than this counts for nothing."
+    )
 
     def __post_init__(self) -> None:
         checks = [
@@ -110,3 +134,28 @@ class Config:
                 "document": {"bands": doc_b, "rows": doc_r},
             },
         }
+
+    @classmethod
+    def from_toml(cls, path: Path, **overrides: Any) -> Config:
+        """Settings from a TOML file (keys are the field names, at the top level
+        or under ``[scan]``), then ``overrides`` on top."""
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as e:
+            raise ConfigError(f"{path}: cannot read ({e.strerror})") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{path}: not a TOML file ({e})") from None
+        data = data.get("scan", data)
+        types = get_type_hints(cls)
+        known = {f.name for f in fields(cls)}
+        for key, value in data.items():
+            if key not in known:
+                raise ConfigError(f"{path}: unknown setting {key!r}")
+            want = types[key]
+            kind = str if want == Keep else want
+            ok = isinstance(value, kind) and (kind is not int or not isinstance(value, bool))
+            if kind is float:
+                ok = isinstance(value, int | float) and not isinstance(value, bool)
+            if not ok:
+                raise ConfigError(f"{path}: {key} must be {kind.__name__}, not {value!r}")
+        return cls(**{**data, **overrides})

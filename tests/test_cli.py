@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from dedup.cli import app
@@ -174,3 +175,62 @@ def test_lone_surrogates_survive_scan_and_clean(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     texts = [json.loads(x)["text"] for x in cleaned.read_text(encoding="utf-8").splitlines()]
     assert texts == [line, line]
+
+
+def test_every_config_field_is_an_option_of_scan_and_clean() -> None:
+    from dataclasses import fields
+
+    from dedup import Config
+
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    for name in ("scan", "clean"):
+        options = {p.name for p in commands[name].params}
+        assert {f.name for f in fields(Config)} | {"config_file"} <= options, name
+
+
+def test_config_file_and_options(tmp_path: Path) -> None:
+    settings = tmp_path / "dedup.toml"
+    settings.write_text("shingle_size = 7\npassages = false\nrepresentative = 'first'\n")
+    report = tmp_path / "r.json"
+    args = ["scan", str(SEEDS), "--json", str(report), "-q", "--config", str(settings)]
+    assert runner.invoke(app, args).exit_code == 0
+    cfg = json.loads(report.read_text(encoding="utf-8"))["config"]
+    assert (cfg["shingle_size"], cfg["passages"], cfg["representative"]) == (7, False, "first")
+    # an option given on the command line wins over the file
+    args += ["--shingle-size", "6", "--force"]
+    assert runner.invoke(app, args).exit_code == 0
+    assert json.loads(report.read_text(encoding="utf-8"))["config"]["shingle_size"] == 6
+    for text, message in (
+        ("shingle_sise = 7\n", "unknown setting 'shingle_sise'"),
+        ("shingle_size = '7'\n", "shingle_size must be int"),
+        ("passages = 1\n", "passages must be bool"),
+        ("shingle_size = 0\n", "shingle_size must be between 1 and 64"),
+        ("[scan\n", "not a TOML file"),
+    ):
+        settings.write_text(text)
+        result = runner.invoke(app, ["scan", str(SEEDS), "-q", "--config", str(settings)])
+        assert result.exit_code == 1 and message in result.output, (text, result.output)
+        assert result.output.count("\n") == 1
+
+
+def test_clean_takes_the_scan_settings(tmp_path: Path, seed_texts: dict[str, str]) -> None:
+    footer = "اترك تعليقاً على هذا الخبر وشاركه مع أصدقائك عبر مواقع التواصل"
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in seed_texts.items():
+        (corpus / name).write_text(text.rstrip() + "\n" + footer + "\n", encoding="utf-8")
+    outs = []
+    for n, extra in enumerate(
+        (["--workers", "1"], ["--workers", "2", "--boilerplate-min-docs", "3"])
+    ):
+        out = tmp_path / f"out{n}"
+        args = ["clean", str(corpus), "--out", str(out), "--boilerplate", "-q", *extra]
+        assert runner.invoke(app, args).exit_code == 0
+        outs.append({p.name: p.read_text(encoding="utf-8") for p in out.iterdir()})
+    assert all(footer in t for t in outs[0].values())  # in 5 documents: not boilerplate at 10
+    assert not any(footer in t for t in outs[1].values())  # boilerplate at 3
+    report = tmp_path / "r.json"
+    assert runner.invoke(app, ["scan", str(corpus), "--json", str(report), "-q"]).exit_code == 0
+    args = ["clean", str(corpus), "--out", str(tmp_path / "o"), "--report", str(report)]
+    result = runner.invoke(app, [*args, "--shingle-size", "4"])
+    assert result.exit_code == 1 and "scan settings do not apply with --report" in result.output
