@@ -1,11 +1,17 @@
 """Per-document repetition statistics: the Gopher set (Rae et al. 2021, table A1).
 
-The definitions follow datatrove's ``GopherRepetitionFilter`` so numbers are
-comparable: paragraphs split on two or more newlines of the stripped text,
-lines on runs of newlines, an n-gram is its words joined by one space, and
-every fraction is over ``len(text)``. Words are this library's tokens
-(``\\w+``, as written, not normalized), where datatrove uses a
-language-specific word tokenizer that also yields punctuation.
+The definitions are datatrove's ``GopherRepetitionFilter``'s, and
+tests/test_repetition.py calls datatrove's own functions on the same words:
+paragraphs split on two or more newlines of the stripped text, lines on runs
+of newlines, every fraction is over ``len(text)``; a top 2/3/4-gram's
+characters count the spaces between its words, a duplicate 5..10-gram's do
+not (datatrove joins those words with ""). Where this differs on purpose:
+
+- words are this library's tokens (``\\w+``, as written, not normalized),
+  where datatrove uses a language-specific word tokenizer that also yields
+  punctuation;
+- two n-grams are the same when their words are; datatrove compares the
+  joined strings, so for it "ab"+"c" repeats "a"+"bc".
 
 The n-gram statistics work on integer hashes of the words instead of joined
 strings (datatrove's way costs a string join per word per n): two n-grams are
@@ -106,16 +112,16 @@ def repetition_stats(text: str, tokens: Tokens) -> dict[str, float]:
     # Surface words, hashed; Python's str hash is cached on the string objects.
     words = np.fromiter(map(hash, tokens.words), dtype=np.int64, count=len(tokens))
     words = words.view(np.uint64)
-    # Characters of each word and (by cumulative sum) of each n-gram with its spaces.
+    # Characters of each word and (by cumulative sum) of each n-gram.
     cum = np.concatenate(([0], np.cumsum(tokens.ends - tokens.starts)))
     for n, grams in all_window_hashes(words, DUP_NGRAMS[-1]):
         if n not in TOP_NGRAMS and n not in DUP_NGRAMS:
             continue
         if n > DUP_NGRAMS[0] and not stats[f"dup_{DUP_NGRAMS[0]}_gram_char_frac"]:
             break  # no 5-gram repeats, so no longer n-gram can (they stay 0): most documents
-        lengths = cum[n : n + len(grams)] - cum[: len(grams)] + (n - 1)
-        if n in TOP_NGRAMS:
-            stats[f"top_{n}_gram_char_frac"] = _top_ngram_chars(grams, lengths) / size
+        lengths = cum[n : n + len(grams)] - cum[: len(grams)]
+        if n in TOP_NGRAMS:  # with the spaces between the words
+            stats[f"top_{n}_gram_char_frac"] = _top_ngram_chars(grams, lengths + n - 1) / size
         else:
             stats[f"dup_{n}_gram_char_frac"] = _duplicate_ngram_chars(grams, lengths, n) / size
     return stats
@@ -234,8 +240,9 @@ def _ngram_stats(batch: TokenBatch, out: np.ndarray, size: np.ndarray) -> None:
         repeats = np.zeros(len(doc), dtype=bool)
         repeats[at] = repeated
         rep, rep_counts = at[repeated], counts[repeated]
-        lengths = cum[rep + n] - cum[rep] + (n - 1)  # characters of each repeated n-gram
+        lengths = cum[rep + n] - cum[rep]  # characters of each repeated n-gram's words
         if n in TOP_NGRAMS:
+            lengths = lengths + (n - 1)  # and the spaces between them
             column = out[:, names.index(f"top_{n}_gram_char_frac")]
             # The most frequent, ties to the first seen (see above for the rest).
             order = np.lexsort((rep, -rep_counts, doc[rep]))

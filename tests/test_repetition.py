@@ -1,13 +1,16 @@
 from __future__ import annotations
 
-from collections import Counter
+import re
 
 import pytest
+from datatrove.pipeline.filters import gopher_repetition_filter as gopher
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
 from dedup.repetition import DUP_NGRAMS, TOP_NGRAMS, repetition_stats, stat_names
 from dedup.text import tokenize
+from tests.conftest import needs
 
 
 def stats(text: str) -> dict[str, float]:
@@ -15,29 +18,33 @@ def stats(text: str) -> dict[str, float]:
 
 
 def reference_ngram_stats(text: str) -> dict[str, float]:
-    """datatrove's string-based n-gram definitions, written plainly."""
+    """datatrove's own Gopher n-gram functions on our words (datatrove is a
+    test-only dependency: the reference is its code, not a copy of it)."""
     words = tokenize(text).words
     out = {}
     for n in TOP_NGRAMS:
-        grams = [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
-        top = 0
-        if grams:
-            gram, count = Counter(grams).most_common(1)[0]
-            top = len(gram) * count
-        out[f"top_{n}_gram_char_frac"] = top / len(text)
+        grams = gopher.get_n_grams(words, n)
+        out[f"top_{n}_gram_char_frac"] = (gopher.find_top_duplicate(grams) if grams else 0) / len(
+            text
+        )
     for n in DUP_NGRAMS:
-        seen: set[str] = set()
-        chars = i = 0
-        while i < len(words) - n + 1:
-            gram = " ".join(words[i : i + n])
-            if gram in seen:
-                chars += len(gram)
-                i += n
-            else:
-                seen.add(gram)
-                i += 1
-        out[f"dup_{n}_gram_char_frac"] = chars / len(text)
+        out[f"dup_{n}_gram_char_frac"] = gopher.find_all_duplicate(words, n) / len(text)
     return out
+
+
+def reference_stats(text: str) -> dict[str, float]:
+    """All thirteen statistics, as GopherRepetitionFilter.filter computes them."""
+    paragraphs = re.split(r"\n{2,}", text.strip())
+    lines = re.split("\n+", text)
+    para, para_chars = gopher.find_duplicates(paragraphs)
+    line, line_chars = gopher.find_duplicates(lines)
+    return {
+        "dup_para_frac": para / len(paragraphs),
+        "dup_para_char_frac": para_chars / len(text),
+        "dup_line_frac": line / len(lines),
+        "dup_line_char_frac": line_chars / len(text),
+        **reference_ngram_stats(text),
+    }
 
 
 @settings(max_examples=300, deadline=None)
@@ -73,8 +80,19 @@ def test_hand_computed_lines_and_ngrams() -> None:
 def test_duplicate_ngrams_skip_ahead() -> None:
     words = "x y z w v " * 3  # the 5-gram "x y z w v" three times
     s = stats(words.strip())
-    # after the first, each repeat counts once and jumps 5 words ahead
-    assert s["dup_5_gram_char_frac"] == pytest.approx(2 * len("x y z w v") / len(words.strip()))
+    # after the first, each repeat counts once (its words, not the spaces
+    # between them) and jumps 5 words ahead
+    assert s["dup_5_gram_char_frac"] == pytest.approx(2 * len("xyzwv") / len(words.strip()))
+
+
+def test_every_statistic_equals_datatrove_on_news() -> None:
+    needs(SAUDINEWSNET)
+    docs = [d for d in saudinewsnet(3000) if d.text]
+    same = 0
+    for d in docs:
+        got, expected = stats(d.text), reference_stats(d.text)
+        same += all(abs(got[k] - expected[k]) <= 1e-12 for k in stat_names())
+    assert same / len(docs) >= 0.999, f"{same} of {len(docs)}"
 
 
 def test_paragraphs_split_on_blank_lines() -> None:
@@ -92,7 +110,11 @@ def test_seed_001_doubled_block(seed_texts: dict[str, str]) -> None:
     assert len(repeated) == 8
     assert s["dup_line_frac"] == pytest.approx(8 / len(lines))
     assert s["dup_line_char_frac"] == pytest.approx(sum(map(len, repeated)) / len(text))
-    assert s["dup_10_gram_char_frac"] > 0.4
+    # the doubled block's words, without the spaces between them
+    assert s["dup_10_gram_char_frac"] == pytest.approx(
+        reference_stats(text)["dup_10_gram_char_frac"]
+    )
+    assert s["dup_10_gram_char_frac"] > 0.35
 
 
 def test_empty_text_has_all_zero_stats() -> None:
