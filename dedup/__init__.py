@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 # before the heavy imports.
 _WHERE = {
     "CleanPolicy": "dedup.clean",
-    "Removal": "dedup.clean",
+    "Removal": "dedup.models",
     "clean_documents": "dedup.clean",
     "Config": "dedup.config",
     "ConfigError": "dedup.errors",
@@ -39,7 +39,7 @@ _WHERE = {
 }
 
 if TYPE_CHECKING:
-    from dedup.clean import CleanPolicy, Removal, clean_documents
+    from dedup.clean import CleanPolicy, clean_documents
     from dedup.config import Config
     from dedup.errors import ConfigError, DedupError, InputError, OutputError
     from dedup.models import (
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         DocStats,
         Document,
         Ref,
+        Removal,
         ScanResult,
         Span,
     )

@@ -24,7 +24,7 @@ from dedup.cluster import Coverage, clusters
 from dedup.config import KEEP, Config, Keep
 from dedup.errors import ConfigError, InputError
 from dedup.features import fingerprint
-from dedup.models import Cluster, Document, Ref, ScanResult, Span
+from dedup.models import Cluster, Document, Ref, Removal, ScanResult, Span
 from dedup.pipeline import scan
 
 
@@ -39,27 +39,6 @@ class CleanPolicy:
     def __post_init__(self) -> None:
         if self.keep not in KEEP:
             raise ConfigError("keep must be " + " | ".join(KEEP))
-
-
-@dataclass(frozen=True, slots=True)
-class Removal:
-    """What was removed from the original text of ``doc``: ``[start, end)``.
-
-    ``reason`` is ``within``, ``across``, ``boilerplate`` or, for a whole
-    document, ``near-duplicate``. ``duplicate_of`` is what it repeats (the kept
-    document, for a dropped one); ``span`` is the finding itself, without the
-    white space removed around it. A dropped document also carries its
-    verified ``jaccard`` with the kept one and its ``containment`` in it.
-    """
-
-    doc: str
-    start: int
-    end: int
-    reason: str
-    duplicate_of: Ref | None
-    span: tuple[int, int]
-    jaccard: float | None = None
-    containment: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ import inspect  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
 from contextlib import ExitStack  # noqa: E402
 from dataclasses import asdict, fields  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -37,8 +37,7 @@ from dedup.config import KEEP, Config, Keep  # noqa: E402
 from dedup.errors import DedupError, OutputError  # noqa: E402
 
 if TYPE_CHECKING:
-    from dedup.clean import Removal
-    from dedup.models import Document, ScanResult
+    from dedup.models import Document, Removal, ScanResult
 
 # The commands import the rest (the pipeline, the reports) when they run:
 # ``dedup --help`` stays quick.
@@ -193,7 +192,7 @@ def scan(
         if jsonl_out is not None:
             write_jsonl(result, jsonl_out, force)
         if html_out is not None:
-            write_html(result, html_out, path, text_key, id_key, force=force)
+            write_html(result, html_out, _texts(path, text_key, id_key), force=force)
     except DedupError as e:
         raise _fail(str(e)) from None
     if not quiet:
@@ -233,7 +232,7 @@ def report(
         check([report_path, corpus], [html_out], force, files=True)
         text_key, id_key = source.get("text_key", "text"), source.get("id_key", "id")
         check_corpus(result, read_documents(corpus, text_key, id_key), str(corpus))
-        write_html(result, html_out, corpus, text_key, id_key, max_documents, force)
+        write_html(result, html_out, _texts(corpus, text_key, id_key), max_documents, force)
     except DedupError as e:
         raise _fail(str(e)) from None
     _err.print(f"report written to {html_out}", highlight=False)
@@ -345,6 +344,25 @@ def clean(
         Console().print(render_removals(removals, result, dry_run))
         if not dry_run:
             _err.print(f"cleaned corpus written to {out}, removal log to {log}", highlight=False)
+
+
+def _texts(
+    corpus: Path, text_key: str, id_key: str
+) -> Callable[[set[str]], Iterator[tuple[str, str]]]:
+    """The texts of the documents asked for, read again from the corpus (for
+    the HTML report, which keeps only those it shows)."""
+    from dedup.readers import read_documents
+
+    def texts(ids: set[str]) -> Iterator[tuple[str, str]]:
+        left = set(ids)
+        for doc in read_documents(corpus, text_key, id_key):
+            if doc.id in left:
+                left.discard(doc.id)
+                yield doc.id, doc.text
+                if not left:
+                    return
+
+    return texts
 
 
 def _check_tmp_dir(tmp_dir: Path | None) -> None:

@@ -173,3 +173,24 @@ class ScanResult:
     # Verified near-duplicate pairs that are not a member and its representative:
     # evidence, which never merges clusters.
     related: list[DocPair] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """What was removed from the original text of ``doc``: ``[start, end)``.
+
+    ``reason`` is ``within``, ``across``, ``boilerplate`` or, for a whole
+    document, ``near-duplicate``. ``duplicate_of`` is what it repeats (the kept
+    document, for a dropped one); ``span`` is the finding itself, without the
+    white space removed around it. A dropped document also carries its
+    verified ``jaccard`` with the kept one and its ``containment`` in it.
+    """
+
+    doc: str
+    start: int
+    end: int
+    reason: str
+    duplicate_of: Ref | None
+    span: tuple[int, int]
+    jaccard: float | None = None
+    containment: float | None = None

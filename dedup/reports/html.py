@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import heapq
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
 from dedup.models import ScanResult, Span
-from dedup.readers import read_documents
 from dedup.reports.json import summary, write_atomic
 
 KIND_LABEL = {
@@ -284,21 +283,9 @@ def _legend_style(kind: str) -> str:
 def write_html(
     result: ScanResult,
     out: Path,
-    corpus: Path,
-    text_key: str = "text",
-    id_key: str = "id",
+    texts: Callable[[set[str]], Iterable[tuple[str, str]]],
     max_documents: int = 1000,
     force: bool = False,
 ) -> None:
-    """Render with texts read again from the corpus (only those shown are kept), atomically."""
-
-    def texts(ids: set[str]) -> Iterator[tuple[str, str]]:
-        left = set(ids)
-        for doc in read_documents(corpus, text_key, id_key):
-            if doc.id in left:
-                left.discard(doc.id)
-                yield doc.id, doc.text
-                if not left:
-                    return
-
+    """Render, atomically; ``texts(ids)`` yields ``(id, text)`` of the documents shown."""
     write_atomic(out, render_html(result, texts, max_documents), force)

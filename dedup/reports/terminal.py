@@ -5,8 +5,7 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.table import Table
 
-from dedup.clean import Removal
-from dedup.models import ScanResult
+from dedup.models import Removal, ScanResult
 from dedup.reports.json import summary
 
 _ROWS = 15
