@@ -252,7 +252,7 @@ def clean(
         bool, typer.Option(help="Remove later copies of blocks repeated inside a document.")
     ] = True,
     near_duplicates: Annotated[
-        bool, typer.Option(help="Drop near-duplicate documents except the one kept per cluster.")
+        bool, typer.Option(help="Drop each document that a kept document covers (see --keep).")
     ] = True,
     keep: Annotated[
         str,
