@@ -251,18 +251,21 @@ def _parse(data: dict[str, Any]) -> ScanResult:
             )
         )
 
-    def ref(obj: Any, at: str) -> Ref:
-        doc = _str(obj, "doc", at)
+    def known(obj: Any, key: str, at: str) -> str:
+        doc = _str(obj, key, at)
         if doc not in chars:
-            raise _Bad(f"{at}.doc: {doc!r} is not a document of the report")
+            raise _Bad(f"{at}.{key}: {doc!r} is not a document of the report")
+        return doc
+
+    def ref(obj: Any, at: str) -> Ref:
+        doc = known(obj, "doc", at)
         start, end = _int(obj, "start", at), _int(obj, "end", at)
         if not start <= end <= chars[doc]:
             raise _Bad(f"{at}: [{start}, {end}) is not inside {doc!r} ({chars[doc]} characters)")
         return Ref(doc, start, end)
 
     def pair(obj: Any, at: str) -> DocPair:
-        a = ref({"doc": _get(obj, "a", at), "start": 0, "end": 0}, at).doc
-        b = ref({"doc": _get(obj, "b", at), "start": 0, "end": 0}, at).doc
+        a, b = known(obj, "a", at), known(obj, "b", at)
         p = pair_from_dict(
             {k: _int(obj, k, at) for k in ("a_shingles", "b_shingles", "shared")}
             | {"a": a, "b": b, "estimate": _num(obj, "estimate", at)}
