@@ -23,7 +23,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from dedup.minhash import fmix64
+from dedup.minhash import fmix64, ranges
 
 # Buckets larger than this pair their members with the first member only: an
 # all-pairs bucket of n items costs n^2/2 verifications. Exact copies, the
@@ -91,7 +91,12 @@ def band_pairs(keys: np.ndarray) -> np.ndarray:
 
 
 def sketch_pairs(
-    keys: np.ndarray, owners: np.ndarray, own: np.ndarray, max_owners: int, share: float
+    keys: np.ndarray,
+    owners: np.ndarray,
+    own: np.ndarray,
+    max_owners: int,
+    share: float,
+    chunk: int = 1 << 22,
 ) -> np.ndarray:
     """Pairs of owners, encoded ``i << 32 | j`` with ``i < j`` and sorted, in
     which one holds at least ``share`` of the other's sketch (and some of it).
@@ -99,36 +104,41 @@ def sketch_pairs(
     ``owners[x]`` holds ``keys[x]`` (no owner a key twice); ``own[x]`` says
     that the key is in that owner's own sketch. A key held by more than
     ``max_owners`` owners (boilerplate) is left out of every sketch.
+
+    Each owner's sketch keys are looked up among their holders, owner by
+    owner, about ``chunk`` lookups at a time: memory stays bounded by the
+    chunk however many owners share keys, as in a crawl of recombined pages.
     """
     order = np.argsort(keys, kind="stable")
     keys, owners, own = keys[order], owners[order].astype(np.int64), own[order]
     change = np.flatnonzero(keys[1:] != keys[:-1]) + 1
     starts = np.concatenate(([0], change))
     sizes = np.diff(np.concatenate((starts, [len(keys)])))
-    counted = own & (np.repeat(sizes, sizes) <= max_owners)
+    bucket = np.repeat(np.arange(len(starts)), sizes)  # each holding's key group
+    counted = np.flatnonzero(own & (sizes[bucket] <= max_owners))
+    counted = counted[np.argsort(owners[counted], kind="stable")]  # owner by owner
     sketch_sizes = np.bincount(owners[counted], minlength=int(owners.max(initial=-1)) + 1)
-    pairs, lo_own, hi_own = [np.empty(0, np.int64)], [np.empty(0, bool)], [np.empty(0, bool)]
-    for size in np.unique(sizes[(sizes >= 2) & (sizes <= max_owners)]).tolist():
-        # every bucket of this size at once: (buckets, size) tables
-        at = starts[sizes == size][:, None] + np.arange(size)
-        i, j = np.triu_indices(size, k=1)
-        a, b, own_a, own_b = owners[at][:, i], owners[at][:, j], own[at][:, i], own[at][:, j]
-        counts = own_a | own_b  # a key in neither one's sketch counts for neither
-        a, b, own_a, own_b = a[counts], b[counts], own_a[counts], own_b[counts]
-        swap = a > b
-        pairs.append(np.where(swap, b << 32 | a, a << 32 | b))
-        lo_own.append(np.where(swap, own_b, own_a))
-        hi_own.append(np.where(swap, own_a, own_b))
-    found, inverse = np.unique(np.concatenate(pairs), return_inverse=True)
-    # how many keys of each side's own sketch the other side holds
-    lo_count = np.bincount(inverse, weights=np.concatenate(lo_own), minlength=len(found))
-    hi_count = np.bincount(inverse, weights=np.concatenate(hi_own), minlength=len(found))
-    lo, hi = found >> 32, found & 0xFFFFFFFF
-    keep = ((lo_count > 0) & (lo_count >= share * sketch_sizes[lo])) | (
-        (hi_count > 0) & (hi_count >= share * sketch_sizes[hi])
-    )
-    kept: np.ndarray = found[keep]
-    return kept
+    looked = sizes[bucket[counted]]  # holders of each sketch key, the owner among them
+    found = [np.empty(0, np.int64)]
+    lo = 0
+    while lo < len(counted):
+        # whole owners only: an owner's count needs all its keys at once
+        hi = int(np.searchsorted(np.cumsum(looked[lo:]), chunk, side="right")) + lo
+        hi = max(hi, lo + 1)
+        while hi < len(counted) and owners[counted[hi]] == owners[counted[hi - 1]]:
+            hi += 1
+        part = counted[lo:hi]
+        first = starts[bucket[part]]
+        holder = owners[ranges(first, first + sizes[bucket[part]])]
+        x = np.repeat(owners[part], sizes[bucket[part]])
+        pair, count = np.unique(x[holder != x] << 32 | holder[holder != x], return_counts=True)
+        mine = pair >> 32
+        kept = pair[count >= share * sketch_sizes[mine]]
+        a, b = kept >> 32, kept & 0xFFFFFFFF
+        found.append(np.minimum(a, b) << 32 | np.maximum(a, b))
+        lo = hi
+    result: np.ndarray = np.unique(np.concatenate(found))
+    return result
 
 
 def decode(pairs: np.ndarray) -> np.ndarray:

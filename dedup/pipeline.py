@@ -494,9 +494,9 @@ def _sketch_pairs(c: _Corpus, cfg: Config, block: int = 10_000) -> np.ndarray:
     If ``x`` is contained in ``y`` at 0.8, each of x's smallest hashes is in y
     with a chance of about 0.8, so that fewer than half of 16 are is rare
     (binomially 7e-4); a document sharing only a paragraph or two of x holds
-    far fewer. Two passes over the shingle sets, ``block`` documents at a
-    time: the smallest hashes of every document, then, for each document,
-    which of them it holds.
+    far fewer. Three passes over the shingle sets, ``block`` documents at a
+    time: the smallest hashes of every document, how many documents hold
+    each, and which of the rarer ones each document holds.
     """
     m = cfg.containment_sketch
     bottoms = []
@@ -506,10 +506,15 @@ def _sketch_pairs(c: _Corpus, cfg: Config, block: int = 10_000) -> np.ndarray:
     sketch = np.unique(np.concatenate(bottoms)) if bottoms else np.empty(0, np.uint64)
     if not len(sketch):
         return np.empty(0, np.int64)
+    # Hashes held by more than containment_max_df documents count for nothing:
+    # counted first, so that the holdings kept stay few (at most that many each).
+    in_sketch, df = Members(sketch), np.zeros(len(sketch), np.int64)
+    for _, values, _ in _set_blocks(c, block):
+        df += np.bincount(np.searchsorted(sketch, values[in_sketch(values)]), minlength=len(df))
+    in_rare = Members(sketch[df <= cfg.containment_max_df])
     keys, owners, own = [], [], []
-    in_sketch = Members(sketch)
     for lo, values, lengths in _set_blocks(c, block):
-        held = in_sketch(values)
+        held = in_rare(values)
         rank = np.arange(len(values)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         keys.append(values[held])
         owners.append(np.repeat(np.arange(lo, lo + len(lengths)), lengths)[held])

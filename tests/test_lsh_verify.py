@@ -51,9 +51,10 @@ def test_jaccard_and_overlap_equal_python_sets(a: set[int], b: set[int]) -> None
     st.integers(2, 6),
     st.integers(1, 4),
     st.sampled_from([0.25, 0.5, 1.0]),
+    st.sampled_from([1, 5, 1 << 22]),
 )
 def test_sketch_pairs_equal_brute_force(
-    held: list[set[int]], max_owners: int, m: int, share: float
+    held: list[set[int]], max_owners: int, m: int, share: float, chunk: int
 ) -> None:
     # Each owner's sketch: its m smallest keys, less those in more than
     # max_owners sets.
@@ -62,7 +63,7 @@ def test_sketch_pairs_equal_brute_force(
     keys = np.array([k for ks in held for k in sorted(ks)], np.uint64)
     owners = np.array([d for d, ks in enumerate(held) for _ in ks], np.int64)
     own = np.array([k in bottom[d] for d, ks in enumerate(held) for k in sorted(ks)], bool)
-    got = sketch_pairs(keys, owners, own, max_owners, share)
+    got = sketch_pairs(keys, owners, own, max_owners, share, chunk)
     sketch = [{k for k in b if df[k] <= max_owners} for b in bottom]
 
     def holds(x: int, y: int) -> bool:  # y holds share of x's sketch
