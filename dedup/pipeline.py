@@ -492,7 +492,7 @@ def _sketch_pairs(c: _Corpus, cfg: Config, block: int = 10_000) -> np.ndarray:
     other's ``containment_sketch`` smallest shingle hashes.
 
     If ``x`` is contained in ``y`` at 0.8, each of x's smallest hashes is in y
-    with a chance of about 0.8, so that fewer than half of 16 are is rare
+    with a chance of about 0.8, so that y holding fewer than half of 16 is rare
     (binomially 7e-4); a document sharing only a paragraph or two of x holds
     far fewer. Three passes over the shingle sets, ``block`` documents at a
     time: the smallest hashes of every document, how many documents hold
