@@ -4,6 +4,8 @@ Policies (``CleanPolicy``):
 
 - ``within`` (on): remove later copies of paragraphs and blocks repeated
   inside a document;
+- ``formula`` (off): remove repeats a reader keeps too (a formula of the
+  corpus used for a second case, a refrain; see ``Config.formula_min_docs``);
 - ``near_duplicates`` (on): drop each document covered by a kept one
   (``keep``: ``covering``, ``first`` or ``longest``, see cluster.py); the
   log names the kept document and their verified similarity;
@@ -35,6 +37,7 @@ class CleanPolicy:
     keep: Keep = "covering"
     across: bool = False
     boilerplate: bool = False
+    formula: bool = False
 
     def __post_init__(self) -> None:
         if self.keep not in KEEP:
@@ -71,6 +74,7 @@ def plan(result: ScanResult, policy: CleanPolicy) -> Plan:
     for s in result.spans:
         wanted = (
             (s.kind == "within" and policy.within)
+            or (s.kind == "formula" and policy.formula)
             or (s.kind == "across" and policy.across and s.match == "paragraph")
             or (s.kind == "boilerplate" and policy.boilerplate)
         )

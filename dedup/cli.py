@@ -251,6 +251,13 @@ def clean(
     within: Annotated[
         bool, typer.Option(help="Remove later copies of blocks repeated inside a document.")
     ] = True,
+    formula: Annotated[
+        bool,
+        typer.Option(
+            help="Also remove repeated formulas and refrains (a condolence or cabinet "
+            "formula for a second case, a poem's refrain)."
+        ),
+    ] = False,
     near_duplicates: Annotated[
         bool, typer.Option(help="Drop each document that a kept document covers (see --keep).")
     ] = True,
@@ -299,7 +306,7 @@ def clean(
     log = log or out.with_name(out.name + ".removals.jsonl")
     try:
         policy = CleanPolicy(
-            within, near_duplicates, _representative(keep, "--keep"), across, boilerplate
+            within, near_duplicates, _representative(keep, "--keep"), across, boilerplate, formula
         )
         with ExitStack() as outputs:
             if not dry_run:  # claimed first: a second run on them stops before scanning

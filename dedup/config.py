@@ -57,6 +57,19 @@ class Config:
     # Unrepeated paragraphs the original side of a block may skip (the short
     # "اقــرأ أيضاً" line inside 001's original block).
     max_gap: int = _option(1, "Unrepeated paragraphs a repeated block's original may skip.")
+    # A repeat inside a document that a reader keeps is a "formula" (clean
+    # leaves it): a paragraph found in at least formula_min_docs documents (a
+    # condolence cable's formula used for a second sender, a cabinet
+    # decision's closing line), or a repeat of fewer than formula_max_tokens
+    # tokens away from its first occurrence (a refrain, a list item under two
+    # headings). A repeat right after its original (a doubled headline or
+    # block) is always "within". Measured on benchmarks/quality/judged.
+    formula_min_docs: int = _option(
+        3, "A repeated paragraph found in this many documents is a formula (kept)."
+    )
+    formula_max_tokens: int = _option(
+        16, "A shorter repeat away from its first occurrence is a refrain (kept)."
+    )
     # A paragraph in at least this many documents is boilerplate.
     boilerplate_min_docs: int = _option(10, "A paragraph in this many documents is boilerplate.")
     # Passages inside paragraphs (see passages.py): seeds are words found in
@@ -102,6 +115,8 @@ class Config:
             (self.min_paragraph_tokens >= 1, "min_paragraph_tokens must be >= 1"),
             (self.max_gap >= 0, "max_gap must be >= 0"),
             (self.boilerplate_min_docs >= 2, "boilerplate_min_docs must be >= 2"),
+            (self.formula_min_docs >= 2, "formula_min_docs must be >= 2"),
+            (self.formula_max_tokens >= 0, "formula_max_tokens must be >= 0"),
             (self.representative in KEEP, "representative must be " + " | ".join(KEEP)),
             (self.containment_sketch >= 1, "containment_sketch must be >= 1"),
             (self.containment_max_df >= 2, "containment_max_df must be >= 2"),

@@ -54,10 +54,9 @@ class BatchFeatures:
     para_bands: np.ndarray  # uint64 (paragraphs of >= k tokens, bands), at the paragraph threshold
     previews: np.ndarray  # uint8: UTF-8 of each paragraph's first PREVIEW characters
     preview_lengths: np.ndarray
-    # For passages (none kept otherwise): one row a token, documents one after another.
+    # For passages and template frames: one row a token, documents one after another.
     token_hashes: np.ndarray  # uint64 normalized token hashes
     token_spans: np.ndarray  # int32 (tokens, 2) char spans
-    kept_tokens: np.ndarray  # int64 (docs,): tokens kept per document (all, or 0)
     doc_words: np.ndarray  # uint64: each document's distinct token hashes, concatenated
     doc_word_counts: np.ndarray
 
@@ -143,13 +142,8 @@ def featurize_batch(docs: list[Document], cfg: Config) -> BatchFeatures:
         extra_sigs = hasher.signatures_flat(extras, extra_lengths[with_extra])
         sigs[with_extra] = np.minimum(sigs[with_extra], extra_sigs)
 
-    kept = ntoks if cfg.passages else np.zeros(n, np.int64)
-    keep = ranges(doc_tokens[:-1], doc_tokens[:-1] + kept)
-    spans = (
-        np.stack((batch.starts[keep], batch.ends[keep]), axis=1)
-        - batch.doc_starts[tok_doc[keep], None]
-    )
-    doc_words, doc_word_counts = segment_sets(hashes[keep], tok_doc[keep], n)
+    spans = np.stack((batch.starts, batch.ends), axis=1) - batch.doc_starts[tok_doc, None]
+    doc_words, doc_word_counts = segment_sets(hashes, tok_doc, n)
     previews, preview_lengths = _previews(batch, paras.starts, paras.ends)
     offsets = batch.doc_starts[para_doc]
     return BatchFeatures(
@@ -171,9 +165,8 @@ def featurize_batch(docs: list[Document], cfg: Config) -> BatchFeatures:
         para_bands=para_bands,
         previews=previews,
         preview_lengths=preview_lengths,
-        token_hashes=hashes[keep],
+        token_hashes=hashes,
         token_spans=spans.astype(np.int32),
-        kept_tokens=kept,
         doc_words=doc_words,
         doc_word_counts=doc_word_counts,
     )

@@ -12,9 +12,24 @@ from typing import Any, Literal, overload
 
 import numpy as np
 
-SpanKind = Literal["within", "across", "boilerplate"]
+SpanKind = Literal["within", "formula", "across", "boilerplate"]
 MatchKind = Literal["paragraph", "passage"]
-SPAN_KINDS: tuple[SpanKind, ...] = ("within", "across", "boilerplate")
+
+
+@dataclass(frozen=True, slots=True)
+class KindInfo:
+    label: str  # what a report says the kind is
+    colour: str  # its background in the HTML report
+
+
+# Every span kind, once: the reports read it from here.
+KINDS: dict[SpanKind, KindInfo] = {
+    "within": KindInfo("repeated within the document", "#ffd8a8"),
+    "formula": KindInfo("a formula or refrain the document repeats (kept)", "#fff3bf"),
+    "across": KindInfo("copied from another document", "#a5d8ff"),
+    "boilerplate": KindInfo("boilerplate (found in many documents)", "#dee2e6"),
+}
+SPAN_KINDS: tuple[SpanKind, ...] = tuple(KINDS)
 MATCH_KINDS: tuple[MatchKind, ...] = ("paragraph", "passage")
 
 
@@ -39,6 +54,8 @@ class Span:
     """A duplicated span and the earlier text it copies.
 
     ``kind`` is ``within`` when the original is earlier in the same document,
+    ``formula`` when that repeat is one a reader keeps (a phrase common in
+    the corpus, or a short line repeated away from its first occurrence),
     ``boilerplate`` when the paragraph occurs in many documents, else
     ``across``. ``match`` says how it was found: ``paragraph`` (whole
     paragraphs; ``similarity`` is the Jaccard similarity of the two sides'

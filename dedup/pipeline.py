@@ -42,7 +42,7 @@ from dedup.models import (
     SpanKind,
 )
 from dedup.outputs import spill_folder
-from dedup.passages import find_passages
+from dedup.passages import Passage, find_passages
 from dedup.repetition import stat_names
 from dedup.store import BandFile, Chunk, Column, Folder, Spill
 from dedup.verify import Members, jaccard, overlap
@@ -84,7 +84,7 @@ class _Corpus:
             self.folder, "para_bands", lsh_params(cfg.paragraph_threshold, cfg.num_perm)[0]
         )
         self.previews = Spill(self.folder, "previews", np.uint8)
-        self.tokens = Spill(self.folder, "tokens", np.uint64)  # for passages
+        self.tokens = Spill(self.folder, "tokens", np.uint64)  # passages, template frames
         self.doc_words = Spill(self.folder, "doc_words", np.uint64)
         self.token_spans = Spill(self.folder, "token_spans", np.int32, 2)
         # The spilled features: (field of BatchFeatures, store, field of its
@@ -94,8 +94,8 @@ class _Corpus:
             ("doc_sets", self.doc_sets, "doc_set_lengths"),
             ("para_sets", self.para_sets, "para_set_lengths"),
             ("previews", self.previews, "preview_lengths"),
-            ("token_hashes", self.tokens, "kept_tokens"),
-            ("token_spans", self.token_spans, "kept_tokens"),
+            ("token_hashes", self.tokens, "tokens"),
+            ("token_spans", self.token_spans, "tokens"),
             ("doc_words", self.doc_words, "doc_word_counts"),
         ]
 
@@ -184,6 +184,7 @@ def scan(
             edges = _paragraph_edges(corpus, cfg, workers)
             say("paragraph spans")
             spans, boilerplate, shared = _paragraph_spans(corpus, edges, cfg)
+            spans = _templates(corpus, spans, cfg)
             if cfg.passages:
                 say("passages")
                 spans = _add_passages(corpus, spans, cfg, workers)
@@ -318,6 +319,8 @@ def _paragraph_spans(
     comp_doc = np.unique(comp << 32 | c.para_doc)  # each (component, document) once
     comps, docs_per_comp = np.unique(comp_doc >> 32, return_counts=True)
     boiler = comps[docs_per_comp >= cfg.boilerplate_min_docs]
+    comp_docs = np.zeros(len(c.group_first), np.int64)  # documents holding each component
+    comp_docs[comps] = docs_per_comp
     is_boiler = np.zeros(len(c.group_first), bool)
     is_boiler[boiler] = True
 
@@ -349,12 +352,13 @@ def _paragraph_spans(
                 copies.append(Copy(p, orig, kind, c.para_ntok[p] >= cfg.min_paragraph_tokens))
         for b, sim in _blocks(c, copies, cfg, short):
             copy = c.ref(b.first, b.last)
+            formula = b.kind == "within" and _is_formula(c, b, comp_docs[comp], cfg)
             spans.append(
                 Span(
                     copy.doc,
                     copy.start,
                     copy.end,
-                    b.kind,
+                    "formula" if formula else b.kind,
                     round(sim, 4),
                     c.ref(b.orig_first, b.orig_last),
                 )
@@ -380,6 +384,119 @@ def _paragraph_spans(
         for a, b in combinations(docs.tolist(), 2)
     ]
     return spans, boilerplate, np.array(pairs, np.int64).reshape(-1, 2)
+
+
+def _is_formula(c: _Corpus, b: Block, docs: np.ndarray, cfg: Config) -> bool:
+    """Whether a block repeated inside its document is one a reader keeps
+    (``docs``: how many documents hold each paragraph's text; see
+    ``Config.formula_min_docs``)."""
+    if b.first == b.orig_last + 1:  # doubled in place: a scraping repeat
+        return False
+    common = bool((docs[b.first : b.last + 1] >= cfg.formula_min_docs).all())
+    return common or int(c.para_ntok[b.first : b.last + 1].sum()) < cfg.formula_max_tokens
+
+
+def _templates(c: _Corpus, spans: list[Span], cfg: Config, block: int = 10_000) -> list[Span]:
+    """Paragraph copies across documents made of template text, as boilerplate.
+
+    A photo gallery's "Next Previous" and a photographer's byline, a
+    columnist's contact line with the columnist's own code, a dateline with
+    the day's date: each recurs in fewer documents than a boilerplate
+    paragraph because its slot differs, but its frame recurs in many. A
+    paragraph's frame is its longest prefix and its longest suffix that
+    begin or end paragraphs in many more documents than it is in (see
+    ``frame``); a copy with fewer than ``min_paragraph_tokens`` tokens
+    outside its paragraphs' frames is template text, not copying. Affixes
+    are counted over the corpus only for the copies' own, a block of
+    documents at a time.
+    """
+    asked = {i: s for i, s in enumerate(spans) if s.kind == "across" and s.match == "paragraph"}
+    if not asked:
+        return spans
+    tok_first = np.cumsum(c.para_ntok) - c.para_ntok  # each paragraph's first token
+    doc_tok_first = np.concatenate(([0], np.cumsum(c.doc_ntok)))
+    index = {doc_id: d for d, doc_id in enumerate(c.doc_ids)}
+    paras: dict[int, list[int]] = {}  # span -> its paragraphs
+    prefixes: dict[int, np.ndarray] = {}  # paragraph -> hashes of its prefixes
+    suffixes: dict[int, np.ndarray] = {}
+    for i, s in asked.items():
+        d = index[s.doc]
+        lo, hi = int(c.doc_first_para[d]), int(c.doc_first_para[d + 1])
+        inside = (c.para_start[lo:hi] >= s.start) & (c.para_end[lo:hi] <= s.end)
+        paras[i] = (lo + np.flatnonzero(inside)).tolist()
+        tokens = c.tokens[d]
+        for p in paras[i]:
+            f = int(tok_first[p] - doc_tok_first[d])
+            t = tokens[f : f + int(c.para_ntok[p])]
+            prefixes[p], suffixes[p] = _affixes(t, _PREFIX), _affixes(t[::-1], _SUFFIX)
+    wanted = np.unique(np.concatenate(list(prefixes.values()) + list(suffixes.values())))
+    is_wanted, df = Members(wanted), np.zeros(len(wanted), np.int64)
+    n = len(c.doc_ids)
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        p_lo, p_hi = int(c.doc_first_para[lo]), int(c.doc_first_para[hi])
+        first = tok_first[p_lo:p_hi] - doc_tok_first[lo]
+        for h, para in _all_affixes(c.tokens.range(lo, hi), first, c.para_ntok[p_lo:p_hi]):
+            keep = is_wanted(h)
+            doc = c.para_doc[p_lo + para[keep]]
+            held = np.unique(np.stack((doc, np.searchsorted(wanted, h[keep]))), axis=1)
+            df += np.bincount(held[1], minlength=len(df))  # a document once
+
+    def frame(p: int) -> int:
+        """Tokens of the paragraph's frame: its affixes found in at least
+        boilerplate_min_docs documents and in twice as many as the paragraph
+        itself (its longest prefix), else a list item of a republished
+        statement ("7 - جندي متدرب ...") would be its own frame."""
+        pre, suf = (df[np.searchsorted(wanted, x)] for x in (prefixes[p], suffixes[p]))
+        least = max(cfg.boilerplate_min_docs, 2 * int(pre[-1]))
+        # An affix of a frequent affix is as frequent: the frame is a count.
+        return int((pre >= least).sum() + (suf >= least).sum())
+
+    out = list(spans)
+    for i, ps in paras.items():
+        frames = [frame(p) for p in ps]
+        content = sum(max(0, int(c.para_ntok[p]) - f) for p, f in zip(ps, frames, strict=True))
+        if content < cfg.min_paragraph_tokens:
+            out[i] = replace(spans[i], kind="boilerplate")
+    return out
+
+
+# A paragraph's prefixes and suffixes of up to _FRAME tokens, hashed (a
+# polynomial hash, seeded apart for the two ends).
+_FRAME = 16
+_PREFIX, _SUFFIX, _MIX = (
+    np.uint64(0x243F6A8885A308D3),
+    np.uint64(0x13198A2E03707344),
+    np.uint64(0x100000001B3),
+)
+
+
+def _affixes(tokens: np.ndarray, seed: np.uint64) -> np.ndarray:
+    """Hashes of ``tokens``' first 1, 2, ... ``_FRAME`` tokens."""
+    out = np.empty(min(len(tokens), _FRAME), np.uint64)
+    h = seed
+    with np.errstate(over="ignore"):
+        for j in range(len(out)):
+            h = h * _MIX + tokens[j]
+            out[j] = h
+    return out
+
+
+def _all_affixes(
+    tokens: np.ndarray, first: np.ndarray, count: np.ndarray
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``_affixes`` of many paragraphs (``tokens[first:first + count]``), both
+    ways, a length at a time: ``(hashes, which paragraphs)``."""
+    for seed, last in ((_PREFIX, False), (_SUFFIX, True)):
+        h = np.full(len(first), seed, np.uint64)
+        for j in range(_FRAME):
+            live = np.flatnonzero(count > j)
+            if not len(live):
+                break
+            at = first[live] + count[live] - 1 - j if last else first[live] + j
+            with np.errstate(over="ignore"):
+                h[live] = h[live] * _MIX + tokens[at]
+            yield h[live], live
 
 
 def _blocks(
@@ -408,11 +525,15 @@ def _blocks(
 def _add_passages(c: _Corpus, spans: list[Span], cfg: Config, workers: int) -> list[Span]:
     """Paragraph spans plus the passages they do not already cover, in document order.
 
-    A passage at least half covered by spans of its document whose originals
-    are as early as its own is redundant: a paragraph span already says it,
-    or an earlier document was already named as its original (the earliest
-    original wins). A paragraph span naming a later document does not hide
-    the passage: both are true, and the passage names the first copy.
+    A passage is redundant when fewer than ``passage_min_tokens`` of its
+    tokens lie outside the spans of its document whose originals are as
+    early as its own (a paragraph span already says it, or an earlier
+    document was already named as its original: the earliest original
+    wins), or when half of it is in a passage of the same original already.
+    A paragraph span naming a later document does not hide the passage: both
+    are true, and the passage names the first copy. So a paragraph span and
+    the lightly edited paragraph next to it, which only the passage holds,
+    are both reported.
     """
     found = find_passages(
         c.tokens,
@@ -428,17 +549,57 @@ def _add_passages(c: _Corpus, spans: list[Span], cfg: Config, workers: int) -> l
     by_doc: dict[int, list[tuple[int, Span]]] = {}  # doc -> (original's doc, span)
     for s in spans:
         by_doc.setdefault(index[s.doc], []).append((index[s.duplicate_of.doc], s))
-    for p in sorted(found, key=lambda p: (p.b, p.a, p.b_lo)):
+    template: dict[int, list[Span]] = {}
+    for s in spans:
+        if s.kind == "boilerplate":
+            template.setdefault(index[s.doc], []).append(s)
+    ordered = sorted(found, key=lambda p: (p.b, p.a, p.b_lo))
+    for p in map(partial(_without_template, c, template, cfg), ordered):
+        if p is None:
+            continue
         tb, ta = c.token_spans[p.b], c.token_spans[p.a]
         start, end = int(tb[p.b_lo, 0]), int(tb[p.b_hi - 1, 1])
         kept = by_doc.setdefault(p.b, [])
-        covered = sum(max(0, min(end, s.end) - max(start, s.start)) for a, s in kept if a <= p.a)
-        if 2 * covered >= end - start:
+        starts = tb[p.b_lo : p.b_hi, 0]
+        said = np.zeros(len(starts), bool)  # tokens an earlier original already accounts for
+        again = np.zeros(len(starts), bool)  # tokens a passage of the same original holds
+        for a, s in kept:
+            inside = (starts >= s.start) & (starts < s.end)
+            if a <= p.a:
+                said |= inside
+            if a == p.a and s.match == "passage":
+                again |= inside
+        if len(starts) - said.sum() < cfg.passage_min_tokens or 2 * again.sum() >= len(starts):
             continue
         orig = Ref(c.doc_ids[p.a], int(ta[p.a_lo, 0]), int(ta[p.a_hi - 1, 1]))
         span = Span(c.doc_ids[p.b], start, end, "across", p.similarity, orig, "passage")
         kept.append((p.a, span))
     return [s for d in sorted(by_doc) for _, s in sorted(by_doc[d], key=lambda x: x[1].start)]
+
+
+def _without_template(
+    c: _Corpus, template: dict[int, list[Span]], cfg: Config, p: Passage
+) -> Passage | None:
+    """The passage without the boilerplate at its ends, and its similarity
+    without the boilerplate inside it: a passage that matches only a
+    columnist's sign-off and contact lines is no copy."""
+    if p.a not in template and p.b not in template:
+        return p
+    sides = []
+    for d, lo, hi in ((p.a, p.a_lo, p.a_hi), (p.b, p.b_lo, p.b_hi)):
+        starts = c.token_spans[d][lo:hi, 0]
+        plain = np.ones(len(starts), bool)
+        for s in template.get(d, []):
+            plain &= (starts < s.start) | (starts >= s.end)
+        kept = np.flatnonzero(plain)
+        if len(kept) < cfg.passage_min_tokens:
+            return None
+        sides.append((lo + kept[0], lo + kept[-1] + 1, c.tokens[d][lo:hi][plain]))
+    (a_lo, a_hi, words_a), (b_lo, b_hi, words_b) = sides
+    similarity = jaccard(np.unique(words_a), np.unique(words_b))
+    if similarity < cfg.passage_threshold:
+        return None
+    return Passage(p.a, int(a_lo), int(a_hi), p.b, int(b_lo), int(b_hi), round(similarity, 4))
 
 
 def _document_clusters(

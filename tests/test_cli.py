@@ -30,7 +30,7 @@ def test_scan_writes_versioned_json(tmp_path: Path, seed_texts: dict[str, str]) 
     assert result.exit_code == 0, result.output
     assert result.output == ""
     report = json.loads(out.read_text(encoding="utf-8"))
-    assert report["schema"] == "dedup.report/2"
+    assert report["schema"] == "dedup.report/3"
     assert set(report) >= {"config", "documents", "spans", "clusters", "summary", "boilerplate"}
     assert report["config"]["normalization_version"] == "2"
     assert [d["id"] for d in report["documents"]] == sorted(seed_texts)

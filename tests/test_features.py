@@ -84,11 +84,9 @@ def plain_features(docs: list[Document], cfg: Config) -> BatchFeatures:
             for s, e in zip(paras.starts.tolist(), paras.ends.tolist(), strict=True)
         )
         doc_sets.append(np.unique(window_hashes(tokens.hashes, min(k, len(tokens)))))
-        kept = tokens.hashes if cfg.passages else tokens.hashes[:0]
-        rows["token_hashes"].append(kept)
-        rows["token_spans"].append(np.stack((tokens.starts, tokens.ends), axis=1)[: len(kept)])
-        rows["kept_tokens"].append(np.array([len(kept)]))
-        words.append(np.unique(kept))
+        rows["token_hashes"].append(tokens.hashes)
+        rows["token_spans"].append(np.stack((tokens.starts, tokens.ends), axis=1))
+        words.append(np.unique(tokens.hashes))
     flat = {name: np.concatenate(parts) for name, parts in rows.items()}
     long = [s for s, t in zip(para_sets, flat["para_ntok"].tolist(), strict=True) if t >= k]
     doc_sigs = np.full((n, cfg.num_perm), np.iinfo(np.uint32).max, np.uint32)

@@ -25,7 +25,7 @@ def test_seeds_report_and_jsonl_hold_the_same_findings(tmp_path: Path) -> None:
     result = read_json(report)
     assert read_jsonl(findings) == (result.spans, result.clusters)
     lines = [json.loads(line) for line in findings.read_text(encoding="utf-8").splitlines()]
-    assert lines[0]["type"] == "header" and lines[0]["schema"] == "dedup.findings/2"
+    assert lines[0]["type"] == "header" and lines[0]["schema"] == "dedup.findings/3"
     assert [line["type"] for line in lines[1:]] == ["span", "span"]
     assert (lines[1]["start"], lines[1]["end"]) == (1835, 3390)
 
@@ -41,5 +41,5 @@ def test_round_trip_on_news(tmp_path: Path) -> None:
 def test_not_a_findings_file(tmp_path: Path) -> None:
     bad = tmp_path / "x.jsonl"
     bad.write_text('{"type": "span"}\n', encoding="utf-8")
-    with pytest.raises(InputError, match=r"x\.jsonl:1: not a dedup\.findings/2 file"):
+    with pytest.raises(InputError, match=r"x\.jsonl:1: not a dedup\.findings/3 file"):
         read_jsonl(bad)

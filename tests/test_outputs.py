@@ -99,7 +99,7 @@ def test_nothing_existing_is_replaced_without_force(tmp_path: Path) -> None:
     assert report.read_text(encoding="utf-8") == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]  # nothing moved aside
     assert invoke("scan", str(SEEDS), "--json", str(report), "-q", "--force")[0] == 0
-    assert json.loads(report.read_text(encoding="utf-8"))["schema"] == "dedup.report/2"
+    assert json.loads(report.read_text(encoding="utf-8"))["schema"] == "dedup.report/3"
     # made by another program while a run worked: refused at publication too
     with (
         pytest.raises(OutputError, match="already exists"),
@@ -235,7 +235,11 @@ def test_lone_surrogates_are_carried_through(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        (("spans", 0, "kind"), "copy", "spans[0].kind: expected within | across | boilerplate"),
+        (
+            ("spans", 0, "kind"),
+            "copy",
+            "spans[0].kind: expected within | formula | across | boilerplate",
+        ),
         (("spans", 0, "start"), "12", "spans[0].start: expected a whole number"),
         (("spans", 0, "doc"), "nobody", "spans[0].doc: 'nobody' is not a document"),
         (("spans", 0, "end"), 10**6, "is not inside"),

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from dedup import Config, Document, scan
 from dedup.lsh import decode
-from dedup.passages import _candidate_pairs, _document_frequencies
+from dedup.passages import _BRIDGE, _candidate_pairs, _document_frequencies, _follow, _trim
 from dedup.store import Folder, Spill
 from dedup.text import normalize_token, tokenize
 from dedup.verify import Members
@@ -76,6 +76,43 @@ def test_word_shuffled_passage(seed_texts: dict[str, str]) -> None:
     copy = Counter(normalize_token(w) for w in tokenize(text[s:e]).words)
     orig = Counter(normalize_token(w) for w in tokenize(source[o_start:o_end]).words)
     assert sum((copy & orig).values()) / sum((copy | orig).values()) >= 0.9
+
+
+def test_passage_runs_across_a_changed_word_and_an_insertion(seed_texts: dict[str, str]) -> None:
+    """Issue 14: a passage ended at a one-word difference (الثلاثة / الثلاث)
+    or a 13-word insertion, leaving the copied text after it unflagged."""
+    source = seed_texts[S000]
+    start, end = passage_of(source, 90, 120)
+    words = source[start:end].split(" ")
+    words[30] = "الثلاث"  # a word the source does not have there
+    inserted = seed_texts[S003].split()[200:213]  # 13 words of another article
+    copy = " ".join(words[:60] + inserted + words[60:])
+    text, p_start, p_end = embed(seed_texts[S003], copy)
+    ((s, e, o_start, o_end),) = found(source, text)
+    assert (s, e) == (p_start, p_end) and text[s:e] == copy
+    # the original: the source passage, give or take a word its topic repeats
+    assert o_start <= start and o_end >= end and (start - o_start) + (o_end - end) <= 12
+
+
+def test_follow_bridges_small_differences_only() -> None:
+    a = np.arange(1, 61, dtype=np.uint64)  # small numbers: no stop word's hash
+    b = a.copy()
+    b[20] = 999  # a changed word
+    inserted = np.arange(500, 500 + 13, dtype=np.uint64)
+    b = np.concatenate((b[:40], inserted, b[40:]))
+    assert _follow(a, b, 0, 0) == (60, 73)
+    longer = np.arange(500, 500 + _BRIDGE + 1, dtype=np.uint64)
+    b = np.concatenate((a[:40], longer, a[40:]))
+    assert _follow(a, b, 0, 0) == (40, 40)  # too much inserted: the copy ends
+
+
+def test_trim_drops_a_chance_seed_after_the_copy() -> None:
+    copied = np.arange(1, 41, dtype=np.uint64)
+    tail_a = np.arange(100, 120, dtype=np.uint64)
+    tail_b = np.arange(200, 220, dtype=np.uint64)
+    tail_b[-1] = tail_a[-1]  # one rare word both texts hold, a sentence later
+    a, b = np.concatenate((copied, tail_a)), np.concatenate((copied, tail_b))
+    assert _trim(a, b, 0, len(a), 0, len(b)) == (0, 40, 0, 40)
 
 
 def test_no_passages_between_unrelated_seeds(seed_texts: dict[str, str]) -> None:

@@ -8,10 +8,13 @@ import numpy as np
 import pytest
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
+from benchmarks.quality import judged
 from dedup import CleanPolicy, Document, ScanResult, scan
 from dedup.clean import plan
 from dedup.cluster import Coverage
 from dedup.minhash import window_hashes
+from dedup.models import Span
+from dedup.reports.json import to_dict
 from dedup.text import normalize_token, tokenize
 from tests.conftest import needs
 
@@ -71,7 +74,7 @@ def test_every_member_is_covered_by_its_kept_document(result: ScanResult) -> Non
 
 def test_spans_point_at_matching_text(docs: list[Document], result: ScanResult) -> None:
     text = {d.id: d.text for d in docs}
-    assert {s.kind for s in result.spans} == {"within", "across", "boilerplate"}
+    assert {s.kind for s in result.spans} == {"within", "formula", "across", "boilerplate"}
     for s in result.spans:
         copy = text[s.doc][s.start : s.end]
         orig = text[s.duplicate_of.doc][s.duplicate_of.start : s.duplicate_of.end]
@@ -87,15 +90,21 @@ def corpus() -> list[Document]:
     return list(saudinewsnet())
 
 
-def test_clean_drops_only_documents_a_kept_one_covers(corpus: list[Document]) -> None:
+@pytest.fixture(scope="module")
+def full(corpus: list[Document]) -> ScanResult:
+    return scan(corpus, workers=2)
+
+
+def test_clean_drops_only_documents_a_kept_one_covers(
+    corpus: list[Document], full: ScanResult
+) -> None:
     """All of SaudiNewsNet, default clean: each dropped article names a kept
     article that covers it, recomputed from the two texts. So no dropped
     article strictly contains its kept one (covers it without being covered),
     as 2015-07-21/0215 (5,124 characters) did 2015-07-21/0020 (1,167) when
     the first of a union-find cluster was kept."""
-    result = scan(corpus, workers=2)
     text = {d.id: d.text for d in corpus}
-    dropped = plan(result, CleanPolicy()).dropped
+    dropped = plan(full, CleanPolicy()).dropped
     assert len(dropped) > 4000  # wire copy republished across the outlets
     kept_ids = {r.duplicate_of.doc for r in dropped.values() if r.duplicate_of}
     assert not kept_ids & set(dropped)
@@ -111,3 +120,63 @@ def test_clean_drops_only_documents_a_kept_one_covers(corpus: list[Document]) ->
     ref = dropped["2015-08-07/0347"].duplicate_of
     assert ref is not None and ref.doc == "2015-08-07/0312"
     assert "2015-07-21/0215" not in dropped and "2015-07-21/0020" in dropped
+
+
+def test_judged_sample(full: ScanResult) -> None:
+    """benchmarks/quality/judged: findings read and labelled by a reader,
+    before the changes of issue 14 (sample.jsonl) and of what they changed
+    (changed.jsonl). Counts, not timings: the same corpus gives the same."""
+    report = to_dict(full)
+    before = judged.score(report, judged.SAMPLE)
+    right = {k: v["right"] / v["n"] for k, v in before["kinds"].items()}
+    assert right["within"] >= 0.9 and right["formula"] >= 0.9
+    assert right["across"] >= 0.95 and right["passage"] >= 0.95
+    extent = before["extent"]
+    assert extent["covered"] >= 0.9 * extent["reused_chars"]
+    changed = judged.score(report, judged.CHANGES)["kinds"]
+    assert changed["passage"]["right"] >= 0.95 * changed["passage"]["n"]
+    assert changed["boilerplate"]["right"] >= 0.8 * changed["boilerplate"]["n"]
+
+
+def span_at(result: ScanResult, doc: str, start: int) -> Span:
+    (span,) = [s for s in result.spans if s.doc == doc and s.start == start]
+    return span
+
+
+def test_formulas_are_kept_and_repeats_removed(corpus: list[Document], full: ScanResult) -> None:
+    text = {d.id: d.text for d in corpus}
+    # The condolence formula, for a second sender: kept.
+    condolence = span_at(full, "2015-08-08/0711", 833)
+    assert condolence.kind == "formula" and condolence.end == 946
+    assert text[condolence.doc][833:946].startswith("وعبر سموه عن عزائه ومواساته لأسر الشهداء")
+    o = condolence.duplicate_of
+    assert (o.doc, o.start, o.end) == ("2015-08-08/0711", 315, 429)
+    assert text[o.doc][o.start : o.end].startswith("وأعرب سموه عن عزائه ومواساته")
+    # A paragraph doubled back to back: removed.
+    doubled = span_at(full, "2015-08-03/0089", 1149)
+    o = doubled.duplicate_of
+    assert doubled.kind == "within" and (o.start, o.end) == (1015, 1146)
+    assert words(text[o.doc][o.start : o.end]) == words(text[doubled.doc][1149 : doubled.end])
+    # The cabinet formula closing a third decision: clean leaves it unless asked.
+    doc = "2015-08-03/0094"
+    formula = [s for s in full.spans if s.doc == doc and s.kind == "formula"]
+    assert len(formula) == 2 and all("مرسوم ملكي" in text[doc][s.start : s.end] for s in formula)
+    kept = {d.id: d for d in corpus if d.id == doc}
+    for policy, count in ((CleanPolicy(), 3), (CleanPolicy(formula=True), 1)):
+        cleaned = plan(full, policy).cuts.get(doc, [])
+        cut = [s for s, reason in cleaned if reason == "formula"]
+        assert text[doc].count("مرسوم ملكي") - len(cut) == count, kept
+
+
+def test_templates_are_not_copies(corpus: list[Document], full: ScanResult) -> None:
+    """A gallery widget with a photographer's byline, a columnist's contact
+    line with the columnist's code: boilerplate, though each exact line is in
+    fewer than 10 documents; a passage made of a sign-off and contact lines
+    is no copy."""
+    text = {d.id: d.text for d in corpus}
+    widget = [s for s in full.spans if text[s.doc][s.start : s.end].startswith("Next Previous")]
+    assert len(widget) > 100 and {s.kind for s in widget} == {"boilerplate"}
+    contact = [s for s in full.spans if text[s.doc][s.start : s.end].startswith("تبدأ بالرمز (")]
+    assert len(contact) > 50 and {s.kind for s in contact} == {"boilerplate"}
+    sign_off = [s for s in full.spans if s.doc == "2015-07-27/0540" and s.match == "passage"]
+    assert sign_off == []

@@ -4,7 +4,8 @@
 
 1. ExAraPlagDet dev: PAN scores per obfuscation type.
 2. SaudiNewsNet: recall of the exact-duplicate groups (full corpus).
-3. SaudiNewsNet injection benchmark.
+3. SaudiNewsNet: the judged sample (benchmarks/quality/judged).
+4. SaudiNewsNet injection benchmark.
 Each part says it is skipped when its data is absent.
 """
 
@@ -13,9 +14,10 @@ from __future__ import annotations
 import time
 
 from benchmarks.corpora import EXARAPLAGDET, SAUDINEWSNET, saudinewsnet
-from benchmarks.quality import exaraplagdet, injection
+from benchmarks.quality import exaraplagdet, injection, judged
 from benchmarks.quality.exact import exact_groups, pair_recall
 from dedup import scan
+from dedup.reports.json import to_dict
 
 
 def main() -> None:
@@ -36,6 +38,10 @@ def main() -> None:
             f"exact-duplicate pairs {pairs:,}, recall {recall:.4f}; "
             f"empty articles {len(empty)}, clustered {clustered_empty}"
         )
+        print()
+        report = to_dict(result)
+        for path in (judged.SAMPLE, judged.CHANGES):
+            judged.print_score(judged.score(report, path), path)
         print()
         injection.main()
     else:

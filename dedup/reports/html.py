@@ -21,14 +21,8 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from dedup.models import ScanResult, Span
+from dedup.models import KINDS, ScanResult, Span
 from dedup.reports.json import summary, write_atomic
-
-KIND_LABEL = {
-    "within": "repeated within the document",
-    "across": "copied from another document",
-    "boilerplate": "boilerplate (found in many documents)",
-}
 
 _CSS = """
 body{font-family:system-ui,"Noto Naskh Arabic","Noto Sans Arabic",sans-serif;margin:0 auto;
@@ -38,15 +32,12 @@ table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding
 text-align:start;vertical-align:top}
 .doc{background:#fff;border:1px solid #ddd;border-radius:4px;margin:1em 0;padding:.5em 1em}
 .text{white-space:pre-wrap;line-height:1.9;font-size:1.05em}
-a.dup{color:inherit;text-decoration:none;border-radius:2px}
-a.dup.within{background:#ffd8a8;box-shadow:0 2px 0 #e8590c}
-a.dup.across{background:#a5d8ff;box-shadow:0 2px 0 #1971c2}
-a.dup.boilerplate{background:#dee2e6;box-shadow:0 2px 0 #495057}
+a.dup{color:inherit;text-decoration:none;border-radius:2px;box-shadow:0 2px 0 #495057}
 .orig{outline:1px dashed #2b8a3e;outline-offset:1px}
 :target{background:#b2f2bb !important}
 .legend span{display:inline-block;padding:0 .4em;margin-inline-end:.5em;border-radius:2px}
 .muted{color:#666;font-size:.9em}
-"""
+""" + "".join(f"a.dup.{k}{{background:{info.colour}}}" for k, info in KINDS.items())
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +131,8 @@ def render_html(
         "</head><body><h1>dedup report</h1>",
         '<p class="legend">',
         *(
-            f'<span class="dup {k}" style="{_legend_style(k)}">{escape(label)}</span>'
-            for k, label in KIND_LABEL.items()
+            f'<span class="dup {k}" style="background:{info.colour}">{escape(info.label)}</span>'
+            for k, info in KINDS.items()
         ),
         '<span class="orig">original that a span copies</span></p>',
         '<h2 id="summary">Summary</h2><table>',
@@ -270,14 +261,6 @@ _FSI, _PDI = "\u2068", "\u2069"
 def _iso(value: str) -> str:
     """``value`` escaped in its own direction, isolated from its neighbours."""
     return f"<bdi>{escape(value)}</bdi>"
-
-
-def _legend_style(kind: str) -> str:
-    return {
-        "within": "background:#ffd8a8",
-        "across": "background:#a5d8ff",
-        "boilerplate": "background:#dee2e6",
-    }[kind]
 
 
 def write_html(

@@ -1,8 +1,8 @@
 """The JSON report: one versioned document.
 
-Layout (schema ``dedup.report/2``)::
+Layout (schema ``dedup.report/3``)::
 
-    {"schema": "dedup.report/1", "dedup_version": ..., "config": {...},
+    {"schema": "dedup.report/3", "dedup_version": ..., "config": {...},
      "summary": {...},
      "documents": [{"id", "chars", "tokens", "paragraphs", "repetition": {...}}],
      "spans": [{"doc", "start", "end", "kind", "similarity",
@@ -48,13 +48,17 @@ from dedup.models import (
 )
 from dedup.outputs import staged
 
-SCHEMA = "dedup.report/2"
+SCHEMA = "dedup.report/3"
 
 
 def summary(result: ScanResult) -> dict[str, Any]:
-    chars = {"within": 0, "across": 0, "boilerplate": 0}
-    for s in result.spans:
-        chars[s.kind] += s.end - s.start
+    chars = dict.fromkeys(SPAN_KINDS, 0)
+    reach: dict[tuple[str, str], int] = {}  # (doc, kind) -> end of what is counted
+    for s in sorted(result.spans, key=lambda s: (s.doc, s.start)):
+        # A passage may overlap a paragraph span: characters count once a kind.
+        counted = reach.get((s.doc, s.kind), 0)
+        chars[s.kind] += max(0, s.end - max(s.start, counted))
+        reach[(s.doc, s.kind)] = max(counted, s.end)
     corpus = hashlib.blake2b(digest_size=8)
     for d in result.documents:
         corpus.update(f"{d.id}\t{d.fingerprint}\n".encode("utf-8", "surrogatepass"))

@@ -20,7 +20,7 @@ from dedup.errors import InputError
 from dedup.models import Cluster, Ref, ScanResult, Span
 from dedup.reports.json import pair_dict, pair_from_dict, plain, write_atomic
 
-SCHEMA = "dedup.findings/2"
+SCHEMA = "dedup.findings/3"
 
 
 def lines(result: ScanResult) -> Iterator[str]:

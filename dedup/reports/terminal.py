@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.table import Table
 
-from dedup.models import Removal, ScanResult
+from dedup.models import SPAN_KINDS, Removal, ScanResult
 from dedup.reports.json import summary
 
 _ROWS = 15
@@ -80,7 +80,7 @@ def render_removals(removals: list[Removal], result: ScanResult, dry_run: bool) 
     table = Table(title=f"dedup clean{' (dry run)' if dry_run else ''}", show_header=False)
     table.add_row("documents", f"{len(result.documents):,}")
     table.add_row(f"documents {verb}", f"{len(docs):,} (near-duplicates)")
-    for reason in ("within", "across", "boilerplate"):
+    for reason in SPAN_KINDS:
         these = [r for r in cuts if r.reason == reason]
         chars = sum(r.end - r.start for r in these)
         table.add_row(f"{reason} spans {verb}", f"{len(these):,} ({chars:,} characters)")
