@@ -329,13 +329,14 @@ def _extend(ids_a: np.ndarray, ids_b: np.ndarray, c: _Chain) -> tuple[int, int, 
     that both articles use before and after the copy.)
     """
     (pa, pb), (qa, qb) = c.first, c.last
-    in_order = _follow(ids_a, ids_b, pa + 1, pb + 1)
+    fa, fb = _follow(ids_a, ids_b, pa + 1, pb + 1)
+    in_order = fa > c.a_hi and fb > c.b_hi  # from the first seed past the last
     qa, qb = _follow(ids_a, ids_b, qa + 1, qb + 1)
     ra, rb = _follow(ids_a[::-1], ids_b[::-1], len(ids_a) - pa, len(ids_b) - pb)
     pa, pb = len(ids_a) - ra, len(ids_b) - rb
     a_lo, a_hi = min(c.a_lo, pa), max(c.a_hi + 1, qa)
     b_lo, b_hi = min(c.b_lo, pb), max(c.b_hi + 1, qb)
-    if in_order[0] > c.a_hi and in_order[1] > c.b_hi:
+    if in_order:
         return a_lo, a_hi, b_lo, b_hi
     near_a = set(ids_a[a_lo:a_hi].tolist())
     near_b = set(ids_b[b_lo:b_hi].tolist())
@@ -356,8 +357,7 @@ def _follow(ids_a: np.ndarray, ids_b: np.ndarray, qa: int, qb: int) -> tuple[int
     tokens on each side, as long as ``_ANCHOR`` tokens in a row (not all
     function words) match after it."""
     while True:
-        while qa < len(ids_a) and qb < len(ids_b) and ids_a[qa] == ids_b[qb]:
-            qa, qb = qa + 1, qb + 1
+        qa, qb = _equal_run(ids_a, ids_b, qa, qb)
         ahead_a = ids_a[qa : qa + _BRIDGE + _ANCHOR].tolist()
         ahead_b = ids_b[qb : qb + _BRIDGE + _ANCHOR].tolist()
         starts: dict[tuple[int, ...], int] = {}
@@ -372,6 +372,18 @@ def _follow(ids_a: np.ndarray, ids_b: np.ndarray, qa: int, qb: int) -> tuple[int
         if best is None:
             return qa, qb
         qa, qb = qa + best[1], qb + best[2]
+
+
+def _equal_run(ids_a: np.ndarray, ids_b: np.ndarray, qa: int, qb: int) -> tuple[int, int]:
+    """Past the tokens equal in a row from ``qa`` and ``qb``: compared a chunk
+    at a time, doubling (a run is a few tokens, or a whole passage)."""
+    step = 16
+    while (n := min(step, len(ids_a) - qa, len(ids_b) - qb)) > 0:
+        differ = np.flatnonzero(ids_a[qa : qa + n] != ids_b[qb : qb + n])
+        if len(differ):
+            return qa + int(differ[0]), qb + int(differ[0])
+        qa, qb, step = qa + n, qb + n, 2 * step
+    return qa, qb
 
 
 # A passage ends where the other side's words thin out: its first and last
@@ -394,13 +406,26 @@ def _dense(ids: np.ndarray, lo: int, hi: int, other: set[int]) -> tuple[int, int
     """``[lo, hi)`` shrunk to its first and last content words found in
     ``other`` with _DENSE such words in their window of _WINDOW tokens."""
     words = ids[lo:hi].tolist()
-    found = np.array([w in other and w not in STOP_WORDS for w in words], np.int64)
-    dense = np.convolve(found, np.ones(_WINDOW, np.int64))  # [i]: in the window ending at i
-    ends = np.flatnonzero(found.astype(bool) & (dense[: len(found)] >= _DENSE))
-    starts = np.flatnonzero(found.astype(bool) & (dense[_WINDOW - 1 :] >= _DENSE))
-    if not len(ends) or not len(starts):
+    start = _first_dense(words, other)
+    if start is None:
         return lo, lo
-    return lo + int(starts[0]), lo + int(ends[-1]) + 1
+    end = _first_dense(words[::-1], other)
+    assert end is not None  # the same window, read from its other end
+    return lo + start, hi - end
+
+
+def _first_dense(words: list[int], other: set[int]) -> int | None:
+    """The first content word in ``other`` with _DENSE such words in the
+    _WINDOW tokens from it: found a word at a time, so a passage that is
+    dense from its first word costs a window's look, not its length."""
+    found: list[bool] = []
+    for i in range(len(words)):
+        while len(found) < min(len(words), i + _WINDOW):
+            w = words[len(found)]
+            found.append(w in other and w not in STOP_WORDS)
+        if found[i] and sum(found[i : i + _WINDOW]) >= _DENSE:
+            return i
+    return None
 
 
 def _grow(ids: np.ndarray, lo: int, hi: int, words: set[int]) -> tuple[int, int]:

@@ -413,50 +413,46 @@ def _templates(c: _Corpus, spans: list[Span], cfg: Config, block: int = 10_000) 
     asked = {i: s for i, s in enumerate(spans) if s.kind == "across" and s.match == "paragraph"}
     if not asked:
         return spans
-    tok_first = np.cumsum(c.para_ntok) - c.para_ntok  # each paragraph's first token
-    doc_tok_first = np.concatenate(([0], np.cumsum(c.doc_ntok)))
     index = {doc_id: d for d, doc_id in enumerate(c.doc_ids)}
-    paras: dict[int, list[int]] = {}  # span -> its paragraphs
-    prefixes: dict[int, np.ndarray] = {}  # paragraph -> hashes of its prefixes
-    suffixes: dict[int, np.ndarray] = {}
+    paras: dict[int, np.ndarray] = {}  # span -> its paragraphs
     for i, s in asked.items():
         d = index[s.doc]
         lo, hi = int(c.doc_first_para[d]), int(c.doc_first_para[d + 1])
         inside = (c.para_start[lo:hi] >= s.start) & (c.para_end[lo:hi] <= s.end)
-        paras[i] = (lo + np.flatnonzero(inside)).tolist()
-        tokens = c.tokens[d]
-        for p in paras[i]:
-            f = int(tok_first[p] - doc_tok_first[d])
-            t = tokens[f : f + int(c.para_ntok[p])]
-            prefixes[p], suffixes[p] = _affixes(t, _PREFIX), _affixes(t[::-1], _SUFFIX)
-    wanted = np.unique(np.concatenate(list(prefixes.values()) + list(suffixes.values())))
+        paras[i] = lo + np.flatnonzero(inside)
+    mine = np.unique(np.concatenate(list(paras.values())))
+    row = {p: r for r, p in enumerate(mine.tolist())}
+    # Their affixes, then how many documents hold each: two passes over the tokens.
+    pre = np.zeros((len(mine), _FRAME), np.uint64)
+    suf = np.zeros_like(pre)
+    for take, tables in _affix_blocks(c, block, mine):
+        pre[np.searchsorted(mine, take)], suf[np.searchsorted(mine, take)] = tables
+    valid = np.arange(_FRAME) < c.para_ntok[mine, None]
+    wanted = np.unique(np.concatenate((pre[valid], suf[valid])))
     is_wanted, df = Members(wanted), np.zeros(len(wanted), np.int64)
-    n = len(c.doc_ids)
-    for lo in range(0, n, block):
-        hi = min(n, lo + block)
-        p_lo, p_hi = int(c.doc_first_para[lo]), int(c.doc_first_para[hi])
-        first = tok_first[p_lo:p_hi] - doc_tok_first[lo]
-        for h, para in _all_affixes(c.tokens.range(lo, hi), first, c.para_ntok[p_lo:p_hi]):
+    for take, tables in _affix_blocks(c, block):
+        ok = np.arange(_FRAME) < c.para_ntok[take, None]
+        owner = np.broadcast_to(c.para_doc[take, None], ok.shape)[ok]
+        for table in tables:
+            h = table[ok]
             keep = is_wanted(h)
-            doc = c.para_doc[p_lo + para[keep]]
-            held = np.unique(np.stack((doc, np.searchsorted(wanted, h[keep]))), axis=1)
-            df += np.bincount(held[1], minlength=len(df))  # a document once
+            held = np.unique(owner[keep] * len(wanted) + np.searchsorted(wanted, h[keep]))
+            df += np.bincount(held % len(wanted), minlength=len(df))  # a document once
 
-    def frame(p: int) -> int:
-        """Tokens of the paragraph's frame: its affixes found in at least
-        boilerplate_min_docs documents and in twice as many as the paragraph
-        itself (its longest prefix), else a list item of a republished
-        statement ("7 - جندي متدرب ...") would be its own frame."""
-        pre, suf = (df[np.searchsorted(wanted, x)] for x in (prefixes[p], suffixes[p]))
-        least = max(cfg.boilerplate_min_docs, 2 * int(pre[-1]))
-        # An affix of a frequent affix is as frequent: the frame is a count.
-        return int((pre >= least).sum() + (suf >= least).sum())
-
+    # A paragraph's frame: its affixes found in at least boilerplate_min_docs
+    # documents and in twice as many as the paragraph itself (its longest
+    # prefix), else a list item of a republished statement ("7 - جندي متدرب
+    # ...") would be its own frame. An affix of a frequent affix is as
+    # frequent, so the frame is a count.
+    pre_df = np.where(valid, df[np.searchsorted(wanted, pre)], -1)
+    suf_df = np.where(valid, df[np.searchsorted(wanted, suf)], -1)
+    own = pre_df[np.arange(len(mine)), valid.sum(axis=1) - 1]
+    least = np.maximum(cfg.boilerplate_min_docs, 2 * own)[:, None]
+    frame = (pre_df >= least).sum(axis=1) + (suf_df >= least).sum(axis=1)
+    content = np.maximum(0, c.para_ntok[mine] - frame)
     out = list(spans)
     for i, ps in paras.items():
-        frames = [frame(p) for p in ps]
-        content = sum(max(0, int(c.para_ntok[p]) - f) for p, f in zip(ps, frames, strict=True))
-        if content < cfg.min_paragraph_tokens:
+        if int(content[[row[p] for p in ps.tolist()]].sum()) < cfg.min_paragraph_tokens:
             out[i] = replace(spans[i], kind="boilerplate")
     return out
 
@@ -471,32 +467,42 @@ _PREFIX, _SUFFIX, _MIX = (
 )
 
 
-def _affixes(tokens: np.ndarray, seed: np.uint64) -> np.ndarray:
-    """Hashes of ``tokens``' first 1, 2, ... ``_FRAME`` tokens."""
-    out = np.empty(min(len(tokens), _FRAME), np.uint64)
-    h = seed
-    with np.errstate(over="ignore"):
-        for j in range(len(out)):
-            h = h * _MIX + tokens[j]
-            out[j] = h
-    return out
-
-
-def _all_affixes(
-    tokens: np.ndarray, first: np.ndarray, count: np.ndarray
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """``_affixes`` of many paragraphs (``tokens[first:first + count]``), both
-    ways, a length at a time: ``(hashes, which paragraphs)``."""
-    for seed, last in ((_PREFIX, False), (_SUFFIX, True)):
-        h = np.full(len(first), seed, np.uint64)
+def _affix_blocks(
+    c: _Corpus, block: int, only: np.ndarray | None = None
+) -> Iterator[tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]]:
+    """``(paragraphs, (prefix hashes, suffix hashes))``, the paragraphs of
+    ``block`` documents at a time (those in ``only``, if given):
+    ``(paragraphs, _FRAME)`` tables, entry ``j`` the hash of the first or
+    last ``j + 1`` tokens (0 past the paragraph's length)."""
+    n = len(c.doc_ids)
+    doc_tok_first = np.concatenate(([0], np.cumsum(c.doc_ntok)))
+    para_tok_first = np.cumsum(c.para_ntok) - c.para_ntok
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        p_lo, p_hi = int(c.doc_first_para[lo]), int(c.doc_first_para[hi])
+        take = np.arange(p_lo, p_hi)
+        if only is not None:
+            take = take[np.isin(take, only)]
+            if not len(take):
+                continue
+        tokens = c.tokens.range(lo, hi)
+        first = para_tok_first[take] - doc_tok_first[lo]
+        count = c.para_ntok[take]
+        tables = (
+            np.zeros((len(take), _FRAME), np.uint64),
+            np.zeros((len(take), _FRAME), np.uint64),
+        )
+        h = [np.full(len(take), _PREFIX), np.full(len(take), _SUFFIX)]
         for j in range(_FRAME):
             live = np.flatnonzero(count > j)
             if not len(live):
                 break
-            at = first[live] + count[live] - 1 - j if last else first[live] + j
+            ends = (first[live] + j, first[live] + count[live] - 1 - j)
             with np.errstate(over="ignore"):
-                h[live] = h[live] * _MIX + tokens[at]
-            yield h[live], live
+                for table, hashes, at in zip(tables, h, ends, strict=True):
+                    hashes[live] = hashes[live] * _MIX + tokens[at]
+                    table[live, j] = hashes[live]
+        yield take, tables
 
 
 def _blocks(
