@@ -36,12 +36,14 @@ _WHERE = {
     "Span": "dedup.models",
     "scan": "dedup.pipeline",
     "read_documents": "dedup.readers",
+    "Source": "dedup.formats",
 }
 
 if TYPE_CHECKING:
     from dedup.clean import CleanPolicy, clean_documents
     from dedup.config import Config
     from dedup.errors import ConfigError, DedupError, InputError, OutputError
+    from dedup.formats import Source
     from dedup.models import (
         Boilerplate,
         Cluster,
@@ -78,6 +80,7 @@ __all__ = [
     "Ref",
     "Removal",
     "ScanResult",
+    "Source",
     "Span",
     "__version__",
     "clean_documents",

@@ -37,6 +37,7 @@ from dedup.config import KEEP, Config, Keep  # noqa: E402
 from dedup.errors import DedupError, OutputError  # noqa: E402
 
 if TYPE_CHECKING:
+    from dedup.formats import Source
     from dedup.models import Document, Removal, ScanResult
 
 # The commands import the rest (the pipeline, the reports) when they run:
@@ -174,6 +175,7 @@ def scan(
     config: Config | None = None,
 ) -> None:
     """Scan a corpus and report every duplicated span, cluster and boilerplate paragraph."""
+    from dedup.formats import Source
     from dedup.outputs import check
     from dedup.reports.html import write_html
     from dedup.reports.json import write_json
@@ -185,14 +187,15 @@ def scan(
         outs = [o for o in (json_out, jsonl_out, html_out) if o is not None]
         check([path], outs, force, files=True)
         _check_tmp_dir(tmp_dir)
-        result = _scan_with_progress(path, config, text_key, id_key, quiet, workers, tmp_dir)
-        source = {"path": str(path.resolve()), "text_key": text_key, "id_key": id_key}
+        source = Source(path, text_key, id_key)
+        result = _scan_with_progress(source, config, quiet, workers, tmp_dir)
+        recorded = {"path": str(path.resolve()), "text_key": text_key, "id_key": id_key}
         if json_out is not None:
-            write_json(result, json_out, source, force)
+            write_json(result, json_out, recorded, force)
         if jsonl_out is not None:
             write_jsonl(result, jsonl_out, force)
         if html_out is not None:
-            write_html(result, html_out, _texts(path, text_key, id_key), force=force)
+            write_html(result, html_out, _texts(source), force=force)
     except DedupError as e:
         raise _fail(str(e)) from None
     if not quiet:
@@ -217,6 +220,7 @@ def report(
 ) -> None:
     """Render a saved JSON report as HTML, without scanning again."""
     from dedup.clean import check_corpus
+    from dedup.formats import Source
     from dedup.outputs import check
     from dedup.readers import read_documents
     from dedup.reports.html import write_html
@@ -230,9 +234,9 @@ def report(
         if corpus is None:
             raise DedupError(f"{report_path}: records no input path; give it with --input")
         check([report_path, corpus], [html_out], force, files=True)
-        text_key, id_key = source.get("text_key", "text"), source.get("id_key", "id")
-        check_corpus(result, read_documents(corpus, text_key, id_key), str(corpus))
-        write_html(result, html_out, _texts(corpus, text_key, id_key), max_documents, force)
+        keys = Source(corpus, source.get("text_key", "text"), source.get("id_key", "id"))
+        check_corpus(result, read_documents(keys), str(corpus))
+        write_html(result, html_out, _texts(keys), max_documents, force)
     except DedupError as e:
         raise _fail(str(e)) from None
     _err.print(f"report written to {html_out}", highlight=False)
@@ -297,6 +301,7 @@ def clean(
 ) -> None:
     """Write the corpus back without its repeats (never text found nowhere else), log each cut."""
     from dedup.clean import CleanPolicy, check_corpus, clean_text, plan
+    from dedup.formats import Source
     from dedup.outputs import check, staged
     from dedup.readers import read_documents
     from dedup.reports.json import read_json
@@ -304,6 +309,7 @@ def clean(
     from dedup.writers import write_corpus, write_removals
 
     log = log or out.with_name(out.name + ".removals.jsonl")
+    source = Source(path, text_key, id_key)
     try:
         policy = CleanPolicy(
             within, near_duplicates, _representative(keep, "--keep"), across, boilerplate, formula
@@ -316,13 +322,11 @@ def clean(
                 if config is not None:
                     raise DedupError("scan settings do not apply with --report (its scan's do)")
                 result = read_json(report)
-                check_corpus(result, read_documents(path, text_key, id_key), str(path))
+                check_corpus(result, read_documents(source), str(path))
             else:
                 config = config or Config()
                 _check_tmp_dir(tmp_dir)
-                result = _scan_with_progress(
-                    path, config, text_key, id_key, quiet, workers, tmp_dir
-                )
+                result = _scan_with_progress(source, config, quiet, workers, tmp_dir)
             todo = plan(result, policy)
             removals: list[Removal] = []
 
@@ -337,11 +341,11 @@ def clean(
                 return text
 
             if dry_run:
-                for doc in read_documents(path, text_key, id_key):
+                for doc in read_documents(source):
                     cleaned(doc)
             else:
                 try:
-                    write_corpus(path, out_tmp, cleaned, text_key, id_key, out.name)
+                    write_corpus(source, out_tmp, cleaned, out.name)
                     write_removals((asdict(r) for r in removals), log_tmp)
                 except OSError as e:
                     raise OutputError(f"{out}: cannot write ({e.strerror})") from None
@@ -353,16 +357,14 @@ def clean(
             _err.print(f"cleaned corpus written to {out}, removal log to {log}", highlight=False)
 
 
-def _texts(
-    corpus: Path, text_key: str, id_key: str
-) -> Callable[[set[str]], Iterator[tuple[str, str]]]:
+def _texts(source: Source) -> Callable[[set[str]], Iterator[tuple[str, str]]]:
     """The texts of the documents asked for, read again from the corpus (for
     the HTML report, which keeps only those it shows)."""
     from dedup.readers import read_documents
 
     def texts(ids: set[str]) -> Iterator[tuple[str, str]]:
         left = set(ids)
-        for doc in read_documents(corpus, text_key, id_key):
+        for doc in read_documents(source):
             if doc.id in left:
                 left.discard(doc.id)
                 yield doc.id, doc.text
@@ -385,10 +387,8 @@ def _representative(value: str, option: str = "--representative") -> Keep:
 
 
 def _scan_with_progress(
-    path: Path,
+    source: Source,
     config: Config,
-    text_key: str,
-    id_key: str,
     quiet: bool,
     workers: int = 0,
     tmp_dir: Path | None = None,
@@ -398,7 +398,7 @@ def _scan_with_progress(
     from dedup.pipeline import scan as run_scan
     from dedup.readers import read_documents
 
-    docs = read_documents(path, text_key=text_key, id_key=id_key)
+    docs = read_documents(source)
     workers = workers if workers > 0 else (os.cpu_count() or 1)
     if quiet or not sys.stderr.isatty():
         return run_scan(docs, config, workers=workers, tmp_dir=tmp_dir)

@@ -203,6 +203,7 @@ def test_bad_input_leaves_no_output(tmp_path: Path) -> None:
 
 
 def test_failure_while_writing_leaves_no_output(tmp_path: Path) -> None:
+    from dedup.formats import Source
     from dedup.outputs import staged
     from dedup.writers import write_corpus
 
@@ -214,5 +215,5 @@ def test_failure_while_writing_leaves_no_output(tmp_path: Path) -> None:
     out, log = tmp_path / "out", tmp_path / "log.jsonl"
     with pytest.raises(OSError, match="No space left"), staged([out, log], False) as (o, lg):
         lg.write_text("a log written before the corpus failed", encoding="utf-8")
-        write_corpus(SEEDS, o, explode, "text", "id", out.name)
+        write_corpus(Source(SEEDS), o, explode, out.name)
     assert list(tmp_path.iterdir()) == []

@@ -97,3 +97,50 @@ def test_truncated_gzip(tmp_path: Path) -> None:
 def test_empty_txt_file_is_an_empty_document(tmp_path: Path) -> None:
     (tmp_path / "empty.txt").write_bytes(b"")
     assert [(d.id, d.text) for d in read_documents(tmp_path)] == [("empty.txt", "")]
+
+
+def test_formats_are_known_by_their_suffixes() -> None:
+    from dedup.formats import FORMATS, format_of
+
+    assert sorted(FORMATS) == ["jsonl", "txt"]
+    names = ["a.txt", "b.jsonl", "C.JSONL.GZ", "d.ndjson", "e.ndjson.gz", "f.csv", "g.json"]
+    found = [f.name if (f := format_of(Path(n))) else None for n in names]
+    assert found == ["txt", "jsonl", "jsonl", "jsonl", "jsonl", None, None]
+
+
+@pytest.mark.parametrize("name", ["corpus.jsonl", "corpus.jsonl.gz", "folder"])
+def test_every_format_writes_an_unchanged_corpus_back_as_it_was(
+    tmp_path: Path, seed_texts: dict[str, str], name: str
+) -> None:
+    """Each registered format, given a cleaner that changes nothing, writes
+    its input back: txt files byte for byte, JSONL records line for line."""
+    from dedup.formats import Source
+    from dedup.writers import write_corpus
+
+    lines = [
+        json.dumps({"id": k, "text": v, "kept": [1, "x"]}, ensure_ascii=False) + "\n"
+        for k, v in seed_texts.items()
+    ]
+    if name == "folder":
+        src = tmp_path / "in"
+        (src / "sub").mkdir(parents=True)
+        for k, v in seed_texts.items():
+            (src / "sub" / k).write_bytes(v.encode("utf-8"))
+        (src / "more.jsonl").write_text("".join(lines), encoding="utf-8")
+    else:
+        src = tmp_path / name
+        data = "".join(lines).encode("utf-8")
+        src.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    out = tmp_path / "out"
+    write_corpus(Source(src), out, lambda doc: doc.text, name)
+
+    def content(path: Path, name: str) -> bytes:  # compressed as its name says
+        data = path.read_bytes()
+        return gzip.decompress(data) if name.endswith(".gz") else data
+
+    if name == "folder":
+        written = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+        assert written == sorted(p.relative_to(src) for p in src.rglob("*") if p.is_file())
+        assert all(content(out / p, p.name) == content(src / p, p.name) for p in written)
+    else:
+        assert content(out, name) == content(src, name)
