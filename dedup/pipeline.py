@@ -8,7 +8,8 @@
 Documents stream through ``_featurize`` once; afterwards only numbers are
 kept, never the text: a few per document and paragraph in memory, the bulky
 ones (shingle sets, signatures, band keys, tokens) spilled to disk
-(``store.py``) and read back when a candidate needs them.
+(``store.py``) and read back when a candidate needs them: the corpus's
+``Index`` (index.py).
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from dedup.align import Block, Copy, merge_blocks
 from dedup.cluster import Coverage, clusters
 from dedup.config import Config
 from dedup.engines import parallel
-from dedup.features import BatchFeatures, featurize_batch, prepare
-from dedup.lsh import band_pairs, decode, lsh_params, sketch_pairs
+from dedup.features import BatchFeatures, prepare
+from dedup.index import Index, Written, held
+from dedup.lsh import band_pairs, decode, sketch_pairs
 from dedup.minhash import estimate, ranges
 from dedup.models import (
     Boilerplate,
@@ -44,7 +46,6 @@ from dedup.models import (
 from dedup.outputs import spill_folder
 from dedup.passages import Passage, find_passages
 from dedup.repetition import stat_names
-from dedup.store import BandFile, Chunk, Column, Folder, Spill
 from dedup.verify import Members, jaccard, overlap
 
 # Share of a document's smallest hashes another must hold for the pair to be
@@ -53,108 +54,6 @@ _SKETCH_SHARE = 0.5
 
 # Documents per batch (one task for a worker, one numpy MinHash call).
 _BATCH_DOCS = 1_000
-
-# Where a worker wrote a batch's spilled features: a chunk for each of
-# ``_Corpus._spilled``, then each band's chunk of the document and paragraph keys.
-_Written = tuple[list[Chunk], tuple[list[Chunk], list[Chunk]]]
-_NOTHING = np.empty(0)  # in place of a spilled feature: the parent never reads it
-
-
-class _Corpus:
-    """What pass 1 keeps: a few numbers a document and a paragraph in memory;
-    shingle sets, signatures, band keys and tokens spilled to files in ``folder``."""
-
-    def __init__(self, folder: Path, cfg: Config) -> None:
-        self.k = cfg.shingle_size
-        self.folder = Folder(folder)
-        self.doc_ids: list[str] = []
-        self._doc = [Column(np.int64) for _ in range(3)]  # chars, tokens, paragraphs
-        self._fingerprints = Column(np.uint64)
-        self._repetition = Column(np.float64, len(stat_names()))
-        self.doc_sigs = Spill(self.folder, "doc_sigs", np.uint32, cfg.num_perm)
-        self.doc_bands = BandFile(
-            self.folder, "doc_bands", lsh_params(cfg.document_threshold, cfg.num_perm)[0]
-        )
-        self.doc_sets = Spill(self.folder, "doc_sets", np.uint64)
-        self._para = [Column(np.int64) for _ in range(3)]  # start, end, tokens
-        self._para_key = Column(np.uint64)
-        self.para_sets = Spill(self.folder, "para_sets", np.uint64)
-        # Band keys of every paragraph of at least k tokens, in paragraph order.
-        self.para_bands = BandFile(
-            self.folder, "para_bands", lsh_params(cfg.paragraph_threshold, cfg.num_perm)[0]
-        )
-        self.previews = Spill(self.folder, "previews", np.uint8)
-        self.tokens = Spill(self.folder, "tokens", np.uint64)  # passages, template frames
-        self.doc_words = Spill(self.folder, "doc_words", np.uint64)
-        self.token_spans = Spill(self.folder, "token_spans", np.int32, 2)
-        # The spilled features: (field of BatchFeatures, store, field of its
-        # lengths, None for one row a document).
-        self._spilled: list[tuple[str, Spill, str | None]] = [
-            ("doc_sigs", self.doc_sigs, None),
-            ("doc_sets", self.doc_sets, "doc_set_lengths"),
-            ("para_sets", self.para_sets, "para_set_lengths"),
-            ("previews", self.previews, "preview_lengths"),
-            ("token_hashes", self.tokens, "tokens"),
-            ("token_spans", self.token_spans, "tokens"),
-            ("doc_words", self.doc_words, "doc_word_counts"),
-        ]
-
-    def featurize(self, docs: list[Document], cfg: Config) -> tuple[BatchFeatures, _Written]:
-        """A batch's features, computed and spilled by a worker: the bulky ones
-        are written to disk there and come back as where they were written."""
-        f = featurize_batch(docs, cfg)
-        chunks = [store.write(getattr(f, name)) for name, store, _ in self._spilled]
-        bands = (self.doc_bands.write(f.doc_bands), self.para_bands.write(f.para_bands))
-        empty = {name: _NOTHING for name, _, _ in self._spilled}
-        return replace(f, doc_bands=_NOTHING, para_bands=_NOTHING, **empty), (chunks, bands)
-
-    def add(self, ids: list[str], f: BatchFeatures, spilled: _Written) -> None:
-        """Record a batch's features, in input order (in the parent)."""
-        self.doc_ids.extend(ids)
-        for column, values in zip(self._doc, (f.chars, f.tokens, f.paragraphs), strict=True):
-            column.extend(values)
-        self._repetition.extend(f.repetition)
-        self._fingerprints.extend(f.fingerprints)
-        chunks, (doc_bands, para_bands) = spilled
-        for (_, store, lengths), chunk in zip(self._spilled, chunks, strict=True):
-            store.add(
-                chunk, np.ones(len(ids), np.int64) if lengths is None else getattr(f, lengths)
-            )
-        self.doc_bands.add(doc_bands)
-        self.para_bands.add(para_bands)
-        for column, values in zip(
-            self._para, (f.para_starts, f.para_ends, f.para_ntok), strict=True
-        ):
-            column.extend(values)
-        self._para_key.extend(f.para_keys)
-
-    def finish(self) -> None:
-        """Tables of the whole corpus, and exact paragraph groups: paragraphs with
-        the same normalized token sequence, numbered in order of first occurrence."""
-        self.doc_chars, self.doc_ntok, self.doc_paras = (c.array() for c in self._doc)
-        self.repetition = self._repetition.array()
-        self.fingerprints = self._fingerprints.array()
-        self.doc_first_para = np.concatenate(([0], np.cumsum(self.doc_paras)))
-        self.para_start, self.para_end, self.para_ntok = (c.array() for c in self._para)
-        self.para_doc = np.repeat(np.arange(len(self.doc_ids)), self.doc_paras)
-        _, first, inverse = np.unique(
-            self._para_key.array(), return_index=True, return_inverse=True
-        )
-        order = np.argsort(first)
-        rank = np.empty_like(order)
-        rank[order] = np.arange(len(order))
-        self.para_group = rank[inverse.reshape(-1)]
-        self.group_first = first[order]  # each group's first paragraph, ascending
-
-    def ref(self, first: int, last: int) -> Ref:
-        doc = self.doc_ids[int(self.para_doc[first])]
-        return Ref(doc, int(self.para_start[first]), int(self.para_end[last]))
-
-    def union_set(self, first: int, last: int) -> np.ndarray:
-        return np.unique(self.para_sets.range(first, last + 1))
-
-    def close(self) -> None:
-        self.folder.close()
 
 
 def scan(
@@ -176,9 +75,9 @@ def scan(
     cfg = config or Config()
     say = stage or (lambda name: None)
     with spill_folder(tmp_dir) as folder:
-        corpus = _Corpus(folder, cfg)
+        corpus = Index(folder, cfg)
         try:
-            _featurize(corpus, documents, cfg, progress, workers)
+            _featurize(corpus, documents, progress, workers)
             say("paragraph groups and LSH")
             corpus.finish()
             edges = _paragraph_edges(corpus, cfg, workers)
@@ -209,21 +108,26 @@ def _batches(documents: Iterable[Document], size: int) -> Iterator[list[Document
 
 
 def _featurize(
-    c: _Corpus,
+    c: Index,
     documents: Iterable[Document],
-    cfg: Config,
     progress: Callable[[Document], None] | None,
     workers: int,
 ) -> None:
     """Per-document features (on ``workers`` processes), gathered in input order."""
     prepare()  # the lookup tables, built once and shared by the forked workers
-    for docs, (features, spilled) in parallel(
-        partial(c.featurize, cfg=cfg), _batches(documents, _BATCH_DOCS), workers
-    ):
-        c.add([doc.id for doc in docs], features, spilled)
+    task = partial(_featurize_task, c.path, c.cfg)
+    for docs, (features, written) in parallel(task, _batches(documents, _BATCH_DOCS), workers):
+        c.append([doc.id for doc in docs], features, written)
         if progress is not None:
             for doc in docs:
                 progress(doc)
+
+
+def _featurize_task(
+    folder: Path, cfg: Config, docs: list[Document]
+) -> tuple[BatchFeatures, Written]:
+    """A batch's features, spilled to the files of whichever process runs it."""
+    return held(folder, cfg).featurize(docs)
 
 
 def _encode(pairs: np.ndarray) -> np.ndarray:
@@ -270,7 +174,7 @@ def _windows(batches: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:
         yield np.unique(np.concatenate(pending))
 
 
-def _paragraph_edges(c: _Corpus, cfg: Config, workers: int) -> dict[int, list[int]]:
+def _paragraph_edges(c: Index, cfg: Config, workers: int) -> dict[int, list[int]]:
     """Exact groups -> the other groups they are verified near-duplicates of.
 
     Only each group's first paragraph takes part in LSH, and only if it has
@@ -282,21 +186,25 @@ def _paragraph_edges(c: _Corpus, cfg: Config, workers: int) -> dict[int, list[in
     lsh_groups = np.flatnonzero(is_long[c.group_first])
     if len(lsh_groups) < 2:
         return adjacency
-    paras = c.group_first[lsh_groups]
+    paras = c.group_first[lsh_groups]  # ascending: pairs keep their order
     rows = (np.cumsum(is_long) - 1)[paras]  # their rows in para_bands
-
-    def near(pairs: np.ndarray) -> np.ndarray:
-        sets = c.para_sets
-        sims = [
-            jaccard(sets[int(paras[i])], sets[int(paras[j])]) for i, j in decode(pairs).tolist()
-        ]
-        return pairs[np.array(sims) >= cfg.paragraph_threshold]
-
-    bands = (band_pairs(c.para_bands.column(b, rows)) for b in range(c.para_bands.bands))
-    for ga, gb in lsh_groups[decode(_verify(bands, near, workers))].tolist():
+    bands = (
+        _encode(paras[decode(band_pairs(c.para_bands.column(b, rows)))])
+        for b in range(c.para_bands.bands)
+    )
+    near = partial(_near_paragraphs, c.path, cfg)
+    for ga, gb in c.para_group[decode(_verify(bands, near, workers))].tolist():
         adjacency.setdefault(ga, []).append(gb)
         adjacency.setdefault(gb, []).append(ga)
     return adjacency
+
+
+def _near_paragraphs(folder: Path, cfg: Config, pairs: np.ndarray) -> np.ndarray:
+    """The paragraph pairs (encoded) whose shingle sets are near-duplicates."""
+    sets = held(folder, cfg, complete=True).para_sets
+    sims = [jaccard(sets[a], sets[b]) for a, b in decode(pairs).tolist()]
+    kept: np.ndarray = pairs[np.array(sims) >= cfg.paragraph_threshold]
+    return kept
 
 
 def _components(n: int, adjacency: dict[int, list[int]]) -> np.ndarray:
@@ -312,7 +220,7 @@ def _components(n: int, adjacency: dict[int, list[int]]) -> np.ndarray:
 
 
 def _paragraph_spans(
-    c: _Corpus, adjacency: dict[int, list[int]], cfg: Config
+    c: Index, adjacency: dict[int, list[int]], cfg: Config
 ) -> tuple[list[Span], list[Boilerplate], np.ndarray]:
     """Spans, boilerplate, and the document pairs sharing a non-boilerplate paragraph."""
     comp = _components(len(c.group_first), adjacency)[c.para_group]  # per paragraph
@@ -386,7 +294,7 @@ def _paragraph_spans(
     return spans, boilerplate, np.array(pairs, np.int64).reshape(-1, 2)
 
 
-def _is_formula(c: _Corpus, b: Block, docs: np.ndarray, cfg: Config) -> bool:
+def _is_formula(c: Index, b: Block, docs: np.ndarray, cfg: Config) -> bool:
     """Whether a block repeated inside its document is one a reader keeps
     (``docs``: how many documents hold each paragraph's text; see
     ``Config.formula_min_docs``)."""
@@ -396,7 +304,7 @@ def _is_formula(c: _Corpus, b: Block, docs: np.ndarray, cfg: Config) -> bool:
     return common or int(c.para_ntok[b.first : b.last + 1].sum()) < cfg.formula_max_tokens
 
 
-def _templates(c: _Corpus, spans: list[Span], cfg: Config, block: int = 10_000) -> list[Span]:
+def _templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> list[Span]:
     """Paragraph copies across documents made of template text, as boilerplate.
 
     A photo gallery's "Next Previous" and a photographer's byline, a
@@ -468,7 +376,7 @@ _PREFIX, _SUFFIX, _MIX = (
 
 
 def _affix_blocks(
-    c: _Corpus, block: int, only: np.ndarray | None = None
+    c: Index, block: int, only: np.ndarray | None = None
 ) -> Iterator[tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]]:
     """``(paragraphs, (prefix hashes, suffix hashes))``, the paragraphs of
     ``block`` documents at a time (those in ``only``, if given):
@@ -506,7 +414,7 @@ def _affix_blocks(
 
 
 def _blocks(
-    c: _Corpus, copies: list[Copy], cfg: Config, short: np.ndarray
+    c: Index, copies: list[Copy], cfg: Config, short: np.ndarray
 ) -> Iterator[tuple[Block, float]]:
     """A document's copies merged into blocks, with their similarity. The
     original side of a block may skip ``max_gap`` paragraphs the copy leaves
@@ -528,7 +436,7 @@ def _blocks(
             yield b, sim
 
 
-def _add_passages(c: _Corpus, spans: list[Span], cfg: Config, workers: int) -> list[Span]:
+def _add_passages(c: Index, spans: list[Span], cfg: Config, workers: int) -> list[Span]:
     """Paragraph spans plus the passages they do not already cover, in document order.
 
     A passage is redundant when fewer than ``passage_min_tokens`` of its
@@ -584,7 +492,7 @@ def _add_passages(c: _Corpus, spans: list[Span], cfg: Config, workers: int) -> l
 
 
 def _without_template(
-    c: _Corpus, template: dict[int, list[Span]], cfg: Config, p: Passage
+    c: Index, template: dict[int, list[Span]], cfg: Config, p: Passage
 ) -> Passage | None:
     """The passage without the boilerplate at its ends, and its similarity
     without the boilerplate inside it: a passage that matches only a
@@ -609,7 +517,7 @@ def _without_template(
 
 
 def _document_clusters(
-    c: _Corpus, shared: np.ndarray, cfg: Config, workers: int
+    c: Index, shared: np.ndarray, cfg: Config, workers: int
 ) -> tuple[list[Cluster], list[DocPair]]:
     """Clusters around kept documents (cluster.py), and the other verified pairs.
 
@@ -624,19 +532,6 @@ def _document_clusters(
         sa, sb = c.doc_sets[a], c.doc_sets[b]
         return len(sa), len(sb), overlap(sa, sb)
 
-    def near(pairs: np.ndarray) -> np.ndarray:
-        keep, last, sa = [], -1, np.empty(0, np.uint64)
-        for a, b in decode(pairs).tolist():
-            if a != last:  # pairs come sorted: read each first document once
-                last, sa = a, c.doc_sets[a]
-            sb = c.doc_sets[b]
-            both = overlap(sa, sb)
-            keep.append(
-                rule.covered(len(sa), len(sb), both) or rule.covered(len(sb), len(sa), both)
-            )
-        kept: np.ndarray = pairs[np.array(keep, bool)]
-        return kept
-
     live = np.flatnonzero(c.doc_sets.lengths())  # empty documents match nothing
 
     bands = range(c.doc_bands.bands if len(live) > 1 else 0)
@@ -645,6 +540,7 @@ def _document_clusters(
         (_encode(live[decode(band_pairs(c.doc_bands.column(b, live)))]) for b in bands),
     )
     verified = []
+    near = partial(_near_documents, c.path, cfg)
     for a, b in decode(_verify(candidates, near, workers)).tolist():
         est = estimate(c.doc_sigs[a][0], c.doc_sigs[b][0])
         verified.append(DocPair(c.doc_ids[a], c.doc_ids[b], *counts(a, b), round(est, 4)))
@@ -654,7 +550,22 @@ def _document_clusters(
     return clusters(verified, position, chars, rule, cfg.representative)
 
 
-def _sketch_pairs(c: _Corpus, cfg: Config, block: int = 10_000) -> np.ndarray:
+def _near_documents(folder: Path, cfg: Config, pairs: np.ndarray) -> np.ndarray:
+    """The document pairs (encoded) one of which covers the other (cluster.py)."""
+    sets = held(folder, cfg, complete=True).doc_sets
+    rule = Coverage(cfg.document_threshold, cfg.containment_threshold, cfg.min_containment_shingles)
+    keep, last, sa = [], -1, np.empty(0, np.uint64)
+    for a, b in decode(pairs).tolist():
+        if a != last:  # pairs come sorted: read each first document once
+            last, sa = a, sets[a]
+        sb = sets[b]
+        both = overlap(sa, sb)
+        keep.append(rule.covered(len(sa), len(sb), both) or rule.covered(len(sb), len(sa), both))
+    kept: np.ndarray = pairs[np.array(keep, bool)]
+    return kept
+
+
+def _sketch_pairs(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
     """Documents (encoded pairs) one of which holds at least half of the
     other's ``containment_sketch`` smallest shingle hashes.
 
@@ -695,7 +606,7 @@ def _sketch_pairs(c: _Corpus, cfg: Config, block: int = 10_000) -> np.ndarray:
     )
 
 
-def _set_blocks(c: _Corpus, block: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+def _set_blocks(c: Index, block: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """``(first document, their shingle sets concatenated, their lengths)``, a block at a time."""
     n = len(c.doc_ids)
     for lo in range(0, n, block):

@@ -131,6 +131,7 @@ class _Chunks:
         self.dtype = dtype
         self._starts = [0]  # first value of each chunk, then the end
         self._where: list[tuple[int, int]] = []  # each chunk's (file descriptor, byte offset)
+        self.chunks: list[Chunk] = []  # what an index's manifest records
 
     @property
     def size(self) -> int:
@@ -143,6 +144,7 @@ class _Chunks:
         if chunk.size:
             self._where.append((self.folder.reader(chunk.path), chunk.offset))
             self._starts.append(self._starts[-1] + chunk.size)
+            self.chunks.append(chunk)
 
     def read(self, lo: int, hi: int) -> np.ndarray:
         """Values ``lo`` .. ``hi - 1`` (the hot path of candidate verification:
@@ -192,6 +194,17 @@ class Spill:
     def extend(self, values: np.ndarray, lengths: np.ndarray) -> None:
         self.add(self.write(values), lengths)
 
+    def state(self) -> tuple[list[Chunk], np.ndarray]:
+        """Where its values lie and where each array ends: enough to open it again."""
+        return self._values.chunks, self._bounds.array()
+
+    def restore(self, chunks: list[Chunk], bounds: np.ndarray) -> None:
+        """Take the ``state`` of a store of the same name and kind."""
+        for chunk in chunks:
+            self._values.add(chunk)
+        self._bounds = Column(np.int64)
+        self._bounds.extend(bounds)
+
     def __len__(self) -> int:
         return len(self._bounds) - 1
 
@@ -229,6 +242,14 @@ class BandFile:
 
     def extend(self, keys: np.ndarray) -> None:
         self.add(self.write(keys))
+
+    def state(self) -> list[list[Chunk]]:
+        return [column.chunks for column in self._columns]
+
+    def restore(self, state: list[list[Chunk]]) -> None:
+        for column, chunks in zip(self._columns, state, strict=True):
+            for chunk in chunks:
+                column.add(chunk)
 
     def __len__(self) -> int:
         return self._columns[0].size

@@ -142,14 +142,14 @@ def test_spill_files_go_to_tmp_dir_and_are_removed(
     import dedup.pipeline
 
     seen: list[int] = []
-    finish = dedup.pipeline._Corpus.finish
+    finish = dedup.pipeline.Index.finish
 
-    def spy(self: dedup.pipeline._Corpus) -> None:  # look inside while the scan runs
+    def spy(self: dedup.pipeline.Index) -> None:  # look inside while the scan runs
         seen.append(sum(p.stat().st_size for p in (tmp_path / "spill").rglob("*")))
         finish(self)
 
     (tmp_path / "spill").mkdir()
-    monkeypatch.setattr(dedup.pipeline._Corpus, "finish", spy)
+    monkeypatch.setattr(dedup.pipeline.Index, "finish", spy)
     result = runner.invoke(app, ["scan", str(SEEDS), "--tmp-dir", str(tmp_path / "spill"), "-q"])
     assert result.exit_code == 0, result.output
     assert seen[0] > sum(p.stat().st_size for p in SEEDS.iterdir())  # shingles, tokens...

@@ -1,0 +1,291 @@
+"""The corpus index: what a scan keeps of its documents, declared in one place.
+
+A few numbers a document and a paragraph stay in memory (``Column``); the
+bulky features (shingle sets, signatures, band keys, tokens) are spilled to
+files in the index's folder (``store.py``) and read back by row. A batch is
+``write``-n by whichever process computed it and ``append``-ed by the parent
+in input order; ``seal`` completes the tables and writes a manifest (each
+store's chunks and row ends, the columns, the document ids, and the
+parameters that make signatures comparable), from which ``Index.open``
+reads the index back: in another process, or in a later run. A scan's
+index is temporary (its folder is removed at the end): keeping one is a
+matter of its folder's lifetime.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from dedup.config import Config
+from dedup.errors import InputError
+from dedup.features import BatchFeatures, featurize_batch
+from dedup.lsh import lsh_params
+from dedup.models import Document, Ref
+from dedup.repetition import stat_names
+from dedup.store import BandFile, Chunk, Column, Folder, Spill
+
+MANIFEST = "manifest.json"
+SCHEMA = "dedup.index/1"
+_NOTHING = np.empty(0)  # in place of a spilled feature: the parent never reads it
+
+
+class Written(NamedTuple):
+    """Where a process wrote one batch's spilled features."""
+
+    doc_sigs: Chunk
+    doc_sets: Chunk
+    para_sets: Chunk
+    previews: Chunk
+    tokens: Chunk
+    token_spans: Chunk
+    doc_words: Chunk
+    doc_bands: list[Chunk]  # a chunk a band
+    para_bands: list[Chunk]
+
+
+def parameters(cfg: Config) -> dict[str, Any]:
+    """What makes two indexes' signatures, band keys and tokens comparable."""
+    described = cfg.describe()
+    keep = ("shingle_size", "num_perm", "seed", "normalization_version", "minhash_scheme")
+    return {**{k: described[k] for k in keep}, "lsh": described["lsh"]}
+
+
+class Index:
+    """What a scan keeps of a corpus (see the module's text)."""
+
+    def __init__(self, folder: Path, cfg: Config) -> None:
+        self.cfg = cfg
+        self.k = cfg.shingle_size
+        self.path = folder
+        self.folder = Folder(folder)
+        self.complete = False  # its tables are whole (finish): tasks may read it
+        _HELD[str(folder)] = self
+        self.doc_ids: list[str] = []
+        # In memory, a row a document ...
+        self._chars, self._ntok, self._paras = (Column(np.int64) for _ in range(3))
+        self._fingerprints = Column(np.uint64)
+        self._repetition = Column(np.float64, len(stat_names()))
+        # ... and a row a paragraph.
+        self._para_start, self._para_end, self._para_ntok = (Column(np.int64) for _ in range(3))
+        self._para_key = Column(np.uint64)
+        # On disk.
+        self.doc_sigs = Spill(self.folder, "doc_sigs", np.uint32, cfg.num_perm)
+        self.doc_sets = Spill(self.folder, "doc_sets", np.uint64)
+        self.para_sets = Spill(self.folder, "para_sets", np.uint64)
+        self.previews = Spill(self.folder, "previews", np.uint8)
+        self.tokens = Spill(self.folder, "tokens", np.uint64)  # passages, template frames
+        self.token_spans = Spill(self.folder, "token_spans", np.int32, 2)
+        self.doc_words = Spill(self.folder, "doc_words", np.uint64)
+        doc_bands = lsh_params(cfg.document_threshold, cfg.num_perm)[0]
+        para_bands = lsh_params(cfg.paragraph_threshold, cfg.num_perm)[0]
+        self.doc_bands = BandFile(self.folder, "doc_bands", doc_bands)
+        # Band keys of every paragraph of at least k tokens, in paragraph order.
+        self.para_bands = BandFile(self.folder, "para_bands", para_bands)
+
+    def _stores(self) -> dict[str, Spill]:
+        return {
+            "doc_sigs": self.doc_sigs,
+            "doc_sets": self.doc_sets,
+            "para_sets": self.para_sets,
+            "previews": self.previews,
+            "tokens": self.tokens,
+            "token_spans": self.token_spans,
+            "doc_words": self.doc_words,
+        }
+
+    def featurize(self, docs: list[Document]) -> tuple[BatchFeatures, Written]:
+        """A batch's features, computed and spilled by this process: the bulky
+        ones are written to its files and come back as where they were written."""
+        f = featurize_batch(docs, self.cfg)
+        written = Written(
+            self.doc_sigs.write(f.doc_sigs),
+            self.doc_sets.write(f.doc_sets),
+            self.para_sets.write(f.para_sets),
+            self.previews.write(f.previews),
+            self.tokens.write(f.token_hashes),
+            self.token_spans.write(f.token_spans),
+            self.doc_words.write(f.doc_words),
+            self.doc_bands.write(f.doc_bands),
+            self.para_bands.write(f.para_bands),
+        )
+        small = replace(
+            f,
+            doc_sigs=_NOTHING,
+            doc_sets=_NOTHING,
+            para_sets=_NOTHING,
+            previews=_NOTHING,
+            token_hashes=_NOTHING,
+            token_spans=_NOTHING,
+            doc_words=_NOTHING,
+            doc_bands=_NOTHING,
+            para_bands=_NOTHING,
+        )
+        return small, written
+
+    def append(self, ids: list[str], f: BatchFeatures, w: Written) -> None:
+        """Record a batch, in input order (in the parent)."""
+        self.doc_ids.extend(ids)
+        self._chars.extend(f.chars)
+        self._ntok.extend(f.tokens)
+        self._paras.extend(f.paragraphs)
+        self._repetition.extend(f.repetition)
+        self._fingerprints.extend(f.fingerprints)
+        self.doc_sigs.add(w.doc_sigs, np.ones(len(ids), np.int64))
+        self.doc_sets.add(w.doc_sets, f.doc_set_lengths)
+        self.para_sets.add(w.para_sets, f.para_set_lengths)
+        self.previews.add(w.previews, f.preview_lengths)
+        self.tokens.add(w.tokens, f.tokens)
+        self.token_spans.add(w.token_spans, f.tokens)
+        self.doc_words.add(w.doc_words, f.doc_word_counts)
+        self.doc_bands.add(w.doc_bands)
+        self.para_bands.add(w.para_bands)
+        self._para_start.extend(f.para_starts)
+        self._para_end.extend(f.para_ends)
+        self._para_ntok.extend(f.para_ntok)
+        self._para_key.extend(f.para_keys)
+
+    def seal(self) -> None:
+        """Complete the tables and write the manifest: the index can be opened."""
+        self.finish()
+        columns = {
+            "chars": self.doc_chars,
+            "ntok": self.doc_ntok,
+            "paras": self.doc_paras,
+            "fingerprints": self.fingerprints,
+            "repetition": self.repetition,
+            "para_start": self.para_start,
+            "para_end": self.para_end,
+            "para_ntok": self.para_ntok,
+            "para_key": self._para_key.array(),
+        }
+        stores = {}
+        for name, store in self._stores().items():
+            chunks, bounds = store.state()
+            columns[f"{name}.bounds"] = bounds
+            stores[name] = [_chunk(c) for c in chunks]
+        bands = {
+            name: [[_chunk(c) for c in band] for band in files.state()]
+            for name, files in (("doc_bands", self.doc_bands), ("para_bands", self.para_bands))
+        }
+        with (self.path / "columns.npz").open("wb") as fh:
+            np.savez(fh, allow_pickle=False, **columns)
+        manifest = {
+            "schema": SCHEMA,
+            "parameters": parameters(self.cfg),
+            "fingerprint": self.fingerprint(),
+            "config": self.cfg.describe(),
+            "documents": self.doc_ids,
+            "stores": stores,
+            "bands": bands,
+        }
+        (self.path / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+    @classmethod
+    def open(cls, folder: Path, cfg: Config) -> Index:
+        """A sealed index, read back; refused (InputError, one line) if it is
+        not one or was built with parameters other than ``cfg``'s."""
+        where = folder / MANIFEST
+        try:
+            manifest = json.loads(where.read_text(encoding="utf-8"))
+            schema = manifest.get("schema") if isinstance(manifest, dict) else None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise InputError(f"{where}: not a dedup index ({e})") from None
+        if schema != SCHEMA:
+            raise InputError(f"{where}: not a {SCHEMA} index (schema: {schema!r})")
+        theirs, ours = manifest["parameters"], parameters(cfg)
+        for key in ours:
+            if theirs.get(key) != ours[key]:
+                raise InputError(
+                    f"{where}: built with {key} {theirs.get(key)!r}, not {ours[key]!r}: "
+                    "its signatures are not comparable"
+                )
+        index = cls(folder, cfg)
+        with np.load(folder / "columns.npz") as columns:
+            index.doc_ids = list(manifest["documents"])
+            index._chars.extend(columns["chars"])
+            index._ntok.extend(columns["ntok"])
+            index._paras.extend(columns["paras"])
+            index._fingerprints.extend(columns["fingerprints"])
+            index._repetition.extend(columns["repetition"])
+            index._para_start.extend(columns["para_start"])
+            index._para_end.extend(columns["para_end"])
+            index._para_ntok.extend(columns["para_ntok"])
+            index._para_key.extend(columns["para_key"])
+            for name, store in index._stores().items():
+                chunks = [_unchunk(folder, c) for c in manifest["stores"][name]]
+                store.restore(chunks, columns[f"{name}.bounds"])
+        for name, files in (("doc_bands", index.doc_bands), ("para_bands", index.para_bands)):
+            files.restore([[_unchunk(folder, c) for c in band] for band in manifest["bands"][name]])
+        index.finish()
+        return index
+
+    def finish(self) -> None:
+        """Tables of the whole corpus, and exact paragraph groups: paragraphs with
+        the same normalized token sequence, numbered in order of first occurrence."""
+        self.doc_chars, self.doc_ntok, self.doc_paras = (
+            c.array() for c in (self._chars, self._ntok, self._paras)
+        )
+        self.repetition = self._repetition.array()
+        self.fingerprints = self._fingerprints.array()
+        self.doc_first_para = np.concatenate(([0], np.cumsum(self.doc_paras)))
+        self.para_start, self.para_end, self.para_ntok = (
+            c.array() for c in (self._para_start, self._para_end, self._para_ntok)
+        )
+        self.para_doc = np.repeat(np.arange(len(self.doc_ids)), self.doc_paras)
+        _, first, inverse = np.unique(
+            self._para_key.array(), return_index=True, return_inverse=True
+        )
+        order = np.argsort(first)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        self.para_group = rank[inverse.reshape(-1)]
+        self.group_first = first[order]  # each group's first paragraph, ascending
+        self.complete = True
+
+    def fingerprint(self) -> str:
+        """Of the parameters that make signatures comparable (16 hex digits)."""
+        text = json.dumps(parameters(self.cfg), sort_keys=True)
+        return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+    def ref(self, first: int, last: int) -> Ref:
+        """Paragraphs ``first`` .. ``last`` (one document's) as a place in it."""
+        doc = self.doc_ids[int(self.para_doc[first])]
+        return Ref(doc, int(self.para_start[first]), int(self.para_end[last]))
+
+    def union_set(self, first: int, last: int) -> np.ndarray:
+        return np.unique(self.para_sets.range(first, last + 1))
+
+    def close(self) -> None:
+        self.folder.close()
+        if _HELD.get(str(self.path)) is self:
+            del _HELD[str(self.path)]
+
+
+# The indexes of this process, by folder: made here (and so inherited by a
+# forked worker) or opened from a manifest (in a spawned worker). A task is
+# given a folder, never an index: it finds the index here.
+_HELD: dict[str, Index] = {}
+
+
+def held(folder: Path, cfg: Config, complete: bool = False) -> Index:
+    """The index at ``folder`` in this process: the one made here or inherited,
+    else one opened from its manifest when a ``complete`` one is wanted (to
+    read), else a new one (to write batches with)."""
+    index = _HELD.get(str(folder))
+    if index is not None and (index.complete or not complete):
+        return index
+    return Index.open(folder, cfg) if complete else Index(folder, cfg)
+
+
+def _chunk(c: Chunk) -> list[Any]:
+    return [Path(c.path).name, c.offset, c.size]  # the folder may move
+
+
+def _unchunk(folder: Path, c: list[Any]) -> Chunk:
+    return Chunk(str(folder / c[0]), int(c[1]), int(c[2]))

@@ -1,0 +1,74 @@
+"""The corpus index: sealed, opened again, it holds what it held."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
+from dedup import Config, Document, InputError
+from dedup.index import MANIFEST, Index
+from tests.conftest import needs
+
+
+def build(folder: Path, docs: list[Document], cfg: Config, batch: int = 100) -> Index:
+    index = Index(folder, cfg)
+    for i in range(0, len(docs), batch):
+        part = docs[i : i + batch]
+        index.append([d.id for d in part], *index.featurize(part))
+    index.seal()
+    return index
+
+
+@pytest.fixture(scope="module")
+def news() -> list[Document]:
+    needs(SAUDINEWSNET)
+    return list(saudinewsnet(500))
+
+
+def test_an_opened_index_holds_what_was_sealed(
+    tmp_path: Path, news: list[Document], seed_texts: dict[str, str]
+) -> None:
+    docs = [Document(k, v) for k, v in seed_texts.items()] + news
+    cfg = Config()
+    live = build(tmp_path, docs, cfg)
+    opened = Index.open(tmp_path, cfg)
+    assert opened.doc_ids == live.doc_ids == [d.id for d in docs]
+    for name in (
+        "doc_chars", "doc_ntok", "doc_paras", "repetition", "fingerprints", "doc_first_para",
+        "para_start", "para_end", "para_ntok", "para_doc", "para_group", "group_first",
+    ):  # fmt: skip
+        assert np.array_equal(getattr(opened, name), getattr(live, name)), name
+    for name, store in live._stores().items():
+        other = opened._stores()[name]
+        assert len(other) == len(store) and np.array_equal(other.lengths(), store.lengths())
+        assert np.array_equal(other.range(0, len(store)), store.range(0, len(store))), name
+        assert all(np.array_equal(other[i], store[i]) for i in (0, 7, len(store) - 1))
+    for mine, theirs in ((live.doc_bands, opened.doc_bands), (live.para_bands, opened.para_bands)):
+        assert all(np.array_equal(mine.column(b), theirs.column(b)) for b in range(mine.bands))
+    assert opened.fingerprint() == live.fingerprint()
+    opened.close()
+    live.close()
+
+
+def test_an_index_of_other_parameters_is_refused(tmp_path: Path, news: list[Document]) -> None:
+    build(tmp_path, news[:50], Config()).close()
+    with pytest.raises(InputError, match="built with shingle_size 5, not 7"):
+        Index.open(tmp_path, Config(shingle_size=7))
+    with pytest.raises(InputError, match="built with num_perm 128, not 256"):
+        Index.open(tmp_path, Config(num_perm=256))
+    Index.open(tmp_path, Config(boilerplate_min_docs=3)).close()  # no bearing on signatures
+
+
+def test_what_is_not_an_index_is_refused_in_one_line(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"manifest\.json: not a dedup index"):
+        Index.open(tmp_path, Config())
+    (tmp_path / MANIFEST).write_text("{", encoding="utf-8")
+    with pytest.raises(InputError, match="not a dedup index"):
+        Index.open(tmp_path, Config())
+    (tmp_path / MANIFEST).write_text(json.dumps({"schema": "other/1"}), encoding="utf-8")
+    with pytest.raises(InputError, match=r"not a dedup\.index/1 index"):
+        Index.open(tmp_path, Config())
