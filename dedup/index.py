@@ -173,8 +173,9 @@ class Index:
             name: [[_chunk(c) for c in band] for band in files.state()]
             for name, files in (("doc_bands", self.doc_bands), ("para_bands", self.para_bands))
         }
-        with (self.path / "columns.npz").open("wb") as fh:
-            np.savez(fh, allow_pickle=False, **columns)
+        (self.path / "columns").mkdir(exist_ok=True)
+        for name, values in columns.items():
+            np.save(self.path / "columns" / f"{name}.npy", values)
         manifest = {
             "schema": SCHEMA,
             "parameters": parameters(self.cfg),
@@ -206,20 +207,19 @@ class Index:
                     "its signatures are not comparable"
                 )
         index = cls(folder, cfg)
-        with np.load(folder / "columns.npz") as columns:
-            index.doc_ids = list(manifest["documents"])
-            index._chars.extend(columns["chars"])
-            index._ntok.extend(columns["ntok"])
-            index._paras.extend(columns["paras"])
-            index._fingerprints.extend(columns["fingerprints"])
-            index._repetition.extend(columns["repetition"])
-            index._para_start.extend(columns["para_start"])
-            index._para_end.extend(columns["para_end"])
-            index._para_ntok.extend(columns["para_ntok"])
-            index._para_key.extend(columns["para_key"])
-            for name, store in index._stores().items():
-                chunks = [_unchunk(folder, c) for c in manifest["stores"][name]]
-                store.restore(chunks, columns[f"{name}.bounds"])
+
+        def column(name: str) -> Column:  # memory-mapped: read where it is needed
+            return Column.of(np.load(folder / "columns" / f"{name}.npy", mmap_mode="r"))
+
+        index.doc_ids = list(manifest["documents"])
+        index._chars, index._ntok, index._paras = (column(n) for n in ("chars", "ntok", "paras"))
+        index._fingerprints, index._repetition = column("fingerprints"), column("repetition")
+        index._para_start, index._para_end, index._para_ntok, index._para_key = (
+            column(n) for n in ("para_start", "para_end", "para_ntok", "para_key")
+        )
+        for name, store in index._stores().items():
+            chunks = [_unchunk(folder, c) for c in manifest["stores"][name]]
+            store.restore(chunks, column(f"{name}.bounds").array())
         for name, files in (("doc_bands", index.doc_bands), ("para_bands", index.para_bands)):
             files.restore([[_unchunk(folder, c) for c in band] for band in manifest["bands"][name]])
         index.finish()
@@ -271,6 +271,11 @@ class Index:
 # forked worker) or opened from a manifest (in a spawned worker). A task is
 # given a folder, never an index: it finds the index here.
 _HELD: dict[str, Index] = {}
+
+
+def tokens_of(folder: Path, cfg: Config) -> Spill:
+    """The index's tokens, where a task runs (a picklable way to them)."""
+    return held(folder, cfg, complete=True).tokens
 
 
 def held(folder: Path, cfg: Config, complete: bool = False) -> Index:

@@ -27,15 +27,16 @@ with words rather than n-grams as seeds:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
 
-from dedup.engines import parallel
+from dedup.engines import Engine, run
 from dedup.lsh import decode
 from dedup.store import Spill
 from dedup.text import hash_key, normalize_token
@@ -89,53 +90,117 @@ class _Chain:
 
 
 def find_passages(
-    tokens: Arrays,
+    tokens: Callable[[], Arrays],
     doc_words: Arrays,
+    folder: Path,
+    engine: Engine,
     *,
     gap: int,
     min_seeds: int,
     max_df: int,
     threshold: float,
     min_tokens: int,
-    workers: int = 1,
 ) -> list[Passage]:
     """Copied passages between documents (``a < b`` in input order), aligned
-    on ``workers`` processes.
+    by ``engine``'s tasks, a block of later documents at a time.
 
-    ``tokens[d]``: document ``d``'s normalized token hashes; ``doc_words[d]``:
-    the same, sorted and distinct. Both are read a document at a time (they
-    may be spilled to disk), so memory grows with the rare words, not the text.
+    ``tokens()[d]``: document ``d``'s normalized token hashes (a picklable
+    callable: a task opens them where it runs); ``doc_words[d]``: the same,
+    sorted and distinct. Both are read a document at a time (they may be
+    spilled to disk), so memory grows with the rare words, not the text.
+    What the tasks share (the rare words, the document x rare-word matrix)
+    is saved in ``folder`` when they do not run in this process.
     """
-    n = len(tokens)
+    n = len(doc_words)
     if n < 2:
         return []
     vocab, df = _document_frequencies(doc_words)
     stop = np.isin(vocab, np.fromiter(STOP_WORDS, dtype=np.uint64, count=len(STOP_WORDS)))
     rare = vocab[(df >= 2) & (df <= min(max_df, max(2, n // 10))) & ~stop]
-    is_rare = Members(rare)
+    incidence = _incidence(doc_words, rare, Members(rare))
+    key = str(folder / "passages")
+    state = _STATES[key] = _State(rare, incidence, incidence.T.tocsr())
+    if not engine.local:
+        state.save(key)
+    job = _Job(key, tokens, gap, min_seeds, threshold, min_tokens)
+    try:
+        return [
+            p
+            for found in run(engine, partial(_align_block, job), range(0, n, _BLOCK))
+            for p in found
+        ]
+    finally:
+        _STATES.pop(key, None)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What an alignment task is given: small, picklable."""
+
+    key: str  # where the shared state is (see find_passages)
+    tokens: Callable[[], Arrays]
+    gap: int
+    min_seeds: int
+    threshold: float
+    min_tokens: int
+
+
+class _State:
+    """What every alignment task reads: the rare words and who holds them."""
+
+    def __init__(
+        self, rare: np.ndarray, incidence: sp.csr_matrix, transposed: sp.csr_matrix
+    ) -> None:
+        self.rare = rare
+        self.is_rare = Members(rare)
+        self.incidence = incidence
+        self.transposed = transposed
+
+    def save(self, key: str) -> None:
+        np.save(f"{key}.rare.npy", self.rare)
+        for name, m in (("incidence", self.incidence), ("transposed", self.transposed)):
+            for part in ("data", "indices", "indptr"):
+                np.save(f"{key}.{name}.{part}.npy", getattr(m, part))
+
+    @classmethod
+    def load(cls, key: str) -> _State:
+        """Memory-mapped: the workers of a machine share one copy in its page cache."""
+
+        def matrix(name: str, shape: tuple[int, int]) -> sp.csr_matrix:
+            parts = (
+                np.load(f"{key}.{name}.{p}.npy", mmap_mode="r")
+                for p in ("data", "indices", "indptr")
+            )
+            return sp.csr_matrix(tuple(parts), shape=shape, copy=False)
+
+        rare = np.load(f"{key}.rare.npy")
+        indptr = np.load(f"{key}.incidence.indptr.npy", mmap_mode="r")
+        shape = (len(indptr) - 1, len(rare))
+        return cls(rare, matrix("incidence", shape), matrix("transposed", shape[::-1]))
+
+
+# Alignment state by key: put here by find_passages, or loaded by a task in
+# a process of its own (and kept there for the scan's later blocks).
+_STATES: dict[str, _State] = {}
+
+
+def _align_block(job: _Job, lo: int) -> list[Passage]:
+    """The passages of documents ``lo`` .. ``lo + _BLOCK - 1`` (as ``b``)."""
+    state = _STATES.get(job.key)
+    if state is None:
+        state = _STATES[job.key] = _State.load(job.key)
+    tokens = job.tokens()
 
     @lru_cache(maxsize=1024)  # a block's pairs come sorted by a: each a is read once
     def document(d: int) -> tuple[np.ndarray, _RareIndex]:
-        return tokens[d], _RareIndex(tokens[d], is_rare)
+        return tokens[d], _RareIndex(tokens[d], state.is_rare)
 
-    def align(pairs: np.ndarray) -> list[Passage]:
-        out = []
-        for a, b in decode(pairs).tolist():
-            (ids_a, rare_a), (ids_b, rare_b) = document(a), document(b)
-            out.extend(
-                _align(a, b, ids_a, ids_b, rare_a, rare_b, gap, min_seeds, threshold, min_tokens)
-            )
-        return out
-
-    # Candidates and their alignment, a block of later documents at a time,
-    # on the workers: a block's pairs is all that is in memory at once.
-    incidence = _incidence(doc_words, rare, is_rare)
-    transposed = incidence.T.tocsr()
-
-    def block(lo: int) -> list[Passage]:
-        return align(_block_pairs(incidence, transposed, lo, lo + _BLOCK, min_seeds))
-
-    return [p for _, found in parallel(block, range(0, n, _BLOCK), workers) for p in found]
+    out = []
+    pairs = _block_pairs(state.incidence, state.transposed, lo, lo + _BLOCK, job.min_seeds)
+    for a, b in decode(pairs).tolist():
+        (ids_a, rare_a), (ids_b, rare_b) = document(a), document(b)
+        out.extend(_align(a, b, ids_a, ids_b, rare_a, rare_b, job))
+    return out
 
 
 # Documents per block: of the vocabulary count, of candidate pairs.
@@ -229,21 +294,18 @@ def _align(
     ids_b: np.ndarray,
     rare_a: _RareIndex,
     rare_b: _RareIndex,
-    gap: int,
-    min_seeds: int,
-    threshold: float,
-    min_tokens: int,
+    job: _Job,
 ) -> list[Passage]:
-    chains = [c for c in _chain(rare_a, rare_b, gap) if c.seeds > 1]  # lone seeds are noise
-    chains = [c for c in _merge(chains, gap) if c.seeds >= min_seeds]
+    chains = [c for c in _chain(rare_a, rare_b, job.gap) if c.seeds > 1]  # lone seeds are noise
+    chains = [c for c in _merge(chains, job.gap) if c.seeds >= job.min_seeds]
     ranges = [_extend(ids_a, ids_b, c) for c in chains]
     out = []
-    for merged in _merge_ranges(ranges, gap):
+    for merged in _merge_ranges(ranges, job.gap):
         a_lo, a_hi, b_lo, b_hi = _trim(ids_a, ids_b, *merged)
-        if min(a_hi - a_lo, b_hi - b_lo) < min_tokens:
+        if min(a_hi - a_lo, b_hi - b_lo) < job.min_tokens:
             continue
         similarity = jaccard(np.unique(ids_a[a_lo:a_hi]), np.unique(ids_b[b_lo:b_hi]))
-        if similarity >= threshold:
+        if similarity >= job.threshold:
             out.append(Passage(a, a_lo, a_hi, b, b_lo, b_hi, round(similarity, 4)))
     return out
 

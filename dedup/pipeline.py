@@ -27,9 +27,9 @@ from scipy.sparse.csgraph import connected_components
 from dedup.align import Block, Copy, merge_blocks
 from dedup.cluster import Coverage, clusters
 from dedup.config import Config
-from dedup.engines import parallel
+from dedup.engines import Engine, make_engine, run
 from dedup.features import BatchFeatures, prepare
-from dedup.index import Index, Written, held
+from dedup.index import Index, Written, held, tokens_of
 from dedup.lsh import band_pairs, decode, sketch_pairs
 from dedup.minhash import estimate, ranges
 from dedup.models import (
@@ -63,32 +63,37 @@ def scan(
     workers: int = 1,
     tmp_dir: str | Path | None = None,
     stage: Callable[[str], None] | None = None,
+    engine: Engine | None = None,
 ) -> ScanResult:
     """Find every repeat in ``documents`` (consumed once, in order).
 
-    ``workers`` > 1 spreads the work over that many processes; the result is
-    the same. Intermediate data is spilled to a temporary folder ``dedup-*``
-    in ``tmp_dir`` (default: the system's), removed at the end, or by the
-    next scan if this one is killed. ``progress`` is
-    called with each document read, ``stage`` with the name of each later stage.
+    ``workers`` > 1 spreads the work over a pool of that many processes, or
+    ``engine`` runs it (engines/); the result is the same. Intermediate data
+    is spilled to a temporary folder ``dedup-*`` in ``tmp_dir`` (default: the
+    system's), removed at the end, or by the next scan if this one is
+    killed. ``progress`` is called with each document read, ``stage`` with
+    the name of each later stage.
     """
     cfg = config or Config()
     say = stage or (lambda name: None)
-    with spill_folder(tmp_dir) as folder:
+    with spill_folder(tmp_dir) as folder, engine or make_engine(workers) as run:
         corpus = Index(folder, cfg)
         try:
-            _featurize(corpus, documents, progress, workers)
+            _featurize(corpus, documents, progress, run)
             say("paragraph groups and LSH")
-            corpus.finish()
-            edges = _paragraph_edges(corpus, cfg, workers)
+            if run.local:
+                corpus.finish()
+            else:  # the tasks open it where they run
+                corpus.seal()
+            edges = _paragraph_edges(corpus, cfg, run)
             say("paragraph spans")
             spans, boilerplate, shared = _paragraph_spans(corpus, edges, cfg)
             spans = _templates(corpus, spans, cfg)
             if cfg.passages:
                 say("passages")
-                spans = _add_passages(corpus, spans, cfg, workers)
+                spans = _add_passages(corpus, spans, cfg, run)
             say("document clusters")
-            found, related = _document_clusters(corpus, shared, cfg, workers)
+            found, related = _document_clusters(corpus, shared, cfg, run)
         finally:
             corpus.close()
     counts = np.stack((corpus.doc_chars, corpus.doc_ntok, corpus.doc_paras), axis=1)
@@ -111,12 +116,12 @@ def _featurize(
     c: Index,
     documents: Iterable[Document],
     progress: Callable[[Document], None] | None,
-    workers: int,
+    engine: Engine,
 ) -> None:
-    """Per-document features (on ``workers`` processes), gathered in input order."""
-    prepare()  # the lookup tables, built once and shared by the forked workers
+    """Per-document features (by ``engine``'s tasks), gathered in input order."""
+    prepare()  # the lookup tables, built once (a worker builds its own)
     task = partial(_featurize_task, c.path, c.cfg)
-    for docs, (features, written) in parallel(task, _batches(documents, _BATCH_DOCS), workers):
+    for docs, (features, written) in engine.map(task, _batches(documents, _BATCH_DOCS)):
         c.append([doc.id for doc in docs], features, written)
         if progress is not None:
             for doc in docs:
@@ -144,20 +149,19 @@ def _chunks(pairs: np.ndarray, size: int = 20_000) -> Iterator[np.ndarray]:
 def _verify(
     candidates: Iterable[np.ndarray],
     check: Callable[[np.ndarray], np.ndarray],
-    workers: int,
+    engine: Engine,
     window: int = 1 << 22,
 ) -> np.ndarray:
     """The candidate pairs (encoded ``a << 32 | b``) that pass ``check``, distinct
     and sorted. Candidates come a band at a time; bands are gathered until
     they hold ``window`` pairs, so that a pair found in several of them is
-    checked once, and what a window holds is checked on the workers. All
+    checked once, and what a window holds is checked by the engine's tasks. All
     bands' pairs together can be hundreds of millions, a window is a few
     million; a pair verified in an earlier window is not checked again."""
     verified = np.empty(0, np.int64)
     for pairs in _windows(candidates, window):
         pairs = pairs[~np.isin(pairs, verified)]
-        many = workers if len(pairs) > 20_000 else 1  # a pool costs more than a few pairs
-        kept = [k for _, k in parallel(check, _chunks(pairs), many)]
+        kept = run(engine, check, _chunks(pairs))
         verified = np.union1d(verified, np.concatenate(kept)) if kept else verified
     return verified
 
@@ -174,7 +178,7 @@ def _windows(batches: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:
         yield np.unique(np.concatenate(pending))
 
 
-def _paragraph_edges(c: Index, cfg: Config, workers: int) -> dict[int, list[int]]:
+def _paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int]]:
     """Exact groups -> the other groups they are verified near-duplicates of.
 
     Only each group's first paragraph takes part in LSH, and only if it has
@@ -193,7 +197,7 @@ def _paragraph_edges(c: Index, cfg: Config, workers: int) -> dict[int, list[int]
         for b in range(c.para_bands.bands)
     )
     near = partial(_near_paragraphs, c.path, cfg)
-    for ga, gb in c.para_group[decode(_verify(bands, near, workers))].tolist():
+    for ga, gb in c.para_group[decode(_verify(bands, near, engine))].tolist():
         adjacency.setdefault(ga, []).append(gb)
         adjacency.setdefault(gb, []).append(ga)
     return adjacency
@@ -436,7 +440,7 @@ def _blocks(
             yield b, sim
 
 
-def _add_passages(c: Index, spans: list[Span], cfg: Config, workers: int) -> list[Span]:
+def _add_passages(c: Index, spans: list[Span], cfg: Config, engine: Engine) -> list[Span]:
     """Paragraph spans plus the passages they do not already cover, in document order.
 
     A passage is redundant when fewer than ``passage_min_tokens`` of its
@@ -450,14 +454,15 @@ def _add_passages(c: Index, spans: list[Span], cfg: Config, workers: int) -> lis
     are both reported.
     """
     found = find_passages(
-        c.tokens,
+        partial(tokens_of, c.path, cfg),
         c.doc_words,
+        c.path,
+        engine,
         gap=cfg.passage_gap,
         min_seeds=cfg.passage_min_seeds,
         max_df=cfg.passage_max_df,
         threshold=cfg.passage_threshold,
         min_tokens=cfg.passage_min_tokens,
-        workers=workers,
     )
     index = {doc_id: d for d, doc_id in enumerate(c.doc_ids)}
     by_doc: dict[int, list[tuple[int, Span]]] = {}  # doc -> (original's doc, span)
@@ -517,7 +522,7 @@ def _without_template(
 
 
 def _document_clusters(
-    c: Index, shared: np.ndarray, cfg: Config, workers: int
+    c: Index, shared: np.ndarray, cfg: Config, engine: Engine
 ) -> tuple[list[Cluster], list[DocPair]]:
     """Clusters around kept documents (cluster.py), and the other verified pairs.
 
@@ -541,7 +546,7 @@ def _document_clusters(
     )
     verified = []
     near = partial(_near_documents, c.path, cfg)
-    for a, b in decode(_verify(candidates, near, workers)).tolist():
+    for a, b in decode(_verify(candidates, near, engine)).tolist():
         est = estimate(c.doc_sigs[a][0], c.doc_sigs[b][0])
         verified.append(DocPair(c.doc_ids[a], c.doc_ids[b], *counts(a, b), round(est, 4)))
     docs = {d for p in verified for d in (p.a, p.b)}

@@ -34,6 +34,13 @@ class Column:
         self._data = np.empty((1024, width) if width else 1024, dtype=dtype)
         self._n = 0
 
+    @classmethod
+    def of(cls, values: np.ndarray) -> Column:
+        """A column holding ``values`` as they are (a memory map stays one)."""
+        column = cls(values.dtype, values.shape[1] if values.ndim > 1 else 0)
+        column._data, column._n = values, len(values)
+        return column
+
     def extend(self, values: np.ndarray) -> None:
         need = self._n + len(values)
         if need > len(self._data):
@@ -202,8 +209,7 @@ class Spill:
         """Take the ``state`` of a store of the same name and kind."""
         for chunk in chunks:
             self._values.add(chunk)
-        self._bounds = Column(np.int64)
-        self._bounds.extend(bounds)
+        self._bounds = Column.of(bounds)
 
     def __len__(self) -> int:
         return len(self._bounds) - 1

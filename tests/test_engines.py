@@ -1,15 +1,17 @@
-"""Every engine gives the reference (single-process) engine's answer."""
+"""Every engine gives the reference (in-process) engine's answer."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
 from dedup import Document, read_documents, scan
 from dedup.cli import app
-from dedup.engines import local, parallel
+from dedup.engines import Engine, make_engine, run
+from dedup.engines.processes import ProcessEngine
 from tests.conftest import SEEDS, needs
 
 
@@ -17,9 +19,29 @@ def square_all(batch: list[int]) -> list[int]:
     return [x * x for x in batch]
 
 
-def test_parallel_map_keeps_order_and_results() -> None:
+def refuse(x: int) -> int:
+    if x == 13:
+        raise ValueError("thirteen")
+    return x
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_a_pool_keeps_order_and_results(start: str) -> None:
     batches = [list(range(i, i + 7)) for i in range(0, 200, 7)]
-    assert list(parallel(square_all, batches, 2)) == list(local(square_all, batches))
+    with ProcessEngine(2, start) as engine:
+        assert list(engine.map(square_all, batches)) == list(Engine().map(square_all, batches))
+        # the same workers serve the scan's every stage
+        assert run(engine, square_all, [[1, 2]]) == [[1, 4]]
+
+
+def test_a_task_error_reaches_the_caller_and_stops_the_pool() -> None:
+    with pytest.raises(ValueError, match="thirteen"), ProcessEngine(2) as engine:
+        run(engine, refuse, range(40))
+    assert engine._procs == []  # stopped, none left behind
+
+
+def test_one_worker_is_the_local_engine() -> None:
+    assert make_engine(1).local and not make_engine(2).local
 
 
 def test_two_workers_equal_one_on_seeds() -> None:
@@ -27,12 +49,16 @@ def test_two_workers_equal_one_on_seeds() -> None:
     assert scan(docs, workers=2) == scan(docs)
 
 
-def test_two_workers_equal_one_on_news() -> None:
+def test_spawned_forked_and_local_engines_agree_on_news() -> None:
+    """The tasks find the index and the passages' state by their folder, so a
+    worker that shares nothing with the parent (spawned) gives the answer
+    too."""
     needs(SAUDINEWSNET)
     docs: list[Document] = list(saudinewsnet(2500))  # three batches of work
     one = scan(docs)
-    assert one.spans and one.clusters
+    assert one.spans and one.clusters and any(s.match == "passage" for s in one.spans)
     assert scan(docs, workers=2) == one
+    assert scan(docs, engine=ProcessEngine(2, "spawn")) == one
 
 
 def test_cli_workers_option(tmp_path: Path) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from dedup.engines import parallel
+from dedup.engines.processes import ProcessEngine
 from dedup.errors import OutputError
 from dedup.store import BandFile, Chunk, Column, Folder, Spill
 
@@ -63,22 +63,31 @@ def test_full_disk_is_a_clear_error(tmp_path: Path) -> None:
         Spill(folder, "s", np.uint64).extend(np.arange(10, dtype=np.uint64), np.array([10]))
 
 
+def _data() -> tuple[list[np.ndarray], np.ndarray]:
+    rng = np.random.default_rng(3)
+    arrays = [rng.integers(0, 2**63, rng.integers(0, 9), dtype=np.uint64) for _ in range(40)]
+    return arrays, rng.integers(0, 2**63, (40, 3), dtype=np.uint64)
+
+
+def _write(path: str, batch: range) -> tuple[Chunk, list[Chunk]]:
+    """A worker's task: write a batch to its own files of the folder at ``path``."""
+    arrays, keys = _data()
+    folder = Folder(Path(path))
+    values = np.concatenate([arrays[i] for i in batch])
+    return Spill(folder, "s", np.uint64).write(values), BandFile(folder, "b", 3).write(
+        keys[batch.start : batch.stop]
+    )
+
+
 def test_chunks_from_many_processes_read_as_one(tmp_path: Path) -> None:
     """Workers write their batches to files of their own; the parent reads the
     store back in the order it added the chunks, across files."""
     folder = Folder(tmp_path)
     spill, bands = Spill(folder, "s", np.uint64), BandFile(folder, "b", 3)
-    rng = np.random.default_rng(3)
-    arrays = [rng.integers(0, 2**63, rng.integers(0, 9), dtype=np.uint64) for _ in range(40)]
-    keys = rng.integers(0, 2**63, (40, 3), dtype=np.uint64)
+    arrays, keys = _data()
     batches = [range(i, i + 8) for i in range(0, 40, 8)]
-
-    def write(batch: range) -> tuple[Chunk, list[Chunk]]:
-        time.sleep(0.1)  # so that both workers take batches
-        values = np.concatenate([arrays[i] for i in batch])
-        return spill.write(values), bands.write(keys[batch.start : batch.stop])
-
-    written = list(parallel(write, batches, 2))
+    with ProcessEngine(2) as engine:  # tasks go round-robin: both workers write
+        written = list(engine.map(partial(_write, str(tmp_path)), batches))
     assert len({chunk.path for _, (chunk, _) in written}) == 2  # two writers
     for batch, (chunk, band_chunks) in written:
         spill.add(chunk, np.array([len(arrays[i]) for i in batch]))

@@ -1,0 +1,62 @@
+"""Engines say where a scan's tasks run; the stages say what runs.
+
+An engine maps a task over items and yields ``(item, result)`` in the items'
+order. It is a context manager that owns its workers for the whole scan. A
+task is a module-level function, or a ``functools.partial`` of one, with
+small picklable arguments: it finds what it reads (the corpus index, a
+stage's saved state) by the folder it is given, never through shared memory,
+so any engine can run it, in this process, in a forked or spawned one, or
+on another machine. ``LocalEngine`` runs tasks in this process and is the
+reference: every engine gives its answer (tests/test_engines.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from types import TracebackType
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Engine:
+    """Runs tasks in this process (the reference engine)."""
+
+    workers = 1
+    # Whether tasks run in this process, seeing its memory: else what they
+    # read must be on disk first (the index sealed, a stage's state saved).
+    local = True
+
+    def map(self, task: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
+        for item in items:
+            yield item, task(item)
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        return None
+
+
+LocalEngine = Engine
+
+
+def make_engine(workers: int, start: str | None = None) -> Engine:
+    """The local engine for one worker, else a pool of ``workers`` processes
+    (``start``: the multiprocessing start method, ``fork`` where there is one)."""
+    if workers <= 1:
+        return Engine()
+    from dedup.engines.processes import ProcessEngine
+
+    return ProcessEngine(workers, start)
+
+
+def run(engine: Engine, task: Callable[..., Any], items: Iterable[Any]) -> list[Any]:
+    """The task's results, in order."""
+    return [result for _, result in engine.map(task, items)]

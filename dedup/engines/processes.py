@@ -1,0 +1,143 @@
+"""A pool of worker processes that lives as long as the scan.
+
+Each worker has a pipe of its own, not multiprocessing.Pool's shared
+queues: a worker killed from outside (``kill -TERM`` of the whole process
+group, a service manager stopping everything) could die holding a shared
+queue's lock, and Pool's clean-up then waits for it forever. Here the parent
+sees the pipe close, says so, and kills the rest. Tasks go round-robin (each
+worker answers in the order it was given), at most two a worker in flight
+(so a huge input never piles up in memory), sent by a thread of their own so
+that sending a big batch never waits on a worker that is itself waiting to
+hand back a big result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import queue
+import signal
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from types import TracebackType
+from typing import Any, TypeVar
+
+from dedup.engines import Engine
+from dedup.outputs import forget_locks
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class ProcessEngine(Engine):
+    local = False
+
+    def __init__(self, workers: int, start: str | None = None) -> None:
+        methods = multiprocessing.get_all_start_methods()
+        self.workers = workers
+        self.start = start or ("fork" if "fork" in methods else "spawn")
+        self._conns: list[Connection] = []
+        self._procs: list[BaseProcess] = []
+        self._outbox: queue.Queue[tuple[Connection, Any] | None] = queue.Queue()
+        self._sender: threading.Thread | None = None
+        self._next = 0  # the worker the next task goes to
+
+    def __enter__(self) -> ProcessEngine:
+        context: Any = multiprocessing.get_context(self.start)
+        for _ in range(self.workers):
+            mine, theirs = context.Pipe()
+            proc = context.Process(target=_serve, args=(theirs,), daemon=True)
+            proc.start()
+            theirs.close()
+            self._conns.append(mine)
+            self._procs.append(proc)
+        self._sender = threading.Thread(target=_send, args=(self._outbox,), daemon=True)
+        self._sender.start()
+        return self
+
+    def map(self, task: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
+        if self._sender is None:
+            raise RuntimeError("a ProcessEngine runs tasks inside its with block")
+        pending: deque[tuple[T, Connection]] = deque()
+        try:
+            for item in items:
+                conn = self._conns[self._next]
+                self._next = (self._next + 1) % self.workers
+                self._outbox.put((conn, (task, item)))
+                pending.append((item, conn))
+                if len(pending) >= 2 * self.workers:
+                    done, conn = pending.popleft()
+                    yield done, _receive(conn)
+            while pending:
+                done, conn = pending.popleft()
+                yield done, _receive(conn)
+        finally:
+            if pending:  # stopped early: the answers still due would come out of turn
+                self._stop(kill=True)
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._stop(kill=kind is not None)  # an error or a signal: the workers stop at once
+
+    def _stop(self, kill: bool) -> None:
+        if self._sender is None:
+            return
+        if not kill:
+            for conn in self._conns:
+                self._outbox.put((conn, None))
+        self._outbox.put(None)
+        if kill:
+            for proc in self._procs:
+                proc.kill()
+        self._sender.join()
+        for proc in self._procs:
+            proc.join()
+        for conn in self._conns:
+            conn.close()
+        self._sender, self._conns, self._procs = None, [], []
+
+
+def _serve(conn: Connection) -> None:
+    """A worker: run each task it is given until told to stop."""
+    # Die at once on SIGTERM (the handler inherited from the CLI would unwind);
+    # Ctrl-C is the parent's to handle. Output locks are the parent's alone.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    forget_locks()
+    while True:
+        try:
+            work = conn.recv()
+        except EOFError:  # the parent is gone
+            return
+        if work is None:
+            return
+        task, item = work
+        try:
+            answer = (True, task(item))
+        except BaseException as e:  # handed to the parent, which raises it
+            answer = (False, e)
+        conn.send(answer)
+
+
+def _send(outbox: queue.Queue[tuple[Connection, Any] | None]) -> None:
+    while (work := outbox.get()) is not None:
+        conn, message = work
+        with contextlib.suppress(OSError):  # a dead worker: the parent finds out when it reads
+            conn.send(message)
+
+
+def _receive(conn: Connection) -> Any:
+    try:
+        ok, value = conn.recv()
+    except EOFError:
+        raise RuntimeError("a worker process died") from None
+    if not ok:
+        raise value
+    return value
