@@ -15,10 +15,11 @@ from pytest_benchmark.fixture import BenchmarkFixture
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
 from dedup import Config, Document, read_documents, scan
+from dedup.engines import Engine
 from dedup.features import featurize_batch
+from dedup.finders.passages import find_passages
 from dedup.lsh import band_keys, candidate_pairs, lsh_params
 from dedup.minhash import MinHasher, shingle_sets
-from dedup.passages import find_passages
 from dedup.repetition import repetition_batch, repetition_stats
 from dedup.reports.html import render_html
 from dedup.reports.json import write_json
@@ -112,12 +113,20 @@ def test_verify(benchmark: BenchmarkFixture, shingled: list[np.ndarray]) -> None
 
 
 @pytest.mark.benchmark(group="align")
-def test_passages(benchmark: BenchmarkFixture, docs: list[Document]) -> None:
+def test_passages(benchmark: BenchmarkFixture, docs: list[Document], tmp_path: Path) -> None:
     hashes = [tokenize(d.text).hashes for d in docs]
     words = [np.unique(h) for h in hashes]
     benchmark(
         lambda: find_passages(
-            hashes, words, gap=25, min_seeds=5, max_df=20, threshold=0.3, min_tokens=20
+            lambda: hashes,
+            words,
+            tmp_path,
+            Engine(),
+            gap=25,
+            min_seeds=5,
+            max_df=20,
+            threshold=0.3,
+            min_tokens=20,
         )
     )
 

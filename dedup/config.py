@@ -72,7 +72,7 @@ class Config:
     )
     # A paragraph in at least this many documents is boilerplate.
     boilerplate_min_docs: int = _option(10, "A paragraph in this many documents is boilerplate.")
-    # Passages inside paragraphs (see passages.py): seeds are words found in
+    # Passages inside paragraphs (see finders/passages.py): seeds are words found in
     # at most passage_max_df documents; a passage needs passage_min_seeds
     # distinct seeds chained with gaps of at most passage_gap tokens, at least
     # passage_min_tokens tokens, and word-set Jaccard >= passage_threshold.

@@ -1,5 +1,5 @@
 """Per-document features: everything the pipeline needs from a text, computed
-from that text alone (so any worker can compute it; see engines.py).
+from that text alone (so any worker can compute it; see engines/).
 
 A batch's features come back as a few flat numpy arrays (variable-length
 items concatenated, with their lengths), not one object per document: cheap

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup import Config, Document, scan
+from dedup.finders.passages import _BRIDGE, _candidate_pairs, _document_frequencies, _follow, _trim
 from dedup.lsh import decode
-from dedup.passages import _BRIDGE, _candidate_pairs, _document_frequencies, _follow, _trim
 from dedup.store import Folder, Spill
 from dedup.text import normalize_token, tokenize
 from dedup.verify import Members

@@ -196,7 +196,7 @@ def test_verification_windows_check_each_pair_once_and_keep_every_pass() -> None
     import numpy as np
 
     from dedup.engines import Engine
-    from dedup.pipeline import _verify
+    from dedup.finders import verify
 
     rng = np.random.default_rng(4)
     bands = [np.sort(rng.integers(0, 60, 40) << 32 | rng.integers(0, 60, 40)) for _ in range(9)]
@@ -210,7 +210,7 @@ def test_verification_windows_check_each_pair_once_and_keep_every_pass() -> None
     distinct = np.unique(np.concatenate(bands))
     for window in (1, 50, 10_000):
         checked.clear()
-        assert _verify(iter(bands), even, Engine(), window).tolist() == [
+        assert verify(iter(bands), even, Engine(), window).tolist() == [
             p for p in distinct.tolist() if p % 2 == 0
         ]
     assert sorted(checked) == distinct.tolist()  # one window: every distinct pair once

@@ -1,4 +1,4 @@
-"""Span level: passages copied from one document into another, inside paragraphs.
+"""Passage level: passages copied from one document into another, inside paragraphs.
 
 Short reused passages inside long documents leave whole-document and
 whole-paragraph similarity low, and shuffled passages keep their words but
@@ -36,8 +36,11 @@ from typing import Protocol
 import numpy as np
 import scipy.sparse as sp
 
+from dedup.config import Config
 from dedup.engines import Engine, run
+from dedup.index import Index, tokens_of
 from dedup.lsh import decode
+from dedup.models import Ref, Span
 from dedup.store import Spill
 from dedup.text import hash_key, normalize_token
 from dedup.verify import Members, jaccard
@@ -509,3 +512,84 @@ def _grow(ids: np.ndarray, lo: int, hi: int, words: set[int]) -> tuple[int, int]
         if int(ids[i - 1]) not in STOP_WORDS:
             edge = i
     return lo, edge
+
+
+def add_passages(c: Index, spans: list[Span], cfg: Config, engine: Engine) -> list[Span]:
+    """Paragraph spans plus the passages they do not already cover, in document order.
+
+    A passage is redundant when fewer than ``passage_min_tokens`` of its
+    tokens lie outside the spans of its document whose originals are as
+    early as its own (a paragraph span already says it, or an earlier
+    document was already named as its original: the earliest original
+    wins), or when half of it is in a passage of the same original already.
+    A paragraph span naming a later document does not hide the passage: both
+    are true, and the passage names the first copy. So a paragraph span and
+    the lightly edited paragraph next to it, which only the passage holds,
+    are both reported.
+    """
+    found = find_passages(
+        partial(tokens_of, c.path, cfg),
+        c.doc_words,
+        c.path,
+        engine,
+        gap=cfg.passage_gap,
+        min_seeds=cfg.passage_min_seeds,
+        max_df=cfg.passage_max_df,
+        threshold=cfg.passage_threshold,
+        min_tokens=cfg.passage_min_tokens,
+    )
+    index = {doc_id: d for d, doc_id in enumerate(c.doc_ids)}
+    by_doc: dict[int, list[tuple[int, Span]]] = {}  # doc -> (original's doc, span)
+    for s in spans:
+        by_doc.setdefault(index[s.doc], []).append((index[s.duplicate_of.doc], s))
+    template: dict[int, list[Span]] = {}
+    for s in spans:
+        if s.kind == "boilerplate":
+            template.setdefault(index[s.doc], []).append(s)
+    ordered = sorted(found, key=lambda p: (p.b, p.a, p.b_lo))
+    for p in map(partial(_without_template, c, template, cfg), ordered):
+        if p is None:
+            continue
+        tb, ta = c.token_spans[p.b], c.token_spans[p.a]
+        start, end = int(tb[p.b_lo, 0]), int(tb[p.b_hi - 1, 1])
+        kept = by_doc.setdefault(p.b, [])
+        starts = tb[p.b_lo : p.b_hi, 0]
+        said = np.zeros(len(starts), bool)  # tokens an earlier original already accounts for
+        again = np.zeros(len(starts), bool)  # tokens a passage of the same original holds
+        for a, s in kept:
+            inside = (starts >= s.start) & (starts < s.end)
+            if a <= p.a:
+                said |= inside
+            if a == p.a and s.match == "passage":
+                again |= inside
+        if len(starts) - said.sum() < cfg.passage_min_tokens or 2 * again.sum() >= len(starts):
+            continue
+        orig = Ref(c.doc_ids[p.a], int(ta[p.a_lo, 0]), int(ta[p.a_hi - 1, 1]))
+        span = Span(c.doc_ids[p.b], start, end, "across", p.similarity, orig, "passage")
+        kept.append((p.a, span))
+    return [s for d in sorted(by_doc) for _, s in sorted(by_doc[d], key=lambda x: x[1].start)]
+
+
+def _without_template(
+    c: Index, template: dict[int, list[Span]], cfg: Config, p: Passage
+) -> Passage | None:
+    """The passage without the boilerplate at its ends, and its similarity
+    without the boilerplate inside it: a passage that matches only a
+    columnist's sign-off and contact lines is no copy."""
+    if p.a not in template and p.b not in template:
+        return p
+    sides = []
+    for d, lo, hi in ((p.a, p.a_lo, p.a_hi), (p.b, p.b_lo, p.b_hi)):
+        starts = c.token_spans[d][lo:hi, 0]
+        plain = np.ones(len(starts), bool)
+        for s in template.get(d, []):
+            plain &= (starts < s.start) | (starts >= s.end)
+        kept = np.flatnonzero(plain)
+        if len(kept) < cfg.passage_min_tokens:
+            return None
+        sides.append((lo + kept[0], lo + kept[-1] + 1, c.tokens[d][lo:hi][plain]))
+    (a_lo, a_hi, words_a), (b_lo, b_hi, words_b) = sides
+    similarity = jaccard(np.unique(words_a), np.unique(words_b))
+    if similarity < cfg.passage_threshold:
+        return None
+    return Passage(p.a, int(a_lo), int(a_hi), p.b, int(b_lo), int(b_hi), round(similarity, 4))

@@ -1,0 +1,123 @@
+"""Document level: near-duplicate and contained documents, verified on their
+exact shingle sets and gathered in clusters around kept documents (cluster.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import partial
+from itertools import chain
+from pathlib import Path
+
+import numpy as np
+
+from dedup.cluster import Coverage, clusters
+from dedup.config import Config
+from dedup.engines import Engine
+from dedup.finders import encode, verify
+from dedup.index import Index, held
+from dedup.lsh import band_pairs, decode, sketch_pairs
+from dedup.minhash import estimate, ranges
+from dedup.models import Cluster, DocPair
+from dedup.verify import Members, overlap
+
+# Share of a document's smallest hashes another must hold for the pair to be
+# a containment candidate (``_sketch_pairs``).
+_SKETCH_SHARE = 0.5
+
+
+def document_clusters(
+    c: Index, shared: np.ndarray, cfg: Config, engine: Engine
+) -> tuple[list[Cluster], list[DocPair]]:
+    """Clusters around kept documents (cluster.py), and the other verified pairs.
+
+    Candidates: LSH at the Jaccard threshold, documents sharing a paragraph
+    (``shared``), and documents holding half of another's smallest shingle
+    hashes (``_sketch_pairs``): the last two catch contained documents that
+    LSH misses. Every candidate is verified on the exact shingle sets.
+    """
+    rule = Coverage(cfg.document_threshold, cfg.containment_threshold, cfg.min_containment_shingles)
+
+    def counts(a: int, b: int) -> tuple[int, int, int]:
+        sa, sb = c.doc_sets[a], c.doc_sets[b]
+        return len(sa), len(sb), overlap(sa, sb)
+
+    live = np.flatnonzero(c.doc_sets.lengths())  # empty documents match nothing
+
+    bands = range(c.doc_bands.bands if len(live) > 1 else 0)
+    candidates = chain(
+        [encode(shared), _sketch_pairs(c, cfg)],  # document numbers already
+        (encode(live[decode(band_pairs(c.doc_bands.column(b, live)))]) for b in bands),
+    )
+    verified = []
+    near = partial(_near_documents, c.path, cfg)
+    for a, b in decode(verify(candidates, near, engine)).tolist():
+        est = estimate(c.doc_sigs[a][0], c.doc_sigs[b][0])
+        verified.append(DocPair(c.doc_ids[a], c.doc_ids[b], *counts(a, b), round(est, 4)))
+    docs = {d for p in verified for d in (p.a, p.b)}
+    position = {d: i for i, d in enumerate(c.doc_ids) if d in docs}
+    chars = {d: int(c.doc_chars[i]) for d, i in position.items()}
+    return clusters(verified, position, chars, rule, cfg.representative)
+
+
+def _near_documents(folder: Path, cfg: Config, pairs: np.ndarray) -> np.ndarray:
+    """The document pairs (encoded) one of which covers the other (cluster.py)."""
+    sets = held(folder, cfg, complete=True).doc_sets
+    rule = Coverage(cfg.document_threshold, cfg.containment_threshold, cfg.min_containment_shingles)
+    keep, last, sa = [], -1, np.empty(0, np.uint64)
+    for a, b in decode(pairs).tolist():
+        if a != last:  # pairs come sorted: read each first document once
+            last, sa = a, sets[a]
+        sb = sets[b]
+        both = overlap(sa, sb)
+        keep.append(rule.covered(len(sa), len(sb), both) or rule.covered(len(sb), len(sa), both))
+    kept: np.ndarray = pairs[np.array(keep, bool)]
+    return kept
+
+
+def _sketch_pairs(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
+    """Documents (encoded pairs) one of which holds at least half of the
+    other's ``containment_sketch`` smallest shingle hashes.
+
+    If ``x`` is contained in ``y`` at 0.8, each of x's smallest hashes is in y
+    with a chance of about 0.8, so that y holding fewer than half of 16 is rare
+    (binomially 7e-4); a document sharing only a paragraph or two of x holds
+    far fewer. Three passes over the shingle sets, ``block`` documents at a
+    time: the smallest hashes of every document, how many documents hold
+    each, and which of the rarer ones each document holds.
+    """
+    m = cfg.containment_sketch
+    bottoms = []
+    for _, values, lengths in _set_blocks(c, block):
+        starts = np.cumsum(lengths) - lengths  # each set is sorted: its smallest come first
+        bottoms.append(values[ranges(starts, starts + np.minimum(lengths, m))])
+    sketch = np.unique(np.concatenate(bottoms)) if bottoms else np.empty(0, np.uint64)
+    if not len(sketch):
+        return np.empty(0, np.int64)
+    # Hashes held by more than containment_max_df documents count for nothing:
+    # counted first, so that the holdings kept stay few (at most that many each).
+    in_sketch, df = Members(sketch), np.zeros(len(sketch), np.int64)
+    for _, values, _ in _set_blocks(c, block):
+        df += np.bincount(np.searchsorted(sketch, values[in_sketch(values)]), minlength=len(df))
+    in_rare = Members(sketch[df <= cfg.containment_max_df])
+    keys, owners, own = [], [], []
+    for lo, values, lengths in _set_blocks(c, block):
+        held = in_rare(values)
+        rank = np.arange(len(values)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        keys.append(values[held])
+        owners.append(np.repeat(np.arange(lo, lo + len(lengths)), lengths)[held])
+        own.append(rank[held] < m)
+    return sketch_pairs(
+        np.concatenate(keys),
+        np.concatenate(owners),
+        np.concatenate(own),
+        cfg.containment_max_df,
+        _SKETCH_SHARE,
+    )
+
+
+def _set_blocks(c: Index, block: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """``(first document, their shingle sets concatenated, their lengths)``, a block at a time."""
+    n = len(c.doc_ids)
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        yield lo, c.doc_sets.range(lo, hi), c.doc_sets.lengths(lo, hi)

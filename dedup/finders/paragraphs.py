@@ -1,0 +1,288 @@
+"""Paragraph level: exact groups and LSH-verified near-duplicates of paragraphs,
+merged into blocks (align.py) and reported as spans: ``within`` (repeated
+inside the document), ``formula`` (a repeat a reader keeps), ``across``
+(copied from an earlier document), ``boilerplate`` (in many documents, or a
+template)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from functools import partial
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from dedup.align import Block, Copy, merge_blocks
+from dedup.config import Config
+from dedup.engines import Engine
+from dedup.finders import encode, verify
+from dedup.index import Index, held
+from dedup.lsh import band_pairs, decode
+from dedup.models import Boilerplate, Span, SpanKind
+from dedup.verify import Members, jaccard
+
+
+def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int]]:
+    """Exact groups -> the other groups they are verified near-duplicates of.
+
+    Only each group's first paragraph takes part in LSH, and only if it has
+    at least k tokens: shorter paragraphs have one shingle, so exact groups
+    already cover them.
+    """
+    adjacency: dict[int, list[int]] = {}
+    is_long = c.para_ntok >= c.k
+    lsh_groups = np.flatnonzero(is_long[c.group_first])
+    if len(lsh_groups) < 2:
+        return adjacency
+    paras = c.group_first[lsh_groups]  # ascending: pairs keep their order
+    rows = (np.cumsum(is_long) - 1)[paras]  # their rows in para_bands
+    bands = (
+        encode(paras[decode(band_pairs(c.para_bands.column(b, rows)))])
+        for b in range(c.para_bands.bands)
+    )
+    near = partial(_near_paragraphs, c.path, cfg)
+    for ga, gb in c.para_group[decode(verify(bands, near, engine))].tolist():
+        adjacency.setdefault(ga, []).append(gb)
+        adjacency.setdefault(gb, []).append(ga)
+    return adjacency
+
+
+def _near_paragraphs(folder: Path, cfg: Config, pairs: np.ndarray) -> np.ndarray:
+    """The paragraph pairs (encoded) whose shingle sets are near-duplicates."""
+    sets = held(folder, cfg, complete=True).para_sets
+    sims = [jaccard(sets[a], sets[b]) for a, b in decode(pairs).tolist()]
+    kept: np.ndarray = pairs[np.array(sims) >= cfg.paragraph_threshold]
+    return kept
+
+
+def _components(n: int, adjacency: dict[int, list[int]]) -> np.ndarray:
+    """Each node's component, named by its smallest node."""
+    a = np.fromiter((g for g, others in adjacency.items() for _ in others), np.int64)
+    b = np.fromiter((h for others in adjacency.values() for h in others), np.int64)
+    graph = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    root = np.full(labels.max() + 1 if n else 0, n, np.int64)
+    np.minimum.at(root, labels, np.arange(n))
+    named: np.ndarray = root[labels]
+    return named
+
+
+def paragraph_spans(
+    c: Index, adjacency: dict[int, list[int]], cfg: Config
+) -> tuple[list[Span], list[Boilerplate], np.ndarray]:
+    """Spans, boilerplate, and the document pairs sharing a non-boilerplate paragraph."""
+    comp = _components(len(c.group_first), adjacency)[c.para_group]  # per paragraph
+    comp_doc = np.unique(comp << 32 | c.para_doc)  # each (component, document) once
+    comps, docs_per_comp = np.unique(comp_doc >> 32, return_counts=True)
+    boiler = comps[docs_per_comp >= cfg.boilerplate_min_docs]
+    comp_docs = np.zeros(len(c.group_first), np.int64)  # documents holding each component
+    comp_docs[comps] = docs_per_comp
+    is_boiler = np.zeros(len(c.group_first), bool)
+    is_boiler[boiler] = True
+
+    # A paragraph copies something only if its group occurred earlier or has
+    # near-duplicates: only documents holding such a paragraph need a look.
+    has_near = np.zeros(len(c.group_first), bool)
+    has_near[list(adjacency)] = True
+    maybe = (c.group_first[c.para_group] < np.arange(len(c.para_group))) | has_near[c.para_group]
+    spans: list[Span] = []
+    short = c.para_ntok < cfg.min_paragraph_tokens  # may sit, uncopied, inside an original
+    for d in np.unique(c.para_doc[maybe]).tolist():
+        seen: dict[int, int] = {}  # group -> its first paragraph in this document
+        copies: list[Copy] = []
+        lo, hi = int(c.doc_first_para[d]), int(c.doc_first_para[d + 1])
+        for p, g in enumerate(c.para_group[lo:hi].tolist(), start=lo):
+            near = adjacency.get(g, [])
+            kind: SpanKind = "within"
+            orig = seen.get(g)
+            if orig is None:
+                orig = min((seen[h] for h in near if h in seen), default=None)
+            if orig is None:
+                kind = "boilerplate" if is_boiler[comp[p]] else "across"
+                first = int(c.group_first[g])
+                orig = first if first < p else None
+                if orig is None:
+                    orig = min((f for h in near if (f := int(c.group_first[h])) < p), default=None)
+            seen.setdefault(g, p)
+            if orig is not None:
+                copies.append(Copy(p, orig, kind, c.para_ntok[p] >= cfg.min_paragraph_tokens))
+        for b, sim in _blocks(c, copies, cfg, short):
+            copy = c.ref(b.first, b.last)
+            formula = b.kind == "within" and _is_formula(c, b, comp_docs[comp], cfg)
+            spans.append(
+                Span(
+                    copy.doc,
+                    copy.start,
+                    copy.end,
+                    "formula" if formula else b.kind,
+                    round(sim, 4),
+                    c.ref(b.orig_first, b.orig_last),
+                )
+            )
+
+    occurrences = np.bincount(comp, minlength=len(c.group_first))
+    documents = dict(zip(comps.tolist(), docs_per_comp.tolist(), strict=True))
+    boilerplate = []
+    for x in boiler.tolist():
+        first = int(c.group_first[x])
+        preview = c.previews[first].tobytes().decode("utf-8", "surrogatepass")
+        boilerplate.append(
+            Boilerplate(c.ref(first, first), documents[x], int(occurrences[x]), preview)
+        )
+    # Documents sharing a paragraph (not boilerplate): every pair of them.
+    shared = comp_doc[~is_boiler[comp_doc >> 32]]
+    comp_of, doc_of = shared >> 32, shared & 0xFFFFFFFF
+    cut = np.flatnonzero(np.diff(comp_of)) + 1
+    pairs = [
+        (a, b)
+        for docs in np.split(doc_of, cut)
+        if len(docs) > 1
+        for a, b in combinations(docs.tolist(), 2)
+    ]
+    return spans, boilerplate, np.array(pairs, np.int64).reshape(-1, 2)
+
+
+def _is_formula(c: Index, b: Block, docs: np.ndarray, cfg: Config) -> bool:
+    """Whether a block repeated inside its document is one a reader keeps
+    (``docs``: how many documents hold each paragraph's text; see
+    ``Config.formula_min_docs``)."""
+    if b.first == b.orig_last + 1:  # doubled in place: a scraping repeat
+        return False
+    common = bool((docs[b.first : b.last + 1] >= cfg.formula_min_docs).all())
+    return common or int(c.para_ntok[b.first : b.last + 1].sum()) < cfg.formula_max_tokens
+
+
+def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> list[Span]:
+    """Paragraph copies across documents made of template text, as boilerplate.
+
+    A photo gallery's "Next Previous" and a photographer's byline, a
+    columnist's contact line with the columnist's own code, a dateline with
+    the day's date: each recurs in fewer documents than a boilerplate
+    paragraph because its slot differs, but its frame recurs in many. A
+    paragraph's frame is its longest prefix and its longest suffix that
+    begin or end paragraphs in many more documents than it is in (see
+    ``frame``); a copy with fewer than ``min_paragraph_tokens`` tokens
+    outside its paragraphs' frames is template text, not copying. Affixes
+    are counted over the corpus only for the copies' own, a block of
+    documents at a time.
+    """
+    asked = {i: s for i, s in enumerate(spans) if s.kind == "across" and s.match == "paragraph"}
+    if not asked:
+        return spans
+    index = {doc_id: d for d, doc_id in enumerate(c.doc_ids)}
+    paras: dict[int, np.ndarray] = {}  # span -> its paragraphs
+    for i, s in asked.items():
+        d = index[s.doc]
+        lo, hi = int(c.doc_first_para[d]), int(c.doc_first_para[d + 1])
+        inside = (c.para_start[lo:hi] >= s.start) & (c.para_end[lo:hi] <= s.end)
+        paras[i] = lo + np.flatnonzero(inside)
+    mine = np.unique(np.concatenate(list(paras.values())))
+    row = {p: r for r, p in enumerate(mine.tolist())}
+    # Their affixes, then how many documents hold each: two passes over the tokens.
+    pre = np.zeros((len(mine), _FRAME), np.uint64)
+    suf = np.zeros_like(pre)
+    for take, tables in _affix_blocks(c, block, mine):
+        pre[np.searchsorted(mine, take)], suf[np.searchsorted(mine, take)] = tables
+    valid = np.arange(_FRAME) < c.para_ntok[mine, None]
+    wanted = np.unique(np.concatenate((pre[valid], suf[valid])))
+    is_wanted, df = Members(wanted), np.zeros(len(wanted), np.int64)
+    for take, tables in _affix_blocks(c, block):
+        ok = np.arange(_FRAME) < c.para_ntok[take, None]
+        owner = np.broadcast_to(c.para_doc[take, None], ok.shape)[ok]
+        for table in tables:
+            h = table[ok]
+            keep = is_wanted(h)
+            held = np.unique(owner[keep] * len(wanted) + np.searchsorted(wanted, h[keep]))
+            df += np.bincount(held % len(wanted), minlength=len(df))  # a document once
+
+    # A paragraph's frame: its affixes found in at least boilerplate_min_docs
+    # documents and in twice as many as the paragraph itself (its longest
+    # prefix), else a list item of a republished statement ("7 - جندي متدرب
+    # ...") would be its own frame. An affix of a frequent affix is as
+    # frequent, so the frame is a count.
+    pre_df = np.where(valid, df[np.searchsorted(wanted, pre)], -1)
+    suf_df = np.where(valid, df[np.searchsorted(wanted, suf)], -1)
+    own = pre_df[np.arange(len(mine)), valid.sum(axis=1) - 1]
+    least = np.maximum(cfg.boilerplate_min_docs, 2 * own)[:, None]
+    frame = (pre_df >= least).sum(axis=1) + (suf_df >= least).sum(axis=1)
+    content = np.maximum(0, c.para_ntok[mine] - frame)
+    out = list(spans)
+    for i, ps in paras.items():
+        if int(content[[row[p] for p in ps.tolist()]].sum()) < cfg.min_paragraph_tokens:
+            out[i] = replace(spans[i], kind="boilerplate")
+    return out
+
+
+# A paragraph's prefixes and suffixes of up to _FRAME tokens, hashed (a
+# polynomial hash, seeded apart for the two ends).
+_FRAME = 16
+_PREFIX, _SUFFIX, _MIX = (
+    np.uint64(0x243F6A8885A308D3),
+    np.uint64(0x13198A2E03707344),
+    np.uint64(0x100000001B3),
+)
+
+
+def _affix_blocks(
+    c: Index, block: int, only: np.ndarray | None = None
+) -> Iterator[tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]]:
+    """``(paragraphs, (prefix hashes, suffix hashes))``, the paragraphs of
+    ``block`` documents at a time (those in ``only``, if given):
+    ``(paragraphs, _FRAME)`` tables, entry ``j`` the hash of the first or
+    last ``j + 1`` tokens (0 past the paragraph's length)."""
+    n = len(c.doc_ids)
+    doc_tok_first = np.concatenate(([0], np.cumsum(c.doc_ntok)))
+    para_tok_first = np.cumsum(c.para_ntok) - c.para_ntok
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        p_lo, p_hi = int(c.doc_first_para[lo]), int(c.doc_first_para[hi])
+        take = np.arange(p_lo, p_hi)
+        if only is not None:
+            take = take[np.isin(take, only)]
+            if not len(take):
+                continue
+        tokens = c.tokens.range(lo, hi)
+        first = para_tok_first[take] - doc_tok_first[lo]
+        count = c.para_ntok[take]
+        tables = (
+            np.zeros((len(take), _FRAME), np.uint64),
+            np.zeros((len(take), _FRAME), np.uint64),
+        )
+        h = [np.full(len(take), _PREFIX), np.full(len(take), _SUFFIX)]
+        for j in range(_FRAME):
+            live = np.flatnonzero(count > j)
+            if not len(live):
+                break
+            ends = (first[live] + j, first[live] + count[live] - 1 - j)
+            with np.errstate(over="ignore"):
+                for table, hashes, at in zip(tables, h, ends, strict=True):
+                    hashes[live] = hashes[live] * _MIX + tokens[at]
+                    table[live, j] = hashes[live]
+        yield take, tables
+
+
+def _blocks(
+    c: Index, copies: list[Copy], cfg: Config, short: np.ndarray
+) -> Iterator[tuple[Block, float]]:
+    """A document's copies merged into blocks, with their similarity. The
+    original side of a block may skip ``max_gap`` paragraphs the copy leaves
+    out; where that drags the similarity below the threshold (a long
+    paragraph skipped), the block is split there instead: its original would
+    claim text never copied."""
+    doc_of = lambda p: int(c.para_doc[p])  # noqa: E731
+
+    def similarity(b: Block) -> float:
+        return jaccard(c.union_set(b.first, b.last), c.union_set(b.orig_first, b.orig_last))
+
+    for b in merge_blocks(copies, doc_of, cfg.max_gap):
+        sim = similarity(b)
+        if sim < cfg.paragraph_threshold and b.orig_last - b.orig_first > b.last - b.first:
+            inside = [x for x in copies if b.first <= x.para <= b.last]
+            for part in merge_blocks(inside, doc_of, cfg.max_gap, lambda p: bool(short[p])):
+                yield part, similarity(part)
+        else:
+            yield b, sim
