@@ -1,0 +1,101 @@
+"""Plain twins of the fast stages: the same signature, computed document by
+document with the plain per-text functions, for tests/test_reference.py to
+hold every fast path equal to (on hypothesis's text and on real news).
+
+| fast (batched, numpy) | plain twin |
+| --- | --- |
+| ``features.featurize_batch`` | ``reference.featurize_batch``, built on: |
+| ``text.tokenize_batch`` | ``text.tokenize`` |
+| ``text.normalize_token`` (fast path) | ``text.normalize_token_full`` |
+| ``segment.paragraphs_batch`` | ``segment.paragraphs`` |
+| ``repetition.repetition_batch`` | ``repetition.repetition_stats`` |
+| ``minhash.segment_sets`` | ``minhash.shingle_sets`` |
+| ``MinHasher.signatures_flat`` | ``MinHasher.signatures`` |
+
+Where upstream code exists, the tests call it instead of a twin:
+datasketch's ``MinHash`` (tests/test_minhash.py) and datatrove's Gopher
+repetition functions (tests/test_repetition.py). Candidate generation (LSH
+buckets, containment sketches, passage candidates) is held equal to brute
+force in tests/test_lsh_verify.py and tests/test_passages.py.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from dedup.config import Config
+from dedup.features import PREVIEW, BatchFeatures, fingerprint, paragraph_keys
+from dedup.lsh import band_keys, lsh_params
+from dedup.minhash import MinHasher, shingle_sets, window_hashes
+from dedup.models import Document
+from dedup.repetition import repetition_stats, stat_names
+from dedup.segment import paragraphs
+from dedup.text import tokenize
+
+
+def featurize_batch(docs: list[Document], cfg: Config) -> BatchFeatures:
+    """features.featurize_batch, document by document with the plain per-text
+    functions."""
+    k = cfg.shingle_size
+    hasher = MinHasher(cfg.num_perm, cfg.seed)
+    n = len(docs)
+    stats = np.zeros((n, len(stat_names())))
+    rows: dict[str, list[np.ndarray]] = defaultdict(list)
+    para_sets: list[np.ndarray] = []
+    doc_sets: list[np.ndarray] = []
+    words: list[np.ndarray] = []
+    previews: list[bytes] = []
+    for i, doc in enumerate(docs):
+        tokens = tokenize(doc.text)
+        paras = paragraphs(doc.text, tokens)
+        found = repetition_stats(doc.text, tokens)
+        stats[i] = [found[name] for name in stat_names()]
+        rows["chars"].append(np.array([len(doc.text)]))
+        rows["tokens"].append(np.array([len(tokens)]))
+        rows["paragraphs"].append(np.array([len(paras)]))
+        rows["fingerprints"].append(np.array([fingerprint(doc.text)], np.uint64))
+        rows["para_starts"].append(paras.starts)
+        rows["para_ends"].append(paras.ends)
+        rows["para_ntok"].append(paras.tok_hi - paras.tok_lo)
+        one_key = [
+            paragraph_keys(tokens.hashes[a:b], np.array([0]), np.array([b - a]))[0]
+            for a, b in zip(paras.tok_lo.tolist(), paras.tok_hi.tolist(), strict=True)
+        ]
+        rows["para_keys"].append(np.array(one_key, dtype=np.uint64))
+        para_sets.extend(shingle_sets(tokens.hashes, paras.tok_lo, paras.tok_hi, k))
+        previews.extend(
+            doc.text[s : min(e, s + PREVIEW)].encode("utf-8", "surrogatepass")
+            for s, e in zip(paras.starts.tolist(), paras.ends.tolist(), strict=True)
+        )
+        doc_sets.append(np.unique(window_hashes(tokens.hashes, min(k, len(tokens)))))
+        rows["token_hashes"].append(tokens.hashes)
+        rows["token_spans"].append(np.stack((tokens.starts, tokens.ends), axis=1))
+        words.append(np.unique(tokens.hashes))
+    flat = {name: np.concatenate(parts) for name, parts in rows.items()}
+    long = [s for s, t in zip(para_sets, flat["para_ntok"].tolist(), strict=True) if t >= k]
+    doc_sigs = np.full((n, cfg.num_perm), np.iinfo(np.uint32).max, np.uint32)
+    live = [i for i, s in enumerate(doc_sets) if len(s)]
+    doc_sigs[live] = hasher.signatures([doc_sets[i] for i in live])
+
+    def lengths(arrays: list[np.ndarray] | list[bytes]) -> np.ndarray:
+        return np.array([len(a) for a in arrays], dtype=np.int64)
+
+    return BatchFeatures(
+        repetition=stats,
+        doc_sigs=doc_sigs,
+        doc_bands=band_keys(doc_sigs, *lsh_params(cfg.document_threshold, cfg.num_perm)),
+        doc_sets=np.concatenate(doc_sets),
+        doc_set_lengths=lengths(doc_sets),
+        para_sets=np.concatenate(para_sets) if para_sets else np.empty(0, np.uint64),
+        para_set_lengths=lengths(para_sets),
+        para_bands=band_keys(
+            hasher.signatures(long), *lsh_params(cfg.paragraph_threshold, cfg.num_perm)
+        ),
+        previews=np.frombuffer(b"".join(previews), np.uint8),
+        preview_lengths=lengths(previews),
+        doc_words=np.concatenate(words),
+        doc_word_counts=lengths(words),
+        **flat,
+    )
