@@ -52,11 +52,14 @@ def make_engine(workers: int, start: str | None = None) -> Engine:
     (``start``: the multiprocessing start method, ``fork`` where there is one)."""
     if workers <= 1:
         return Engine()
-    from dedup.engines.processes import ProcessEngine
-
     return ProcessEngine(workers, start)
 
 
 def run(engine: Engine, task: Callable[..., Any], items: Iterable[Any]) -> list[Any]:
     """The task's results, in order."""
     return [result for _, result in engine.map(task, items)]
+
+
+from dedup.engines.processes import ProcessEngine  # noqa: E402 (it builds on Engine)
+
+__all__ = ["Engine", "LocalEngine", "ProcessEngine", "make_engine", "run"]
