@@ -58,6 +58,7 @@ the of and to in a is that for it as was with be by on not he this are or his fr
 which but have an they you were her she there been their has had will would can its
 """.split()  # noqa: SIM905 (a word list reads best as text)
 STOP_WORDS = frozenset(hash_key(normalize_token(w)) for w in _STOP_WORDS)
+STOP_SORTED = np.array(sorted(STOP_WORDS), np.uint64)
 
 
 class Arrays(Protocol):
@@ -420,35 +421,11 @@ def _follow(ids_a: np.ndarray, ids_b: np.ndarray, qa: int, qb: int) -> tuple[int
     """Where a copy that runs up to ``qa`` in a and ``qb`` in b (exclusive)
     ends: word for word, then across a difference of at most ``_BRIDGE``
     tokens on each side, as long as ``_ANCHOR`` tokens in a row (not all
-    function words) match after it."""
-    while True:
-        qa, qb = _equal_run(ids_a, ids_b, qa, qb)
-        ahead_a = ids_a[qa : qa + _BRIDGE + _ANCHOR].tolist()
-        ahead_b = ids_b[qb : qb + _BRIDGE + _ANCHOR].tolist()
-        starts: dict[tuple[int, ...], int] = {}
-        for i in range(len(ahead_a) - _ANCHOR + 1):
-            starts.setdefault(tuple(ahead_a[i : i + _ANCHOR]), i)
-        best: tuple[int, int, int] | None = None
-        for j in range(len(ahead_b) - _ANCHOR + 1):
-            gram = tuple(ahead_b[j : j + _ANCHOR])
-            i = starts.get(gram, -1)
-            if i >= 0 and not STOP_WORDS.issuperset(gram) and (best is None or max(i, j) < best[0]):
-                best = (max(i, j), i, j)
-        if best is None:
-            return qa, qb
-        qa, qb = qa + best[1], qb + best[2]
+    function words) match after it. Compiled (kernels.follow); its plain
+    twin is reference.follow."""
+    from dedup.kernels import follow  # numba loads when passages are looked for
 
-
-def _equal_run(ids_a: np.ndarray, ids_b: np.ndarray, qa: int, qb: int) -> tuple[int, int]:
-    """Past the tokens equal in a row from ``qa`` and ``qb``: compared a chunk
-    at a time, doubling (a run is a few tokens, or a whole passage)."""
-    step = 16
-    while (n := min(step, len(ids_a) - qa, len(ids_b) - qb)) > 0:
-        differ = np.flatnonzero(ids_a[qa : qa + n] != ids_b[qb : qb + n])
-        if len(differ):
-            return qa + int(differ[0]), qb + int(differ[0])
-        qa, qb, step = qa + n, qb + n, 2 * step
-    return qa, qb
+    return follow(ids_a, ids_b, qa, qb, _BRIDGE, _ANCHOR, STOP_SORTED)
 
 
 # A passage ends where the other side's words thin out: its first and last

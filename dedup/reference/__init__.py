@@ -11,6 +11,7 @@ hold every fast path equal to (on hypothesis's text and on real news).
 | ``repetition.repetition_batch`` | ``repetition.repetition_stats`` |
 | ``minhash.segment_sets`` | ``minhash.shingle_sets`` |
 | ``MinHasher.signatures_flat`` | ``MinHasher.signatures`` |
+| ``kernels.follow`` (numba) | ``reference.follow`` |
 
 Where upstream code exists, the tests call it instead of a twin:
 datasketch's ``MinHash`` (tests/test_minhash.py) and datatrove's Gopher
@@ -99,3 +100,47 @@ def featurize_batch(docs: list[Document], cfg: Config) -> BatchFeatures:
         doc_word_counts=lengths(words),
         **flat,
     )
+
+
+def follow(
+    ids_a: np.ndarray,
+    ids_b: np.ndarray,
+    qa: int,
+    qb: int,
+    bridge: int,
+    anchor: int,
+    stop: np.ndarray,
+) -> tuple[int, int]:
+    """Where a copy that runs up to ``qa`` in a and ``qb`` in b (exclusive)
+    ends: word for word, then across a difference of at most ``bridge``
+    tokens on each side, as long as ``anchor`` tokens in a row (not all
+    function words) match after it."""
+    stop_words = set(stop.tolist())
+    while True:
+        qa, qb = _equal_run(ids_a, ids_b, qa, qb)
+        ahead_a = ids_a[qa : qa + bridge + anchor].tolist()
+        ahead_b = ids_b[qb : qb + bridge + anchor].tolist()
+        starts: dict[tuple[int, ...], int] = {}
+        for i in range(len(ahead_a) - anchor + 1):
+            starts.setdefault(tuple(ahead_a[i : i + anchor]), i)
+        best: tuple[int, int, int] | None = None
+        for j in range(len(ahead_b) - anchor + 1):
+            gram = tuple(ahead_b[j : j + anchor])
+            i = starts.get(gram, -1)
+            if i >= 0 and not stop_words.issuperset(gram) and (best is None or max(i, j) < best[0]):
+                best = (max(i, j), i, j)
+        if best is None:
+            return qa, qb
+        qa, qb = qa + best[1], qb + best[2]
+
+
+def _equal_run(ids_a: np.ndarray, ids_b: np.ndarray, qa: int, qb: int) -> tuple[int, int]:
+    """Past the tokens equal in a row from ``qa`` and ``qb``: compared a chunk
+    at a time, doubling (a run is a few tokens, or a whole passage)."""
+    step = 16
+    while (n := min(step, len(ids_a) - qa, len(ids_b) - qb)) > 0:
+        differ = np.flatnonzero(ids_a[qa : qa + n] != ids_b[qb : qb + n])
+        if len(differ):
+            return qa + int(differ[0]), qb + int(differ[0])
+        qa, qb, step = qa + n, qb + n, 2 * step
+    return qa, qb

@@ -1,0 +1,66 @@
+"""Every compiled kernel equals its plain twin (dedup/reference), on random
+token sequences and on real news; and again with numba switched off."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from itertools import pairwise
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
+from dedup import kernels, reference
+from dedup.finders.passages import _ANCHOR, _BRIDGE, STOP_SORTED
+from dedup.text import tokenize
+from tests.conftest import ROOT, needs
+
+# Few distinct tokens, so that runs, differences and anchors all happen.
+TOKENS = st.lists(st.integers(1, 6), max_size=60).map(lambda x: np.array(x, np.uint64))
+
+
+@settings(max_examples=400, deadline=None)
+@given(TOKENS, TOKENS, st.integers(0, 70), st.integers(0, 70), st.sets(st.integers(1, 6)))
+def test_follow_equals_its_twin_on_random_tokens(
+    a: np.ndarray, b: np.ndarray, qa: int, qb: int, stop: set[int]
+) -> None:
+    qa, qb = min(qa, len(a)), min(qb, len(b))
+    words = np.array(sorted(stop), np.uint64)
+    for bridge, anchor in ((_BRIDGE, _ANCHOR), (3, 2), (0, 1)):
+        got = kernels.follow(a, b, qa, qb, bridge, anchor, words)
+        assert got == reference.follow(a, b, qa, qb, bridge, anchor, words)
+        # and read backwards, as passages do from a copy's first seed
+        ra, rb = a[::-1], b[::-1]
+        got = kernels.follow(ra, rb, qa, qb, bridge, anchor, words)
+        assert got == reference.follow(ra, rb, qa, qb, bridge, anchor, words)
+
+
+def test_follow_equals_its_twin_on_news() -> None:
+    """Consecutive articles (wire copy republished, topic words shared),
+    followed from every place where their tokens agree."""
+    needs(SAUDINEWSNET)
+    docs = [tokenize(d.text).hashes for d in saudinewsnet(400)]
+    checked = 0
+    for a, b in pairwise(docs):
+        common = np.intersect1d(a, b)
+        for w in common[:: max(1, len(common) // 5)].tolist():
+            qa, qb = int(np.flatnonzero(a == w)[0]), int(np.flatnonzero(b == w)[0])
+            got = kernels.follow(a, b, qa, qb, _BRIDGE, _ANCHOR, STOP_SORTED)
+            assert got == reference.follow(a, b, qa, qb, _BRIDGE, _ANCHOR, STOP_SORTED)
+            checked += 1
+    assert checked > 500
+
+
+def test_kernels_without_numba() -> None:
+    """The same tests with NUMBA_DISABLE_JIT=1: the kernels run as the Python
+    they are written in (what a platform numba cannot compile for would see)."""
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__,
+         "-k", "not without_numba"],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
