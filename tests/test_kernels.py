@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
 from dedup import kernels, reference
-from dedup.finders.passages import _ANCHOR, _BRIDGE, STOP_SORTED
+from dedup.finders.passages import _ANCHOR, _BRIDGE, _DENSE, _WINDOW, STOP_SORTED
 from dedup.text import tokenize
 from tests.conftest import ROOT, needs
 
@@ -38,9 +38,24 @@ def test_follow_equals_its_twin_on_random_tokens(
         assert got == reference.follow(ra, rb, qa, qb, bridge, anchor, words)
 
 
-def test_follow_equals_its_twin_on_news() -> None:
+@settings(max_examples=400, deadline=None)
+@given(TOKENS, TOKENS, st.data(), st.sets(st.integers(1, 6)))
+def test_trim_equals_its_twin_on_random_tokens(
+    a: np.ndarray, b: np.ndarray, data: st.DataObject, stop: set[int]
+) -> None:
+    a_lo = data.draw(st.integers(0, len(a)))
+    a_hi = data.draw(st.integers(a_lo, len(a)))
+    b_lo = data.draw(st.integers(0, len(b)))
+    b_hi = data.draw(st.integers(b_lo, len(b)))
+    words = np.array(sorted(stop), np.uint64)
+    for window, dense in ((_WINDOW, _DENSE), (3, 1), (1, 2)):
+        got = kernels.trim(a, b, a_lo, a_hi, b_lo, b_hi, window, dense, words)
+        assert got == reference.trim(a, b, a_lo, a_hi, b_lo, b_hi, window, dense, words)
+
+
+def test_follow_and_trim_equal_their_twins_on_news() -> None:
     """Consecutive articles (wire copy republished, topic words shared),
-    followed from every place where their tokens agree."""
+    followed from places where their tokens agree, and trimmed around them."""
     needs(SAUDINEWSNET)
     docs = [tokenize(d.text).hashes for d in saudinewsnet(400)]
     checked = 0
@@ -50,6 +65,9 @@ def test_follow_equals_its_twin_on_news() -> None:
             qa, qb = int(np.flatnonzero(a == w)[0]), int(np.flatnonzero(b == w)[0])
             got = kernels.follow(a, b, qa, qb, _BRIDGE, _ANCHOR, STOP_SORTED)
             assert got == reference.follow(a, b, qa, qb, _BRIDGE, _ANCHOR, STOP_SORTED)
+            ends = (max(0, qa - 40), min(len(a), qa + 60), max(0, qb - 40), min(len(b), qb + 60))
+            got_trim = kernels.trim(a, b, *ends, _WINDOW, _DENSE, STOP_SORTED)
+            assert got_trim == reference.trim(a, b, *ends, _WINDOW, _DENSE, STOP_SORTED)
             checked += 1
     assert checked > 500
 

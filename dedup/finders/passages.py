@@ -438,36 +438,13 @@ def _trim(
 ) -> tuple[int, int, int, int]:
     """The passage without the unrelated text at its ends: a seed word that
     the two documents share by chance a sentence after the copy ends
-    ("جماعي") chains the text between into the passage."""
-    b_lo, b_hi = _dense(ids_b, b_lo, b_hi, set(ids_a[a_lo:a_hi].tolist()))
-    a_lo, a_hi = _dense(ids_a, a_lo, a_hi, set(ids_b[b_lo:b_hi].tolist()))
-    return a_lo, a_hi, b_lo, b_hi
+    ("جماعي") chains the text between into the passage. Each side is shrunk
+    to its first and last content words found on the other side with
+    _DENSE such words in their window of _WINDOW tokens. Compiled
+    (kernels.trim); its plain twin is reference.trim."""
+    from dedup.kernels import trim
 
-
-def _dense(ids: np.ndarray, lo: int, hi: int, other: set[int]) -> tuple[int, int]:
-    """``[lo, hi)`` shrunk to its first and last content words found in
-    ``other`` with _DENSE such words in their window of _WINDOW tokens."""
-    words = ids[lo:hi].tolist()
-    start = _first_dense(words, other)
-    if start is None:
-        return lo, lo
-    end = _first_dense(words[::-1], other)
-    assert end is not None  # the same window, read from its other end
-    return lo + start, hi - end
-
-
-def _first_dense(words: list[int], other: set[int]) -> int | None:
-    """The first content word in ``other`` with _DENSE such words in the
-    _WINDOW tokens from it: found a word at a time, so a passage that is
-    dense from its first word costs a window's look, not its length."""
-    found: list[bool] = []
-    for i in range(len(words)):
-        while len(found) < min(len(words), i + _WINDOW):
-            w = words[len(found)]
-            found.append(w in other and w not in STOP_WORDS)
-        if found[i] and sum(found[i : i + _WINDOW]) >= _DENSE:
-            return i
-    return None
+    return trim(ids_a, ids_b, a_lo, a_hi, b_lo, b_hi, _WINDOW, _DENSE, STOP_SORTED)
 
 
 def _grow(ids: np.ndarray, lo: int, hi: int, words: set[int]) -> tuple[int, int]:

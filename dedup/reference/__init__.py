@@ -11,7 +11,7 @@ hold every fast path equal to (on hypothesis's text and on real news).
 | ``repetition.repetition_batch`` | ``repetition.repetition_stats`` |
 | ``minhash.segment_sets`` | ``minhash.shingle_sets`` |
 | ``MinHasher.signatures_flat`` | ``MinHasher.signatures`` |
-| ``kernels.follow`` (numba) | ``reference.follow`` |
+| ``kernels.follow``, ``kernels.trim`` (numba) | ``reference.follow``, ``reference.trim`` |
 
 Where upstream code exists, the tests call it instead of a twin:
 datasketch's ``MinHash`` (tests/test_minhash.py) and datatrove's Gopher
@@ -144,3 +144,53 @@ def _equal_run(ids_a: np.ndarray, ids_b: np.ndarray, qa: int, qb: int) -> tuple[
             return qa + int(differ[0]), qb + int(differ[0])
         qa, qb, step = qa + n, qb + n, 2 * step
     return qa, qb
+
+
+def trim(
+    ids_a: np.ndarray,
+    ids_b: np.ndarray,
+    a_lo: int,
+    a_hi: int,
+    b_lo: int,
+    b_hi: int,
+    window: int,
+    dense: int,
+    stop: np.ndarray,
+) -> tuple[int, int, int, int]:
+    """The passage without the unrelated text at its ends: a seed word that
+    the two documents share by chance a sentence after the copy ends
+    ("جماعي") chains the text between into the passage."""
+    words = set(stop.tolist())
+    b_lo, b_hi = _dense(ids_b, b_lo, b_hi, set(ids_a[a_lo:a_hi].tolist()), words, window, dense)
+    a_lo, a_hi = _dense(ids_a, a_lo, a_hi, set(ids_b[b_lo:b_hi].tolist()), words, window, dense)
+    return a_lo, a_hi, b_lo, b_hi
+
+
+def _dense(
+    ids: np.ndarray, lo: int, hi: int, other: set[int], stop: set[int], window: int, dense: int
+) -> tuple[int, int]:
+    """``[lo, hi)`` shrunk to its first and last content words found in
+    ``other`` with dense such words in their window of window tokens."""
+    words = ids[lo:hi].tolist()
+    start = _first_dense(words, other, stop, window, dense)
+    if start is None:
+        return lo, lo
+    end = _first_dense(words[::-1], other, stop, window, dense)
+    assert end is not None  # the same window, read from its other end
+    return lo + start, hi - end
+
+
+def _first_dense(
+    words: list[int], other: set[int], stop: set[int], window: int, dense: int
+) -> int | None:
+    """The first content word in ``other`` with dense such words in the
+    window tokens from it: found a word at a time, so a passage that is
+    dense from its first word costs a window's look, not its length."""
+    found: list[bool] = []
+    for i in range(len(words)):
+        while len(found) < min(len(words), i + window):
+            w = words[len(found)]
+            found.append(w in other and w not in stop)
+        if found[i] and sum(found[i : i + window]) >= dense:
+            return i
+    return None
