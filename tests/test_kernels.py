@@ -53,6 +53,22 @@ def test_trim_equals_its_twin_on_random_tokens(
         assert got == reference.trim(a, b, a_lo, a_hi, b_lo, b_hi, window, dense, words)
 
 
+def seeds(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, ...]:
+    """chain's input for every token a rare word: b's positions, where each
+    word's occurrences in a start and end, a's positions grouped by word."""
+    order = np.argsort(a, kind="stable")
+    lo, hi = np.searchsorted(a[order], b), np.searchsorted(a[order], b, side="right")
+    hit = hi > lo
+    return np.flatnonzero(hit), lo[hit], hi[hit], order
+
+
+@settings(max_examples=400, deadline=None)
+@given(TOKENS, TOKENS, st.integers(0, 12))
+def test_chain_equals_its_twin_on_random_tokens(a: np.ndarray, b: np.ndarray, gap: int) -> None:
+    args = seeds(a, b)
+    assert np.array_equal(kernels.chain(*args, gap), reference.chain(*args, gap))
+
+
 def test_follow_and_trim_equal_their_twins_on_news() -> None:
     """Consecutive articles (wire copy republished, topic words shared),
     followed from places where their tokens agree, and trimmed around them."""
@@ -69,6 +85,8 @@ def test_follow_and_trim_equal_their_twins_on_news() -> None:
             got_trim = kernels.trim(a, b, *ends, _WINDOW, _DENSE, STOP_SORTED)
             assert got_trim == reference.trim(a, b, *ends, _WINDOW, _DENSE, STOP_SORTED)
             checked += 1
+        args = seeds(a, b)
+        assert np.array_equal(kernels.chain(*args, 25), reference.chain(*args, 25))
     assert checked > 500
 
 

@@ -315,36 +315,20 @@ def _align(
 
 
 def _chain(rare_a: _RareIndex, rare_b: _RareIndex, gap: int) -> list[_Chain]:
-    """Seeds, read in b's order, chained by nearness in both documents."""
+    """Seeds, read in b's order, chained by nearness in both documents: a
+    seed joins the open chain it is nearest to in a (within ``gap`` tokens
+    of its range), else opens one; a chain closes when b moves ``gap``
+    tokens past it. Compiled (kernels.chain); its twin is reference.chain."""
+    from dedup.kernels import chain
+
     lo = np.searchsorted(rare_a.by_word, rare_b.words)
     hi = np.searchsorted(rare_a.by_word, rare_b.words, side="right")
     hit = hi > lo
-    positions_a = rare_a.by_word_positions.tolist()
-    open_chains: list[_Chain] = []
-    done: list[_Chain] = []
-    for pb, start, end in zip(
-        rare_b.positions[hit].tolist(), lo[hit].tolist(), hi[hit].tolist(), strict=True
-    ):
-        occurrences = positions_a[start:end]
-        still_open: list[_Chain] = []
-        for c in open_chains:
-            (still_open if pb - c.b_hi <= gap else done).append(c)
-        open_chains = still_open
-        best: tuple[int, _Chain, int] | None = None
-        for c in open_chains:
-            for pa in occurrences:
-                distance = max(c.a_lo - pa, pa - c.a_hi, 0)
-                if distance <= gap and (best is None or distance < best[0]):
-                    best = (distance, c, pa)
-        if best is None:
-            pa = occurrences[0]
-            open_chains.append(_Chain(pa, pa, pb, pb, 1, (pa, pb), (pa, pb)))
-            continue
-        _, c, pa = best
-        c.a_lo, c.a_hi, c.b_hi = min(c.a_lo, pa), max(c.a_hi, pa), pb
-        c.seeds += 1
-        c.last = (pa, pb)
-    return done + open_chains
+    rows = chain(rare_b.positions[hit], lo[hit], hi[hit], rare_a.by_word_positions, gap)
+    return [
+        _Chain(a_lo, a_hi, b_lo, b_hi, seeds, (fa, fb), (la, lb))
+        for a_lo, a_hi, b_lo, b_hi, seeds, fa, fb, la, lb in rows.tolist()
+    ]
 
 
 def _merge(chains: list[_Chain], gap: int) -> list[_Chain]:

@@ -11,7 +11,7 @@ hold every fast path equal to (on hypothesis's text and on real news).
 | ``repetition.repetition_batch`` | ``repetition.repetition_stats`` |
 | ``minhash.segment_sets`` | ``minhash.shingle_sets`` |
 | ``MinHasher.signatures_flat`` | ``MinHasher.signatures`` |
-| ``kernels.follow``, ``kernels.trim`` (numba) | ``reference.follow``, ``reference.trim`` |
+| ``kernels.follow``, ``trim``, ``chain`` (numba) | ``reference.follow``, ``trim``, ``chain`` |
 
 Where upstream code exists, the tests call it instead of a twin:
 datasketch's ``MinHash`` (tests/test_minhash.py) and datatrove's Gopher
@@ -194,3 +194,40 @@ def _first_dense(
         if found[i] and sum(found[i : i + window]) >= dense:
             return i
     return None
+
+
+def chain(
+    b_positions: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    a_positions: np.ndarray,
+    gap: int,
+) -> np.ndarray:
+    """kernels.chain, seed by seed with Python lists (see there)."""
+    chains: list[list[int]] = []  # a_lo, a_hi, b_lo, b_hi, seeds, first_a, first_b, last_a, last_b
+    open_chains: list[int] = []
+    done: list[int] = []
+    occurrences_of = a_positions.tolist()
+    for pb, start, end in zip(b_positions.tolist(), starts.tolist(), ends.tolist(), strict=True):
+        occurrences = occurrences_of[start:end]
+        still_open: list[int] = []
+        for c in open_chains:
+            (still_open if pb - chains[c][3] <= gap else done).append(c)
+        open_chains = still_open
+        best: tuple[int, int, int] | None = None
+        for c in open_chains:
+            for pa in occurrences:
+                distance = max(chains[c][0] - pa, pa - chains[c][1], 0)
+                if distance <= gap and (best is None or distance < best[0]):
+                    best = (distance, c, pa)
+        if best is None:
+            pa = occurrences[0]
+            chains.append([pa, pa, pb, pb, 1, pa, pb, pa, pb])
+            open_chains.append(len(chains) - 1)
+            continue
+        _, c, pa = best
+        row = chains[c]
+        row[0], row[1], row[3] = min(row[0], pa), max(row[1], pa), pb
+        row[4] += 1
+        row[7], row[8] = pa, pb
+    return np.array([chains[c] for c in done + open_chains], np.int64).reshape(-1, 9)
