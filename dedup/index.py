@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -252,6 +253,11 @@ class Index:
         """Of the parameters that make signatures comparable (16 hex digits)."""
         text = json.dumps(parameters(self.cfg), sort_keys=True)
         return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+    @cached_property
+    def doc_number(self) -> dict[str, int]:
+        """Each document's number (its place in input order), by id."""
+        return {doc_id: d for d, doc_id in enumerate(self.doc_ids)}
 
     def ref(self, first: int, last: int) -> Ref:
         """Paragraphs ``first`` .. ``last`` (one document's) as a place in it."""

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from dedup.errors import InputError
-from dedup.formats import File, Record, Source, format_of
+from dedup.formats import File, Source, format_of
 from dedup.formats.txt import FORMAT as TXT
 from dedup.models import Document
 
@@ -35,10 +35,6 @@ def input_files(path: str | Path) -> list[File]:
     return out
 
 
-def read_records(file: File, source: Source) -> Iterator[Record]:
-    return file.format.read(file, source)
-
-
 def read_documents(
     path: str | Path | Source, text_key: str = "text", id_key: str = "id"
 ) -> Iterator[Document]:
@@ -46,7 +42,7 @@ def read_documents(
     source = path if isinstance(path, Source) else Source(Path(path), text_key, id_key)
     ids: set[str] = set()
     for file in input_files(source.path):
-        for record in read_records(file, source):
+        for record in file.format.read(file, source):
             doc = record.doc
             if doc.id in ids:
                 where = f"{file.path}:{doc.meta['line']}" if "line" in doc.meta else str(file.path)

@@ -6,7 +6,7 @@ task is a module-level function, or a ``functools.partial`` of one, with
 small picklable arguments: it finds what it reads (the corpus index, a
 stage's saved state) by the folder it is given, never through shared memory,
 so any engine can run it, in this process, in a forked or spawned one, or
-on another machine. ``LocalEngine`` runs tasks in this process and is the
+on another machine. ``Engine`` itself runs tasks in this process and is the
 reference: every engine gives its answer (tests/test_engines.py).
 """
 
@@ -23,7 +23,6 @@ R = TypeVar("R")
 class Engine:
     """Runs tasks in this process (the reference engine)."""
 
-    workers = 1
     # Whether tasks run in this process, seeing its memory: else what they
     # read must be on disk first (the index sealed, a stage's state saved).
     local = True
@@ -44,9 +43,6 @@ class Engine:
         return None
 
 
-LocalEngine = Engine
-
-
 def make_engine(workers: int, start: str | None = None) -> Engine:
     """The local engine for one worker, else a pool of ``workers`` processes
     (``start``: the multiprocessing start method, ``fork`` where there is one)."""
@@ -62,4 +58,4 @@ def run(engine: Engine, task: Callable[..., Any], items: Iterable[Any]) -> list[
 
 from dedup.engines.processes import ProcessEngine  # noqa: E402 (it builds on Engine)
 
-__all__ = ["Engine", "LocalEngine", "ProcessEngine", "make_engine", "run"]
+__all__ = ["Engine", "ProcessEngine", "make_engine", "run"]

@@ -173,20 +173,19 @@ def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> 
     asked = {i: s for i, s in enumerate(spans) if s.kind == "across" and s.match == "paragraph"}
     if not asked:
         return spans
-    index = {doc_id: d for d, doc_id in enumerate(c.doc_ids)}
     paras: dict[int, np.ndarray] = {}  # span -> its paragraphs
     for i, s in asked.items():
-        d = index[s.doc]
+        d = c.doc_number[s.doc]
         lo, hi = int(c.doc_first_para[d]), int(c.doc_first_para[d + 1])
         inside = (c.para_start[lo:hi] >= s.start) & (c.para_end[lo:hi] <= s.end)
         paras[i] = lo + np.flatnonzero(inside)
-    mine = np.unique(np.concatenate(list(paras.values())))
-    row = {p: r for r, p in enumerate(mine.tolist())}
+    mine = np.unique(np.concatenate(list(paras.values())))  # sorted: a row by searchsorted
     # Their affixes, then how many documents hold each: two passes over the tokens.
     pre = np.zeros((len(mine), _FRAME), np.uint64)
     suf = np.zeros_like(pre)
-    for take, tables in _affix_blocks(c, block, mine):
-        pre[np.searchsorted(mine, take)], suf[np.searchsorted(mine, take)] = tables
+    for take, (prefixes, suffixes) in _affix_blocks(c, block, mine):
+        rows = np.searchsorted(mine, take)
+        pre[rows], suf[rows] = prefixes, suffixes
     valid = np.arange(_FRAME) < c.para_ntok[mine, None]
     wanted = np.unique(np.concatenate((pre[valid], suf[valid])))
     is_wanted, df = Members(wanted), np.zeros(len(wanted), np.int64)
@@ -196,8 +195,8 @@ def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> 
         for table in tables:
             h = table[ok]
             keep = is_wanted(h)
-            held = np.unique(owner[keep] * len(wanted) + np.searchsorted(wanted, h[keep]))
-            df += np.bincount(held % len(wanted), minlength=len(df))  # a document once
+            pairs = np.unique(owner[keep] * len(wanted) + np.searchsorted(wanted, h[keep]))
+            df += np.bincount(pairs % len(wanted), minlength=len(df))  # a document once
 
     # A paragraph's frame: its affixes found in at least boilerplate_min_docs
     # documents and in twice as many as the paragraph itself (its longest
@@ -212,7 +211,7 @@ def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> 
     content = np.maximum(0, c.para_ntok[mine] - frame)
     out = list(spans)
     for i, ps in paras.items():
-        if int(content[[row[p] for p in ps.tolist()]].sum()) < cfg.min_paragraph_tokens:
+        if int(content[np.searchsorted(mine, ps)].sum()) < cfg.min_paragraph_tokens:
             out[i] = replace(spans[i], kind="boilerplate")
     return out
 

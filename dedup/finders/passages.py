@@ -476,19 +476,18 @@ def add_passages(c: Index, spans: list[Span], cfg: Config, engine: Engine) -> li
         threshold=cfg.passage_threshold,
         min_tokens=cfg.passage_min_tokens,
     )
-    index = {doc_id: d for d, doc_id in enumerate(c.doc_ids)}
+    number = c.doc_number
     by_doc: dict[int, list[tuple[int, Span]]] = {}  # doc -> (original's doc, span)
+    template: dict[int, list[Span]] = {}  # doc -> its boilerplate spans
     for s in spans:
-        by_doc.setdefault(index[s.doc], []).append((index[s.duplicate_of.doc], s))
-    template: dict[int, list[Span]] = {}
-    for s in spans:
+        by_doc.setdefault(number[s.doc], []).append((number[s.duplicate_of.doc], s))
         if s.kind == "boilerplate":
-            template.setdefault(index[s.doc], []).append(s)
-    ordered = sorted(found, key=lambda p: (p.b, p.a, p.b_lo))
-    for p in map(partial(_without_template, c, template, cfg), ordered):
+            template.setdefault(number[s.doc], []).append(s)
+    for found_p in sorted(found, key=lambda p: (p.b, p.a, p.b_lo)):
+        ta, tb = c.token_spans[found_p.a], c.token_spans[found_p.b]
+        p = _without_template(c, template, cfg, found_p, ta, tb)
         if p is None:
             continue
-        tb, ta = c.token_spans[p.b], c.token_spans[p.a]
         start, end = int(tb[p.b_lo, 0]), int(tb[p.b_hi - 1, 1])
         kept = by_doc.setdefault(p.b, [])
         starts = tb[p.b_lo : p.b_hi, 0]
@@ -509,16 +508,22 @@ def add_passages(c: Index, spans: list[Span], cfg: Config, engine: Engine) -> li
 
 
 def _without_template(
-    c: Index, template: dict[int, list[Span]], cfg: Config, p: Passage
+    c: Index,
+    template: dict[int, list[Span]],
+    cfg: Config,
+    p: Passage,
+    spans_a: np.ndarray,
+    spans_b: np.ndarray,
 ) -> Passage | None:
     """The passage without the boilerplate at its ends, and its similarity
     without the boilerplate inside it: a passage that matches only a
-    columnist's sign-off and contact lines is no copy."""
+    columnist's sign-off and contact lines is no copy. (``spans_a``,
+    ``spans_b``: the two documents' token spans.)"""
     if p.a not in template and p.b not in template:
         return p
     sides = []
-    for d, lo, hi in ((p.a, p.a_lo, p.a_hi), (p.b, p.b_lo, p.b_hi)):
-        starts = c.token_spans[d][lo:hi, 0]
+    for d, lo, hi, spans in ((p.a, p.a_lo, p.a_hi, spans_a), (p.b, p.b_lo, p.b_hi, spans_b)):
+        starts = spans[lo:hi, 0]
         plain = np.ones(len(starts), bool)
         for s in template.get(d, []):
             plain &= (starts < s.start) | (starts >= s.end)
