@@ -9,6 +9,9 @@ from typing import Any, Literal, get_type_hints
 
 from dedup.errors import ConfigError
 
+# What a scan can find, each level its own stage (pipeline.py).
+LEVELS = ("documents", "paragraphs", "passages", "repetition")
+
 # Which documents of a near-duplicate cluster are kept (cluster.py).
 Keep = Literal["covering", "first", "longest"]
 KEEP: tuple[Keep, ...] = ("covering", "first", "longest")
@@ -77,7 +80,15 @@ class Config:
     # distinct seeds chained with gaps of at most passage_gap tokens, at least
     # passage_min_tokens tokens, and word-set Jaccard >= passage_threshold.
     # Tuned on ExAraPlagDet dev (benchmarks/quality).
-    passages: bool = _option(True, "Also find passages copied inside paragraphs (span level).")
+    # A pipeline that only wants near-duplicate documents leaves the rest out
+    # and gets them faster (documents only: no paragraph, token or word
+    # stores at all).
+    levels: str = _option(
+        ",".join(LEVELS),
+        "What to find, comma-separated: documents (near-duplicate documents), paragraphs "
+        "(repeated, copied and boilerplate paragraphs), passages (copied inside "
+        "paragraphs), repetition (Gopher statistics).",
+    )
     passage_gap: int = _option(25, "Tokens at most between two seeds of a passage.")
     passage_min_seeds: int = _option(5, "Distinct rare words a passage needs.")
     passage_max_df: int = _option(20, "A passage seed is a word in at most this many documents.")
@@ -126,9 +137,20 @@ class Config:
             (self.passage_min_tokens >= 1, "passage_min_tokens must be >= 1"),
             (0 < self.passage_threshold <= 1, "passage_threshold must be in (0, 1]"),
         ]
+        levels = [name.strip() for name in self.levels.split(",")]
+        checks.append(
+            (
+                all(name in LEVELS for name in levels) and any(levels),
+                f"levels must be some of {', '.join(LEVELS)}, not {self.levels!r}",
+            )
+        )
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
+
+    def finds(self, level: str) -> bool:
+        """Whether ``level`` (one of LEVELS) is looked for."""
+        return level in (name.strip() for name in self.levels.split(","))
 
     def describe(self) -> dict[str, Any]:
         """Everything a report must record to be reproducible and comparable."""
@@ -142,7 +164,7 @@ class Config:
             "normalization_version": NORMALIZATION_VERSION,
             "normalization": NORMALIZATION,
             "minhash_scheme": "datasketch-2 affine32",
-            "shingle_hash": "blake2b-64 per normalized token, positional mix, murmur3 fmix64; "
+            "shingle_hash": "FNV-1a-64 + fmix64 per normalized token, positional mix, fmix64; "
             "MinHash takes the low 32 bits",
             "lsh": {
                 "paragraph": {"bands": para_b, "rows": para_r},

@@ -13,20 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dedup import kernels
 from dedup.config import Config
 from dedup.lsh import band_keys, lsh_params
-from dedup.minhash import (
-    MinHasher,
-    fmix64,
-    ranges,
-    segment_sets,
-    sequence_hashes,
-    window_hashes,
-)
+from dedup.minhash import POSITION, MinHasher, fmix64, ranges
 from dedup.models import Document
-from dedup.repetition import repetition_batch
-from dedup.segment import paragraphs_batch
-from dedup.text import TokenBatch, char_tables, space_tables, tokenize_batch
+from dedup.repetition import stat_names
+from dedup.text import char_tables, space_tables, tokenize_batch
 
 # Characters of a paragraph kept for the report's boilerplate preview.
 PREVIEW = 120
@@ -76,96 +69,74 @@ def prepare() -> None:
 
 def featurize_batch(docs: list[Document], cfg: Config) -> BatchFeatures:
     """Features of a batch of documents, computed for the whole batch at once
-    (tests/test_features.py checks them against a document-by-document
-    computation with the plain functions).
+    by the compiled kernels (tests/test_reference.py holds them equal to a
+    document-by-document computation with the plain functions). What no
+    level of ``cfg.levels`` needs is left empty (and the repetition
+    statistics 0).
 
     Paragraph band keys are computed for every paragraph of at least ``k``
     tokens, here in the worker, although only the first of each exact group
     is used: the group is only known once all earlier documents are in.
     """
-    k = cfg.shingle_size
-    n = len(docs)
+    n, k = len(docs), cfg.shingle_size
     batch = tokenize_batch([d.text for d in docs])
-    paras = paragraphs_batch(batch)
     hashes, doc_tokens = batch.hashes, batch.doc_tokens
-    ntoks = np.diff(doc_tokens)
-    tok_doc = batch.token_docs
-    para_doc = tok_doc[paras.tok_lo]
-    para_ntok = paras.tok_hi - paras.tok_lo
-    windows = window_hashes(hashes, k)  # windows[i]: tokens i .. i+k-1
-
-    # Paragraph sets: the windows inside the paragraph, or one shingle of all
-    # its tokens when it is shorter than k.
-    long = para_ntok >= k
-    inside = ranges(paras.tok_lo[long], paras.tok_hi[long] - k + 1)
-    values = np.concatenate(
-        (windows[inside], sequence_hashes(hashes, paras.tok_lo[~long], paras.tok_hi[~long]))
-    )
-    owners = np.concatenate(
-        (np.repeat(np.flatnonzero(long), para_ntok[long] - k + 1), np.flatnonzero(~long))
-    )
-    para_sets, para_set_lengths = segment_sets(values, owners, len(para_ntok))
-
-    # Document sets: all windows of the document, across line breaks (a
-    # hard-wrapped copy of an article has other lines but the same word
-    # sequence), or one shingle of all its tokens.
-    short = (ntoks > 0) & (ntoks < k)
-    full = ranges(doc_tokens[:-1][ntoks >= k], doc_tokens[1:][ntoks >= k] - k + 1)
-    whole = sequence_hashes(hashes, doc_tokens[:-1][short], doc_tokens[1:][short])
-    values = np.concatenate((windows[full], whole))
-    owners = np.concatenate((tok_doc[full], np.flatnonzero(short)))
-    doc_sets, doc_set_lengths = segment_sets(values, owners, n)
-    # The windows that are in no paragraph's set: those across its borders.
-    para = np.searchsorted(paras.tok_lo, full, side="right") - 1
-    across = full + k > paras.tok_hi[para]
-    extras, extra_lengths = segment_sets(
-        np.concatenate((windows[full[across]], whole)),
-        np.concatenate((tok_doc[full[across]], np.flatnonzero(short))),
-        n,
-    )
-
+    space, breaks = space_tables()
+    starts, ends, tok_lo, tok_hi = kernels.paragraphs(batch.codes, batch.starts, space, breaks)
     hasher = MinHasher(cfg.num_perm, cfg.seed)
-    bounds = np.concatenate(([0], np.cumsum(para_set_lengths)))
-    long_sets = para_sets[ranges(bounds[:-1][long], bounds[1:][long])]
-    long_sigs = hasher.signatures_flat(long_sets, para_set_lengths[long])
-    para_bands = band_keys(long_sigs, *lsh_params(cfg.paragraph_threshold, cfg.num_perm))
-    # A document's shingle set is the union of its long paragraphs' sets and
-    # the shingles across their borders: the MinHash of a union is the
-    # elementwise minimum, so only the border shingles need hashing again.
+    windows = kernels.windows(hashes, k, POSITION)
+    empty = np.empty(0, np.uint64)
+    para_sets, para_set_lengths = empty, np.zeros(len(tok_lo), np.int64)
+    long_sigs = np.empty((0, cfg.num_perm), np.uint32)
+    previews, preview_lengths = np.empty(0, np.uint8), np.zeros(len(tok_lo), np.int64)
+    para_keys = np.zeros(len(tok_lo), np.uint64)
+    if cfg.finds("paragraphs"):
+        para_keys = paragraph_keys(hashes, tok_lo, tok_hi)
+        para_sets, para_set_lengths, long_sigs = kernels.paragraph_sets(
+            hashes, windows, tok_lo, tok_hi, k, POSITION, hasher.a, hasher.b
+        )
+        previews, preview_lengths = _previews(batch.codes, starts, ends)
+    doc_sets, doc_set_lengths = empty, np.zeros(n, np.int64)
     sigs = np.full((n, cfg.num_perm), np.iinfo(np.uint32).max, np.uint32)
-    long_doc = para_doc[long]
-    if len(long_doc):
-        owners, first = np.unique(long_doc, return_index=True)
-        sigs[owners] = np.minimum.reduceat(long_sigs, first, axis=0)
-    with_extra = np.flatnonzero(extra_lengths)
-    if len(with_extra):
-        extra_sigs = hasher.signatures_flat(extras, extra_lengths[with_extra])
-        sigs[with_extra] = np.minimum(sigs[with_extra], extra_sigs)
-
-    spans = np.stack((batch.starts, batch.ends), axis=1) - batch.doc_starts[tok_doc, None]
-    doc_words, doc_word_counts = segment_sets(hashes, tok_doc, n)
-    previews, preview_lengths = _previews(batch, paras.starts, paras.ends)
+    if cfg.finds("documents"):
+        doc_sets, doc_set_lengths, sigs = kernels.document_sets(
+            hashes, windows, doc_tokens, tok_lo, tok_hi, long_sigs, k, POSITION, hasher.a, hasher.b
+        )
+    doc_words, doc_word_counts = empty, np.zeros(n, np.int64)
+    if cfg.finds("passages"):
+        doc_words, doc_word_counts = kernels.distinct(hashes, doc_tokens)
+    repetition = np.zeros((n, len(stat_names())))
+    if cfg.finds("repetition"):
+        repetition = kernels.repetition(
+            batch.codes, batch.doc_starts, batch.starts, batch.ends, batch.surface,
+            doc_tokens, space, POSITION,
+        )  # fmt: skip
+    tok_doc = np.repeat(np.arange(n), np.diff(doc_tokens))
+    spans = np.empty((0, 2), np.int32)
+    if cfg.finds("paragraphs") or cfg.finds("passages"):  # template frames, passages
+        spans = np.stack((batch.starts, batch.ends), axis=1) - batch.doc_starts[tok_doc, None]
+    para_doc = tok_doc[tok_lo]
     offsets = batch.doc_starts[para_doc]
     return BatchFeatures(
         chars=np.diff(batch.doc_starts) - 1,
-        tokens=ntoks,
+        tokens=np.diff(doc_tokens),
         paragraphs=np.bincount(para_doc, minlength=n),
         fingerprints=np.fromiter((fingerprint(d.text) for d in docs), np.uint64, n),
-        repetition=repetition_batch(batch),
+        repetition=repetition,
         doc_sigs=sigs,
         doc_bands=band_keys(sigs, *lsh_params(cfg.document_threshold, cfg.num_perm)),
         doc_sets=doc_sets,
         doc_set_lengths=doc_set_lengths,
-        para_starts=paras.starts - offsets,
-        para_ends=paras.ends - offsets,
-        para_ntok=para_ntok,
-        para_keys=paragraph_keys(hashes, paras.tok_lo, paras.tok_hi),
+        para_starts=starts - offsets,
+        para_ends=ends - offsets,
+        para_ntok=tok_hi - tok_lo,
+        para_keys=para_keys,
         para_sets=para_sets,
         para_set_lengths=para_set_lengths,
-        para_bands=para_bands,
+        para_bands=band_keys(long_sigs, *lsh_params(cfg.paragraph_threshold, cfg.num_perm)),
         previews=previews,
         preview_lengths=preview_lengths,
-        token_hashes=hashes,
+        token_hashes=hashes if len(spans) else empty,
         token_spans=spans.astype(np.int32),
         doc_words=doc_words,
         doc_word_counts=doc_word_counts,
@@ -183,11 +154,11 @@ def paragraph_keys(hashes: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.nda
 
 
 def _previews(
-    batch: TokenBatch, starts: np.ndarray, ends: np.ndarray
+    codes: np.ndarray, starts: np.ndarray, ends: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """UTF-8 of each paragraph's first PREVIEW characters, concatenated, and their lengths."""
     ends = np.minimum(ends, starts + PREVIEW)
-    codes = batch.codes[ranges(starts, ends)]
+    codes = codes[ranges(starts, ends)]
     text = codes.tobytes().decode("utf-32-le", "surrogatepass")
     data = np.frombuffer(text.encode("utf-8", "surrogatepass"), np.uint8)
     size = 1 + (codes >= 0x80) + (codes >= 0x800) + (codes >= 0x10000)

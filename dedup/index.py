@@ -141,8 +141,11 @@ class Index:
         self.doc_sets.add(w.doc_sets, f.doc_set_lengths)
         self.para_sets.add(w.para_sets, f.para_set_lengths)
         self.previews.add(w.previews, f.preview_lengths)
-        self.tokens.add(w.tokens, f.tokens)
-        self.token_spans.add(w.token_spans, f.tokens)
+        # Tokens are kept for the levels that read them (featurize_batch).
+        kept = self.cfg.finds("paragraphs") or self.cfg.finds("passages")
+        tokens = f.tokens if kept else np.zeros_like(f.tokens)
+        self.tokens.add(w.tokens, tokens)
+        self.token_spans.add(w.token_spans, tokens)
         self.doc_words.add(w.doc_words, f.doc_word_counts)
         self.doc_bands.add(w.doc_bands)
         self.para_bands.add(w.para_bands)

@@ -182,3 +182,586 @@ def chain(
         rows[c, 8] = pb
     order = np.concatenate((done_ids[:n_done], open_ids[:n_open]))
     return rows[order]
+
+
+# --- Per-document features (features.featurize_batch; twin: reference.featurize_batch)
+#
+# A batch is its documents joined by "\n", as code points. The kernels walk
+# it once per concern, writing flat arrays whose sizes are counted first, so
+# memory is a small multiple of the text however long one document is.
+
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+_LOW32 = np.uint64(0xFFFFFFFF)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def fmix64(h: np.uint64) -> np.uint64:
+    """MurmurHash3's 64-bit finalizer (minhash.fmix64 on one value)."""
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xFF51AFD7ED558CCD)
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> np.uint64(33))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _fmix32(h: np.uint32) -> np.uint32:
+    h ^= h >> np.uint32(16)
+    h = np.uint32(h * np.uint32(0x85EBCA6B))
+    h ^= h >> np.uint32(13)
+    h = np.uint32(h * np.uint32(0xC2B2AE35))
+    return h ^ (h >> np.uint32(16))
+
+
+@njit(cache=True, nogil=True)
+def tokenize(
+    codes: np.ndarray, word: np.ndarray, simple: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Maximal runs of word characters: (starts, ends, surface, hashes, fallback).
+
+    ``surface`` hashes the characters as written; ``hashes`` is hash_key of
+    the normalized token where every character has a one-character-or-none
+    normalization in ``simple`` (-1: dropped, -2: none, so the token is
+    ``fallback`` and text.tokenize_batch normalizes it in Python)."""
+    count = 0
+    inside = False
+    for c in codes:
+        w = word[c]
+        if w and not inside:
+            count += 1
+        inside = w
+    starts = np.empty(count, np.int64)
+    ends = np.empty(count, np.int64)
+    surface = np.empty(count, np.uint64)
+    hashes = np.empty(count, np.uint64)
+    fallback = np.zeros(count, np.bool_)
+    n, i, t = len(codes), 0, 0
+    while i < n:
+        if not word[codes[i]]:
+            i += 1
+            continue
+        starts[t] = i
+        s = h = _FNV_OFFSET
+        kept = 0
+        while i < n and word[codes[i]]:
+            c = codes[i]
+            s = (s ^ np.uint64(c)) * _FNV_PRIME
+            m = simple[c]
+            if m >= 0:
+                h = (h ^ np.uint64(m)) * _FNV_PRIME
+                kept += 1
+            elif m == -2:
+                fallback[t] = True
+            i += 1
+        ends[t] = i
+        surface[t] = fmix64(s ^ np.uint64(i - starts[t]))
+        hashes[t] = fmix64(h ^ np.uint64(kept))
+        t += 1
+    return starts, ends, surface, hashes, fallback
+
+
+@njit(cache=True, nogil=True)
+def paragraphs(
+    codes: np.ndarray, starts: np.ndarray, space: np.ndarray, breaks: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """segment.paragraphs of every document of the joined text:
+    (starts, ends, tok_lo, tok_hi), tokens given by their ``starts``."""
+    n_tok = len(starts)
+    out = np.empty((n_tok, 4), np.int64)  # at most one paragraph a token
+    p = t = line = 0
+    for i in range(len(codes)):
+        if not breaks[codes[i]]:
+            continue
+        lo = t
+        while t < n_tok and starts[t] < i:
+            t += 1
+        if t > lo:  # a line with a token: from its first to last non-space
+            a, b = line, i
+            while space[codes[a]]:
+                a += 1
+            while space[codes[b - 1]]:
+                b -= 1
+            out[p, 0], out[p, 1], out[p, 2], out[p, 3] = a, b, lo, t
+            p += 1
+        line = i + 1
+    return out[:p, 0].copy(), out[:p, 1].copy(), out[:p, 2].copy(), out[:p, 3].copy()
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _minhash(values: np.ndarray, a: np.ndarray, b: np.ndarray, sig: np.ndarray) -> None:
+    """Lower ``sig`` to the MinHash of ``values`` (MinHasher's affine32
+    scheme, bit-identical to datasketch)."""
+    for v in values:
+        h = _fmix32(np.uint32(v & _LOW32))
+        for p in range(len(a)):
+            x = np.uint32(a[p] * h + b[p])
+            if x < sig[p]:
+                sig[p] = x
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _lower(sig: np.ndarray, other: np.ndarray) -> None:
+    for p in range(len(sig)):
+        if other[p] < sig[p]:
+            sig[p] = other[p]
+
+
+@njit(cache=True, nogil=True)
+def _window(values: np.ndarray, lo: int, n: int, position: np.ndarray) -> np.uint64:
+    """minhash.window_hashes(values[lo:lo + n], n)[0]."""
+    acc = np.uint64(0)
+    for j in range(n):
+        acc += values[lo + j] * position[j]
+    return fmix64(acc + position[64] * np.uint64(n))
+
+
+@njit(cache=True, nogil=True)
+def _unique_into(values: np.ndarray, out: np.ndarray, at: int) -> int:
+    """Write the distinct values, sorted, at out[at:]; return how many."""
+    ordered = np.sort(values)
+    m = 0
+    for j in range(len(ordered)):
+        if j == 0 or ordered[j] != ordered[j - 1]:
+            out[at + m] = ordered[j]
+            m += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
+def windows(hashes: np.ndarray, k: int, position: np.ndarray) -> np.ndarray:
+    """minhash.window_hashes(hashes, k): the hash of every k tokens in a row
+    (across documents too; callers take those inside one)."""
+    out = np.empty(max(len(hashes) - k + 1, 0), np.uint64)
+    for i in range(len(out)):
+        out[i] = _window(hashes, i, k, position)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def paragraph_sets(
+    hashes: np.ndarray,
+    windows: np.ndarray,
+    tok_lo: np.ndarray,
+    tok_hi: np.ndarray,
+    k: int,
+    position: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each paragraph's shingle set, sorted and distinct: the k-token
+    windows inside it, or one shingle of all its tokens when it has fewer
+    than k (sets, lengths); and the MinHash signature of each paragraph of
+    at least k tokens (one row each)."""
+    n_par = len(tok_lo)
+    n_long = 0
+    for p in range(n_par):
+        n_long += tok_hi[p] - tok_lo[p] >= k
+    sigs = np.full((n_long, len(a)), np.uint32(0xFFFFFFFF), np.uint32)
+    lengths = np.zeros(n_par, np.int64)
+    sets = np.empty(len(hashes), np.uint64)  # at most a value a token
+    at = q = 0
+    for p in range(n_par):
+        lo, hi = tok_lo[p], tok_hi[p]
+        if hi - lo < k:
+            sets[at] = _window(hashes, lo, hi - lo, position)
+            lengths[p] = 1
+        else:
+            lengths[p] = _unique_into(windows[lo : hi - k + 1], sets, at)
+            _minhash(sets[at : at + lengths[p]], a, b, sigs[q])
+            q += 1
+        at += lengths[p]
+    return sets[:at].copy(), lengths, sigs
+
+
+@njit(cache=True, nogil=True)
+def document_sets(
+    hashes: np.ndarray,
+    windows: np.ndarray,
+    doc_tokens: np.ndarray,
+    tok_lo: np.ndarray,
+    tok_hi: np.ndarray,
+    long_sigs: np.ndarray,
+    k: int,
+    position: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each document's shingle set, sorted and distinct: every k-token window
+    of it, across line breaks (a hard-wrapped copy has other lines but the
+    same words), or one shingle of all its tokens (sets, lengths); and its
+    MinHash signature (all max when it has no token).
+
+    Given the signatures of its paragraphs of at least k tokens
+    (paragraph_sets; ``tok_lo``, ``tok_hi``: its paragraphs), a document's is
+    their minimum and that of the windows across their borders: the MinHash
+    of the union, for a fraction of the hashing. Without (``long_sigs`` of no
+    row), it is computed from the set."""
+    n_doc = len(doc_tokens) - 1
+    sigs = np.full((n_doc, len(a)), np.uint32(0xFFFFFFFF), np.uint32)
+    para_end = np.empty(len(hashes), np.int64)  # each token's paragraph's end
+    from_paragraphs = len(long_sigs) > 0
+    if from_paragraphs:
+        doc = q = 0
+        for p in range(len(tok_lo)):
+            lo, hi = tok_lo[p], tok_hi[p]
+            para_end[lo:hi] = hi
+            if hi - lo >= k:
+                while doc_tokens[doc + 1] <= lo:
+                    doc += 1
+                _lower(sigs[doc], long_sigs[q])
+                q += 1
+    lengths = np.zeros(n_doc, np.int64)
+    sets = np.empty(len(hashes), np.uint64)
+    at = 0
+    for d in range(n_doc):
+        lo, hi = doc_tokens[d], doc_tokens[d + 1]
+        if hi - lo >= k:
+            lengths[d] = _unique_into(windows[lo : hi - k + 1], sets, at)
+            if not from_paragraphs:
+                _minhash(sets[at : at + lengths[d]], a, b, sigs[d])
+            else:
+                for i in range(lo, hi - k + 1):
+                    if i + k > para_end[i]:  # across a paragraph border
+                        _minhash(windows[i : i + 1], a, b, sigs[d])
+        elif hi > lo:
+            sets[at] = _window(hashes, lo, hi - lo, position)
+            lengths[d] = 1
+            _minhash(sets[at : at + 1], a, b, sigs[d])
+        at += lengths[d]
+    return sets[:at].copy(), lengths, sigs
+
+
+@njit(cache=True, nogil=True)
+def distinct(hashes: np.ndarray, doc_tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each document's distinct token hashes, sorted, and how many."""
+    counts = np.zeros(len(doc_tokens) - 1, np.int64)
+    out = np.empty(len(hashes), np.uint64)
+    at = 0
+    for d in range(len(counts)):
+        counts[d] = _unique_into(hashes[doc_tokens[d] : doc_tokens[d + 1]], out, at)
+        at += counts[d]
+    return out[:at].copy(), counts
+
+
+_NEWLINE = 10
+
+
+@njit(cache=True, nogil=True)
+def repetition(
+    codes: np.ndarray,
+    doc_starts: np.ndarray,
+    tok_starts: np.ndarray,
+    tok_ends: np.ndarray,
+    surface: np.ndarray,
+    doc_tokens: np.ndarray,
+    space: np.ndarray,
+    position: np.ndarray,
+) -> np.ndarray:
+    """repetition.repetition_stats of every document (one row each, columns
+    in repetition.stat_names() order)."""
+    n_doc = len(doc_starts) - 1
+    out = np.zeros((n_doc, 13))
+    for d in range(n_doc):
+        lo, hi = doc_starts[d], doc_starts[d + 1] - 1  # without the joining "\n"
+        if hi == lo:
+            continue
+        size = hi - lo
+        # Lines: split at runs of "\n"; paragraphs: the stripped text split
+        # at runs of two or more.
+        count, pieces, chars = _split_copies(codes, lo, hi, 1)
+        out[d, 2], out[d, 3] = count / pieces, chars / size
+        a, b = lo, hi
+        while a < b and space[codes[a]]:
+            a += 1
+        while b > a and space[codes[b - 1]]:
+            b -= 1
+        count, pieces, chars = _split_copies(codes, a, b, 2)
+        out[d, 0], out[d, 1] = count / pieces, chars / size
+        t_lo, t_hi = doc_tokens[d], doc_tokens[d + 1]
+        _ngrams(
+            surface[t_lo:t_hi], tok_ends[t_lo:t_hi] - tok_starts[t_lo:t_hi], size, position, out[d]
+        )
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _split_copies(codes: np.ndarray, lo: int, hi: int, run: int) -> tuple[int, int, int]:
+    """Split codes[lo:hi] at runs of at least ``run`` newlines as re.split
+    does: (pieces that repeat an earlier one, pieces, their characters)."""
+    keys = np.empty(hi - lo + 1, np.uint64)
+    lengths = np.empty(hi - lo + 1, np.int64)
+    n = 0
+    start = i = lo
+    while i < hi:
+        if codes[i] != _NEWLINE:
+            i += 1
+            continue
+        j = i
+        while j < hi and codes[j] == _NEWLINE:
+            j += 1
+        if j - i >= run:
+            keys[n], lengths[n] = _hash_span(codes, start, i), i - start
+            n += 1
+            start = j
+        i = j
+    keys[n], lengths[n] = _hash_span(codes, start, hi), hi - start
+    n += 1
+    count, chars = _copies(keys[:n], lengths[:n])
+    return count, n, chars
+
+
+@njit(cache=True, nogil=True)
+def _hash_span(codes: np.ndarray, lo: int, hi: int) -> np.uint64:
+    h = _FNV_OFFSET
+    for i in range(lo, hi):
+        h = (h ^ np.uint64(codes[i])) * _FNV_PRIME
+    return fmix64(h ^ np.uint64(hi - lo))
+
+
+@njit(cache=True, nogil=True)
+def _copies(keys: np.ndarray, lengths: np.ndarray) -> tuple[int, int]:
+    """(keys equal to an earlier key, their lengths' sum)."""
+    order = np.argsort(keys, kind="mergesort")
+    count = chars = 0
+    for j in range(1, len(order)):
+        if keys[order[j]] == keys[order[j - 1]]:
+            count += 1
+            chars += lengths[order[j]]
+    return count, chars
+
+
+@njit(cache=True, nogil=True)
+def _ngrams(
+    words: np.ndarray, lengths: np.ndarray, size: int, position: np.ndarray, row: np.ndarray
+) -> None:
+    """The n-gram columns of one document's row: top 2..4-gram and duplicate
+    5..10-gram characters (see repetition.repetition_stats). An n-gram can
+    repeat only where the (n-1)-grams at its position and the next both do,
+    so each n looks only there."""
+    n_tok = len(words)
+    cum = np.zeros(n_tok + 1, np.int64)
+    cum[1:] = np.cumsum(lengths)
+    for n in range(2, 5):  # without a repeat, the first n-gram wins (count 1)
+        if n_tok >= n:
+            row[n + 2] = (cum[n] + n - 1) / size
+    at = np.arange(n_tok)
+    repeats = np.ones(n_tok + 1, np.bool_)
+    for n in range(2, 11):
+        m = 0
+        for i in at:
+            if i + n <= n_tok and repeats[i] and repeats[i + 1]:
+                at[m] = i
+                m += 1
+        at = at[:m]
+        grams = np.empty(m, np.uint64)
+        for j in range(m):
+            grams[j] = _window(words, at[j], n, position)
+        order = np.argsort(grams, kind="mergesort")
+        group = np.empty(m, np.int64)  # each n-gram's group of equal ones
+        counts = np.zeros(m, np.int64)
+        g = -1
+        for j in range(m):
+            if j == 0 or grams[order[j]] != grams[order[j - 1]]:
+                g += 1
+            group[order[j]] = g
+            counts[g] += 1
+        repeats[:] = False
+        best, best_count, chars, floor = -1, 1, 0, 0
+        seen = np.zeros(max(g + 1, 1), np.bool_)
+        kept = 0
+        for j in range(m):  # positions in order
+            i, c = at[j], counts[group[j]]
+            if c < 2:
+                continue
+            repeats[i] = True
+            at[kept] = i
+            kept += 1
+            if c > best_count:  # most frequent, ties to the first seen
+                best, best_count = i, c
+            if n >= 5 and i >= floor:  # a repeat counts, and jumps n words ahead
+                if seen[group[j]]:
+                    chars += cum[i + n] - cum[i]
+                    floor = i + n
+                else:
+                    seen[group[j]] = True
+        if n <= 4 and best >= 0:
+            row[n + 2] = (cum[best + n] - cum[best] + n - 1) * best_count / size
+        elif n >= 5:
+            row[n + 2] = chars / size
+        at = at[:kept]
+        if not kept:
+            break
+
+
+# --- Passage alignment of one pair (finders/passages.py; twin: reference.align)
+
+
+@njit(cache=True, nogil=True)
+def members(
+    values: np.ndarray, bitmap: np.ndarray, mask: np.uint64, ordered: np.ndarray
+) -> np.ndarray:
+    """verify.Members: which values are in the sorted set ``ordered``
+    (``bitmap``: its values' low bits, ruling most values out at once)."""
+    out = np.zeros(len(values), np.bool_)
+    for i in range(len(values)):
+        v = values[i]
+        if bitmap[v & mask]:
+            k = np.searchsorted(ordered, v)
+            out[i] = k < len(ordered) and ordered[k] == v
+    return out
+
+
+@njit(cache=True, nogil=True)
+def align(
+    ids_a: np.ndarray,
+    ids_b: np.ndarray,
+    seeds_b: np.ndarray,
+    words_b: np.ndarray,
+    by_word_a: np.ndarray,
+    by_word_positions_a: np.ndarray,
+    gap: int,
+    min_seeds: int,
+    min_tokens: int,
+    threshold: float,
+    bridge: int,
+    anchor: int,
+    window: int,
+    dense: int,
+    stop: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The passages of one pair (see passages._align and reference.align,
+    its twin): rows ``a_lo, a_hi, b_lo, b_hi`` and their similarities.
+
+    ``seeds_b``: b's rare-word positions in text order, ``words_b`` their
+    words; ``by_word_a``: a's rare words sorted, ``by_word_positions_a``
+    their positions."""
+    lo = np.searchsorted(by_word_a, words_b)
+    hi = np.searchsorted(by_word_a, words_b, side="right")
+    hit = hi > lo
+    rows = chain(seeds_b[hit], lo[hit], hi[hit], by_word_positions_a, gap)
+    rows = rows[rows[:, 4] > 1]  # lone seeds are noise
+    rows = rows[np.argsort(rows[:, 2], kind="mergesort")]
+    merged = np.empty_like(rows)  # chains close in both documents, joined
+    m = 0
+    for r in range(len(rows)):
+        c = rows[r]
+        joined = False
+        for j in range(m):
+            x = merged[j]
+            if c[2] - x[3] <= 2 * gap and c[0] - x[1] <= 2 * gap and x[0] - c[1] <= 2 * gap:
+                x[0], x[1], x[3] = min(x[0], c[0]), max(x[1], c[1]), max(x[3], c[3])
+                x[4] += c[4]
+                if c[8] > x[8]:
+                    x[7], x[8] = c[7], c[8]
+                joined = True
+                break
+        if not joined:
+            merged[m] = c
+            m += 1
+    reversed_a, reversed_b = ids_a[::-1].copy(), ids_b[::-1].copy()
+    ranges = np.empty((m, 4), np.int64)
+    n = 0
+    for j in range(m):
+        if merged[j, 4] >= min_seeds:
+            grown = _extend(ids_a, ids_b, reversed_a, reversed_b, merged[j], bridge, anchor, stop)
+            for t in range(4):
+                ranges[n, t] = grown[t]
+            n += 1
+    ranges = ranges[:n][np.argsort(ranges[:n, 2], kind="mergesort")]
+    joined_ranges = np.empty_like(ranges)  # touching in b, originals near in a
+    n = 0
+    for r in range(len(ranges)):
+        a_lo, a_hi, b_lo, b_hi = ranges[r, 0], ranges[r, 1], ranges[r, 2], ranges[r, 3]
+        if n:
+            x = joined_ranges[n - 1]
+            span = max(x[3], b_hi) - x[2]
+            if b_lo - x[3] <= gap and max(a_lo - x[1], x[0] - a_hi) <= span:
+                x[0], x[1], x[3] = min(x[0], a_lo), max(x[1], a_hi), max(x[3], b_hi)
+                continue
+        joined_ranges[n] = ranges[r]
+        n += 1
+    out = np.empty((n, 4), np.int64)
+    similarities = np.empty(n)
+    kept = 0
+    for r in range(n):
+        x = joined_ranges[r]
+        a_lo, a_hi, b_lo, b_hi = trim(ids_a, ids_b, x[0], x[1], x[2], x[3], window, dense, stop)
+        if min(a_hi - a_lo, b_hi - b_lo) < min_tokens:
+            continue
+        similarity = _jaccard(np.unique(ids_a[a_lo:a_hi]), np.unique(ids_b[b_lo:b_hi]))
+        if similarity >= threshold:
+            out[kept, 0], out[kept, 1], out[kept, 2], out[kept, 3] = a_lo, a_hi, b_lo, b_hi
+            similarities[kept] = similarity
+            kept += 1
+    return out[:kept], similarities[:kept]
+
+
+@njit(cache=True, nogil=True)
+def _extend(
+    ids_a: np.ndarray,
+    ids_b: np.ndarray,
+    reversed_a: np.ndarray,
+    reversed_b: np.ndarray,
+    c: np.ndarray,
+    bridge: int,
+    anchor: int,
+    stop: np.ndarray,
+) -> tuple[int, int, int, int]:
+    """passages._extend (see reference._extend)."""
+    pa, pb, qa, qb = c[5], c[6], c[7], c[8]
+    fa, fb = follow(ids_a, ids_b, pa + 1, pb + 1, bridge, anchor, stop)
+    in_order = fa > c[1] and fb > c[3]
+    qa, qb = follow(ids_a, ids_b, qa + 1, qb + 1, bridge, anchor, stop)
+    ra, rb = follow(reversed_a, reversed_b, len(ids_a) - pa, len(ids_b) - pb, bridge, anchor, stop)
+    pa, pb = len(ids_a) - ra, len(ids_b) - rb
+    a_lo, a_hi = min(c[0], pa), max(c[1] + 1, qa)
+    b_lo, b_hi = min(c[2], pb), max(c[3] + 1, qb)
+    if in_order:
+        return a_lo, a_hi, b_lo, b_hi
+    near_a, near_b = np.unique(ids_a[a_lo:a_hi]), np.unique(ids_b[b_lo:b_hi])
+    b_lo, b_hi = _grow(ids_b, b_lo, b_hi, near_a, stop)
+    a_lo, a_hi = _grow(ids_a, a_lo, a_hi, near_b, stop)
+    return a_lo, a_hi, b_lo, b_hi
+
+
+@njit(cache=True, nogil=True)
+def _has(ordered: np.ndarray, v: np.uint64) -> bool:
+    k = np.searchsorted(ordered, v)
+    return bool(k < len(ordered) and ordered[k] == v)
+
+
+@njit(cache=True, nogil=True)
+def _grow(
+    ids: np.ndarray, lo: int, hi: int, words: np.ndarray, stop: np.ndarray
+) -> tuple[int, int]:
+    """passages._grow (see reference._grow); ``words`` sorted."""
+    edge, i = lo, lo
+    while i > 0 and (_has(words, ids[i - 1]) or (i > 1 and _has(words, ids[i - 2]))):
+        i -= 1 if _has(words, ids[i - 1]) else 2
+        if not _has(stop, ids[i]):
+            edge = i
+    lo, edge, i = edge, hi, hi
+    n = len(ids)
+    while i < n and (_has(words, ids[i]) or (i + 1 < n and _has(words, ids[i + 1]))):
+        i += 1 if _has(words, ids[i]) else 2
+        if not _has(stop, ids[i - 1]):
+            edge = i
+    return lo, edge
+
+
+@njit(cache=True, nogil=True)
+def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """verify.jaccard of two sorted, distinct arrays."""
+    i = j = shared = 0
+    while i < len(a) and j < len(b):
+        if a[i] == b[j]:
+            shared += 1
+            i += 1
+            j += 1
+        elif a[i] < b[j]:
+            i += 1
+        else:
+            j += 1
+    union = len(a) + len(b) - shared
+    return shared / union if union else 1.0

@@ -29,11 +29,11 @@ _U64 = np.uint64
 # that "a b c" and "c b a" and a 2-token shingle hash differently. Drawn once
 # from a fixed seed: changing them changes every signature (and would need a
 # NORMALIZATION_VERSION bump).
-_POSITION = np.random.RandomState(0x5EED).randint(0, 1 << 62, size=65, dtype=np.uint64)
-_POSITION = _POSITION * _U64(2) + _U64(1)
+POSITION = np.random.RandomState(0x5EED).randint(0, 1 << 62, size=65, dtype=np.uint64)
+POSITION = POSITION * _U64(2) + _U64(1)
 # n * length multiplier for every window length n <= 64, as an array: numpy
 # wraps array arithmetic silently but warns on scalar overflow.
-_LENGTH = _POSITION[64] * np.arange(65, dtype=np.uint64)
+_LENGTH = POSITION[64] * np.arange(65, dtype=np.uint64)
 
 
 def fmix64(h: np.ndarray) -> np.ndarray:
@@ -63,15 +63,7 @@ def window_hashes(values: np.ndarray, n: int) -> np.ndarray:
         return np.empty(0, dtype=np.uint64)
     acc = np.zeros(m, dtype=np.uint64)
     for i in range(n):
-        acc += values[i : i + m] * _POSITION[i]
-    return fmix64(acc + _LENGTH[n])
-
-
-def hashes_at(values: np.ndarray, at: np.ndarray, n: int) -> np.ndarray:
-    """``window_hashes(values, n)[at]``, computed at those positions only."""
-    acc = np.zeros(len(at), dtype=np.uint64)
-    for i in range(n):
-        acc += values[at + i] * _POSITION[i]
+        acc += values[i : i + m] * POSITION[i]
     return fmix64(acc + _LENGTH[n])
 
 
@@ -83,39 +75,6 @@ def ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return out
 
 
-def sequence_hashes(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """``window_hashes(values[lo:hi], hi - lo)[0]`` for each non-empty range of
-    at most 64 values: the one shingle of a text shorter than k tokens."""
-    if not len(lo):
-        return np.empty(0, np.uint64)
-    at = ranges(lo, hi)
-    offsets = at - np.repeat(lo, hi - lo)
-    sums = np.add.reduceat(values[at] * _POSITION[offsets], np.cumsum(hi - lo) - (hi - lo))
-    return fmix64(sums + _LENGTH[hi - lo])
-
-
-def segment_sets(
-    values: np.ndarray, segments: np.ndarray, count: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """np.unique of the values of each segment 0..count-1, concatenated, and
-    each segment's set size."""
-    # One argsort of the segment in the high bits and the value's top bits in
-    # the low ones: np.lexsort's two stable sorts cost ten times as much. Two
-    # values of a segment that agree in their top bits may then be out of
-    # order; that (about never) happens, it falls back to the lexsort.
-    bits = max(count, 1).bit_length()
-    key = (segments.astype(np.uint64) << np.uint64(64 - bits)) | (values >> np.uint64(bits))
-    order = np.argsort(key)
-    key, values, segments = key[order], values[order], segments[order]
-    tie = key[1:] == key[:-1]
-    if (tie & (values[1:] < values[:-1])).any():
-        order = np.lexsort((values, segments))
-        values, segments = values[order], segments[order]
-    new = np.ones(len(values), dtype=bool)
-    new[1:] = (values[1:] != values[:-1]) | (segments[1:] != segments[:-1])
-    return values[new], np.bincount(segments[new], minlength=count)
-
-
 def all_window_hashes(values: np.ndarray, n_max: int) -> Iterator[tuple[int, np.ndarray]]:
     """``(n, window_hashes(values, n))`` for n = 1 .. n_max, each from the last
     one's accumulator: one multiply-add per n instead of n."""
@@ -124,7 +83,7 @@ def all_window_hashes(values: np.ndarray, n_max: int) -> Iterator[tuple[int, np.
         m = len(values) - n + 1
         if m <= 0:
             return
-        acc = acc[:m] + values[n - 1 : n - 1 + m] * _POSITION[n - 1]
+        acc = acc[:m] + values[n - 1 : n - 1 + m] * POSITION[n - 1]
         yield n, fmix64(acc + _LENGTH[n])
 
 

@@ -28,7 +28,7 @@ from dedup.finders.documents import document_clusters
 from dedup.finders.paragraphs import paragraph_edges, paragraph_spans, templates
 from dedup.finders.passages import add_passages
 from dedup.index import Index, Written, held
-from dedup.models import DocTable, Document, ScanResult
+from dedup.models import Boilerplate, Cluster, DocPair, DocTable, Document, ScanResult, Span
 from dedup.outputs import spill_folder
 from dedup.repetition import stat_names
 
@@ -60,24 +60,33 @@ def scan(
         corpus = Index(folder, cfg)
         try:
             _featurize(corpus, documents, progress, run)
-            say("paragraph groups and LSH")
+            say("paragraph groups and LSH" if cfg.finds("paragraphs") else "index")
             if run.local:
                 corpus.finish()
             else:  # the tasks open it where they run
                 corpus.seal()
-            edges = paragraph_edges(corpus, cfg, run)
-            say("paragraph spans")
-            spans, boilerplate, shared = paragraph_spans(corpus, edges, cfg)
-            spans = templates(corpus, spans, cfg)
-            if cfg.passages:
+            spans: list[Span] = []
+            boilerplate: list[Boilerplate] = []
+            shared = np.empty((0, 2), np.int64)
+            if cfg.finds("paragraphs"):
+                edges = paragraph_edges(corpus, cfg, run)
+                say("paragraph spans")
+                spans, boilerplate, shared = paragraph_spans(corpus, edges, cfg)
+                spans = templates(corpus, spans, cfg)
+            if cfg.finds("passages"):
                 say("passages")
                 spans = add_passages(corpus, spans, cfg, run)
-            say("document clusters")
-            found, related = document_clusters(corpus, shared, cfg, run)
+            found: list[Cluster] = []
+            related: list[DocPair] = []
+            if cfg.finds("documents"):
+                say("document clusters")
+                found, related = document_clusters(corpus, shared, cfg, run)
         finally:
             corpus.close()
     counts = np.stack((corpus.doc_chars, corpus.doc_ntok, corpus.doc_paras), axis=1)
-    stats = DocTable(corpus.doc_ids, counts, corpus.repetition, stat_names(), corpus.fingerprints)
+    names = stat_names() if cfg.finds("repetition") else []
+    repetition = corpus.repetition[:, : len(names)]
+    stats = DocTable(corpus.doc_ids, counts, repetition, names, corpus.fingerprints)
     return ScanResult(cfg.describe(), stats, spans, found, boilerplate, related)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.text import TokenBatch, Tokens, space_tables
+from dedup.text import Tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,21 +45,3 @@ def paragraphs(text: str, tokens: Tokens) -> Paragraphs:
     hi = np.searchsorted(tokens.starts, e)
     keep = hi > lo
     return Paragraphs(s[keep], e[keep], lo[keep], hi[keep])
-
-
-def paragraphs_batch(batch: TokenBatch) -> Paragraphs:
-    """paragraphs() of every document of a batch, in text and token positions
-    of the batch. CRLF counts as two breaks with an empty line between, which
-    holds no token and so is no paragraph, as with splitlines."""
-    _, breaks = space_tables()
-    line_ends = np.flatnonzero(breaks[batch.codes])  # the text ends in a break
-    line = np.searchsorted(line_ends, batch.starts)  # each token's line
-    first = np.flatnonzero(np.diff(line, prepend=-1))  # a line's first token
-    lines = line[first]
-    # A paragraph spans its line's first to last non-space character.
-    solid = batch.solid
-    line_starts = np.concatenate(([0], line_ends + 1))[lines]
-    starts = solid[np.searchsorted(solid, line_starts)]
-    ends = solid[np.searchsorted(solid, line_ends[lines]) - 1] + 1
-    tok_hi = np.append(first[1:], len(line)).astype(np.int64)
-    return Paragraphs(starts, ends, first.astype(np.int64), tok_hi)

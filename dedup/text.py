@@ -11,7 +11,6 @@ its length (ﻻ -> لا).
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -20,10 +19,14 @@ from functools import lru_cache
 import numpy as np
 import regex
 
+from dedup import kernels
+
 #: Bumped whenever the tokens or normalize_token change: signatures, keys and
 #: persisted indexes made under another version are not comparable.
 #: 2: tokens that normalize to nothing are dropped.
-NORMALIZATION_VERSION = "2"
+#: 3: hash_key is FNV-1a + fmix64 over code points (was BLAKE2b), so compiled
+#: code computes it.
+NORMALIZATION_VERSION = "3"
 NORMALIZATION = (
     "NFKC, casefold, NFD and drop nonspacing marks (harakat, hamza above/below, "
     "accents) and tatweel, alef forms -> ا, ى/ی -> ي, ک -> ك, ة -> ه, "
@@ -103,9 +106,20 @@ def _ascii_digit(c: str) -> str:
     return c if d is None else str(d)
 
 
+_FNV_OFFSET, _FNV_PRIME, _MASK = 0xCBF29CE484222325, 0x100000001B3, (1 << 64) - 1
+
+
 def hash_key(key: str) -> int:
-    """Stable 64-bit hash of a normalized token (the same in every process)."""
-    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
+    """Stable 64-bit hash of a normalized token (the same in every process):
+    FNV-1a over its code points, finished with MurmurHash3's fmix64, as
+    kernels.tokenize computes it."""
+    h = _FNV_OFFSET
+    for c in key:
+        h = ((h ^ ord(c)) * _FNV_PRIME) & _MASK
+    h ^= len(key)
+    for shift, multiplier in ((33, 0xFF51AFD7ED558CCD), (33, 0xC4CEB9FE1A85EC53)):
+        h = ((h ^ (h >> shift)) * multiplier) & _MASK
+    return h ^ (h >> 33)
 
 
 class _TokenHashes(dict[str, int]):
@@ -162,31 +176,34 @@ def tokenize(text: str) -> Tokens:
 #
 # A batch of documents is joined with "\n" (a non-word character and a line
 # break, so nothing spans two documents) and looked at as an array of code
-# points. Word characters come from a lookup table built from ``regex``'s own
-# ``\w``, so the tokens are exactly tokenize()'s (tests/test_text.py). Every
-# token gets a 64-bit polynomial hash of its surface characters, from prefix
-# sums, with no Python string per token; a table keyed by that hash gives the
-# normalized token's hash_key, computed in Python once per distinct surface
-# form, as _TokenHashes does.
+# points. kernels.tokenize finds the tokens with a table of word characters
+# built from ``regex``'s own ``\w``, so the tokens are exactly tokenize()'s
+# (tests/test_reference.py), and hashes each one normalized when all its
+# characters are of normalize_token's simple kind. The others are normalized
+# in Python, once per distinct surface form (a table keyed by the kernel's
+# hash of the token as written, as _TokenHashes does).
 
 _U64 = np.uint64
-_BASE = _U64(0x9E3779B97F4A7C15)  # odd, so invertible mod 2**64
-_BASE_INV = _U64(pow(int(_BASE), -1, 1 << 64))
-# Surface hashes of tokens longer than this are not trusted as cache keys:
-# polynomial hashes mod 2**64 have crafted collisions (Thue-Morse strings of
-# 2,048 characters), so long tokens are normalized one by one.
+# Surface hashes of tokens longer than this are not trusted as cache keys: a
+# 64-bit non-cryptographic hash has crafted collisions, so long tokens are
+# normalized one by one.
 _MAX_CACHED = 256
 
 
 @lru_cache(maxsize=1)
 def char_tables() -> tuple[np.ndarray, np.ndarray]:
-    """(is \\w, random odd 64-bit value) for every code point."""
+    """(is \\w, simple normalization) for every code point. The second is
+    what normalize_token's fast path maps the character to: a code point, -1
+    for nothing, or -2 where the character needs the full normalization."""
     chars = "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x110000)))
     word = np.zeros(0x110000, dtype=bool)
     word[np.fromiter((ord(m.group()) for m in regex.finditer(r"\w", chars)), dtype=np.int64)] = True
-    rng = np.random.RandomState(0x70C)
-    values = rng.randint(0, 1 << 62, size=0x110000, dtype=np.uint64) * _U64(2) + _U64(1)
-    return word, values
+    simple = np.full(0x110000, -2, dtype=np.int32)
+    for m in _SIMPLE.finditer(chars[:0x800]):
+        for c in m.group():
+            mapped = c.translate(_SIMPLE_MAP)
+            simple[ord(c)] = ord(mapped) if mapped else -1
+    return word, simple
 
 
 @lru_cache(maxsize=1)
@@ -199,23 +216,6 @@ def space_tables() -> tuple[np.ndarray, np.ndarray]:
     for c in np.flatnonzero(space).tolist():
         breaks[c] = len(f"a{chr(c)}b".splitlines()) == 2
     return space, breaks
-
-
-class _Powers:
-    """BASE**i and BASE**-i mod 2**64, grown on demand (shared by all batches)."""
-
-    def __init__(self) -> None:
-        self.up = self.down = np.ones(1, dtype=np.uint64)
-
-    def get(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        if len(self.up) < n:
-            size = max(n, 2 * len(self.up))
-            self.up = np.cumprod(np.full(size, _BASE), dtype=np.uint64) * _BASE_INV
-            self.down = np.cumprod(np.full(size, _BASE_INV), dtype=np.uint64) * _BASE
-        return self.up[:n], self.down[:n]
-
-
-_powers = _Powers()
 
 
 class _HashTable:
@@ -287,64 +287,42 @@ _normalized = _HashTable()
 
 @dataclass(frozen=True, slots=True)
 class TokenBatch:
-    """The tokens of many documents at once; positions index ``text``."""
+    """The tokens of many documents at once; positions index ``codes``."""
 
-    text: str  # the documents joined by "\n"
-    codes: np.ndarray  # uint32 code points of text
-    doc_starts: np.ndarray  # int64 (docs + 1,): document i is text[doc_starts[i]:doc_starts[i+1]-1]
-    starts: np.ndarray  # int64 token spans in text
+    codes: np.ndarray  # uint32 code points of the documents joined by "\n"
+    doc_starts: (
+        np.ndarray
+    )  # int64 (docs + 1,): document i is codes[doc_starts[i]:doc_starts[i+1]-1]
+    starts: np.ndarray  # int64 token spans in codes
     ends: np.ndarray
     surface: np.ndarray  # uint64 hash of each token as written
     hashes: np.ndarray  # uint64 hash_key(normalize_token(word)), as Tokens.hashes
     doc_tokens: np.ndarray  # int64 (docs + 1,): document i has tokens doc_tokens[i]:doc_tokens[i+1]
-    token_docs: np.ndarray  # int64: each token's document
-    solid: np.ndarray  # int64 positions of the characters that are not white space
-    prefix: np.ndarray  # uint64 (len(text) + 1,): for span_hashes
-
-    def span_hashes(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-        """Polynomial hash of each ``text[start:end]``: equal strings, equal hashes."""
-        return _span_hashes(self.prefix, starts, ends)
-
-
-def _span_hashes(prefix: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    _, down = _powers.get(len(prefix))
-    out: np.ndarray = (prefix[ends] - prefix[starts]) * down[starts]
-    return out
 
 
 def tokenize_batch(texts: list[str]) -> TokenBatch:
     """tokenize() of every text, in arrays over the joined texts."""
-    word, values = char_tables()
+    word, simple = char_tables()
     text = "\n".join(texts) + "\n"
     # surrogatepass: JSON "\ud800" escapes give lone surrogates; they are no \w.
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     doc_starts = np.concatenate(([0], np.cumsum(lengths + 1)))
-    edges = np.diff(word[codes].view(np.int8), prepend=np.int8(0))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)  # the text ends in "\n", so every token ends
-    up, _ = _powers.get(len(codes) + 1)
-    prefix = np.zeros(len(codes) + 1, dtype=np.uint64)
-    np.cumsum(values[codes] * up[1:], out=prefix[1:])
-    surface = _span_hashes(prefix, starts, ends)
-    hashes = _normalized_hashes(text, starts, ends, surface)
+    starts, ends, surface, hashes, fallback = kernels.tokenize(codes, word, simple)
+    at = np.flatnonzero(fallback)
+    if len(at):
+        hashes[at] = _normalized_hashes(text, starts[at], ends[at], surface[at])
     kept = hashes != EMPTY  # as in tokenize()
     if not kept.all():
         starts, ends, surface, hashes = starts[kept], ends[kept], surface[kept], hashes[kept]
-    doc_tokens = np.searchsorted(starts, doc_starts)
-    space, _ = space_tables()
     return TokenBatch(
-        text=text,
         codes=codes,
         doc_starts=doc_starts,
         starts=starts,
         ends=ends,
         surface=surface,
         hashes=hashes,
-        doc_tokens=doc_tokens,
-        token_docs=np.repeat(np.arange(len(texts)), np.diff(doc_tokens)),
-        solid=np.flatnonzero(~space[codes]),
-        prefix=prefix,
+        doc_tokens=np.searchsorted(starts, doc_starts),
     )
 
 

@@ -35,9 +35,7 @@ class Members:
         self.bitmap[(sorted_set & self.mask).astype(np.int64)] = True
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
-        found = self.bitmap[(values & self.mask).astype(np.int64)]
-        maybe = np.flatnonzero(found)
-        if len(maybe):
-            at = np.minimum(np.searchsorted(self.set, values[maybe]), len(self.set) - 1)
-            found[maybe] = self.set[at] == values[maybe]
-        return found
+        """np.isin(values, the set), compiled (kernels.members; tests/test_kernels.py)."""
+        from dedup.kernels import members
+
+        return members(values, self.bitmap, self.mask, self.set)

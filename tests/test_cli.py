@@ -32,7 +32,7 @@ def test_scan_writes_versioned_json(tmp_path: Path, seed_texts: dict[str, str]) 
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["schema"] == "dedup.report/3"
     assert set(report) >= {"config", "documents", "spans", "clusters", "summary", "boilerplate"}
-    assert report["config"]["normalization_version"] == "2"
+    assert report["config"]["normalization_version"] == "3"
     assert [d["id"] for d in report["documents"]] == sorted(seed_texts)
     assert set(report["documents"][0]["repetition"]) >= {"dup_line_frac", "dup_10_gram_char_frac"}
     for span in report["spans"]:
@@ -63,7 +63,8 @@ def test_options_reach_the_config(tmp_path: Path) -> None:
         "4",
         "--representative",
         "longest",
-        "--no-passages",
+        "--levels",
+        "documents,paragraphs",
         "--passage-threshold",
         "0.5",
     ]
@@ -75,7 +76,7 @@ def test_options_reach_the_config(tmp_path: Path) -> None:
         cfg["boilerplate_min_docs"],
         cfg["representative"],
     ) == (3, 64, 4, "longest")
-    assert (cfg["passages"], cfg["passage_threshold"]) == (False, 0.5)
+    assert (cfg["levels"], cfg["passage_threshold"]) == ("documents,paragraphs", 0.5)
 
 
 def one_error_line(output: str) -> str:
@@ -190,12 +191,12 @@ def test_every_config_field_is_an_option_of_scan_and_clean() -> None:
 
 def test_config_file_and_options(tmp_path: Path) -> None:
     settings = tmp_path / "dedup.toml"
-    settings.write_text("shingle_size = 7\npassages = false\nrepresentative = 'first'\n")
+    settings.write_text("shingle_size = 7\nlevels = 'documents'\nrepresentative = 'first'\n")
     report = tmp_path / "r.json"
     args = ["scan", str(SEEDS), "--json", str(report), "-q", "--config", str(settings)]
     assert runner.invoke(app, args).exit_code == 0
     cfg = json.loads(report.read_text(encoding="utf-8"))["config"]
-    assert (cfg["shingle_size"], cfg["passages"], cfg["representative"]) == (7, False, "first")
+    assert (cfg["shingle_size"], cfg["levels"], cfg["representative"]) == (7, "documents", "first")
     # an option given on the command line wins over the file
     args += ["--shingle-size", "6", "--force"]
     assert runner.invoke(app, args).exit_code == 0
@@ -203,7 +204,8 @@ def test_config_file_and_options(tmp_path: Path) -> None:
     for text, message in (
         ("shingle_sise = 7\n", "unknown setting 'shingle_sise'"),
         ("shingle_size = '7'\n", "shingle_size must be int"),
-        ("passages = 1\n", "passages must be bool"),
+        ("levels = 1\n", "levels must be str"),
+        ("levels = 'documents,words'\n", "levels must be some of documents, paragraphs"),
         ("shingle_size = 0\n", "shingle_size must be between 1 and 64"),
         ("[scan\n", "not a TOML file"),
     ):

@@ -13,10 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
-from dedup import kernels, reference
+from dedup import Config, Document, kernels, reference
 from dedup.finders.passages import _ANCHOR, _BRIDGE, _DENSE, _WINDOW, STOP_SORTED
 from dedup.text import tokenize
+from dedup.verify import Members
 from tests.conftest import ROOT, needs
+from tests.test_reference import check_batch
 
 # Few distinct tokens, so that runs, differences and anchors all happen.
 TOKENS = st.lists(st.integers(1, 6), max_size=60).map(lambda x: np.array(x, np.uint64))
@@ -90,13 +92,64 @@ def test_follow_and_trim_equal_their_twins_on_news() -> None:
     assert checked > 500
 
 
+def align_inputs(a: np.ndarray, b: np.ndarray, rare: np.ndarray) -> tuple[np.ndarray, ...]:
+    """align's seeds: b's rare positions and words, a's rare words grouped."""
+    in_a, in_b = np.flatnonzero(np.isin(a, rare)), np.flatnonzero(np.isin(b, rare))
+    order = np.argsort(a[in_a], kind="stable")
+    return a, b, in_b, b[in_b], a[in_a][order], in_a[order]
+
+
+@settings(max_examples=400, deadline=None)
+@given(TOKENS, TOKENS, st.sets(st.integers(1, 6)), st.sets(st.integers(1, 6)), st.data())
+def test_align_equals_its_twin_on_random_tokens(
+    a: np.ndarray, b: np.ndarray, rare: set[int], stop: set[int], data: st.DataObject
+) -> None:
+    inputs = align_inputs(a, b, np.array(sorted(rare), np.uint64))
+    gap, min_seeds, min_tokens = (data.draw(st.integers(0, n)) for n in (8, 4, 6))
+    threshold = data.draw(st.sampled_from([0.0, 0.3, 0.6]))
+    args = (gap, min_seeds, min_tokens, threshold, 3, 2, 4, 2, np.array(sorted(stop), np.uint64))
+    got, expected = kernels.align(*inputs, *args), reference.align(*inputs, *args)
+    assert np.array_equal(got[0], expected[0]) and np.array_equal(got[1], expected[1])
+
+
+def test_align_and_members_equal_their_twins_on_news() -> None:
+    """Articles of a few days that share rare words (in 2 to 20 of them):
+    aligned with the scan's settings, rare words found by kernels.members."""
+    needs(SAUDINEWSNET)
+    docs = [tokenize(d.text).hashes for d in saudinewsnet(250)]
+    vocab, df = np.unique(np.concatenate([np.unique(d) for d in docs]), return_counts=True)
+    rare = vocab[(df >= 2) & (df <= 20)]
+    is_rare = Members(rare)
+    cfg = Config()
+    args = (cfg.passage_gap, cfg.passage_min_seeds, cfg.passage_min_tokens, cfg.passage_threshold)
+    args += (_BRIDGE, _ANCHOR, _WINDOW, _DENSE, STOP_SORTED)
+    found = 0
+    for i, b in enumerate(docs):
+        assert np.array_equal(is_rare(b), np.isin(b, rare))  # kernels.members
+        for a in docs[max(0, i - 10) : i]:
+            if len(np.intersect1d(np.intersect1d(a, b), rare)) < cfg.passage_min_seeds:
+                continue  # no candidate pair
+            inputs = align_inputs(a, b, rare)
+            got, expected = kernels.align(*inputs, *args), reference.align(*inputs, *args)
+            assert np.array_equal(got[0], expected[0]) and np.array_equal(got[1], expected[1])
+            found += len(got[0])
+    assert found >= 10  # passages found, not only empty answers compared
+
+
+def test_feature_kernels_equal_their_twins_on_seeds(seed_texts: dict[str, str]) -> None:
+    """kernels.tokenize, paragraphs, shingles and repetition, through
+    featurize_batch, against the plain per-document functions."""
+    check_batch([Document(k, v) for k, v in seed_texts.items()])
+
+
 def test_kernels_without_numba() -> None:
     """The same tests with NUMBA_DISABLE_JIT=1: the kernels run as the Python
     they are written in (what a platform numba cannot compile for would see)."""
     env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
     done = subprocess.run(
+        # Wrapping integer arithmetic (hashes) warns in Python's numpy scalars.
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__,
-         "-k", "not without_numba"],
+         "-k", "not without_numba", "-W", "ignore:overflow:RuntimeWarning"],
         cwd=ROOT, env=env, capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr

@@ -338,7 +338,10 @@ def test_a_block_never_claims_an_uncopied_long_paragraph() -> None:
     paras = [paras[0], paras[2], paras[1]]  # 30, 53 and 27 words
     original = "\n".join(paras)
     copy = "مقدمة مختلفة تماما عن الخبر\n" + paras[0] + "\n" + paras[2]
-    result = scan([Document("a", original), Document("b", copy)], Config(passages=False))
+    result = scan(
+        [Document("a", original), Document("b", copy)],
+        Config(levels="documents,paragraphs,repetition"),
+    )
     spans = [s for s in result.spans if s.doc == "b"]
     assert spans and all(s.similarity >= 0.6 for s in spans)
     middle = original.index(paras[1])

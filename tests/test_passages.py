@@ -125,7 +125,10 @@ def test_passages_can_be_switched_off(seed_texts: dict[str, str]) -> None:
     source = seed_texts[S000]
     start, end = passage_of(source, 45, 120)
     text, _, _ = embed(seed_texts[S003], source[start:end])
-    result = scan([Document("src", source), Document("sus", text)], Config(passages=False))
+    result = scan(
+        [Document("src", source), Document("sus", text)],
+        Config(levels="documents,paragraphs,repetition"),
+    )
     assert all(s.match == "paragraph" for s in result.spans)
 
 

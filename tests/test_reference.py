@@ -46,7 +46,7 @@ def test_batch_equals_plain_on_seeds_and_edge_cases(seed_texts: dict[str, str]) 
     docs = [Document(k, v) for k, v in seed_texts.items()]
     docs += [Document(f"e{i}", t) for i, t in enumerate(EDGE_CASES)]
     check_batch(docs)
-    check_batch(docs, Config(passages=False, shingle_size=3))
+    check_batch(docs, Config(shingle_size=3))
     check_batch([Document("e", "")])
     check_batch([Document("e", "ab cd")])
 

@@ -82,17 +82,6 @@ class Passage:
     similarity: float  # Jaccard similarity of the two sides' word sets
 
 
-@dataclass(slots=True)
-class _Chain:
-    a_lo: int
-    a_hi: int  # inclusive, like b_hi: positions of seeds
-    b_lo: int
-    b_hi: int
-    seeds: int
-    first: tuple[int, int]  # the (pos_a, pos_b) seeds at each end, anchors of exact extension
-    last: tuple[int, int]
-
-
 def find_passages(
     tokens: Callable[[], Arrays],
     doc_words: Arrays,
@@ -300,99 +289,22 @@ def _align(
     rare_b: _RareIndex,
     job: _Job,
 ) -> list[Passage]:
-    chains = [c for c in _chain(rare_a, rare_b, job.gap) if c.seeds > 1]  # lone seeds are noise
-    chains = [c for c in _merge(chains, job.gap) if c.seeds >= job.min_seeds]
-    ranges = [_extend(ids_a, ids_b, c) for c in chains]
-    out = []
-    for merged in _merge_ranges(ranges, job.gap):
-        a_lo, a_hi, b_lo, b_hi = _trim(ids_a, ids_b, *merged)
-        if min(a_hi - a_lo, b_hi - b_lo) < job.min_tokens:
-            continue
-        similarity = jaccard(np.unique(ids_a[a_lo:a_hi]), np.unique(ids_b[b_lo:b_hi]))
-        if similarity >= job.threshold:
-            out.append(Passage(a, a_lo, a_hi, b, b_lo, b_hi, round(similarity, 4)))
-    return out
+    """Seeds chained, chains merged and grown to the passage boundaries,
+    passages joined, trimmed and verified (steps 2 and 3 above). Compiled
+    (kernels.align); its plain twin is reference.align."""
+    from dedup.kernels import align  # numba loads when passages are looked for
 
-
-def _chain(rare_a: _RareIndex, rare_b: _RareIndex, gap: int) -> list[_Chain]:
-    """Seeds, read in b's order, chained by nearness in both documents: a
-    seed joins the open chain it is nearest to in a (within ``gap`` tokens
-    of its range), else opens one; a chain closes when b moves ``gap``
-    tokens past it. Compiled (kernels.chain); its twin is reference.chain."""
-    from dedup.kernels import chain
-
-    lo = np.searchsorted(rare_a.by_word, rare_b.words)
-    hi = np.searchsorted(rare_a.by_word, rare_b.words, side="right")
-    hit = hi > lo
-    rows = chain(rare_b.positions[hit], lo[hit], hi[hit], rare_a.by_word_positions, gap)
+    rows, similarities = align(
+        ids_a, ids_b, rare_b.positions, rare_b.words, rare_a.by_word, rare_a.by_word_positions,
+        job.gap, job.min_seeds, job.min_tokens, job.threshold,
+        _BRIDGE, _ANCHOR, _WINDOW, _DENSE, STOP_SORTED,
+    )  # fmt: skip
     return [
-        _Chain(a_lo, a_hi, b_lo, b_hi, seeds, (fa, fb), (la, lb))
-        for a_lo, a_hi, b_lo, b_hi, seeds, fa, fb, la, lb in rows.tolist()
+        Passage(a, a_lo, a_hi, b, b_lo, b_hi, round(similarity, 4))
+        for (a_lo, a_hi, b_lo, b_hi), similarity in zip(
+            rows.tolist(), similarities.tolist(), strict=True
+        )
     ]
-
-
-def _merge(chains: list[_Chain], gap: int) -> list[_Chain]:
-    """Join chains close in both documents (a passage whose phrases were moved)."""
-    chains = sorted(chains, key=lambda c: c.b_lo)
-    merged: list[_Chain] = []
-    for c in chains:
-        for m in merged:
-            near_b = c.b_lo - m.b_hi <= 2 * gap
-            near_a = c.a_lo - m.a_hi <= 2 * gap and m.a_lo - c.a_hi <= 2 * gap
-            if near_b and near_a:
-                m.a_lo, m.a_hi = min(m.a_lo, c.a_lo), max(m.a_hi, c.a_hi)
-                m.b_hi = max(m.b_hi, c.b_hi)
-                m.seeds += c.seeds
-                m.last = c.last if c.last[1] > m.last[1] else m.last
-                break
-        else:
-            merged.append(c)
-    return merged
-
-
-def _merge_ranges(
-    ranges: list[tuple[int, int, int, int]], gap: int
-) -> list[tuple[int, int, int, int]]:
-    """Join passages that touch in b and whose originals lie within the joined
-    passage's length of each other in a: one passage whose phrases were moved
-    far apart, or a sub-passage found twice."""
-    merged: list[list[int]] = []
-    for a_lo, a_hi, b_lo, b_hi in sorted(ranges, key=lambda r: r[2]):
-        if merged:
-            m = merged[-1]
-            span = max(m[3], b_hi) - m[2]
-            if b_lo - m[3] <= gap and max(a_lo - m[1], m[0] - a_hi) <= span:
-                m[0], m[1], m[3] = min(m[0], a_lo), max(m[1], a_hi), max(m[3], b_hi)
-                continue
-        merged.append([a_lo, a_hi, b_lo, b_hi])
-    return [(m[0], m[1], m[2], m[3]) for m in merged]
-
-
-def _extend(ids_a: np.ndarray, ids_b: np.ndarray, c: _Chain) -> tuple[int, int, int, int]:
-    """Grow a chain's seed ranges to the passage boundaries (half-open ranges).
-
-    Verbatim text first: word-for-word from the outermost seeds, across
-    small differences (``_follow``). Then, unless the copy runs in order
-    from its first seed past its last, by bag of words, for shuffled text:
-    while the next token occurs near the other side's range, stopping at two
-    misses in a row. (In ordered text the bag of words only adds topic words
-    that both articles use before and after the copy.)
-    """
-    (pa, pb), (qa, qb) = c.first, c.last
-    fa, fb = _follow(ids_a, ids_b, pa + 1, pb + 1)
-    in_order = fa > c.a_hi and fb > c.b_hi  # from the first seed past the last
-    qa, qb = _follow(ids_a, ids_b, qa + 1, qb + 1)
-    ra, rb = _follow(ids_a[::-1], ids_b[::-1], len(ids_a) - pa, len(ids_b) - pb)
-    pa, pb = len(ids_a) - ra, len(ids_b) - rb
-    a_lo, a_hi = min(c.a_lo, pa), max(c.a_hi + 1, qa)
-    b_lo, b_hi = min(c.b_lo, pb), max(c.b_hi + 1, qb)
-    if in_order:
-        return a_lo, a_hi, b_lo, b_hi
-    near_a = set(ids_a[a_lo:a_hi].tolist())
-    near_b = set(ids_b[b_lo:b_hi].tolist())
-    b_lo, b_hi = _grow(ids_b, b_lo, b_hi, near_a)
-    a_lo, a_hi = _grow(ids_a, a_lo, a_hi, near_b)
-    return a_lo, a_hi, b_lo, b_hi
 
 
 # Tokens a copy may differ by, in each document, and still go on: a changed
@@ -429,27 +341,6 @@ def _trim(
     from dedup.kernels import trim
 
     return trim(ids_a, ids_b, a_lo, a_hi, b_lo, b_hi, _WINDOW, _DENSE, STOP_SORTED)
-
-
-def _grow(ids: np.ndarray, lo: int, hi: int, words: set[int]) -> tuple[int, int]:
-    """Extend [lo, hi) over tokens found in ``words``, across single misses.
-
-    The new edge is always a content word: a function word found on the other
-    side ("في") says nothing about where a passage ends.
-    """
-    edge, i = lo, lo
-    while i > 0 and (int(ids[i - 1]) in words or (i > 1 and int(ids[i - 2]) in words)):
-        i -= 1 if int(ids[i - 1]) in words else 2  # step over one stray word
-        if int(ids[i]) not in STOP_WORDS:
-            edge = i
-    lo, edge, i = edge, hi, hi
-    while i < len(ids) and (
-        int(ids[i]) in words or (i + 1 < len(ids) and int(ids[i + 1]) in words)
-    ):
-        i += 1 if int(ids[i]) in words else 2
-        if int(ids[i - 1]) not in STOP_WORDS:
-            edge = i
-    return lo, edge
 
 
 def add_passages(c: Index, spans: list[Span], cfg: Config, engine: Engine) -> list[Span]:

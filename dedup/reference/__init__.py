@@ -2,16 +2,16 @@
 document with the plain per-text functions, for tests/test_reference.py to
 hold every fast path equal to (on hypothesis's text and on real news).
 
-| fast (batched, numpy) | plain twin |
+| fast (batched, compiled) | plain twin |
 | --- | --- |
 | ``features.featurize_batch`` | ``reference.featurize_batch``, built on: |
-| ``text.tokenize_batch`` | ``text.tokenize`` |
-| ``text.normalize_token`` (fast path) | ``text.normalize_token_full`` |
-| ``segment.paragraphs_batch`` | ``segment.paragraphs`` |
-| ``repetition.repetition_batch`` | ``repetition.repetition_stats`` |
-| ``minhash.segment_sets`` | ``minhash.shingle_sets`` |
-| ``MinHasher.signatures_flat`` | ``MinHasher.signatures`` |
-| ``kernels.follow``, ``trim``, ``chain`` (numba) | ``reference.follow``, ``trim``, ``chain`` |
+| ``kernels.tokenize`` (``text.tokenize_batch``) | ``text.tokenize`` |
+| ``kernels.tokenize``'s normalization and hashes | ``text.normalize_token``, ``hash_key`` |
+| ``kernels.paragraphs`` | ``segment.paragraphs`` |
+| ``kernels.repetition`` | ``repetition.repetition_stats`` |
+| ``kernels.paragraph_sets``, ``document_sets`` | ``shingle_sets``, ``MinHasher.signatures`` |
+| ``kernels.follow``, ``trim``, ``chain``, ``align`` | ``follow``, ``trim``, ``chain``, ``align`` |
+| ``kernels.members`` (``verify.Members``) | ``np.isin`` |
 
 Where upstream code exists, the tests call it instead of a twin:
 datasketch's ``MinHash`` (tests/test_minhash.py) and datatrove's Gopher
@@ -231,3 +231,133 @@ def chain(
         row[4] += 1
         row[7], row[8] = pa, pb
     return np.array([chains[c] for c in done + open_chains], np.int64).reshape(-1, 9)
+
+
+def align(
+    ids_a: np.ndarray,
+    ids_b: np.ndarray,
+    seeds_b: np.ndarray,
+    words_b: np.ndarray,
+    by_word_a: np.ndarray,
+    by_word_positions_a: np.ndarray,
+    gap: int,
+    min_seeds: int,
+    min_tokens: int,
+    threshold: float,
+    bridge: int,
+    anchor: int,
+    window: int,
+    dense: int,
+    stop: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """kernels.align, step by step with Python lists and sets: seeds chained
+    (chain), chains merged, grown (_extend), joined (_merge_ranges), trimmed
+    (trim) and verified by the Jaccard similarity of their word sets."""
+    lo = np.searchsorted(by_word_a, words_b)
+    hi = np.searchsorted(by_word_a, words_b, side="right")
+    hit = hi > lo
+    rows = chain(seeds_b[hit], lo[hit], hi[hit], by_word_positions_a, gap).tolist()
+    chains = [r for r in rows if r[4] > 1]  # lone seeds are noise
+    chains = [c for c in _merge(chains, gap) if c[4] >= min_seeds]
+    ends = [_extend(ids_a, ids_b, c, bridge, anchor, stop) for c in chains]
+    out, similarities = [], []
+    for merged in _merge_ranges(ends, gap):
+        a_lo, a_hi, b_lo, b_hi = trim(ids_a, ids_b, *merged, window, dense, stop)
+        if min(a_hi - a_lo, b_hi - b_lo) < min_tokens:
+            continue
+        words_a, words_b_ = set(ids_a[a_lo:a_hi].tolist()), set(ids_b[b_lo:b_hi].tolist())
+        union = len(words_a | words_b_)
+        similarity = len(words_a & words_b_) / union if union else 1.0
+        if similarity >= threshold:
+            out.append([a_lo, a_hi, b_lo, b_hi])
+            similarities.append(similarity)
+    return np.array(out, np.int64).reshape(-1, 4), np.array(similarities, np.float64)
+
+
+def _merge(chains: list[list[int]], gap: int) -> list[list[int]]:
+    """Join chains close in both documents (a passage whose phrases were
+    moved). A chain: a_lo, a_hi, b_lo, b_hi, seeds, first_a, first_b,
+    last_a, last_b."""
+    merged: list[list[int]] = []
+    for c in sorted(chains, key=lambda c: c[2]):
+        for m in merged:
+            near_b = c[2] - m[3] <= 2 * gap
+            near_a = c[0] - m[1] <= 2 * gap and m[0] - c[1] <= 2 * gap
+            if near_b and near_a:
+                m[0], m[1], m[3] = min(m[0], c[0]), max(m[1], c[1]), max(m[3], c[3])
+                m[4] += c[4]
+                if c[8] > m[8]:
+                    m[7], m[8] = c[7], c[8]
+                break
+        else:
+            merged.append(list(c))
+    return merged
+
+
+def _merge_ranges(
+    ranges: list[tuple[int, int, int, int]], gap: int
+) -> list[tuple[int, int, int, int]]:
+    """Join passages that touch in b and whose originals lie within the joined
+    passage's length of each other in a: one passage whose phrases were moved
+    far apart, or a sub-passage found twice."""
+    merged: list[list[int]] = []
+    for a_lo, a_hi, b_lo, b_hi in sorted(ranges, key=lambda r: r[2]):
+        if merged:
+            m = merged[-1]
+            span = max(m[3], b_hi) - m[2]
+            if b_lo - m[3] <= gap and max(a_lo - m[1], m[0] - a_hi) <= span:
+                m[0], m[1], m[3] = min(m[0], a_lo), max(m[1], a_hi), max(m[3], b_hi)
+                continue
+        merged.append([a_lo, a_hi, b_lo, b_hi])
+    return [(m[0], m[1], m[2], m[3]) for m in merged]
+
+
+def _extend(
+    ids_a: np.ndarray, ids_b: np.ndarray, c: list[int], bridge: int, anchor: int, stop: np.ndarray
+) -> tuple[int, int, int, int]:
+    """Grow a chain's seed ranges to the passage boundaries (half-open ranges).
+
+    Verbatim text first: word-for-word from the outermost seeds, across
+    small differences (``follow``). Then, unless the copy runs in order
+    from its first seed past its last, by bag of words, for shuffled text:
+    while the next token occurs near the other side's range, stopping at two
+    misses in a row. (In ordered text the bag of words only adds topic words
+    that both articles use before and after the copy.)
+    """
+    pa, pb, qa, qb = c[5], c[6], c[7], c[8]
+    fa, fb = follow(ids_a, ids_b, pa + 1, pb + 1, bridge, anchor, stop)
+    in_order = fa > c[1] and fb > c[3]  # from the first seed past the last
+    qa, qb = follow(ids_a, ids_b, qa + 1, qb + 1, bridge, anchor, stop)
+    ra, rb = follow(
+        ids_a[::-1], ids_b[::-1], len(ids_a) - pa, len(ids_b) - pb, bridge, anchor, stop
+    )
+    pa, pb = len(ids_a) - ra, len(ids_b) - rb
+    a_lo, a_hi = min(c[0], pa), max(c[1] + 1, qa)
+    b_lo, b_hi = min(c[2], pb), max(c[3] + 1, qb)
+    if in_order:
+        return a_lo, a_hi, b_lo, b_hi
+    near_a = set(ids_a[a_lo:a_hi].tolist())
+    near_b = set(ids_b[b_lo:b_hi].tolist())
+    stop_words = set(stop.tolist())
+    b_lo, b_hi = _grow(ids_b.tolist(), b_lo, b_hi, near_a, stop_words)
+    a_lo, a_hi = _grow(ids_a.tolist(), a_lo, a_hi, near_b, stop_words)
+    return a_lo, a_hi, b_lo, b_hi
+
+
+def _grow(ids: list[int], lo: int, hi: int, words: set[int], stop: set[int]) -> tuple[int, int]:
+    """Extend [lo, hi) over tokens found in ``words``, across single misses.
+
+    The new edge is always a content word: a function word found on the other
+    side ("في") says nothing about where a passage ends.
+    """
+    edge, i = lo, lo
+    while i > 0 and (ids[i - 1] in words or (i > 1 and ids[i - 2] in words)):
+        i -= 1 if ids[i - 1] in words else 2  # step over one stray word
+        if ids[i] not in stop:
+            edge = i
+    lo, edge, i = edge, hi, hi
+    while i < len(ids) and (ids[i] in words or (i + 1 < len(ids) and ids[i + 1] in words)):
+        i += 1 if ids[i] in words else 2
+        if ids[i - 1] not in stop:
+            edge = i
+    return lo, edge
