@@ -9,7 +9,7 @@ import pytest
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
 from benchmarks.quality import judged
-from dedup import CleanPolicy, Document, ScanResult, scan
+from dedup import CleanPolicy, Config, Document, ScanResult, scan
 from dedup.clean import plan
 from dedup.cluster import Coverage
 from dedup.minhash import window_hashes
@@ -180,3 +180,34 @@ def test_templates_are_not_copies(corpus: list[Document], full: ScanResult) -> N
     assert len(contact) > 50 and {s.kind for s in contact} == {"boilerplate"}
     sign_off = [s for s in full.spans if s.doc == "2015-07-27/0540" and s.match == "passage"]
     assert sign_off == []
+
+
+@pytest.mark.parametrize("levels", ["documents", "paragraphs", "passages", "repetition"])
+def test_one_level_finds_what_the_full_scan_finds_there(
+    docs: list[Document], result: ScanResult, levels: str
+) -> None:
+    """A scan of one level gives that level's findings of a full scan, and
+    nothing else. Passages alone also hold those a paragraph span already
+    says, and keep the boilerplate at their ends (only paragraphs know it):
+    each of the full scan's passages lies inside one of them."""
+    part = scan(docs, Config(levels=levels))
+    assert [d.id for d in part.documents] == [d.id for d in result.documents]
+    stats = [d.repetition for d in part.documents]
+    full_stats = [d.repetition for d in result.documents]
+    assert stats == (full_stats if levels == "repetition" else [{}] * len(docs))
+    assert (part.clusters, part.related) == (
+        (result.clusters, result.related) if levels == "documents" else ([], [])
+    )
+    paragraph_spans = [s for s in result.spans if s.match == "paragraph"]
+    if levels == "paragraphs":
+        assert part.spans == paragraph_spans and part.boilerplate == result.boilerplate
+    elif levels == "passages":
+        assert {s.match for s in part.spans} == {"passage"}
+        for s in (s for s in result.spans if s.match == "passage"):
+            assert any(
+                (p.doc, p.duplicate_of.doc) == (s.doc, s.duplicate_of.doc)
+                and p.start <= s.start < s.end <= p.end
+                for p in part.spans
+            ), s
+    else:
+        assert part.spans == [] and part.boilerplate == []
