@@ -61,6 +61,12 @@ def fingerprint(text: str) -> int:
     return int.from_bytes(digest, "little")
 
 
+def keeps_tokens(cfg: Config) -> bool:
+    """Whether a scan keeps every token (hash and span): template frames
+    (paragraphs) and passages read them."""
+    return cfg.finds("paragraphs") or cfg.finds("passages")
+
+
 def prepare() -> None:
     """Build the character lookup tables featurize_batch uses (about 0.3 s)."""
     char_tables()
@@ -113,7 +119,7 @@ def featurize_batch(docs: list[Document], cfg: Config) -> BatchFeatures:
         )  # fmt: skip
     tok_doc = np.repeat(np.arange(n), np.diff(doc_tokens))
     spans = np.empty((0, 2), np.int32)
-    if cfg.finds("paragraphs") or cfg.finds("passages"):  # template frames, passages
+    if keeps_tokens(cfg):
         spans = np.stack((batch.starts, batch.ends), axis=1) - batch.doc_starts[tok_doc, None]
     para_doc = tok_doc[tok_lo]
     offsets = batch.doc_starts[para_doc]
@@ -136,7 +142,7 @@ def featurize_batch(docs: list[Document], cfg: Config) -> BatchFeatures:
         para_bands=band_keys(long_sigs, *lsh_params(cfg.paragraph_threshold, cfg.num_perm)),
         previews=previews,
         preview_lengths=preview_lengths,
-        token_hashes=hashes if len(spans) else empty,
+        token_hashes=hashes if keeps_tokens(cfg) else empty,
         token_spans=spans.astype(np.int32),
         doc_words=doc_words,
         doc_word_counts=doc_word_counts,

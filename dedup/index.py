@@ -25,7 +25,7 @@ import numpy as np
 
 from dedup.config import Config
 from dedup.errors import InputError
-from dedup.features import BatchFeatures, featurize_batch
+from dedup.features import BatchFeatures, featurize_batch, keeps_tokens
 from dedup.lsh import lsh_params
 from dedup.models import Document, Ref
 from dedup.repetition import stat_names
@@ -141,9 +141,7 @@ class Index:
         self.doc_sets.add(w.doc_sets, f.doc_set_lengths)
         self.para_sets.add(w.para_sets, f.para_set_lengths)
         self.previews.add(w.previews, f.preview_lengths)
-        # Tokens are kept for the levels that read them (featurize_batch).
-        kept = self.cfg.finds("paragraphs") or self.cfg.finds("passages")
-        tokens = f.tokens if kept else np.zeros_like(f.tokens)
+        tokens = f.tokens if keeps_tokens(self.cfg) else np.zeros_like(f.tokens)
         self.tokens.add(w.tokens, tokens)
         self.token_spans.add(w.token_spans, tokens)
         self.doc_words.add(w.doc_words, f.doc_word_counts)
@@ -268,6 +266,9 @@ class Index:
         return Ref(doc, int(self.para_start[first]), int(self.para_end[last]))
 
     def union_set(self, first: int, last: int) -> np.ndarray:
+        """The shingle set of paragraphs ``first`` .. ``last``."""
+        if first == last:
+            return self.para_sets[first]  # sorted and distinct already
         return np.unique(self.para_sets.range(first, last + 1))
 
     def close(self) -> None:

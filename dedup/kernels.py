@@ -4,16 +4,33 @@ Each kernel has a plain twin, the reference it is held equal to by
 tests/test_kernels.py (also with ``NUMBA_DISABLE_JIT=1``, which runs the
 kernels as the Python they are). Compiled code is cached beside this file,
 or in the user's cache folder when the install is read-only (numba's own
-fallback); the first scan after an install compiles them (about a second).
+fallback), or, when neither is writable, not at all: compiled again at each
+run (``kernel``). The first scan after an install compiles them (README,
+"Start-up").
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
 import numpy as np
 from numba import njit
 
+F = TypeVar("F", bound=Callable[..., Any])
 
-@njit(cache=True, nogil=True)
+
+def kernel(function: F) -> F:
+    """Compile with numba, caching the machine code; where no cache folder is
+    writable (a read-only install and no user cache folder), compiled in
+    memory at each run instead."""
+    try:
+        return cast(F, njit(cache=True, nogil=True)(function))
+    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+        return cast(F, njit(nogil=True)(function))
+
+
+@kernel
 def follow(
     ids_a: np.ndarray,
     ids_b: np.ndarray,
@@ -62,7 +79,7 @@ def follow(
         qb += best_j
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def trim(
     ids_a: np.ndarray,
     ids_b: np.ndarray,
@@ -80,7 +97,7 @@ def trim(
     return a_lo, a_hi, b_lo, b_hi
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _dense(
     ids: np.ndarray, lo: int, hi: int, other: np.ndarray, stop: np.ndarray, window: int, dense: int
 ) -> tuple[int, int]:
@@ -91,7 +108,7 @@ def _dense(
     return lo + start, hi - end
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _first_dense(
     ids: np.ndarray,
     lo: int,
@@ -117,7 +134,7 @@ def _first_dense(
     return -1
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _content(word: np.uint64, other: np.ndarray, stop: np.ndarray) -> bool:
     """In ``other`` and no function word (both sorted)."""
     k = np.searchsorted(other, word)
@@ -127,7 +144,7 @@ def _content(word: np.uint64, other: np.ndarray, stop: np.ndarray) -> bool:
     return bool(k >= len(stop) or stop[k] != word)
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def chain(
     b_positions: np.ndarray,
     starts: np.ndarray,
@@ -195,7 +212,7 @@ _FNV_PRIME = np.uint64(0x100000001B3)
 _LOW32 = np.uint64(0xFFFFFFFF)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@kernel
 def fmix64(h: np.uint64) -> np.uint64:
     """MurmurHash3's 64-bit finalizer (minhash.fmix64 on one value)."""
     h ^= h >> np.uint64(33)
@@ -205,7 +222,7 @@ def fmix64(h: np.uint64) -> np.uint64:
     return h ^ (h >> np.uint64(33))
 
 
-@njit(cache=True, nogil=True, inline="always")
+@kernel
 def _fmix32(h: np.uint32) -> np.uint32:
     h ^= h >> np.uint32(16)
     h = np.uint32(h * np.uint32(0x85EBCA6B))
@@ -214,7 +231,7 @@ def _fmix32(h: np.uint32) -> np.uint32:
     return h ^ (h >> np.uint32(16))
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def tokenize(
     codes: np.ndarray, word: np.ndarray, simple: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -261,7 +278,7 @@ def tokenize(
     return starts, ends, surface, hashes, fallback
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def paragraphs(
     codes: np.ndarray, starts: np.ndarray, space: np.ndarray, breaks: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -288,7 +305,7 @@ def paragraphs(
     return out[:p, 0].copy(), out[:p, 1].copy(), out[:p, 2].copy(), out[:p, 3].copy()
 
 
-@njit(cache=True, nogil=True, inline="always")
+@kernel
 def _minhash(values: np.ndarray, a: np.ndarray, b: np.ndarray, sig: np.ndarray) -> None:
     """Lower ``sig`` to the MinHash of ``values`` (MinHasher's affine32
     scheme, bit-identical to datasketch)."""
@@ -300,14 +317,14 @@ def _minhash(values: np.ndarray, a: np.ndarray, b: np.ndarray, sig: np.ndarray) 
                 sig[p] = x
 
 
-@njit(cache=True, nogil=True, inline="always")
+@kernel
 def _lower(sig: np.ndarray, other: np.ndarray) -> None:
     for p in range(len(sig)):
         if other[p] < sig[p]:
             sig[p] = other[p]
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _window(values: np.ndarray, lo: int, n: int, position: np.ndarray) -> np.uint64:
     """minhash.window_hashes(values[lo:lo + n], n)[0]."""
     acc = np.uint64(0)
@@ -316,7 +333,7 @@ def _window(values: np.ndarray, lo: int, n: int, position: np.ndarray) -> np.uin
     return fmix64(acc + position[64] * np.uint64(n))
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _unique_into(values: np.ndarray, out: np.ndarray, at: int) -> int:
     """Write the distinct values, sorted, at out[at:]; return how many."""
     ordered = np.sort(values)
@@ -328,7 +345,7 @@ def _unique_into(values: np.ndarray, out: np.ndarray, at: int) -> int:
     return m
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def windows(hashes: np.ndarray, k: int, position: np.ndarray) -> np.ndarray:
     """minhash.window_hashes(hashes, k): the hash of every k tokens in a row
     (across documents too; callers take those inside one)."""
@@ -338,7 +355,7 @@ def windows(hashes: np.ndarray, k: int, position: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def paragraph_sets(
     hashes: np.ndarray,
     windows: np.ndarray,
@@ -374,7 +391,7 @@ def paragraph_sets(
     return sets[:at].copy(), lengths, sigs
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def document_sets(
     hashes: np.ndarray,
     windows: np.ndarray,
@@ -432,7 +449,7 @@ def document_sets(
     return sets[:at].copy(), lengths, sigs
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def distinct(hashes: np.ndarray, doc_tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each document's distinct token hashes, sorted, and how many."""
     counts = np.zeros(len(doc_tokens) - 1, np.int64)
@@ -447,7 +464,7 @@ def distinct(hashes: np.ndarray, doc_tokens: np.ndarray) -> tuple[np.ndarray, np
 _NEWLINE = 10
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def repetition(
     codes: np.ndarray,
     doc_starts: np.ndarray,
@@ -485,7 +502,7 @@ def repetition(
     return out
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _split_copies(codes: np.ndarray, lo: int, hi: int, run: int) -> tuple[int, int, int]:
     """Split codes[lo:hi] at runs of at least ``run`` newlines as re.split
     does: (pieces that repeat an earlier one, pieces, their characters)."""
@@ -511,7 +528,7 @@ def _split_copies(codes: np.ndarray, lo: int, hi: int, run: int) -> tuple[int, i
     return count, n, chars
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _hash_span(codes: np.ndarray, lo: int, hi: int) -> np.uint64:
     h = _FNV_OFFSET
     for i in range(lo, hi):
@@ -519,7 +536,7 @@ def _hash_span(codes: np.ndarray, lo: int, hi: int) -> np.uint64:
     return fmix64(h ^ np.uint64(hi - lo))
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _copies(keys: np.ndarray, lengths: np.ndarray) -> tuple[int, int]:
     """(keys equal to an earlier key, their lengths' sum)."""
     order = np.argsort(keys, kind="mergesort")
@@ -531,7 +548,7 @@ def _copies(keys: np.ndarray, lengths: np.ndarray) -> tuple[int, int]:
     return count, chars
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _ngrams(
     words: np.ndarray, lengths: np.ndarray, size: int, position: np.ndarray, row: np.ndarray
 ) -> None:
@@ -597,7 +614,7 @@ def _ngrams(
 # --- Passage alignment of one pair (finders/passages.py; twin: reference.align)
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def members(
     values: np.ndarray, bitmap: np.ndarray, mask: np.uint64, ordered: np.ndarray
 ) -> np.ndarray:
@@ -612,7 +629,7 @@ def members(
     return out
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def align(
     ids_a: np.ndarray,
     ids_b: np.ndarray,
@@ -697,7 +714,7 @@ def align(
     return out[:kept], similarities[:kept]
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _extend(
     ids_a: np.ndarray,
     ids_b: np.ndarray,
@@ -725,13 +742,13 @@ def _extend(
     return a_lo, a_hi, b_lo, b_hi
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _has(ordered: np.ndarray, v: np.uint64) -> bool:
     k = np.searchsorted(ordered, v)
     return bool(k < len(ordered) and ordered[k] == v)
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _grow(
     ids: np.ndarray, lo: int, hi: int, words: np.ndarray, stop: np.ndarray
 ) -> tuple[int, int]:
@@ -750,10 +767,32 @@ def _grow(
     return lo, edge
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
     """verify.jaccard of two sorted, distinct arrays."""
-    i = j = shared = 0
+    shared = overlap(a, b)
+    union = len(a) + len(b) - shared
+    return shared / union if union else 1.0
+
+
+# --- Candidate verification (verify.py; twin: np.intersect1d)
+
+
+@kernel
+def overlap(a: np.ndarray, b: np.ndarray) -> int:
+    """How many values two sorted, distinct arrays share: a merge of the
+    two, or, when one is far smaller, a binary search of each of its values
+    in the rest of the other."""
+    if len(a) > len(b):
+        a, b = b, a
+    shared = i = j = 0
+    if 8 * len(a) < len(b):
+        for v in a:
+            j += np.searchsorted(b[j:], v)
+            if j == len(b):
+                break
+            shared += b[j] == v
+        return shared
     while i < len(a) and j < len(b):
         if a[i] == b[j]:
             shared += 1
@@ -763,5 +802,4 @@ def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
             i += 1
         else:
             j += 1
-    union = len(a) + len(b) - shared
-    return shared / union if union else 1.0
+    return shared

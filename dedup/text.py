@@ -290,9 +290,8 @@ class TokenBatch:
     """The tokens of many documents at once; positions index ``codes``."""
 
     codes: np.ndarray  # uint32 code points of the documents joined by "\n"
-    doc_starts: (
-        np.ndarray
-    )  # int64 (docs + 1,): document i is codes[doc_starts[i]:doc_starts[i+1]-1]
+    # int64 (docs + 1,): document i is codes[doc_starts[i]:doc_starts[i+1]-1]
+    doc_starts: np.ndarray
     starts: np.ndarray  # int64 token spans in codes
     ends: np.ndarray
     surface: np.ndarray  # uint64 hash of each token as written

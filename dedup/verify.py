@@ -7,14 +7,10 @@ import numpy as np
 
 
 def overlap(a: np.ndarray, b: np.ndarray) -> int:
-    # Each value of the smaller set looked up in the larger: no concatenation
-    # and sort, as np.intersect1d does (1.5x faster on news-sized sets).
-    small, large = (a, b) if len(a) <= len(b) else (b, a)
-    if not len(small):
-        return 0
-    at = np.searchsorted(large, small)
-    at[at == len(large)] = 0
-    return int(np.count_nonzero(large[at] == small))
+    """Values two shingle sets share (compiled: kernels.overlap)."""
+    from dedup.kernels import overlap as shared
+
+    return int(shared(a, b))
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:

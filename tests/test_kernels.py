@@ -3,17 +3,20 @@ token sequences and on real news; and again with numba switched off."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
-from dedup import Config, Document, kernels, reference
+from dedup import Config, Document, kernels, read_documents, reference, scan
 from dedup.finders.passages import _ANCHOR, _BRIDGE, _DENSE, _WINDOW, STOP_SORTED
 from dedup.text import tokenize
 from dedup.verify import Members
@@ -136,6 +139,16 @@ def test_align_and_members_equal_their_twins_on_news() -> None:
     assert found >= 10  # passages found, not only empty answers compared
 
 
+SETS = st.lists(st.integers(0, 300), max_size=200).map(lambda x: np.unique(np.array(x, np.uint64)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(SETS, SETS)
+def test_overlap_equals_intersect1d(a: np.ndarray, b: np.ndarray) -> None:
+    """Sets of every relative size: merged, or the smaller searched in the larger."""
+    assert kernels.overlap(a, b) == len(np.intersect1d(a, b)) == kernels.overlap(b, a)
+
+
 def test_feature_kernels_equal_their_twins_on_seeds(seed_texts: dict[str, str]) -> None:
     """kernels.tokenize, paragraphs, shingles and repetition, through
     featurize_batch, against the plain per-document functions."""
@@ -153,3 +166,32 @@ def test_kernels_without_numba() -> None:
         cwd=ROOT, env=env, capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_read_only_install_without_a_cache_folder_still_scans(
+    tmp_path: Path, seed_texts: dict[str, str]
+) -> None:
+    """No folder numba could cache in (the package's own is a file here, the
+    user's cache folder cannot be made): the kernels compile in memory and
+    the scan gives the same findings."""
+    shutil.copytree(
+        ROOT / "dedup", tmp_path / "dedup", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (tmp_path / "dedup" / "__pycache__").write_text("not a folder")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env.update(XDG_CACHE_HOME="/dev/null/cache", HOME="/dev/null", PYTHONDONTWRITEBYTECODE="1")
+    code = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); import dedup; "
+        "from dedup import read_documents, scan; "
+        "assert dedup.__file__.startswith(sys.argv[1]), dedup.__file__; "
+        "r = scan(read_documents(sys.argv[2])); "
+        "print(json.dumps([[s.doc, s.start, s.end, s.kind] for s in r.spans]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path), str(ROOT / "seeds")],
+        env=env, capture_output=True, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    expected = scan(read_documents(ROOT / "seeds")).spans
+    assert json.loads(done.stdout) == [[s.doc, s.start, s.end, s.kind] for s in expected]
+    assert not list((tmp_path / "dedup").rglob("*.nbi"))  # nothing was cached

@@ -81,6 +81,7 @@ def paragraph_spans(
     boiler = comps[docs_per_comp >= cfg.boilerplate_min_docs]
     comp_docs = np.zeros(len(c.group_first), np.int64)  # documents holding each component
     comp_docs[comps] = docs_per_comp
+    para_docs = comp_docs[comp]  # documents holding each paragraph's text
     is_boiler = np.zeros(len(c.group_first), bool)
     is_boiler[boiler] = True
 
@@ -112,7 +113,7 @@ def paragraph_spans(
                 copies.append(Copy(p, orig, kind, c.para_ntok[p] >= cfg.min_paragraph_tokens))
         for b, sim in _blocks(c, copies, cfg, short):
             copy = c.ref(b.first, b.last)
-            formula = b.kind == "within" and _is_formula(c, b, comp_docs[comp], cfg)
+            formula = b.kind == "within" and _is_formula(c, b, para_docs, cfg)
             spans.append(
                 Span(
                     copy.doc,
@@ -275,6 +276,9 @@ def _blocks(
     doc_of = lambda p: int(c.para_doc[p])  # noqa: E731
 
     def similarity(b: Block) -> float:
+        one = b.first == b.last and b.orig_first == b.orig_last
+        if one and c.para_group[b.first] == c.para_group[b.orig_first]:
+            return 1.0  # the same normalized tokens: the same shingle set
         return jaccard(c.union_set(b.first, b.last), c.union_set(b.orig_first, b.orig_last))
 
     for b in merge_blocks(copies, doc_of, cfg.max_gap):

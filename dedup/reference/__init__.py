@@ -12,6 +12,7 @@ hold every fast path equal to (on hypothesis's text and on real news).
 | ``kernels.paragraph_sets``, ``document_sets`` | ``shingle_sets``, ``MinHasher.signatures`` |
 | ``kernels.follow``, ``trim``, ``chain``, ``align`` | ``follow``, ``trim``, ``chain``, ``align`` |
 | ``kernels.members`` (``verify.Members``) | ``np.isin`` |
+| ``kernels.overlap`` (``verify.overlap``) | ``np.intersect1d`` |
 
 Where upstream code exists, the tests call it instead of a twin:
 datasketch's ``MinHash`` (tests/test_minhash.py) and datatrove's Gopher
