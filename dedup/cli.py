@@ -161,7 +161,10 @@ def scan(
         str, typer.Option(help="JSONL field holding the document id (default: the line number).")
     ] = "id",
     workers: Annotated[
-        int, typer.Option(help="Processes for per-document work (default: every core).")
+        int,
+        typer.Option(
+            help="Processes for per-document work (default: every core; one for inputs under 8 MB)."
+        ),
     ] = 0,
     tmp_dir: Annotated[
         Path | None,
@@ -292,7 +295,9 @@ def clean(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output.")] = False,
     text_key: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
     id_key: Annotated[str, typer.Option(help="JSONL field holding the document id.")] = "id",
-    workers: Annotated[int, typer.Option(help="Processes for the scan (default: every core).")] = 0,
+    workers: Annotated[
+        int, typer.Option(help="Processes for the scan (default: as for scan).")
+    ] = 0,
     tmp_dir: Annotated[
         Path | None, typer.Option(help="Folder for the scan's temporary files.")
     ] = None,
@@ -386,6 +391,20 @@ def _representative(value: str, option: str = "--representative") -> Keep:
     raise DedupError(f"{option} must be {' | '.join(KEEP)}, not {value!r}")
 
 
+# Inputs smaller than this are scanned in one process by default: starting a
+# worker (its imports and compiled kernels) takes longer than the work it
+# would take over.
+_SMALL_INPUT = 8_000_000  # bytes
+
+
+def _default_workers(source: Source) -> int:
+    """Every core, unless the input is small."""
+    from dedup.readers import input_files
+
+    size = sum(f.path.stat().st_size for f in input_files(source.path))
+    return 1 if size < _SMALL_INPUT else (os.cpu_count() or 1)
+
+
 def _scan_with_progress(
     source: Source,
     config: Config,
@@ -399,7 +418,7 @@ def _scan_with_progress(
     from dedup.readers import read_documents
 
     docs = read_documents(source)
-    workers = workers if workers > 0 else (os.cpu_count() or 1)
+    workers = workers if workers > 0 else _default_workers(source)
     if quiet or not sys.stderr.isatty():
         return run_scan(docs, config, workers=workers, tmp_dir=tmp_dir)
     with Progress(

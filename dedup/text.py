@@ -195,9 +195,12 @@ def char_tables() -> tuple[np.ndarray, np.ndarray]:
     """(is \\w, simple normalization) for every code point. The second is
     what normalize_token's fast path maps the character to: a code point, -1
     for nothing, or -2 where the character needs the full normalization."""
-    chars = "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x110000)))
+    codes = np.concatenate(
+        (np.arange(0xD800, dtype=np.uint32), np.arange(0xE000, 0x110000, dtype=np.uint32))
+    )
+    chars = codes.tobytes().decode("utf-32-le")  # every character but the surrogates
     word = np.zeros(0x110000, dtype=bool)
-    word[np.fromiter((ord(m.group()) for m in regex.finditer(r"\w", chars)), dtype=np.int64)] = True
+    word[np.frombuffer(regex.sub(r"\W+", "", chars).encode("utf-32-le"), np.uint32)] = True
     simple = np.full(0x110000, -2, dtype=np.int32)
     for m in _SIMPLE.finditer(chars[:0x800]):
         for c in m.group():

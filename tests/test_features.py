@@ -5,13 +5,14 @@ from __future__ import annotations
 from itertools import pairwise
 
 import numpy as np
+import regex
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
 from dedup import Config, Document
 from dedup.features import featurize_batch
 from dedup.lsh import band_keys, lsh_params
 from dedup.minhash import MinHasher
-from dedup.text import space_tables
+from dedup.text import char_tables, space_tables
 from tests.conftest import needs
 
 
@@ -42,6 +43,13 @@ def test_document_signatures_seeds(seed_texts: dict[str, str]) -> None:
 def test_document_signatures_saudinewsnet() -> None:
     needs(SAUDINEWSNET)
     check_signatures(list(saudinewsnet(1500)))
+
+
+def test_word_table_is_regex_word() -> None:
+    word, _ = char_tables()
+    pattern = regex.compile(r"\w")
+    chars = (c for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    assert np.flatnonzero(word).tolist() == [c for c in chars if pattern.match(chr(c))]
 
 
 def test_space_table_is_str_isspace() -> None:
