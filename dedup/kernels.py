@@ -40,8 +40,10 @@ def follow(
     anchor: int,
     stop: np.ndarray,
 ) -> tuple[int, int]:
-    """passages._follow_plain, compiled (see there). ``stop``: the stop
-    words' hashes, sorted."""
+    """Where a copy that runs up to ``qa`` in a and ``qb`` in b (exclusive)
+    ends: word for word, then across a difference of at most ``bridge``
+    tokens on each side, as long as ``anchor`` tokens in a row (not all
+    ``stop`` words, sorted) match after it. Its plain twin: reference.follow."""
     na, nb = len(ids_a), len(ids_b)
     while True:
         while qa < na and qb < nb and ids_a[qa] == ids_b[qb]:
@@ -91,7 +93,10 @@ def trim(
     dense: int,
     stop: np.ndarray,
 ) -> tuple[int, int, int, int]:
-    """passages._trim, compiled (its plain twin: reference.trim)."""
+    """The passage ``[a_lo, a_hi)``, ``[b_lo, b_hi)`` without the unrelated
+    text at its ends: each side shrunk to its first and last content words
+    found on the other side with ``dense`` such words in their window of
+    ``window`` tokens. Its plain twin: reference.trim."""
     b_lo, b_hi = _dense(ids_b, b_lo, b_hi, np.unique(ids_a[a_lo:a_hi]), stop, window, dense)
     a_lo, a_hi = _dense(ids_a, a_lo, a_hi, np.unique(ids_b[b_lo:b_hi]), stop, window, dense)
     return a_lo, a_hi, b_lo, b_hi
@@ -285,7 +290,10 @@ def paragraphs(
     """segment.paragraphs of every document of the joined text:
     (starts, ends, tok_lo, tok_hi), tokens given by their ``starts``."""
     n_tok = len(starts)
-    out = np.empty((n_tok, 4), np.int64)  # at most one paragraph a token
+    lines = 0
+    for c in codes:
+        lines += breaks[c]
+    out = np.empty((min(n_tok, lines), 4), np.int64)  # at most a paragraph a token and a line
     p = t = line = 0
     for i in range(len(codes)):
         if not breaks[codes[i]]:
@@ -506,8 +514,11 @@ def repetition(
 def _split_copies(codes: np.ndarray, lo: int, hi: int, run: int) -> tuple[int, int, int]:
     """Split codes[lo:hi] at runs of at least ``run`` newlines as re.split
     does: (pieces that repeat an earlier one, pieces, their characters)."""
-    keys = np.empty(hi - lo + 1, np.uint64)
-    lengths = np.empty(hi - lo + 1, np.int64)
+    runs = 0  # at most a piece a run of newlines, and one more
+    for i in range(lo, hi):
+        runs += codes[i] == _NEWLINE and (i == lo or codes[i - 1] != _NEWLINE)
+    keys = np.empty(runs + 1, np.uint64)
+    lengths = np.empty(runs + 1, np.int64)
     n = 0
     start = i = lo
     while i < hi:
@@ -773,6 +784,22 @@ def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
     shared = overlap(a, b)
     union = len(a) + len(b) - shared
     return shared / union if union else 1.0
+
+
+# --- Template frames (finders/paragraphs.templates; twin: reference.holders)
+
+
+@kernel
+def holders(owners: np.ndarray, ids: np.ndarray, last: np.ndarray, counts: np.ndarray) -> None:
+    """Add to ``counts[w]`` how many distinct owners hold ``w``, from the
+    pairs ``(owners[i], ids[i])`` with owners ascending (across calls too):
+    ``last[w]``, the last owner counted for ``w`` (-1 before any), says
+    whether this one is new. No sort, where np.unique would sort them all."""
+    for i in range(len(ids)):
+        w = ids[i]
+        if last[w] != owners[i]:
+            last[w] = owners[i]
+            counts[w] += 1
 
 
 # --- Candidate verification (verify.py; twin: np.intersect1d)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from dedup import kernels
+
 
 def overlap(a: np.ndarray, b: np.ndarray) -> int:
     """Values two shingle sets share (compiled: kernels.overlap)."""
-    from dedup.kernels import overlap as shared
-
-    return int(shared(a, b))
+    return int(kernels.overlap(a, b))
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
@@ -32,6 +32,4 @@ class Members:
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
         """np.isin(values, the set), compiled (kernels.members; tests/test_kernels.py)."""
-        from dedup.kernels import members
-
-        return members(values, self.bitmap, self.mask, self.set)
+        return kernels.members(values, self.bitmap, self.mask, self.set)

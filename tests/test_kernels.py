@@ -149,6 +149,20 @@ def test_overlap_equals_intersect1d(a: np.ndarray, b: np.ndarray) -> None:
     assert kernels.overlap(a, b) == len(np.intersect1d(a, b)) == kernels.overlap(b, a)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 9)), max_size=200), st.data())
+def test_holders_equals_its_twin(pairs: list[tuple[int, int]], data: st.DataObject) -> None:
+    """Owners ascending, in one call or two (templates counts a block at a time)."""
+    pairs.sort(key=lambda p: p[0])
+    owners = np.array([o for o, _ in pairs], np.int64)
+    ids = np.array([w for _, w in pairs], np.int64)
+    cut = data.draw(st.integers(0, len(pairs)))
+    last, counts = np.full(10, -1, np.int64), np.zeros(10, np.int64)
+    kernels.holders(owners[:cut], ids[:cut], last, counts)
+    kernels.holders(owners[cut:], ids[cut:], last, counts)
+    assert np.array_equal(counts, reference.holders(owners, ids, 10))
+
+
 def test_feature_kernels_equal_their_twins_on_seeds(seed_texts: dict[str, str]) -> None:
     """kernels.tokenize, paragraphs, shingles and repetition, through
     featurize_batch, against the plain per-document functions."""

@@ -11,7 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup import Config, Document, scan
-from dedup.finders.passages import _BRIDGE, _candidate_pairs, _document_frequencies, _follow, _trim
+from dedup.finders.passages import (
+    _ANCHOR,
+    _BRIDGE,
+    _DENSE,
+    _WINDOW,
+    STOP_SORTED,
+    _candidate_pairs,
+    _document_frequencies,
+)
+from dedup.kernels import follow, trim
 from dedup.lsh import decode
 from dedup.store import Folder, Spill
 from dedup.text import normalize_token, tokenize
@@ -100,10 +109,10 @@ def test_follow_bridges_small_differences_only() -> None:
     b[20] = 999  # a changed word
     inserted = np.arange(500, 500 + 13, dtype=np.uint64)
     b = np.concatenate((b[:40], inserted, b[40:]))
-    assert _follow(a, b, 0, 0) == (60, 73)
+    assert follow(a, b, 0, 0, _BRIDGE, _ANCHOR, STOP_SORTED) == (60, 73)
     longer = np.arange(500, 500 + _BRIDGE + 1, dtype=np.uint64)
     b = np.concatenate((a[:40], longer, a[40:]))
-    assert _follow(a, b, 0, 0) == (40, 40)  # too much inserted: the copy ends
+    assert follow(a, b, 0, 0, _BRIDGE, _ANCHOR, STOP_SORTED) == (40, 40)  # too much inserted
 
 
 def test_trim_drops_a_chance_seed_after_the_copy() -> None:
@@ -112,7 +121,7 @@ def test_trim_drops_a_chance_seed_after_the_copy() -> None:
     tail_b = np.arange(200, 220, dtype=np.uint64)
     tail_b[-1] = tail_a[-1]  # one rare word both texts hold, a sentence later
     a, b = np.concatenate((copied, tail_a)), np.concatenate((copied, tail_b))
-    assert _trim(a, b, 0, len(a), 0, len(b)) == (0, 40, 0, 40)
+    assert trim(a, b, 0, len(a), 0, len(b), _WINDOW, _DENSE, STOP_SORTED) == (0, 40, 0, 40)
 
 
 def test_no_passages_between_unrelated_seeds(seed_texts: dict[str, str]) -> None:

@@ -37,10 +37,6 @@ def document_clusters(
     """
     rule = Coverage(cfg.document_threshold, cfg.containment_threshold, cfg.min_containment_shingles)
 
-    def counts(a: int, b: int) -> tuple[int, int, int]:
-        sa, sb = c.doc_sets[a], c.doc_sets[b]
-        return len(sa), len(sb), overlap(sa, sb)
-
     live = np.flatnonzero(c.doc_sets.lengths())  # empty documents match nothing
 
     bands = range(c.doc_bands.bands if len(live) > 1 else 0)
@@ -50,9 +46,14 @@ def document_clusters(
     )
     verified = []
     near = partial(_near_documents, c.path, cfg)
+    last, sa, sig_a = -1, np.empty(0, np.uint64), np.empty(0, np.uint32)
     for a, b in decode(verify(candidates, near, engine)).tolist():
-        est = estimate(c.doc_sigs[a][0], c.doc_sigs[b][0])
-        verified.append(DocPair(c.doc_ids[a], c.doc_ids[b], *counts(a, b), round(est, 4)))
+        if a != last:  # sorted pairs: each first document read once
+            last, sa, sig_a = a, c.doc_sets[a], c.doc_sigs[a][0]
+        sb = c.doc_sets[b]
+        est = estimate(sig_a, c.doc_sigs[b][0])
+        counts = len(sa), len(sb), overlap(sa, sb)
+        verified.append(DocPair(c.doc_ids[a], c.doc_ids[b], *counts, round(est, 4)))
     docs = {d for p in verified for d in (p.a, p.b)}
     position = {d: i for i, d in enumerate(c.doc_ids) if d in docs}
     chars = {d: int(c.doc_chars[i]) for d, i in position.items()}

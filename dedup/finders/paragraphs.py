@@ -16,6 +16,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from dedup import kernels
 from dedup.align import Block, Copy, merge_blocks
 from dedup.config import Config
 from dedup.engines import Engine
@@ -54,7 +55,11 @@ def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int
 def _near_paragraphs(folder: Path, cfg: Config, pairs: np.ndarray) -> np.ndarray:
     """The paragraph pairs (encoded) whose shingle sets are near-duplicates."""
     sets = held(folder, cfg, complete=True).para_sets
-    sims = [jaccard(sets[a], sets[b]) for a, b in decode(pairs).tolist()]
+    sims, last, sa = [], -1, np.empty(0, np.uint64)
+    for a, b in decode(pairs).tolist():
+        if a != last:  # pairs come sorted: read each first paragraph once
+            last, sa = a, sets[a]
+        sims.append(jaccard(sa, sets[b]))
     kept: np.ndarray = pairs[np.array(sims) >= cfg.paragraph_threshold]
     return kept
 
@@ -190,14 +195,14 @@ def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> 
     valid = np.arange(_FRAME) < c.para_ntok[mine, None]
     wanted = np.unique(np.concatenate((pre[valid], suf[valid])))
     is_wanted, df = Members(wanted), np.zeros(len(wanted), np.int64)
+    last = [np.full(len(wanted), -1, np.int64) for _ in range(2)]  # as prefix, as suffix
     for take, tables in _affix_blocks(c, block):
         ok = np.arange(_FRAME) < c.para_ntok[take, None]
-        owner = np.broadcast_to(c.para_doc[take, None], ok.shape)[ok]
-        for table in tables:
+        owner = np.broadcast_to(c.para_doc[take, None], ok.shape)[ok]  # ascending
+        for table, seen in zip(tables, last, strict=True):
             h = table[ok]
             keep = is_wanted(h)
-            pairs = np.unique(owner[keep] * len(wanted) + np.searchsorted(wanted, h[keep]))
-            df += np.bincount(pairs % len(wanted), minlength=len(df))  # a document once
+            kernels.holders(owner[keep], np.searchsorted(wanted, h[keep]), seen, df)
 
     # A paragraph's frame: its affixes found in at least boilerplate_min_docs
     # documents and in twice as many as the paragraph itself (its longest

@@ -36,6 +36,7 @@ from typing import Protocol
 import numpy as np
 import scipy.sparse as sp
 
+from dedup import kernels
 from dedup.config import Config
 from dedup.engines import Engine, run
 from dedup.index import Index, tokens_of
@@ -292,9 +293,7 @@ def _align(
     """Seeds chained, chains merged and grown to the passage boundaries,
     passages joined, trimmed and verified (steps 2 and 3 above). Compiled
     (kernels.align); its plain twin is reference.align."""
-    from dedup.kernels import align  # numba loads when passages are looked for
-
-    rows, similarities = align(
+    rows, similarities = kernels.align(
         ids_a, ids_b, rare_b.positions, rare_b.words, rare_a.by_word, rare_a.by_word_positions,
         job.gap, job.min_seeds, job.min_tokens, job.threshold,
         _BRIDGE, _ANCHOR, _WINDOW, _DENSE, STOP_SORTED,
@@ -307,40 +306,16 @@ def _align(
     ]
 
 
-# Tokens a copy may differ by, in each document, and still go on: a changed
-# word, a short phrase inserted (measured on benchmarks/quality/judged).
-_BRIDGE = 15
-_ANCHOR = 3  # tokens in a row that resume a copy after a difference
-
-
-def _follow(ids_a: np.ndarray, ids_b: np.ndarray, qa: int, qb: int) -> tuple[int, int]:
-    """Where a copy that runs up to ``qa`` in a and ``qb`` in b (exclusive)
-    ends: word for word, then across a difference of at most ``_BRIDGE``
-    tokens on each side, as long as ``_ANCHOR`` tokens in a row (not all
-    function words) match after it. Compiled (kernels.follow); its plain
-    twin is reference.follow."""
-    from dedup.kernels import follow  # numba loads when passages are looked for
-
-    return follow(ids_a, ids_b, qa, qb, _BRIDGE, _ANCHOR, STOP_SORTED)
-
-
-# A passage ends where the other side's words thin out: its first and last
-# tokens are in a window of _WINDOW tokens with _DENSE content words of the other side.
+# How passages grow and end (kernels.align): a copy goes on across a
+# difference of at most _BRIDGE tokens on each side (a changed word, a short
+# phrase inserted) when _ANCHOR tokens in a row, not all function words, match
+# after it; its ends are trimmed to where the other side's words thin out, the
+# first and last tokens in a window of _WINDOW tokens holding _DENSE content
+# words of the other side (a seed word the two share by chance a sentence
+# after the copy, "جماعي", would otherwise chain the text between). Measured
+# on benchmarks/quality/judged.
+_BRIDGE, _ANCHOR = 15, 3
 _WINDOW, _DENSE = 8, 3
-
-
-def _trim(
-    ids_a: np.ndarray, ids_b: np.ndarray, a_lo: int, a_hi: int, b_lo: int, b_hi: int
-) -> tuple[int, int, int, int]:
-    """The passage without the unrelated text at its ends: a seed word that
-    the two documents share by chance a sentence after the copy ends
-    ("جماعي") chains the text between into the passage. Each side is shrunk
-    to its first and last content words found on the other side with
-    _DENSE such words in their window of _WINDOW tokens. Compiled
-    (kernels.trim); its plain twin is reference.trim."""
-    from dedup.kernels import trim
-
-    return trim(ids_a, ids_b, a_lo, a_hi, b_lo, b_hi, _WINDOW, _DENSE, STOP_SORTED)
 
 
 def add_passages(c: Index, spans: list[Span], cfg: Config, engine: Engine) -> list[Span]:

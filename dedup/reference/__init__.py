@@ -13,6 +13,7 @@ hold every fast path equal to (on hypothesis's text and on real news).
 | ``kernels.follow``, ``trim``, ``chain``, ``align`` | ``follow``, ``trim``, ``chain``, ``align`` |
 | ``kernels.members`` (``verify.Members``) | ``np.isin`` |
 | ``kernels.overlap`` (``verify.overlap``) | ``np.intersect1d`` |
+| ``kernels.holders`` | ``holders`` |
 
 Where upstream code exists, the tests call it instead of a twin:
 datasketch's ``MinHash`` (tests/test_minhash.py) and datatrove's Gopher
@@ -362,3 +363,10 @@ def _grow(ids: list[int], lo: int, hi: int, words: set[int], stop: set[int]) -> 
         if ids[i - 1] not in stop:
             edge = i
     return lo, edge
+
+
+def holders(owners: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
+    """For each id 0..n-1, how many distinct owners hold it (kernels.holders
+    in one call, with a sort)."""
+    pairs = np.unique(owners.astype(np.int64) * n + ids)
+    return np.bincount(pairs % n, minlength=n)

@@ -233,11 +233,13 @@ def render_html(
         rep = "".join(
             f"<tr><th>{escape(k)}</th><td>{v:.3f}</td></tr>" for k, v in st.repetition.items()
         )
+        if rep:  # not when the scan's levels left repetition out
+            rep = f"<details><summary>repetition statistics</summary><table>{rep}</table></details>"
         parts.append(
             f'<section class="doc" id="{anchor[doc]}"><h3>{_iso(doc)}</h3>'
             f'<p class="muted">{st.chars:,} characters, {st.paragraphs:,} paragraphs, '
             f"{len(spans_of.get(doc, [])):,} duplicated spans</p>"
-            f"<details><summary>repetition statistics</summary><table>{rep}</table></details>"
+            f"{rep}"
             f'<div class="text" dir="{direction(text)}">{_marked(text, regions)}</div></section>'
         )
 
