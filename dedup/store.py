@@ -36,9 +36,10 @@ class Column:
 
     @classmethod
     def of(cls, values: np.ndarray) -> Column:
-        """A column holding ``values`` as they are (a memory map stays one)."""
+        """A column holding ``values`` as they are (a memory map stays one; a
+        plain view of it, since slicing an np.memmap costs a Python call)."""
         column = cls(values.dtype, values.shape[1] if values.ndim > 1 else 0)
-        column._data, column._n = values, len(values)
+        column._data, column._n = values.view(np.ndarray), len(values)
         return column
 
     def extend(self, values: np.ndarray) -> None:
