@@ -550,13 +550,55 @@ def _hash_span(codes: np.ndarray, lo: int, hi: int) -> np.uint64:
 @kernel
 def _copies(keys: np.ndarray, lengths: np.ndarray) -> tuple[int, int]:
     """(keys equal to an earlier key, their lengths' sum)."""
-    order = np.argsort(keys, kind="mergesort")
+    group, counts = _groups(keys)
+    seen = np.zeros(len(counts), np.bool_)
     count = chars = 0
-    for j in range(1, len(order)):
-        if keys[order[j]] == keys[order[j - 1]]:
+    for j in range(len(keys)):
+        if seen[group[j]]:
             count += 1
-            chars += lengths[order[j]]
+            chars += lengths[j]
+        seen[group[j]] = True
     return count, chars
+
+
+@kernel
+def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each key's group of equal keys (numbered in key order) and each
+    group's size."""
+    order = _argsort(keys)
+    group = np.empty(len(keys), np.int64)
+    counts = np.zeros(len(keys), np.int64)
+    g = -1
+    for j in range(len(order)):
+        if j == 0 or keys[order[j]] != keys[order[j - 1]]:
+            g += 1
+        group[order[j]] = g
+        counts[g] += 1
+    return group, counts[: g + 1]
+
+
+@kernel
+def _argsort(keys: np.ndarray) -> np.ndarray:
+    """np.argsort of uint64 keys: a radix sort, 16 bits a pass, the keys
+    carried along so that every pass reads in order. (numba's own argsort
+    grows faster than n log n: minutes on the tokens of a 200 MB line.)"""
+    n = len(keys)
+    if n < 1 << 16:
+        return np.argsort(keys)
+    order, keys = np.arange(n), keys.copy()
+    order_to, keys_to = np.empty_like(order), np.empty_like(keys)
+    for shift in range(0, 64, 16):
+        starts = np.zeros((1 << 16) + 1, np.int64)
+        for k in keys:
+            starts[((k >> np.uint64(shift)) & np.uint64(0xFFFF)) + 1] += 1
+        for d in range(1 << 16):
+            starts[d + 1] += starts[d]
+        for i in range(n):
+            d = (keys[i] >> np.uint64(shift)) & np.uint64(0xFFFF)
+            keys_to[starts[d]], order_to[starts[d]] = keys[i], order[i]
+            starts[d] += 1
+        order, order_to, keys, keys_to = order_to, order, keys_to, keys
+    return order
 
 
 @kernel
@@ -585,18 +627,10 @@ def _ngrams(
         grams = np.empty(m, np.uint64)
         for j in range(m):
             grams[j] = _window(words, at[j], n, position)
-        order = np.argsort(grams, kind="mergesort")
-        group = np.empty(m, np.int64)  # each n-gram's group of equal ones
-        counts = np.zeros(m, np.int64)
-        g = -1
-        for j in range(m):
-            if j == 0 or grams[order[j]] != grams[order[j - 1]]:
-                g += 1
-            group[order[j]] = g
-            counts[g] += 1
+        group, counts = _groups(grams)  # each n-gram's group of equal ones
         repeats[:] = False
         best, best_count, chars, floor = -1, 1, 0, 0
-        seen = np.zeros(max(g + 1, 1), np.bool_)
+        seen = np.zeros(len(counts), np.bool_)
         kept = 0
         for j in range(m):  # positions in order
             i, c = at[j], counts[group[j]]

@@ -163,6 +163,22 @@ def test_holders_equals_its_twin(pairs: list[tuple[int, int]], data: st.DataObje
     assert np.array_equal(counts, reference.holders(owners, ids, 10))
 
 
+def test_radix_argsort_sorts_what_np_argsort_sorts() -> None:
+    """Past 65,536 keys the repetition kernel sorts by radix (twin: np.argsort)."""
+    rng = np.random.default_rng(21)
+    for keys in (
+        rng.integers(0, 2**64 - 1, 70_000, dtype=np.uint64, endpoint=True),
+        rng.integers(0, 5, 70_000).astype(np.uint64) << np.uint64(40),  # few, high bits only
+        np.full(70_000, 7, np.uint64),
+    ):
+        order = kernels._argsort(keys)
+        assert np.array_equal(np.sort(order), np.arange(len(keys)))
+        assert np.array_equal(keys[order], keys[np.argsort(keys)])
+        group, counts = kernels._groups(keys)
+        _, inverse, expected = np.unique(keys, return_inverse=True, return_counts=True)
+        assert np.array_equal(group, inverse) and np.array_equal(counts, expected)
+
+
 def test_feature_kernels_equal_their_twins_on_seeds(seed_texts: dict[str, str]) -> None:
     """kernels.tokenize, paragraphs, shingles and repetition, through
     featurize_batch, against the plain per-document functions."""
