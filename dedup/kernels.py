@@ -820,6 +820,52 @@ def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return shared / union if union else 1.0
 
 
+# --- Containment sketch (finders/documents._sketch_pairs; twins: reference.count_in,
+# reference.holdings)
+
+
+@kernel
+def count_in(
+    values: np.ndarray, bitmap: np.ndarray, mask: np.uint64, ordered: np.ndarray, counts: np.ndarray
+) -> None:
+    """Add to ``counts[k]`` how many of ``values`` equal ``ordered[k]``
+    (sorted; ``bitmap``: its values' low bits, as for ``members``)."""
+    for v in values:
+        if bitmap[v & mask]:
+            k = np.searchsorted(ordered, v)
+            if k < len(ordered) and ordered[k] == v:
+                counts[k] += 1
+
+
+@kernel
+def holdings(
+    values: np.ndarray,
+    lengths: np.ndarray,
+    first: int,
+    bitmap: np.ndarray,
+    mask: np.uint64,
+    ordered: np.ndarray,
+    own_size: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The values of consecutive sets (``lengths`` each, numbered from
+    ``first``) found in ``ordered``: (value, its set, whether it is among its
+    set's ``own_size`` first)."""
+    keys = np.empty(len(values), np.uint64)
+    owners = np.empty(len(values), np.int64)
+    own = np.empty(len(values), np.bool_)
+    n = at = 0
+    for s in range(len(lengths)):
+        for r in range(lengths[s]):
+            v = values[at + r]
+            if bitmap[v & mask]:
+                k = np.searchsorted(ordered, v)
+                if k < len(ordered) and ordered[k] == v:
+                    keys[n], owners[n], own[n] = v, first + s, r < own_size
+                    n += 1
+        at += lengths[s]
+    return keys[:n].copy(), owners[:n].copy(), own[:n].copy()
+
+
 # --- Template frames (finders/paragraphs.templates; twin: reference.holders)
 
 

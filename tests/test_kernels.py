@@ -163,6 +163,25 @@ def test_holders_equals_its_twin(pairs: list[tuple[int, int]], data: st.DataObje
     assert np.array_equal(counts, reference.holders(owners, ids, 10))
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 40), max_size=30), max_size=20), SETS, st.integers(0, 5))
+def test_sketch_kernels_equal_their_twins(
+    sets: list[list[int]], ordered: np.ndarray, own_size: int
+) -> None:
+    """The containment sketch's passes: how many sets hold each sketch hash,
+    and which hashes each set holds."""
+    parts = [np.unique(np.array(x, np.uint64)) for x in sets]
+    values = np.concatenate(parts) if parts else np.empty(0, np.uint64)
+    lengths = np.array([len(x) for x in parts], np.int64)
+    is_in = Members(ordered)
+    counts = np.zeros(len(ordered), np.int64)
+    kernels.count_in(values, is_in.bitmap, is_in.mask, ordered, counts)
+    assert np.array_equal(counts, reference.count_in(values, ordered))
+    got = kernels.holdings(values, lengths, 7, is_in.bitmap, is_in.mask, ordered, own_size)
+    expected = reference.holdings(values, lengths, 7, ordered, own_size)
+    assert all(np.array_equal(a, b) for a, b in zip(got, expected, strict=True))
+
+
 def test_radix_argsort_sorts_what_np_argsort_sorts() -> None:
     """Past 65,536 keys the repetition kernel sorts by radix (twin: np.argsort)."""
     rng = np.random.default_rng(21)

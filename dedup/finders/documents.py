@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dedup import kernels
 from dedup.cluster import Coverage, clusters
 from dedup.config import Config
 from dedup.engines import Engine
@@ -98,15 +99,15 @@ def _sketch_pairs(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
     # counted first, so that the holdings kept stay few (at most that many each).
     in_sketch, df = Members(sketch), np.zeros(len(sketch), np.int64)
     for _, values, _ in _set_blocks(c, block):
-        df += np.bincount(np.searchsorted(sketch, values[in_sketch(values)]), minlength=len(df))
-    in_rare = Members(sketch[df <= cfg.containment_max_df])
-    keys, owners, own = [], [], []
+        kernels.count_in(values, in_sketch.bitmap, in_sketch.mask, sketch, df)
+    rare = Members(sketch[df <= cfg.containment_max_df])
+    keys: list[np.ndarray] = []
+    owners: list[np.ndarray] = []
+    own: list[np.ndarray] = []
     for lo, values, lengths in _set_blocks(c, block):
-        held = in_rare(values)
-        rank = np.arange(len(values)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        keys.append(values[held])
-        owners.append(np.repeat(np.arange(lo, lo + len(lengths)), lengths)[held])
-        own.append(rank[held] < m)
+        held = kernels.holdings(values, lengths, lo, rare.bitmap, rare.mask, rare.set, m)
+        for found, part in zip((keys, owners, own), held, strict=True):
+            found.append(part)
     return sketch_pairs(
         np.concatenate(keys),
         np.concatenate(owners),

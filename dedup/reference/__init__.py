@@ -14,6 +14,7 @@ hold every fast path equal to (on hypothesis's text and on real news).
 | ``kernels.members`` (``verify.Members``) | ``np.isin`` |
 | ``kernels.overlap`` (``verify.overlap``) | ``np.intersect1d`` |
 | ``kernels.holders`` | ``holders`` |
+| ``kernels.count_in``, ``holdings`` | ``count_in``, ``holdings`` |
 
 Where upstream code exists, the tests call it instead of a twin:
 datasketch's ``MinHash`` (tests/test_minhash.py) and datatrove's Gopher
@@ -370,3 +371,19 @@ def holders(owners: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
     in one call, with a sort)."""
     pairs = np.unique(owners.astype(np.int64) * n + ids)
     return np.bincount(pairs % n, minlength=n)
+
+
+def count_in(values: np.ndarray, ordered: np.ndarray) -> np.ndarray:
+    """How many of ``values`` equal each of ``ordered`` (sorted)."""
+    found = values[np.isin(values, ordered)]
+    return np.bincount(np.searchsorted(ordered, found), minlength=len(ordered))
+
+
+def holdings(
+    values: np.ndarray, lengths: np.ndarray, first: int, ordered: np.ndarray, own_size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """kernels.holdings with whole-array numpy."""
+    held = np.isin(values, ordered)
+    rank = np.arange(len(values)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    owners = np.repeat(np.arange(first, first + len(lengths)), lengths)
+    return values[held], owners[held], rank[held] < own_size
