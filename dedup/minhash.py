@@ -112,11 +112,12 @@ class MinHasher:
     def __init__(self, num_perm: int = 128, seed: int = 1) -> None:
         self.num_perm = num_perm
         self.seed = seed
-        import datasketch  # here: importing it costs a third of a second (scipy)
-
-        a, b = datasketch.MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
-        self.a = np.asarray(a, dtype=np.uint32)
-        self.b = np.asarray(b, dtype=np.uint32)
+        # datasketch.MinHash(num_perm, seed, scheme="affine32").permutations,
+        # drawn as it draws them (tests/test_minhash.py holds them equal):
+        # importing datasketch costs every process a quarter of a second (scipy).
+        gen = np.random.RandomState(seed)
+        self.a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+        self.b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
 
     def _permute(self, hashes64: np.ndarray) -> np.ndarray:
         """(num_perm, len(hashes64)) permuted values.

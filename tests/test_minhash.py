@@ -35,6 +35,14 @@ def test_signatures_are_bit_identical_to_datasketch(
         assert np.array_equal(ours.min(axis=0), ref_doc)
 
 
+def test_permutations_are_datasketchs() -> None:
+    for num_perm, seed in ((128, 1), (16, 0), (256, 42), (1024, 2**32 - 1)):
+        a, b = datasketch.MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+        hasher = MinHasher(num_perm, seed)
+        assert np.array_equal(hasher.a, a) and np.array_equal(hasher.b, b)
+        assert hasher.a.dtype == hasher.b.dtype == np.uint32
+
+
 def test_large_sets_take_the_chunked_path() -> None:
     hasher = MinHasher(32, 3)
     hasher.chunk = 100  # force both the batched and the running-minimum branches
