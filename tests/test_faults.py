@@ -26,12 +26,7 @@ SIGNALS = (signal.SIGKILL, signal.SIGTERM, signal.SIGINT)
 
 
 def clean_command(corpus: Path, out: Path, *extra: str) -> list[str]:
-    # Two workers, which this small a corpus would not get by default: kills
-    # must reach them too.
-    return [
-        sys.executable, "-m", "dedup", "clean", str(corpus), "--out", str(out), "-q",
-        "--workers", "2", *extra,
-    ]  # fmt: skip
+    return [sys.executable, "-m", "dedup", "clean", str(corpus), "--out", str(out), "-q", *extra]
 
 
 def wait_gone(group: int) -> None:
