@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -67,3 +70,35 @@ def test_cli_workers_option(tmp_path: Path) -> None:
         args = ["scan", str(SEEDS), "--json", str(tmp_path / f"{n}.json"), "-q", "--workers", n]
         assert runner.invoke(app, args).exit_code == 0
     assert (tmp_path / "1.json").read_bytes() == (tmp_path / "2.json").read_bytes()
+
+
+def test_workers_of_a_killed_parent_exit() -> None:
+    """A parent killed outright (its workers untouched) leaves no worker
+    waiting for work: each sees its pipe close, as no other process holds
+    the parent's end."""
+    code = (
+        "import os, sys, time\n"
+        "from dedup.engines.processes import ProcessEngine\n"
+        "with ProcessEngine(2, 'fork') as e:\n"
+        "    print(' '.join(str(p.pid) for p in e._procs), flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    workers = [int(pid) for pid in parent.stdout.readline().split()]
+    parent.stdout.close()
+    parent.kill()  # the parent only: no cleanup of its own runs
+    parent.wait()
+    for _ in range(1200):  # a minute at most; a worker that waits forever fails
+        alive = []
+        for pid in workers:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+            except OSError:
+                continue
+            if state != "Z":  # a zombie has exited; init reaps it
+                alive.append(pid)
+        if not alive:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"workers {alive} still waiting a minute after their parent died")

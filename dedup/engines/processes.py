@@ -49,7 +49,11 @@ class ProcessEngine(Engine):
         context: Any = multiprocessing.get_context(self.start)
         for _ in range(self.workers):
             mine, theirs = context.Pipe()
-            proc = context.Process(target=_serve, args=(theirs,), daemon=True)
+            # A forked worker inherits the parent's end of its own pipe and
+            # of the earlier workers' pipes: it closes them, or an orphaned
+            # worker would wait forever on a pipe it holds open itself.
+            inherited = [*self._conns, mine] if self.start == "fork" else []
+            proc = context.Process(target=_serve, args=(theirs, inherited), daemon=True)
             proc.start()
             theirs.close()
             self._conns.append(mine)
@@ -104,8 +108,10 @@ class ProcessEngine(Engine):
         self._sender, self._conns, self._procs = None, [], []
 
 
-def _serve(conn: Connection) -> None:
+def _serve(conn: Connection, inherited: list[Connection]) -> None:
     """A worker: run each task it is given until told to stop."""
+    for other in inherited:
+        other.close()
     # Die at once on SIGTERM (the handler inherited from the CLI would unwind);
     # Ctrl-C is the parent's to handle. Output locks are the parent's alone.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
