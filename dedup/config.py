@@ -137,7 +137,7 @@ class Config:
             (self.passage_min_tokens >= 1, "passage_min_tokens must be >= 1"),
             (0 < self.passage_threshold <= 1, "passage_threshold must be in (0, 1]"),
         ]
-        levels = [name.strip() for name in self.levels.split(",")]
+        levels = self._level_names()
         checks.append(
             (
                 all(name in LEVELS for name in levels) and any(levels),
@@ -148,9 +148,12 @@ class Config:
             if not ok:
                 raise ConfigError(message)
 
+    def _level_names(self) -> list[str]:
+        return [name.strip() for name in self.levels.split(",")]
+
     def finds(self, level: str) -> bool:
         """Whether ``level`` (one of LEVELS) is looked for."""
-        return level in (name.strip() for name in self.levels.split(","))
+        return level in self._level_names()
 
     def describe(self) -> dict[str, Any]:
         """Everything a report must record to be reproducible and comparable."""

@@ -31,6 +31,24 @@ def kernel(function: F) -> F:
 
 
 @kernel
+def _has(ordered: np.ndarray, v: np.uint64) -> bool:
+    """Whether ``v`` is in the sorted array ``ordered``."""
+    k = np.searchsorted(ordered, v)
+    return bool(k < len(ordered) and ordered[k] == v)
+
+
+@kernel
+def _find(v: np.uint64, bitmap: np.ndarray, mask: np.uint64, ordered: np.ndarray) -> int:
+    """Where ``v`` is in the sorted array ``ordered`` (-1: nowhere);
+    ``bitmap``, its values' low bits, rules most values out at once."""
+    if bitmap[v & mask]:
+        k = np.searchsorted(ordered, v)
+        if k < len(ordered) and ordered[k] == v:
+            return int(k)
+    return -1
+
+
+@kernel
 def follow(
     ids_a: np.ndarray,
     ids_b: np.ndarray,
@@ -57,9 +75,7 @@ def follow(
                 break
             function_words = True
             for t in range(anchor):
-                w = ids_b[qb + j + t]
-                k = np.searchsorted(stop, w)
-                if k >= len(stop) or stop[k] != w:
+                if not _has(stop, ids_b[qb + j + t]):
                     function_words = False
                     break
             if function_words:
@@ -142,11 +158,7 @@ def _first_dense(
 @kernel
 def _content(word: np.uint64, other: np.ndarray, stop: np.ndarray) -> bool:
     """In ``other`` and no function word (both sorted)."""
-    k = np.searchsorted(other, word)
-    if k >= len(other) or other[k] != word:
-        return False
-    k = np.searchsorted(stop, word)
-    return bool(k >= len(stop) or stop[k] != word)
+    return _has(other, word) and not _has(stop, word)
 
 
 @kernel
@@ -667,10 +679,7 @@ def members(
     (``bitmap``: its values' low bits, ruling most values out at once)."""
     out = np.zeros(len(values), np.bool_)
     for i in range(len(values)):
-        v = values[i]
-        if bitmap[v & mask]:
-            k = np.searchsorted(ordered, v)
-            out[i] = k < len(ordered) and ordered[k] == v
+        out[i] = _find(values[i], bitmap, mask, ordered) >= 0
     return out
 
 
@@ -788,12 +797,6 @@ def _extend(
 
 
 @kernel
-def _has(ordered: np.ndarray, v: np.uint64) -> bool:
-    k = np.searchsorted(ordered, v)
-    return bool(k < len(ordered) and ordered[k] == v)
-
-
-@kernel
 def _grow(
     ids: np.ndarray, lo: int, hi: int, words: np.ndarray, stop: np.ndarray
 ) -> tuple[int, int]:
@@ -831,10 +834,9 @@ def count_in(
     """Add to ``counts[k]`` how many of ``values`` equal ``ordered[k]``
     (sorted; ``bitmap``: its values' low bits, as for ``members``)."""
     for v in values:
-        if bitmap[v & mask]:
-            k = np.searchsorted(ordered, v)
-            if k < len(ordered) and ordered[k] == v:
-                counts[k] += 1
+        k = _find(v, bitmap, mask, ordered)
+        if k >= 0:
+            counts[k] += 1
 
 
 @kernel
@@ -857,11 +859,9 @@ def holdings(
     for s in range(len(lengths)):
         for r in range(lengths[s]):
             v = values[at + r]
-            if bitmap[v & mask]:
-                k = np.searchsorted(ordered, v)
-                if k < len(ordered) and ordered[k] == v:
-                    keys[n], owners[n], own[n] = v, first + s, r < own_size
-                    n += 1
+            if _find(v, bitmap, mask, ordered) >= 0:
+                keys[n], owners[n], own[n] = v, first + s, r < own_size
+                n += 1
         at += lengths[s]
     return keys[:n].copy(), owners[:n].copy(), own[:n].copy()
 
