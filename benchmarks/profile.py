@@ -27,13 +27,16 @@ from dedup.reports.json import write_json
 # The functions featurize_batch spends its time in (file suffix, function name).
 PARTS = [
     ("text.py", "tokenize_batch"),
-    ("segment.py", "paragraphs_batch"),
-    ("repetition.py", "repetition_batch"),
-    ("minhash.py", "window_hashes"),
-    ("minhash.py", "segment_sets"),
-    ("minhash.py", "signatures_flat"),
+    ("kernels.py", "tokenize"),
+    ("kernels.py", "paragraphs"),
+    ("kernels.py", "windows"),
+    ("kernels.py", "paragraph_sets"),
+    ("kernels.py", "document_sets"),
+    ("kernels.py", "distinct"),
+    ("kernels.py", "repetition"),
     ("lsh.py", "band_keys"),
     ("features.py", "paragraph_keys"),
+    ("features.py", "fingerprint"),
     ("features.py", "_previews"),
 ]
 
@@ -90,7 +93,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = jsonl_corpus(args.input, tmp, args.limit)
         stages(path, args.workers)
-        featurize(path, args.sample)
+        if args.sample:
+            featurize(path, args.sample)
 
 
 if __name__ == "__main__":

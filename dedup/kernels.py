@@ -38,14 +38,30 @@ def _has(ordered: np.ndarray, v: np.uint64) -> bool:
 
 
 @kernel
-def _find(v: np.uint64, bitmap: np.ndarray, mask: np.uint64, ordered: np.ndarray) -> int:
-    """Where ``v`` is in the sorted array ``ordered`` (-1: nowhere);
-    ``bitmap``, its values' low bits, rules most values out at once."""
-    if bitmap[v & mask]:
-        k = np.searchsorted(ordered, v)
-        if k < len(ordered) and ordered[k] == v:
-            return int(k)
-    return -1
+def _find(v: np.uint64, starts: np.ndarray, shift: np.uint64, ordered: np.ndarray) -> int:
+    """Where ``v`` is in the sorted array ``ordered`` (-1: nowhere).
+    ``starts[t]``: where its values with top bits ``t`` (``v >> shift``)
+    begin (``bucket_starts``), so a hash is looked for among a few values,
+    not by a binary search whose every step misses the cache."""
+    t = v >> shift
+    i, end = starts[t], starts[t + np.uint64(1)]
+    if end - i > 16:  # values that are no hashes may crowd one bucket
+        i += np.searchsorted(ordered[i:end], v)
+    while i < end and ordered[i] < v:
+        i += 1
+    return int(i) if i < end and ordered[i] == v else -1
+
+
+@kernel
+def bucket_starts(ordered: np.ndarray, shift: np.uint64, buckets: int) -> np.ndarray:
+    """Where the values of the sorted array ``ordered`` with each top bits
+    (``v >> shift``, ``buckets`` of them) begin, and its length last."""
+    starts = np.zeros(buckets + 1, np.int64)
+    for v in ordered:
+        starts[(v >> shift) + np.uint64(1)] += 1
+    for t in range(buckets):
+        starts[t + 1] += starts[t]
+    return starts
 
 
 @kernel
@@ -575,8 +591,38 @@ def _copies(keys: np.ndarray, lengths: np.ndarray) -> tuple[int, int]:
 
 @kernel
 def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each key's group of equal keys (numbered in key order) and each
-    group's size."""
+    """Each key's group of equal keys and each group's size. Groups are
+    numbered in order of first occurrence below 65,536 keys (an open-addressing
+    table on the keys' low bits: the keys are hashes), in key order above (a
+    radix sort: a table that large would miss the cache on every key)."""
+    n = len(keys)
+    if n >= 1 << 16:
+        return _sorted_groups(keys)
+    size = 2
+    while size < 2 * n:
+        size <<= 1
+    mask = np.uint64(size - 1)
+    slots = np.full(size, -1, np.int64)  # the first position of the key in each slot
+    group = np.empty(n, np.int64)
+    counts = np.zeros(n, np.int64)
+    g = 0
+    for j in range(n):
+        s = keys[j] & mask
+        while slots[s] >= 0 and keys[slots[s]] != keys[j]:
+            s = (s + np.uint64(1)) & mask
+        if slots[s] < 0:
+            slots[s] = j
+            group[j] = g
+            g += 1
+        else:
+            group[j] = group[slots[s]]
+        counts[group[j]] += 1
+    return group, counts[:g]
+
+
+@kernel
+def _sorted_groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """_groups numbered in key order, by a sort."""
     order = _argsort(keys)
     group = np.empty(len(keys), np.int64)
     counts = np.zeros(len(keys), np.int64)
@@ -672,15 +718,79 @@ def _ngrams(
 
 
 @kernel
-def members(
-    values: np.ndarray, bitmap: np.ndarray, mask: np.uint64, ordered: np.ndarray
+def find(
+    values: np.ndarray, starts: np.ndarray, shift: np.uint64, ordered: np.ndarray
 ) -> np.ndarray:
-    """verify.Members: which values are in the sorted set ``ordered``
-    (``bitmap``: its values' low bits, ruling most values out at once)."""
-    out = np.zeros(len(values), np.bool_)
+    """verify.Members.find: where each value is in the sorted set ``ordered``
+    (-1: not in it; ``starts``, ``shift``: see _find)."""
+    out = np.empty(len(values), np.int64)
     for i in range(len(values)):
-        out[i] = _find(values[i], bitmap, mask, ordered) >= 0
+        out[i] = _find(values[i], starts, shift, ordered)
     return out
+
+
+@kernel
+def align_pairs(
+    values: np.ndarray,
+    offsets: np.ndarray,
+    slot_a: np.ndarray,
+    slot_b: np.ndarray,
+    starts: np.ndarray,
+    shift: np.uint64,
+    rare: np.ndarray,
+    gap: int,
+    min_seeds: int,
+    min_tokens: int,
+    threshold: float,
+    bridge: int,
+    anchor: int,
+    window: int,
+    dense: int,
+    stop: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``align`` of many pairs at once (twin: a loop of reference.align).
+    Document ``s`` is ``values[offsets[s]:offsets[s + 1]]``; pair ``i``
+    aligns ``slot_a[i]`` (the earlier) with ``slot_b[i]``; ``rare`` (with
+    ``starts``, ``shift``: see _find) holds the seed words. Rows ``pair,
+    a_lo, a_hi, b_lo, b_hi`` in pair order, and their similarities."""
+    # Each document's rare tokens, found once: in text order, and by word.
+    at = np.empty(len(values), np.int64)
+    words = np.empty(len(values), np.uint64)
+    by_word = np.empty(len(values), np.uint64)
+    by_position = np.empty(len(values), np.int64)
+    first = np.zeros(len(offsets), np.int64)
+    m = 0
+    for s in range(len(offsets) - 1):
+        for i in range(offsets[s], offsets[s + 1]):
+            if _find(values[i], starts, shift, rare) >= 0:
+                at[m], words[m] = i - offsets[s], values[i]
+                m += 1
+        first[s + 1] = m
+        order = np.argsort(words[first[s] : m], kind="mergesort") + first[s]
+        for j in range(len(order)):
+            by_word[first[s] + j], by_position[first[s] + j] = words[order[j]], at[order[j]]
+    rows = np.empty((16, 5), np.int64)
+    similarities = np.empty(16)
+    n = 0
+    for i in range(len(slot_a)):
+        a, b = slot_a[i], slot_b[i]
+        found, sims = align(
+            values[offsets[a] : offsets[a + 1]], values[offsets[b] : offsets[b + 1]],
+            at[first[b] : first[b + 1]], words[first[b] : first[b + 1]],
+            by_word[first[a] : first[a + 1]], by_position[first[a] : first[a + 1]],
+            gap, min_seeds, min_tokens, threshold, bridge, anchor, window, dense, stop,
+        )  # fmt: skip
+        if n + len(found) > len(rows):
+            size = 2 * (n + len(found))
+            rows_to, similarities_to = np.empty((size, 5), np.int64), np.empty(size)
+            rows_to[:n], similarities_to[:n] = rows[:n], similarities[:n]
+            rows, similarities = rows_to, similarities_to
+        for r in range(len(found)):
+            rows[n, 0] = i
+            rows[n, 1:] = found[r]
+            similarities[n] = sims[r]
+            n += 1
+    return rows[:n].copy(), similarities[:n].copy()
 
 
 @kernel
@@ -823,18 +933,22 @@ def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return shared / union if union else 1.0
 
 
-# --- Containment sketch (finders/documents._sketch_pairs; twins: reference.count_in,
+# --- Containment sketch (finders/documents.sketch_candidates; twins: reference.count_in,
 # reference.holdings)
 
 
 @kernel
 def count_in(
-    values: np.ndarray, bitmap: np.ndarray, mask: np.uint64, ordered: np.ndarray, counts: np.ndarray
+    values: np.ndarray,
+    starts: np.ndarray,
+    shift: np.uint64,
+    ordered: np.ndarray,
+    counts: np.ndarray,
 ) -> None:
     """Add to ``counts[k]`` how many of ``values`` equal ``ordered[k]``
-    (sorted; ``bitmap``: its values' low bits, as for ``members``)."""
+    (sorted; ``starts``, ``shift``: see _find)."""
     for v in values:
-        k = _find(v, bitmap, mask, ordered)
+        k = _find(v, starts, shift, ordered)
         if k >= 0:
             counts[k] += 1
 
@@ -844,8 +958,8 @@ def holdings(
     values: np.ndarray,
     lengths: np.ndarray,
     first: int,
-    bitmap: np.ndarray,
-    mask: np.uint64,
+    starts: np.ndarray,
+    shift: np.uint64,
     ordered: np.ndarray,
     own_size: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -859,7 +973,7 @@ def holdings(
     for s in range(len(lengths)):
         for r in range(lengths[s]):
             v = values[at + r]
-            if _find(v, bitmap, mask, ordered) >= 0:
+            if _find(v, starts, shift, ordered) >= 0:
                 keys[n], owners[n], own[n] = v, first + s, r < own_size
                 n += 1
         at += lengths[s]
@@ -883,6 +997,19 @@ def holders(owners: np.ndarray, ids: np.ndarray, last: np.ndarray, counts: np.nd
 
 
 # --- Candidate verification (verify.py; twin: np.intersect1d)
+
+
+@kernel
+def overlaps(
+    values: np.ndarray, offsets: np.ndarray, slot_a: np.ndarray, slot_b: np.ndarray
+) -> np.ndarray:
+    """``overlap`` of many pairs of sets: set ``s`` is
+    ``values[offsets[s]:offsets[s + 1]]``, pair ``i`` is ``slot_a[i], slot_b[i]``."""
+    out = np.empty(len(slot_a), np.int64)
+    for i in range(len(slot_a)):
+        a, b = slot_a[i], slot_b[i]
+        out[i] = overlap(values[offsets[a] : offsets[a + 1]], values[offsets[b] : offsets[b + 1]])
+    return out
 
 
 @kernel

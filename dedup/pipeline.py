@@ -16,21 +16,25 @@ ones (shingle sets, signatures, band keys, tokens) spilled to disk
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from dedup.config import Config
 from dedup.engines import Engine, make_engine
 from dedup.features import BatchFeatures, prepare
-from dedup.finders.documents import document_clusters
+from dedup.finders.documents import document_clusters, sketch_candidates
 from dedup.finders.paragraphs import paragraph_edges, paragraph_spans, templates
-from dedup.finders.passages import add_passages
+from dedup.finders.passages import Passage, add_passages, aligned_passages
 from dedup.index import Index, Written, held
 from dedup.models import Boilerplate, Cluster, DocPair, DocTable, Document, ScanResult, Span
 from dedup.outputs import spill_folder
 from dedup.repetition import stat_names
+
+T = TypeVar("T")
 
 # Documents per batch (one task for a worker, one numpy MinHash call).
 _BATCH_DOCS = 1_000
@@ -68,19 +72,27 @@ def scan(
             spans: list[Span] = []
             boilerplate: list[Boilerplate] = []
             shared = np.empty((0, 2), np.int64)
+            edges = paragraph_edges(corpus, cfg, run) if cfg.finds("paragraphs") else {}
+            aligning: Callable[[], list[Passage]] = partial(aligned_passages, corpus, cfg, run)
+            if cfg.finds("passages") and not run.local:
+                # The workers align passages while this process finds paragraph spans.
+                aligning = _started(aligning)
             if cfg.finds("paragraphs"):
-                edges = paragraph_edges(corpus, cfg, run)
                 say("paragraph spans")
                 spans, boilerplate, shared = paragraph_spans(corpus, edges, cfg)
                 spans = templates(corpus, spans, cfg)
+            sketched = None
+            if cfg.finds("documents"):  # here too while the workers may still align passages
+                say("containment candidates")
+                sketched = sketch_candidates(corpus, cfg)
             if cfg.finds("passages"):
                 say("passages")
-                spans = add_passages(corpus, spans, cfg, run)
+                spans = add_passages(corpus, spans, cfg, aligning())
             found: list[Cluster] = []
             related: list[DocPair] = []
-            if cfg.finds("documents"):
+            if sketched is not None:
                 say("document clusters")
-                found, related = document_clusters(corpus, shared, cfg, run)
+                found, related = document_clusters(corpus, shared, sketched, cfg, run)
         finally:
             corpus.close()
     counts = np.stack((corpus.doc_chars, corpus.doc_ntok, corpus.doc_paras), axis=1)
@@ -88,6 +100,16 @@ def scan(
     repetition = corpus.repetition[:, : len(names)]
     stats = DocTable(corpus.doc_ids, counts, repetition, names, corpus.fingerprints)
     return ScanResult(cfg.describe(), stats, spans, found, boilerplate, related)
+
+
+def _started(task: Callable[[], T]) -> Callable[[], T]:
+    """``task`` started in a thread; call what is returned for its result
+    (or its error). Left behind by an error here, the thread ends when the
+    engine's workers stop."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="dedup")
+    future = pool.submit(task)
+    pool.shutdown(wait=False)
+    return future.result
 
 
 def _batches(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:

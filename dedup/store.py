@@ -223,6 +223,20 @@ class Spill:
     def __getitem__(self, i: int) -> np.ndarray:
         return self.range(i, i + 1)
 
+    def sizes(self, items: np.ndarray) -> np.ndarray:
+        """Lengths of arrays ``items``, without reading them."""
+        b = self._bounds.array()
+        sizes: np.ndarray = b[items + 1] - b[items]
+        return sizes
+
+    def gather(self, items: np.ndarray) -> np.ndarray:
+        """Arrays ``items`` (sorted, distinct) concatenated: a read for each
+        run of consecutive items."""
+        if not len(items):
+            return np.empty(0, self._values.dtype)
+        runs = np.split(items, np.flatnonzero(np.diff(items) != 1) + 1)
+        return np.concatenate([self.range(int(r[0]), int(r[-1]) + 1) for r in runs])
+
     def range(self, first: int, last: int) -> np.ndarray:
         """Arrays ``first`` .. ``last - 1`` concatenated."""
         b = self._bounds.array()

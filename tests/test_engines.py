@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,7 @@ from dedup import Document, read_documents, scan
 from dedup.cli import app
 from dedup.engines import Engine, make_engine, run
 from dedup.engines.processes import ProcessEngine
+from dedup.finders import ahead
 from tests.conftest import SEEDS, needs
 
 
@@ -102,3 +106,25 @@ def test_workers_of_a_killed_parent_exit() -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"workers {alive} still waiting a minute after their parent died")
+
+
+def test_reading_ahead_keeps_order_errors_and_stops() -> None:
+    """finders.ahead (candidate windows gathered while workers verify): the
+    same items in order, a producer's error raised in the caller, and a
+    caller that stops early leaves no thread behind."""
+    assert list(ahead(iter(range(50)))) == list(range(50))
+
+    def broken() -> Iterator[int]:
+        yield 1
+        raise ValueError("bad band")
+
+    got = []
+    with pytest.raises(ValueError, match="bad band"):
+        for item in ahead(broken()):
+            got.append(item)
+    assert got == [1]
+    before = threading.active_count()
+    endless = ahead(itertools.count())
+    assert [next(endless) for _ in range(3)] == [0, 1, 2]
+    endless.close()  # the caller stops: the producer thread ends
+    assert threading.active_count() == before

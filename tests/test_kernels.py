@@ -117,7 +117,7 @@ def test_align_equals_its_twin_on_random_tokens(
 
 def test_align_and_members_equal_their_twins_on_news() -> None:
     """Articles of a few days that share rare words (in 2 to 20 of them):
-    aligned with the scan's settings, rare words found by kernels.members."""
+    aligned with the scan's settings, rare words found by kernels.find."""
     needs(SAUDINEWSNET)
     docs = [tokenize(d.text).hashes for d in saudinewsnet(250)]
     vocab, df = np.unique(np.concatenate([np.unique(d) for d in docs]), return_counts=True)
@@ -128,7 +128,7 @@ def test_align_and_members_equal_their_twins_on_news() -> None:
     args += (_BRIDGE, _ANCHOR, _WINDOW, _DENSE, STOP_SORTED)
     found = 0
     for i, b in enumerate(docs):
-        assert np.array_equal(is_rare(b), np.isin(b, rare))  # kernels.members
+        assert np.array_equal(is_rare(b), np.isin(b, rare))  # kernels.find
         for a in docs[max(0, i - 10) : i]:
             if len(np.intersect1d(np.intersect1d(a, b), rare)) < cfg.passage_min_seeds:
                 continue  # no candidate pair
@@ -147,6 +147,20 @@ SETS = st.lists(st.integers(0, 300), max_size=200).map(lambda x: np.unique(np.ar
 def test_overlap_equals_intersect1d(a: np.ndarray, b: np.ndarray) -> None:
     """Sets of every relative size: merged, or the smaller searched in the larger."""
     assert kernels.overlap(a, b) == len(np.intersect1d(a, b)) == kernels.overlap(b, a)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(SETS, min_size=1, max_size=8), st.data())
+def test_overlaps_equal_intersect1d_pair_by_pair(
+    sets: list[np.ndarray], data: st.DataObject
+) -> None:
+    """kernels.overlaps (a verification task's pairs in one call)."""
+    offsets = np.concatenate(([0], np.cumsum([len(x) for x in sets])))
+    slot = st.integers(0, len(sets) - 1)
+    pairs = np.array(data.draw(st.lists(st.tuples(slot, slot), max_size=20)), np.int64)
+    pairs = pairs.reshape(-1, 2)
+    got = kernels.overlaps(np.concatenate(sets), offsets, pairs[:, 0], pairs[:, 1])
+    assert got.tolist() == [len(np.intersect1d(sets[a], sets[b])) for a, b in pairs.tolist()]
 
 
 @settings(max_examples=300, deadline=None)
@@ -175,9 +189,9 @@ def test_sketch_kernels_equal_their_twins(
     lengths = np.array([len(x) for x in parts], np.int64)
     is_in = Members(ordered)
     counts = np.zeros(len(ordered), np.int64)
-    kernels.count_in(values, is_in.bitmap, is_in.mask, ordered, counts)
+    kernels.count_in(values, is_in.starts, is_in.shift, ordered, counts)
     assert np.array_equal(counts, reference.count_in(values, ordered))
-    got = kernels.holdings(values, lengths, 7, is_in.bitmap, is_in.mask, ordered, own_size)
+    got = kernels.holdings(values, lengths, 7, is_in.starts, is_in.shift, ordered, own_size)
     expected = reference.holdings(values, lengths, 7, ordered, own_size)
     assert all(np.array_equal(a, b) for a, b in zip(got, expected, strict=True))
 
@@ -196,6 +210,28 @@ def test_radix_argsort_sorts_what_np_argsort_sorts() -> None:
         group, counts = kernels._groups(keys)
         _, inverse, expected = np.unique(keys, return_inverse=True, return_counts=True)
         assert np.array_equal(group, inverse) and np.array_equal(counts, expected)
+
+
+def test_hashed_groups_partition_as_np_unique_does() -> None:
+    """Below 65,536 keys the repetition kernel groups equal keys in a hash
+    table, numbered by first occurrence: the same partition as np.unique's."""
+    rng = np.random.default_rng(22)
+    for keys in (
+        rng.integers(0, 2**64 - 1, 5_000, dtype=np.uint64, endpoint=True),
+        rng.integers(0, 50, 5_000).astype(np.uint64),  # many equal keys
+        rng.integers(0, 5, 5_000).astype(np.uint64) << np.uint64(40),  # equal low bits
+        np.arange(1 << 10, dtype=np.uint64) << np.uint64(11),  # every key in one slot
+        np.full(1, 7, np.uint64),
+        np.empty(0, np.uint64),
+    ):
+        group, counts = kernels._groups(keys)
+        _, first, inverse, expected = np.unique(
+            keys, return_index=True, return_inverse=True, return_counts=True
+        )
+        rank = np.argsort(np.argsort(first))  # np.unique's groups by first occurrence
+        assert np.array_equal(group, rank[inverse]) and np.array_equal(
+            counts, expected[np.argsort(first)]
+        )
 
 
 def test_feature_kernels_equal_their_twins_on_seeds(seed_texts: dict[str, str]) -> None:
@@ -244,3 +280,29 @@ def test_a_read_only_install_without_a_cache_folder_still_scans(
     expected = scan(read_documents(ROOT / "seeds")).spans
     assert json.loads(done.stdout) == [[s.doc, s.start, s.end, s.kind] for s in expected]
     assert not list((tmp_path / "dedup").rglob("*.nbi"))  # nothing was cached
+
+
+def test_align_pairs_equals_its_twin_pair_by_pair_on_news() -> None:
+    """kernels.align_pairs (a block's pairs in one call, each document's rare
+    words found once) against reference.align, one pair at a time."""
+    needs(SAUDINEWSNET)
+    docs = [tokenize(d.text).hashes for d in saudinewsnet(250)]
+    vocab, df = np.unique(np.concatenate([np.unique(d) for d in docs]), return_counts=True)
+    rare = vocab[(df >= 2) & (df <= 20)]
+    cfg = Config()
+    args = (cfg.passage_gap, cfg.passage_min_seeds, cfg.passage_min_tokens, cfg.passage_threshold)
+    args += (_BRIDGE, _ANCHOR, _WINDOW, _DENSE, STOP_SORTED)
+    pairs = np.array([(a, b) for b in range(len(docs)) for a in range(max(0, b - 10), b)])
+    is_rare = Members(rare)
+    offsets = np.concatenate(([0], np.cumsum([len(d) for d in docs])))
+    rows, similarities = kernels.align_pairs(
+        np.concatenate(docs), offsets, pairs[:, 0], pairs[:, 1],
+        is_rare.starts, is_rare.shift, rare, *args,
+    )  # fmt: skip
+    expected_rows, expected_similarities = [], []
+    for i, (a, b) in enumerate(pairs.tolist()):
+        found, sims = reference.align(*align_inputs(docs[a], docs[b], rare), *args)
+        expected_rows += [[i, *r] for r in found.tolist()]
+        expected_similarities += sims.tolist()
+    assert rows.tolist() == expected_rows and similarities.tolist() == expected_similarities
+    assert len(expected_rows) >= 10  # passages found, not only empty answers compared

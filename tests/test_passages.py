@@ -175,14 +175,23 @@ def test_candidate_pairs_equal_brute_force(seed: int, n_docs: int, min_seeds: in
     assert [tuple(p) for p in decode(pairs).tolist()] == expected
 
 
-def test_members_equal_isin() -> None:
+def test_members_equal_isin_and_searchsorted() -> None:
+    """kernels.find (verify.Members) against np.isin and np.searchsorted."""
     rng = np.random.default_rng(3)
-    pool = rng.integers(0, 2**64 - 1, 5000, dtype=np.uint64)
-    rare = np.unique(pool[:2000])
-    values = np.concatenate((pool, pool[:100] ^ np.uint64(1 << 40)))  # same low bits, not members
-    for bits in (4, 24):  # a tiny bitmap makes every value a maybe
-        assert (Members(rare, bits)(values) == np.isin(values, rare)).all()
-    assert not Members(rare[:0])(values).any()
+    pool = rng.integers(0, 2**64 - 1, 5000, dtype=np.uint64, endpoint=True)
+    near = pool[:100] ^ np.uint64(1)  # in the same bucket, not members
+    small = rng.integers(0, 3000, 2000).astype(np.uint64)  # no hashes: all in bucket 0
+    extremes = np.array([0, 1, 2**63, 2**64 - 1], np.uint64)
+    for ordered in (np.unique(pool[:2000]), np.unique(small), np.unique(extremes)):
+        values = np.concatenate((pool, near, small, small + np.uint64(1), extremes))
+        for bits in (None, 1, 4, 24):  # one bucket for all, ..., most buckets empty
+            members = Members(ordered, bits)
+            assert np.array_equal(members(values), np.isin(values, ordered))
+            at = members.find(values)
+            inside = at >= 0
+            assert np.array_equal(at[inside], np.searchsorted(ordered, values[inside]))
+            assert np.array_equal(ordered[at[inside]], values[inside])
+    assert not Members(pool[:0])(pool).any()
 
 
 def test_spilled_and_listed_documents_give_the_same_candidates(tmp_path: Path) -> None:

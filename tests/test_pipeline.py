@@ -214,3 +214,11 @@ def test_verification_windows_check_each_pair_once_and_keep_every_pass() -> None
             p for p in distinct.tolist() if p % 2 == 0
         ]
     assert sorted(checked) == distinct.tolist()  # one window: every distinct pair once
+
+    def measured(pairs: np.ndarray) -> np.ndarray:  # rows: the pair, then what was measured
+        kept = even(pairs)
+        return np.stack((kept, kept % 7), axis=1)
+
+    for window in (1, 50, 10_000):
+        rows = verify(iter(bands), measured, Engine(), window)
+        assert rows.tolist() == [[p, p % 7] for p in distinct.tolist() if p % 2 == 0]

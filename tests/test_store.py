@@ -35,6 +35,10 @@ def test_spill_round_trip(tmp_path: Path) -> None:
     assert (spill.range(10, 20) == np.concatenate(arrays[10:20])).all()
     assert spill.lengths().tolist() == [len(a) for a in arrays]
     assert spill.lengths(10, 20).tolist() == [len(a) for a in arrays[10:20]]
+    items = np.unique(rng.integers(0, 300, 120))  # runs of consecutive items, and gaps
+    assert spill.sizes(items).tolist() == [len(arrays[i]) for i in items]
+    assert np.array_equal(spill.gather(items), np.concatenate([arrays[i] for i in items]))
+    assert len(spill.gather(items[:0])) == 0
     folder.close()
 
 

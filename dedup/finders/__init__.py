@@ -11,7 +11,10 @@ tasks; what they share is here: candidate pairs verified a window at a time.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
 
 import numpy as np
 
@@ -40,13 +43,28 @@ def verify(
     they hold ``window`` pairs, so that a pair found in several of them is
     checked once, and what a window holds is checked by the engine's tasks. All
     bands' pairs together can be hundreds of millions, a window is a few
-    million; a pair verified in an earlier window is not checked again."""
-    verified = np.empty(0, np.int64)
-    for pairs in windows(candidates, window):
-        pairs = pairs[~np.isin(pairs, verified)]
+    million; a pair verified in an earlier window is not checked again.
+    When the tasks run elsewhere, the next window is gathered (in a thread)
+    while they check this one.
+
+    ``check`` returns the pairs that pass, or rows of them: the pair first,
+    then what the check measured (so that no one measures it again); so
+    does ``verify``, sorted by pair."""
+    found: list[np.ndarray] = []
+    passed = np.empty(0, np.int64)
+    gathered = windows(candidates, window)
+    for pairs in gathered if engine.local else ahead(gathered):
+        pairs = pairs[~np.isin(pairs, passed)]
         kept = run(engine, check, chunks(pairs))
-        verified = np.union1d(verified, np.concatenate(kept)) if kept else verified
-    return verified
+        if kept:
+            rows = np.concatenate(kept)
+            passed = np.union1d(passed, rows if rows.ndim == 1 else rows[:, 0])
+            found.append(rows)
+    if not found:
+        return passed
+    rows = np.concatenate(found)
+    ordered: np.ndarray = rows[np.argsort(rows if rows.ndim == 1 else rows[:, 0])]
+    return ordered
 
 
 def windows(batches: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:
@@ -59,3 +77,47 @@ def windows(batches: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:
             pending = []
     if pending:
         yield np.unique(np.concatenate(pending))
+
+
+T = TypeVar("T")
+
+
+def ahead(items: Iterator[T]) -> Iterator[T]:
+    """``items``, the next one computed in a thread while the caller works on
+    this one. (numpy releases the GIL in its sorts, so gathering candidates
+    here and waiting for the workers there overlap.)"""
+    box: queue.Queue[tuple[bool, T | BaseException | None]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def offer(entry: tuple[bool, T | BaseException | None]) -> bool:
+        """Put ``entry`` in the box unless the caller stopped: whether it did."""
+        while not stop.is_set():
+            try:
+                box.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not offer((True, item)):
+                    return
+            offer((False, None))
+        except BaseException as e:  # raised again in the caller
+            offer((False, e))
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while True:
+            more, item = box.get()
+            if not more:
+                if isinstance(item, BaseException):
+                    raise item
+                return
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        thread.join()

@@ -22,19 +22,20 @@ from dedup.models import Cluster, DocPair
 from dedup.verify import Members, overlap
 
 # Share of a document's smallest hashes another must hold for the pair to be
-# a containment candidate (``_sketch_pairs``).
+# a containment candidate (``sketch_candidates``).
 _SKETCH_SHARE = 0.5
 
 
 def document_clusters(
-    c: Index, shared: np.ndarray, cfg: Config, engine: Engine
+    c: Index, shared: np.ndarray, sketched: np.ndarray, cfg: Config, engine: Engine
 ) -> tuple[list[Cluster], list[DocPair]]:
     """Clusters around kept documents (cluster.py), and the other verified pairs.
 
     Candidates: LSH at the Jaccard threshold, documents sharing a paragraph
     (``shared``), and documents holding half of another's smallest shingle
-    hashes (``_sketch_pairs``): the last two catch contained documents that
-    LSH misses. Every candidate is verified on the exact shingle sets.
+    hashes (``sketched``: ``sketch_candidates``): the last two catch
+    contained documents that LSH misses. Every candidate is verified on the
+    exact shingle sets.
     """
     rule = Coverage(cfg.document_threshold, cfg.containment_threshold, cfg.min_containment_shingles)
 
@@ -42,19 +43,20 @@ def document_clusters(
 
     bands = range(c.doc_bands.bands if len(live) > 1 else 0)
     candidates = chain(
-        [encode(shared), _sketch_pairs(c, cfg)],  # document numbers already
+        [encode(shared), sketched],  # document numbers already
         (encode(live[decode(band_pairs(c.doc_bands.column(b, live)))]) for b in bands),
     )
     verified = []
     near = partial(_near_documents, c.path, cfg)
-    last, sa, sig_a = -1, np.empty(0, np.uint64), np.empty(0, np.uint32)
-    for a, b in decode(verify(candidates, near, engine)).tolist():
+    rows = verify(candidates, near, engine).reshape(-1, 4)
+    last, sig_a = -1, np.empty(0, np.uint32)
+    for (a, b), (na, nb, both) in zip(
+        decode(rows[:, 0]).tolist(), rows[:, 1:].tolist(), strict=True
+    ):
         if a != last:  # sorted pairs: each first document read once
-            last, sa, sig_a = a, c.doc_sets[a], c.doc_sigs[a][0]
-        sb = c.doc_sets[b]
+            last, sig_a = a, c.doc_sigs[a][0]
         est = estimate(sig_a, c.doc_sigs[b][0])
-        counts = len(sa), len(sb), overlap(sa, sb)
-        verified.append(DocPair(c.doc_ids[a], c.doc_ids[b], *counts, round(est, 4)))
+        verified.append(DocPair(c.doc_ids[a], c.doc_ids[b], na, nb, both, round(est, 4)))
     docs = {d for p in verified for d in (p.a, p.b)}
     position = {d: i for i, d in enumerate(c.doc_ids) if d in docs}
     chars = {d: int(c.doc_chars[i]) for d, i in position.items()}
@@ -62,21 +64,22 @@ def document_clusters(
 
 
 def _near_documents(folder: Path, cfg: Config, pairs: np.ndarray) -> np.ndarray:
-    """The document pairs (encoded) one of which covers the other (cluster.py)."""
+    """The document pairs one of which covers the other (cluster.py): rows
+    of the encoded pair, the two set sizes and their overlap."""
     sets = held(folder, cfg, complete=True).doc_sets
     rule = Coverage(cfg.document_threshold, cfg.containment_threshold, cfg.min_containment_shingles)
-    keep, last, sa = [], -1, np.empty(0, np.uint64)
-    for a, b in decode(pairs).tolist():
+    rows, last, sa = [], -1, np.empty(0, np.uint64)
+    for pair, (a, b) in zip(pairs.tolist(), decode(pairs).tolist(), strict=True):
         if a != last:  # pairs come sorted: read each first document once
             last, sa = a, sets[a]
         sb = sets[b]
         both = overlap(sa, sb)
-        keep.append(rule.covered(len(sa), len(sb), both) or rule.covered(len(sb), len(sa), both))
-    kept: np.ndarray = pairs[np.array(keep, bool)]
-    return kept
+        if rule.covered(len(sa), len(sb), both) or rule.covered(len(sb), len(sa), both):
+            rows.append((pair, len(sa), len(sb), both))
+    return np.array(rows, np.int64).reshape(-1, 4)
 
 
-def _sketch_pairs(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
+def sketch_candidates(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
     """Documents (encoded pairs) one of which holds at least half of the
     other's ``containment_sketch`` smallest shingle hashes.
 
@@ -99,13 +102,13 @@ def _sketch_pairs(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
     # counted first, so that the holdings kept stay few (at most that many each).
     in_sketch, df = Members(sketch), np.zeros(len(sketch), np.int64)
     for _, values, _ in _set_blocks(c, block):
-        kernels.count_in(values, in_sketch.bitmap, in_sketch.mask, sketch, df)
+        kernels.count_in(values, in_sketch.starts, in_sketch.shift, sketch, df)
     rare = Members(sketch[df <= cfg.containment_max_df])
     keys: list[np.ndarray] = []
     owners: list[np.ndarray] = []
     own: list[np.ndarray] = []
     for lo, values, lengths in _set_blocks(c, block):
-        held = kernels.holdings(values, lengths, lo, rare.bitmap, rare.mask, rare.set, m)
+        held = kernels.holdings(values, lengths, lo, rare.starts, rare.shift, rare.set, m)
         for found, part in zip((keys, owners, own), held, strict=True):
             found.append(part)
     return sketch_pairs(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from functools import partial
-from itertools import combinations
+from itertools import combinations, pairwise
 from pathlib import Path
 
 import numpy as np
@@ -51,15 +51,29 @@ def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int
 
 
 def _near_paragraphs(folder: Path, cfg: Config, pairs: np.ndarray) -> np.ndarray:
-    """The paragraph pairs (encoded) whose shingle sets are near-duplicates."""
+    """The paragraph pairs (encoded) whose shingle sets are near-duplicates.
+    Each set the pairs name is read once, and their overlaps are counted by
+    one kernel call, for pairs whose sets hold about ``_GATHER`` values at
+    most together (one paragraph may be a whole book)."""
     sets = held(folder, cfg, complete=True).para_sets
-    sims, last, sa = [], -1, np.empty(0, np.uint64)
-    for a, b in decode(pairs).tolist():
-        if a != last:  # pairs come sorted: read each first paragraph once
-            last, sa = a, sets[a]
-        sims.append(jaccard(sa, sets[b]))
-    kept: np.ndarray = pairs[np.array(sims) >= cfg.paragraph_threshold]
-    return kept
+    ab = decode(pairs)
+    sizes = sets.sizes(ab)
+    part = np.cumsum(sizes.sum(axis=1)) // _GATHER
+    cuts = (np.flatnonzero(np.diff(part)) + 1).tolist()
+    kept = [pairs[:0]]
+    for lo, hi in pairwise([0, *cuts, len(ab)]):
+        items, slots = np.unique(ab[lo:hi].reshape(-1), return_inverse=True)
+        slots = slots.reshape(-1, 2)
+        offsets = np.concatenate(([0], np.cumsum(sets.sizes(items))))
+        shared = kernels.overlaps(sets.gather(items), offsets, slots[:, 0], slots[:, 1])
+        union = sizes[lo:hi].sum(axis=1) - shared
+        similarity = np.divide(shared, union, out=np.ones(len(shared)), where=union > 0)
+        kept.append(pairs[lo:hi][similarity >= cfg.paragraph_threshold])
+    return np.concatenate(kept)
+
+
+# Shingle hashes read at most at once by a verification task (64 MB).
+_GATHER = 1 << 23
 
 
 def _components(n: int, adjacency: dict[int, list[int]]) -> np.ndarray:
@@ -203,9 +217,9 @@ def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> 
         ok = np.arange(_FRAME) < c.para_ntok[take, None]
         owner = np.broadcast_to(c.para_doc[take, None], ok.shape)[ok]  # ascending
         for table, seen in zip(tables, last, strict=True):
-            h = table[ok]
-            keep = is_wanted(h)
-            kernels.holders(owner[keep], np.searchsorted(wanted, h[keep]), seen, df)
+            at = is_wanted.find(table[ok])
+            keep = at >= 0
+            kernels.holders(owner[keep], at[keep], seen, df)
 
     # A paragraph's frame: its affixes found in at least boilerplate_min_docs
     # documents and in twice as many as the paragraph itself (its longest

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -179,22 +179,38 @@ _STATES: dict[str, _State] = {}
 
 
 def _align_block(job: _Job, lo: int) -> list[Passage]:
-    """The passages of documents ``lo`` .. ``lo + _BLOCK - 1`` (as ``b``)."""
+    """The passages of documents ``lo`` .. ``lo + _BLOCK - 1`` (as ``b``):
+    the block's tokens in one read, each earlier document's in one, and
+    every pair aligned by one kernel call (kernels.align_pairs)."""
     state = _STATES.get(job.key)
     if state is None:
         state = _STATES[job.key] = _State.load(job.key)
     tokens = job.tokens()
-
-    @lru_cache(maxsize=1024)  # a block's pairs come sorted by a: each a is read once
-    def document(d: int) -> tuple[np.ndarray, _RareIndex]:
-        return tokens[d], _RareIndex(tokens[d], state.is_rare)
-
-    out = []
-    pairs = _block_pairs(state.incidence, state.transposed, lo, lo + _BLOCK, job.min_seeds)
-    for a, b in decode(pairs).tolist():
-        (ids_a, rare_a), (ids_b, rare_b) = document(a), document(b)
-        out.extend(_align(a, b, ids_a, ids_b, rare_a, rare_b, job))
-    return out
+    pairs = decode(_block_pairs(state.incidence, state.transposed, lo, lo + _BLOCK, job.min_seeds))
+    if not len(pairs):
+        return []
+    hi = min(lo + _BLOCK, len(tokens))
+    earlier = np.unique(pairs[:, 0][pairs[:, 0] < lo])
+    values, lengths = _concatenated(tokens, lo, hi)
+    if len(earlier):
+        parts = [tokens[d] for d in earlier.tolist()]
+        values = np.concatenate([*parts, values])
+        lengths = np.concatenate(([len(x) for x in parts], lengths))
+    docs = np.concatenate((earlier, np.arange(lo, hi)))  # sorted: a slot by searchsorted
+    rows, similarities = kernels.align_pairs(
+        values, np.concatenate(([0], np.cumsum(lengths))),
+        np.searchsorted(docs, pairs[:, 0]), np.searchsorted(docs, pairs[:, 1]),
+        state.is_rare.starts, state.is_rare.shift, state.rare,
+        job.gap, job.min_seeds, job.min_tokens, job.threshold,
+        _BRIDGE, _ANCHOR, _WINDOW, _DENSE, STOP_SORTED,
+    )  # fmt: skip
+    docs_of = pairs.tolist()
+    return [
+        Passage(docs_of[i][0], a_lo, a_hi, docs_of[i][1], b_lo, b_hi, round(similarity, 4))
+        for (i, a_lo, a_hi, b_lo, b_hi), similarity in zip(
+            rows.tolist(), similarities.tolist(), strict=True
+        )
+    ]
 
 
 # Documents per block: of the vocabulary count, of candidate pairs.
@@ -205,13 +221,16 @@ def _blocks(arrays: Arrays, size: int = _BLOCK) -> Iterator[tuple[int, np.ndarra
     """``(first, values, lengths)``: ``size`` documents' arrays at a time,
     concatenated (one read when they are spilled)."""
     for first in range(0, len(arrays), size):
-        last = min(len(arrays), first + size)
-        if isinstance(arrays, Spill):
-            yield first, arrays.range(first, last), arrays.lengths(first, last)
-        else:
-            items = [arrays[d] for d in range(first, last)]
-            lengths = np.array([len(x) for x in items], np.int64)
-            yield first, np.concatenate(items) if items else np.empty(0, np.uint64), lengths
+        yield first, *_concatenated(arrays, first, min(len(arrays), first + size))
+
+
+def _concatenated(arrays: Arrays, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+    """Arrays ``first`` .. ``last - 1`` concatenated, and their lengths."""
+    if isinstance(arrays, Spill):
+        return arrays.range(first, last), arrays.lengths(first, last)
+    items = [arrays[d] for d in range(first, last)]
+    lengths = np.array([len(x) for x in items], np.int64)
+    return np.concatenate(items) if items else np.empty(0, np.uint64), lengths
 
 
 def _document_frequencies(
@@ -233,17 +252,6 @@ def _document_frequencies(
             df = df.astype(np.int64)
             pending = []
     return vocab, df
-
-
-class _RareIndex:
-    """A document's rare tokens: positions in text order, and grouped by word."""
-
-    def __init__(self, tokens: np.ndarray, is_rare: Members) -> None:
-        self.positions = np.flatnonzero(is_rare(tokens))
-        self.words = tokens[self.positions]
-        order = np.argsort(self.words, kind="stable")
-        self.by_word = self.words[order]
-        self.by_word_positions = self.positions[order]
 
 
 def _incidence(doc_words: Arrays, rare: np.ndarray, is_rare: Members) -> sp.csr_matrix:
@@ -281,31 +289,6 @@ def _candidate_pairs(doc_words: Arrays, rare: np.ndarray, min_seeds: int) -> np.
     return np.sort(np.concatenate(pairs))
 
 
-def _align(
-    a: int,
-    b: int,
-    ids_a: np.ndarray,
-    ids_b: np.ndarray,
-    rare_a: _RareIndex,
-    rare_b: _RareIndex,
-    job: _Job,
-) -> list[Passage]:
-    """Seeds chained, chains merged and grown to the passage boundaries,
-    passages joined, trimmed and verified (steps 2 and 3 above). Compiled
-    (kernels.align); its plain twin is reference.align."""
-    rows, similarities = kernels.align(
-        ids_a, ids_b, rare_b.positions, rare_b.words, rare_a.by_word, rare_a.by_word_positions,
-        job.gap, job.min_seeds, job.min_tokens, job.threshold,
-        _BRIDGE, _ANCHOR, _WINDOW, _DENSE, STOP_SORTED,
-    )  # fmt: skip
-    return [
-        Passage(a, a_lo, a_hi, b, b_lo, b_hi, round(similarity, 4))
-        for (a_lo, a_hi, b_lo, b_hi), similarity in zip(
-            rows.tolist(), similarities.tolist(), strict=True
-        )
-    ]
-
-
 # How passages grow and end (kernels.align): a copy goes on across a
 # difference of at most _BRIDGE tokens on each side (a changed word, a short
 # phrase inserted) when _ANCHOR tokens in a row, not all function words, match
@@ -318,8 +301,24 @@ _BRIDGE, _ANCHOR = 15, 3
 _WINDOW, _DENSE = 8, 3
 
 
-def add_passages(c: Index, spans: list[Span], cfg: Config, engine: Engine) -> list[Span]:
-    """Paragraph spans plus the passages they do not already cover, in document order.
+def aligned_passages(c: Index, cfg: Config, engine: Engine) -> list[Passage]:
+    """Every passage copied between two documents of the index (find_passages)."""
+    return find_passages(
+        partial(tokens_of, c.path, cfg),
+        c.doc_words,
+        c.path,
+        engine,
+        gap=cfg.passage_gap,
+        min_seeds=cfg.passage_min_seeds,
+        max_df=cfg.passage_max_df,
+        threshold=cfg.passage_threshold,
+        min_tokens=cfg.passage_min_tokens,
+    )
+
+
+def add_passages(c: Index, spans: list[Span], cfg: Config, found: list[Passage]) -> list[Span]:
+    """Paragraph spans plus the passages ``found`` (aligned_passages) they do
+    not already cover, in document order.
 
     A passage is redundant when fewer than ``passage_min_tokens`` of its
     tokens lie outside the spans of its document whose originals are as
@@ -331,17 +330,6 @@ def add_passages(c: Index, spans: list[Span], cfg: Config, engine: Engine) -> li
     the lightly edited paragraph next to it, which only the passage holds,
     are both reported.
     """
-    found = find_passages(
-        partial(tokens_of, c.path, cfg),
-        c.doc_words,
-        c.path,
-        engine,
-        gap=cfg.passage_gap,
-        min_seeds=cfg.passage_min_seeds,
-        max_df=cfg.passage_max_df,
-        threshold=cfg.passage_threshold,
-        min_tokens=cfg.passage_min_tokens,
-    )
     number = c.doc_number
     by_doc: dict[int, list[tuple[int, Span]]] = {}  # doc -> (original's doc, span)
     template: dict[int, list[Span]] = {}  # doc -> its boilerplate spans

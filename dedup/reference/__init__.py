@@ -11,7 +11,7 @@ hold every fast path equal to (on hypothesis's text and on real news).
 | ``kernels.repetition`` | ``repetition.repetition_stats`` |
 | ``kernels.paragraph_sets``, ``document_sets`` | ``shingle_sets``, ``MinHasher.signatures`` |
 | ``kernels.follow``, ``trim``, ``chain``, ``align`` | ``follow``, ``trim``, ``chain``, ``align`` |
-| ``kernels.members`` (``verify.Members``) | ``np.isin`` |
+| ``kernels.find`` (``verify.Members``) | ``np.isin``, ``np.searchsorted`` |
 | ``kernels.overlap`` (``verify.overlap``) | ``np.intersect1d`` |
 | ``kernels.holders`` | ``holders`` |
 | ``kernels.count_in``, ``holdings`` | ``count_in``, ``holdings`` |
