@@ -129,8 +129,8 @@ def trim(
     text at its ends: each side shrunk to its first and last content words
     found on the other side with ``dense`` such words in their window of
     ``window`` tokens. Its plain twin: reference.trim."""
-    b_lo, b_hi = _dense(ids_b, b_lo, b_hi, np.unique(ids_a[a_lo:a_hi]), stop, window, dense)
-    a_lo, a_hi = _dense(ids_a, a_lo, a_hi, np.unique(ids_b[b_lo:b_hi]), stop, window, dense)
+    b_lo, b_hi = _dense(ids_b, b_lo, b_hi, _distinct(ids_a[a_lo:a_hi]), stop, window, dense)
+    a_lo, a_hi = _dense(ids_a, a_lo, a_hi, _distinct(ids_b[b_lo:b_hi]), stop, window, dense)
     return a_lo, a_hi, b_lo, b_hi
 
 
@@ -367,6 +367,13 @@ def _window(values: np.ndarray, lo: int, n: int, position: np.ndarray) -> np.uin
     for j in range(n):
         acc += values[lo + j] * position[j]
     return fmix64(acc + position[64] * np.uint64(n))
+
+
+@kernel
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """np.unique(values): numba's builds a list a value at a time, 5x slower."""
+    out = np.empty(len(values), values.dtype)
+    return out[: _unique_into(values, out, 0)]
 
 
 @kernel
@@ -738,21 +745,14 @@ def align_pairs(
     starts: np.ndarray,
     shift: np.uint64,
     rare: np.ndarray,
-    gap: int,
-    min_seeds: int,
-    min_tokens: int,
-    threshold: float,
-    bridge: int,
-    anchor: int,
-    window: int,
-    dense: int,
-    stop: np.ndarray,
+    settings: tuple[int, int, int, float, int, int, int, int, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray]:
     """``align`` of many pairs at once (twin: a loop of reference.align).
     Document ``s`` is ``values[offsets[s]:offsets[s + 1]]``; pair ``i``
     aligns ``slot_a[i]`` (the earlier) with ``slot_b[i]``; ``rare`` (with
-    ``starts``, ``shift``: see _find) holds the seed words. Rows ``pair,
-    a_lo, a_hi, b_lo, b_hi`` in pair order, and their similarities."""
+    ``starts``, ``shift``: see _find) holds the seed words; ``settings``:
+    align's from ``gap`` on. Rows ``pair, a_lo, a_hi, b_lo, b_hi`` in pair
+    order, and their similarities."""
     # Each document's rare tokens, found once: in text order, and by word.
     at = np.empty(len(values), np.int64)
     words = np.empty(len(values), np.uint64)
@@ -778,7 +778,7 @@ def align_pairs(
             values[offsets[a] : offsets[a + 1]], values[offsets[b] : offsets[b + 1]],
             at[first[b] : first[b + 1]], words[first[b] : first[b + 1]],
             by_word[first[a] : first[a + 1]], by_position[first[a] : first[a + 1]],
-            gap, min_seeds, min_tokens, threshold, bridge, anchor, window, dense, stop,
+            *settings,
         )  # fmt: skip
         if n + len(found) > len(rows):
             size = 2 * (n + len(found))
@@ -870,7 +870,7 @@ def align(
         a_lo, a_hi, b_lo, b_hi = trim(ids_a, ids_b, x[0], x[1], x[2], x[3], window, dense, stop)
         if min(a_hi - a_lo, b_hi - b_lo) < min_tokens:
             continue
-        similarity = _jaccard(np.unique(ids_a[a_lo:a_hi]), np.unique(ids_b[b_lo:b_hi]))
+        similarity = _jaccard(_distinct(ids_a[a_lo:a_hi]), _distinct(ids_b[b_lo:b_hi]))
         if similarity >= threshold:
             out[kept, 0], out[kept, 1], out[kept, 2], out[kept, 3] = a_lo, a_hi, b_lo, b_hi
             similarities[kept] = similarity
@@ -900,7 +900,7 @@ def _extend(
     b_lo, b_hi = min(c[2], pb), max(c[3] + 1, qb)
     if in_order:
         return a_lo, a_hi, b_lo, b_hi
-    near_a, near_b = np.unique(ids_a[a_lo:a_hi]), np.unique(ids_b[b_lo:b_hi])
+    near_a, near_b = _distinct(ids_a[a_lo:a_hi]), _distinct(ids_b[b_lo:b_hi])
     b_lo, b_hi = _grow(ids_b, b_lo, b_hi, near_a, stop)
     a_lo, a_hi = _grow(ids_a, a_lo, a_hi, near_b, stop)
     return a_lo, a_hi, b_lo, b_hi
@@ -980,7 +980,32 @@ def holdings(
     return keys[:n].copy(), owners[:n].copy(), own[:n].copy()
 
 
-# --- Template frames (finders/paragraphs.templates; twin: reference.holders)
+# --- Template frames (finders/paragraphs.templates; twins: reference.affixes, holders)
+
+
+@kernel
+def affixes(
+    tokens: np.ndarray,
+    first: np.ndarray,
+    count: np.ndarray,
+    frame: int,
+    prefix: np.uint64,
+    suffix: np.uint64,
+    mix: np.uint64,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Tables ``(paragraphs, frame)`` of the hashes of each paragraph's first
+    and last ``j + 1`` tokens (0 past its length); paragraph ``p`` is
+    ``tokens[first[p]:first[p] + count[p]]``."""
+    pre = np.zeros((len(first), frame), np.uint64)
+    suf = np.zeros((len(first), frame), np.uint64)
+    for p in range(len(first)):
+        hp, hs = prefix, suffix
+        last = first[p] + count[p] - 1
+        for j in range(min(count[p], frame)):
+            hp = hp * mix + tokens[first[p] + j]
+            hs = hs * mix + tokens[last - j]
+            pre[p, j], suf[p, j] = hp, hs
+    return pre, suf
 
 
 @kernel
@@ -994,6 +1019,30 @@ def holders(owners: np.ndarray, ids: np.ndarray, last: np.ndarray, counts: np.nd
         if last[w] != owners[i]:
             last[w] = owners[i]
             counts[w] += 1
+
+
+# --- Candidate pairs (lsh.band_pairs; twin: tests/test_lsh_verify.py's brute force)
+
+
+@kernel
+def bucket_pairs(order: np.ndarray, starts: np.ndarray, ends: np.ndarray, most: int) -> np.ndarray:
+    """The pairs of items sharing a bucket, ``i << 32 | j`` with ``i < j``:
+    bucket ``x`` holds items ``order[starts[x]:ends[x]]``; one of more than
+    ``most`` items pairs its first (smallest) item with the others only."""
+    count = 0
+    for x in range(len(starts)):
+        n = ends[x] - starts[x]
+        count += n * (n - 1) // 2 if n <= most else n - 1
+    out = np.empty(count, np.int64)
+    at = 0
+    for x in range(len(starts)):
+        members = np.sort(order[starts[x] : ends[x]])
+        n = len(members)
+        for i in range(n - 1 if n <= most else 1):
+            for j in range(i + 1, n):
+                out[at] = members[i] << 32 | members[j]
+                at += 1
+    return out
 
 
 # --- Candidate verification (verify.py; twin: np.intersect1d)

@@ -23,6 +23,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from dedup import kernels
 from dedup.minhash import fmix64, ranges
 
 # Buckets larger than this pair their members with the first member only: an
@@ -76,18 +77,9 @@ def band_pairs(keys: np.ndarray) -> np.ndarray:
     change = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
     starts = np.concatenate(([0], change))
     ends = np.concatenate((change, [len(keys)]))
-    size = ends - starts
-    two = starts[size == 2]  # most shared buckets: one pair each, done at once
-    lo, hi = order[two].astype(np.int64), order[two + 1].astype(np.int64)
-    pairs = [np.minimum(lo, hi) << 32 | np.maximum(lo, hi)]
-    for s, e in zip(starts[size > 2].tolist(), ends[size > 2].tolist(), strict=True):
-        members = np.sort(order[s:e]).astype(np.int64)
-        if len(members) <= MAX_BUCKET:
-            i, j = np.triu_indices(len(members), k=1)
-            pairs.append(members[i] << 32 | members[j])
-        else:
-            pairs.append(members[0] << 32 | members[1:])
-    return np.unique(np.concatenate(pairs))
+    big = ends - starts > 1
+    pairs = kernels.bucket_pairs(order.astype(np.int64), starts[big], ends[big], MAX_BUCKET)
+    return np.sort(pairs)  # an item is in one bucket of a band: the pairs are distinct
 
 
 def sketch_pairs(

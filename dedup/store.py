@@ -223,6 +223,14 @@ class Spill:
     def __getitem__(self, i: int) -> np.ndarray:
         return self.range(i, i + 1)
 
+    def heads(self, i: int, n: int) -> np.ndarray:
+        """The first ``n`` values of array ``i`` (all if it is shorter)."""
+        b = self._bounds.array()
+        w = max(self.width, 1)
+        lo = int(b[i])
+        out = self._values.read(lo * w, min(int(b[i + 1]), lo + n) * w)
+        return out.reshape(-1, self.width) if self.width else out
+
     def sizes(self, items: np.ndarray) -> np.ndarray:
         """Lengths of arrays ``items``, without reading them."""
         b = self._bounds.array()

@@ -163,6 +163,23 @@ def test_overlaps_equal_intersect1d_pair_by_pair(
     assert got.tolist() == [len(np.intersect1d(sets[a], sets[b])) for a, b in pairs.tolist()]
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 40), max_size=12), st.integers(0, 2**32))
+def test_affixes_equal_their_twin(counts: list[int], seed: int) -> None:
+    """Template-frame hashes of paragraphs of every length, around the frame's
+    16 and past it, with tokens whose products overflow 64 bits."""
+    rng = np.random.default_rng(seed)
+    tokens = rng.integers(0, 2**64 - 1, sum(counts) + 3, dtype=np.uint64, endpoint=True)
+    count = np.array(counts, np.int64)
+    first = np.cumsum(count) - count + 1  # paragraphs after a token of something else
+    args = (16, np.uint64(0x243F6A8885A308D3), np.uint64(0x13198A2E03707344), np.uint64(0x1B3))
+    got, expected = (
+        kernels.affixes(tokens, first, count, *args),
+        reference.affixes(tokens, first, count, *args),
+    )
+    assert all(np.array_equal(g, e) for g, e in zip(got, expected, strict=True))
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 9)), max_size=200), st.data())
 def test_holders_equals_its_twin(pairs: list[tuple[int, int]], data: st.DataObject) -> None:
@@ -297,7 +314,7 @@ def test_align_pairs_equals_its_twin_pair_by_pair_on_news() -> None:
     offsets = np.concatenate(([0], np.cumsum([len(d) for d in docs])))
     rows, similarities = kernels.align_pairs(
         np.concatenate(docs), offsets, pairs[:, 0], pairs[:, 1],
-        is_rare.starts, is_rare.shift, rare, *args,
+        is_rare.starts, is_rare.shift, rare, args,
     )  # fmt: skip
     expected_rows, expected_similarities = [], []
     for i, (a, b) in enumerate(pairs.tolist()):

@@ -17,7 +17,7 @@ from dedup.engines import Engine
 from dedup.finders import encode, verify
 from dedup.index import Index, held
 from dedup.lsh import band_pairs, decode, sketch_pairs
-from dedup.minhash import estimate, ranges
+from dedup.minhash import estimate
 from dedup.models import Cluster, DocPair
 from dedup.verify import Members, overlap
 
@@ -86,15 +86,13 @@ def sketch_candidates(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
     If ``x`` is contained in ``y`` at 0.8, each of x's smallest hashes is in y
     with a chance of about 0.8, so that y holding fewer than half of 16 is rare
     (binomially 7e-4); a document sharing only a paragraph or two of x holds
-    far fewer. Three passes over the shingle sets, ``block`` documents at a
-    time: the smallest hashes of every document, how many documents hold
-    each, and which of the rarer ones each document holds.
+    far fewer. The smallest hashes of every document are read (each set is
+    sorted: they come first), then two passes over the shingle sets,
+    ``block`` documents at a time: how many documents hold each, and which
+    of the rarer ones each document holds.
     """
     m = cfg.containment_sketch
-    bottoms = []
-    for _, values, lengths in _set_blocks(c, block):
-        starts = np.cumsum(lengths) - lengths  # each set is sorted: its smallest come first
-        bottoms.append(values[ranges(starts, starts + np.minimum(lengths, m))])
+    bottoms = [c.doc_sets.heads(d, m) for d in range(len(c.doc_ids))]
     sketch = np.unique(np.concatenate(bottoms)) if bottoms else np.empty(0, np.uint64)
     if not len(sketch):
         return np.empty(0, np.int64)

@@ -240,7 +240,7 @@ def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> 
 
 
 # A paragraph's prefixes and suffixes of up to _FRAME tokens, hashed (a
-# polynomial hash, seeded apart for the two ends).
+# polynomial hash, seeded apart for the two ends: kernels.affixes).
 _FRAME = 16
 _PREFIX, _SUFFIX, _MIX = (
     np.uint64(0x243F6A8885A308D3),
@@ -263,28 +263,16 @@ def _affix_blocks(
         hi = min(n, lo + block)
         p_lo, p_hi = int(c.doc_first_para[lo]), int(c.doc_first_para[hi])
         take = np.arange(p_lo, p_hi)
-        if only is not None:
-            take = take[np.isin(take, only)]
+        if only is not None:  # sorted
+            take = only[np.searchsorted(only, p_lo) : np.searchsorted(only, p_hi)]
             if not len(take):
                 continue
         tokens = c.tokens.range(lo, hi)
         first = para_tok_first[take] - doc_tok_first[lo]
-        count = c.para_ntok[take]
-        tables = (
-            np.zeros((len(take), _FRAME), np.uint64),
-            np.zeros((len(take), _FRAME), np.uint64),
+        yield (
+            take,
+            kernels.affixes(tokens, first, c.para_ntok[take], _FRAME, _PREFIX, _SUFFIX, _MIX),
         )
-        h = [np.full(len(take), _PREFIX), np.full(len(take), _SUFFIX)]
-        for j in range(_FRAME):
-            live = np.flatnonzero(count > j)
-            if not len(live):
-                break
-            ends = (first[live] + j, first[live] + count[live] - 1 - j)
-            with np.errstate(over="ignore"):
-                for table, hashes, at in zip(tables, h, ends, strict=True):
-                    hashes[live] = hashes[live] * _MIX + tokens[at]
-                    table[live, j] = hashes[live]
-        yield take, tables
 
 
 def _blocks(

@@ -201,8 +201,8 @@ def _align_block(job: _Job, lo: int) -> list[Passage]:
         values, np.concatenate(([0], np.cumsum(lengths))),
         np.searchsorted(docs, pairs[:, 0]), np.searchsorted(docs, pairs[:, 1]),
         state.is_rare.starts, state.is_rare.shift, state.rare,
-        job.gap, job.min_seeds, job.min_tokens, job.threshold,
-        _BRIDGE, _ANCHOR, _WINDOW, _DENSE, STOP_SORTED,
+        (job.gap, job.min_seeds, job.min_tokens, job.threshold,
+         _BRIDGE, _ANCHOR, _WINDOW, _DENSE, STOP_SORTED),
     )  # fmt: skip
     docs_of = pairs.tolist()
     return [

@@ -13,7 +13,7 @@ hold every fast path equal to (on hypothesis's text and on real news).
 | ``kernels.follow``, ``trim``, ``chain``, ``align`` | ``follow``, ``trim``, ``chain``, ``align`` |
 | ``kernels.find`` (``verify.Members``) | ``np.isin``, ``np.searchsorted`` |
 | ``kernels.overlap`` (``verify.overlap``) | ``np.intersect1d`` |
-| ``kernels.holders`` | ``holders`` |
+| ``kernels.affixes``, ``holders`` | ``affixes``, ``holders`` |
 | ``kernels.count_in``, ``holdings`` | ``count_in``, ``holdings`` |
 
 Where upstream code exists, the tests call it instead of a twin:
@@ -364,6 +364,26 @@ def _grow(ids: list[int], lo: int, hi: int, words: set[int], stop: set[int]) -> 
         if ids[i - 1] not in stop:
             edge = i
     return lo, edge
+
+
+def affixes(
+    tokens: np.ndarray,
+    first: np.ndarray,
+    count: np.ndarray,
+    frame: int,
+    prefix: np.uint64,
+    suffix: np.uint64,
+    mix: np.uint64,
+) -> tuple[np.ndarray, np.ndarray]:
+    """kernels.affixes, a paragraph at a time with Python integers."""
+    tables = np.zeros((2, len(first), frame), np.uint64)
+    for p, (lo, n) in enumerate(zip(first.tolist(), count.tolist(), strict=True)):
+        words = tokens[lo : lo + n].tolist()
+        for side, (h, ordered) in enumerate(((int(prefix), words), (int(suffix), words[::-1]))):
+            for j, w in enumerate(ordered[:frame]):
+                h = (h * int(mix) + w) % 2**64
+                tables[side, p, j] = h
+    return tables[0], tables[1]
 
 
 def holders(owners: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
