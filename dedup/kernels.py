@@ -53,15 +53,14 @@ def _find(v: np.uint64, starts: np.ndarray, shift: np.uint64, ordered: np.ndarra
 
 
 @kernel
-def bucket_starts(ordered: np.ndarray, shift: np.uint64, buckets: int) -> np.ndarray:
-    """Where the values of the sorted array ``ordered`` with each top bits
-    (``v >> shift``, ``buckets`` of them) begin, and its length last."""
-    starts = np.zeros(buckets + 1, np.int64)
+def bucket_starts(ordered: np.ndarray, shift: np.uint64, starts: np.ndarray) -> None:
+    """Fill ``starts`` (zeros, one more than the buckets) with where the
+    values of the sorted array ``ordered`` with each top bits (``v >>
+    shift``) begin, and its length last."""
     for v in ordered:
         starts[(v >> shift) + np.uint64(1)] += 1
-    for t in range(buckets):
+    for t in range(len(starts) - 1):
         starts[t + 1] += starts[t]
-    return starts
 
 
 @kernel

@@ -92,7 +92,11 @@ def sketch_candidates(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
     of the rarer ones each document holds.
     """
     m = cfg.containment_sketch
-    bottoms = [c.doc_sets.heads(d, m) for d in range(len(c.doc_ids))]
+    n = len(c.doc_ids)
+    bottoms = [
+        np.unique(np.concatenate([c.doc_sets.heads(d, m) for d in range(lo, min(n, lo + block))]))
+        for lo in range(0, n, block)
+    ]
     sketch = np.unique(np.concatenate(bottoms)) if bottoms else np.empty(0, np.uint64)
     if not len(sketch):
         return np.empty(0, np.int64)
