@@ -645,10 +645,9 @@ def _sorted_groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _argsort(keys: np.ndarray) -> np.ndarray:
     """np.argsort of uint64 keys: a radix sort, 16 bits a pass, the keys
     carried along so that every pass reads in order. (numba's own argsort
-    grows faster than n log n: minutes on the tokens of a 200 MB line.)"""
+    grows faster than n log n: minutes on the tokens of a 200 MB line.) For
+    65,536 keys and more (_groups hashes fewer)."""
     n = len(keys)
-    if n < 1 << 16:
-        return np.argsort(keys)
     order, keys = np.arange(n), keys.copy()
     order_to, keys_to = np.empty_like(order), np.empty_like(keys)
     for shift in range(0, 64, 16):

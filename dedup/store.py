@@ -224,12 +224,9 @@ class Spill:
         return self.range(i, i + 1)
 
     def heads(self, i: int, n: int) -> np.ndarray:
-        """The first ``n`` values of array ``i`` (all if it is shorter)."""
+        """The first ``n`` items of array ``i`` (all if it is shorter)."""
         b = self._bounds.array()
-        w = max(self.width, 1)
-        lo = int(b[i])
-        out = self._values.read(lo * w, min(int(b[i + 1]), lo + n) * w)
-        return out.reshape(-1, self.width) if self.width else out
+        return self._items(int(b[i]), min(int(b[i + 1]), int(b[i]) + n))
 
     def sizes(self, items: np.ndarray) -> np.ndarray:
         """Lengths of arrays ``items``, without reading them."""
@@ -248,8 +245,12 @@ class Spill:
     def range(self, first: int, last: int) -> np.ndarray:
         """Arrays ``first`` .. ``last - 1`` concatenated."""
         b = self._bounds.array()
+        return self._items(int(b[first]), int(b[last]))
+
+    def _items(self, lo: int, hi: int) -> np.ndarray:
+        """Items ``lo`` .. ``hi - 1`` of all the arrays concatenated."""
         w = max(self.width, 1)
-        out = self._values.read(int(b[first]) * w, int(b[last]) * w)
+        out = self._values.read(lo * w, hi * w)
         return out.reshape(-1, self.width) if self.width else out
 
 

@@ -216,10 +216,11 @@ def test_one_level_finds_what_the_full_scan_finds_there(
 def test_paragraph_verification_in_small_parts_finds_the_same(
     docs: list[Document], result: ScanResult, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Paragraph candidates verified a few sets at a time (the bound that
-    keeps a task's memory flat when paragraphs are huge) give the same report."""
-    import dedup.finders.paragraphs as paragraphs
+    """Paragraph and document candidates verified a few sets at a time (the
+    bound that keeps a task's memory flat when a set is huge) give the same
+    report."""
+    import dedup.finders
 
-    monkeypatch.setattr(paragraphs, "_GATHER", 200)  # a pair or two a part
+    monkeypatch.setattr(dedup.finders, "_GATHER", 200)  # a pair or two a part
     assert any(s.match == "paragraph" and s.similarity < 1 for s in result.spans)  # near ones
     assert to_dict(scan(docs)) == to_dict(result)

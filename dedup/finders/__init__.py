@@ -14,11 +14,15 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from itertools import pairwise
 from typing import TypeVar
 
 import numpy as np
 
+from dedup import kernels
 from dedup.engines import Engine, run
+from dedup.lsh import decode
+from dedup.store import Spill
 
 
 def encode(pairs: np.ndarray) -> np.ndarray:
@@ -65,6 +69,28 @@ def verify(
     rows = np.concatenate(found)
     ordered: np.ndarray = rows[np.argsort(rows if rows.ndim == 1 else rows[:, 0])]
     return ordered
+
+
+def shared_values(sets: Spill, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For pairs of sets (encoded), the two sets' sizes ``(pairs, 2)`` and how
+    many values they share. Each set the pairs name is read once, and the
+    overlaps are counted by one kernel call, for pairs whose sets hold about
+    ``_GATHER`` values at most together (one set may be a whole book)."""
+    ab = decode(pairs)
+    sizes = sets.sizes(ab)
+    part = np.cumsum(sizes.sum(axis=1)) // _GATHER
+    cuts = (np.flatnonzero(np.diff(part)) + 1).tolist()
+    shared = [np.empty(0, np.int64)]
+    for lo, hi in pairwise([0, *cuts, len(ab)]):
+        items, slots = np.unique(ab[lo:hi].reshape(-1), return_inverse=True)
+        slots = slots.reshape(-1, 2)
+        offsets = np.concatenate(([0], np.cumsum(sets.sizes(items))))
+        shared.append(kernels.overlaps(sets.gather(items), offsets, slots[:, 0], slots[:, 1]))
+    return sizes, np.concatenate(shared)
+
+
+# Shingle hashes read at most at once by a verification task (64 MB).
+_GATHER = 1 << 23
 
 
 def windows(batches: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:

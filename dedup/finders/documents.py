@@ -14,12 +14,12 @@ from dedup import kernels
 from dedup.cluster import Coverage, clusters
 from dedup.config import Config
 from dedup.engines import Engine
-from dedup.finders import encode, verify
+from dedup.finders import encode, shared_values, verify
 from dedup.index import Index, held
 from dedup.lsh import band_pairs, decode, sketch_pairs
 from dedup.minhash import estimate
 from dedup.models import Cluster, DocPair
-from dedup.verify import Members, overlap
+from dedup.verify import Members
 
 # Share of a document's smallest hashes another must hold for the pair to be
 # a containment candidate (``sketch_candidates``).
@@ -66,17 +66,15 @@ def document_clusters(
 def _near_documents(folder: Path, cfg: Config, pairs: np.ndarray) -> np.ndarray:
     """The document pairs one of which covers the other (cluster.py): rows
     of the encoded pair, the two set sizes and their overlap."""
-    sets = held(folder, cfg, complete=True).doc_sets
     rule = Coverage(cfg.document_threshold, cfg.containment_threshold, cfg.min_containment_shingles)
-    rows, last, sa = [], -1, np.empty(0, np.uint64)
-    for pair, (a, b) in zip(pairs.tolist(), decode(pairs).tolist(), strict=True):
-        if a != last:  # pairs come sorted: read each first document once
-            last, sa = a, sets[a]
-        sb = sets[b]
-        both = overlap(sa, sb)
-        if rule.covered(len(sa), len(sb), both) or rule.covered(len(sb), len(sa), both):
-            rows.append((pair, len(sa), len(sb), both))
-    return np.array(rows, np.int64).reshape(-1, 4)
+    sizes, shared = shared_values(held(folder, cfg, complete=True).doc_sets, pairs)
+    rows = np.column_stack((pairs, sizes, shared))
+    keep = [
+        rule.covered(na, nb, both) or rule.covered(nb, na, both)
+        for _, na, nb, both in rows.tolist()
+    ]
+    kept: np.ndarray = rows[np.array(keep, bool)].reshape(-1, 4)
+    return kept
 
 
 def sketch_candidates(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:

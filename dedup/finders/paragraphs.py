@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from functools import partial
-from itertools import combinations, pairwise
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,7 @@ from dedup import kernels
 from dedup.align import Block, Copy, merge_blocks
 from dedup.config import Config
 from dedup.engines import Engine
-from dedup.finders import encode, verify
+from dedup.finders import encode, shared_values, verify
 from dedup.index import Index, held
 from dedup.lsh import band_pairs, decode
 from dedup.models import Boilerplate, Span, SpanKind
@@ -51,29 +51,12 @@ def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int
 
 
 def _near_paragraphs(folder: Path, cfg: Config, pairs: np.ndarray) -> np.ndarray:
-    """The paragraph pairs (encoded) whose shingle sets are near-duplicates.
-    Each set the pairs name is read once, and their overlaps are counted by
-    one kernel call, for pairs whose sets hold about ``_GATHER`` values at
-    most together (one paragraph may be a whole book)."""
-    sets = held(folder, cfg, complete=True).para_sets
-    ab = decode(pairs)
-    sizes = sets.sizes(ab)
-    part = np.cumsum(sizes.sum(axis=1)) // _GATHER
-    cuts = (np.flatnonzero(np.diff(part)) + 1).tolist()
-    kept = [pairs[:0]]
-    for lo, hi in pairwise([0, *cuts, len(ab)]):
-        items, slots = np.unique(ab[lo:hi].reshape(-1), return_inverse=True)
-        slots = slots.reshape(-1, 2)
-        offsets = np.concatenate(([0], np.cumsum(sets.sizes(items))))
-        shared = kernels.overlaps(sets.gather(items), offsets, slots[:, 0], slots[:, 1])
-        union = sizes[lo:hi].sum(axis=1) - shared
-        similarity = np.divide(shared, union, out=np.ones(len(shared)), where=union > 0)
-        kept.append(pairs[lo:hi][similarity >= cfg.paragraph_threshold])
-    return np.concatenate(kept)
-
-
-# Shingle hashes read at most at once by a verification task (64 MB).
-_GATHER = 1 << 23
+    """The paragraph pairs (encoded) whose shingle sets are near-duplicates."""
+    sizes, shared = shared_values(held(folder, cfg, complete=True).para_sets, pairs)
+    union = sizes.sum(axis=1) - shared
+    similarity = np.divide(shared, union, out=np.ones(len(shared)), where=union > 0)
+    kept: np.ndarray = pairs[similarity >= cfg.paragraph_threshold]
+    return kept
 
 
 def _components(n: int, adjacency: dict[int, list[int]]) -> np.ndarray:
