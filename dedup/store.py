@@ -223,11 +223,6 @@ class Spill:
     def __getitem__(self, i: int) -> np.ndarray:
         return self.range(i, i + 1)
 
-    def heads(self, i: int, n: int) -> np.ndarray:
-        """The first ``n`` items of array ``i`` (all if it is shorter)."""
-        b = self._bounds.array()
-        return self._items(int(b[i]), min(int(b[i + 1]), int(b[i]) + n))
-
     def sizes(self, items: np.ndarray) -> np.ndarray:
         """Lengths of arrays ``items``, without reading them."""
         b = self._bounds.array()

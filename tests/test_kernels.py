@@ -195,22 +195,34 @@ def test_holders_equals_its_twin(pairs: list[tuple[int, int]], data: st.DataObje
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.lists(st.integers(0, 40), max_size=30), max_size=20), SETS, st.integers(0, 5))
-def test_sketch_kernels_equal_their_twins(
-    sets: list[list[int]], ordered: np.ndarray, own_size: int
+@given(
+    st.lists(st.lists(st.integers(0, 40), max_size=30), max_size=20),
+    SETS,
+    st.integers(0, 5),
+    st.integers(1, 6),
+    st.data(),
+)
+def test_sketch_holdings_equal_their_twin(
+    sets: list[list[int]], ordered: np.ndarray, own_size: int, most: int, data: st.DataObject
 ) -> None:
-    """The containment sketch's passes: how many sets hold each sketch hash,
-    and which hashes each set holds."""
+    """The containment sketch's pass: which sketch hashes each set holds,
+    each for its first ``most`` holders, counted over two calls."""
     parts = [np.unique(np.array(x, np.uint64)) for x in sets]
-    values = np.concatenate(parts) if parts else np.empty(0, np.uint64)
-    lengths = np.array([len(x) for x in parts], np.int64)
+    cut = data.draw(st.integers(0, len(parts)))
     is_in = Members(ordered)
     counts = np.zeros(len(ordered), np.int64)
-    kernels.count_in(values, is_in.starts, is_in.shift, ordered, counts)
-    assert np.array_equal(counts, reference.count_in(values, ordered))
-    got = kernels.holdings(values, lengths, 7, is_in.starts, is_in.shift, ordered, own_size)
-    expected = reference.holdings(values, lengths, 7, ordered, own_size)
-    assert all(np.array_equal(a, b) for a, b in zip(got, expected, strict=True))
+    twin_counts = np.zeros(len(ordered), np.int64)
+    for first, block in ((0, parts[:cut]), (cut, parts[cut:])):
+        values = np.concatenate(block) if block else np.empty(0, np.uint64)
+        lengths = np.array([len(x) for x in block], np.int64)
+        got = kernels.holdings(
+            values, lengths, first, is_in.starts, is_in.shift, ordered, own_size, counts, most
+        )
+        expected = reference.holdings(values, lengths, first, ordered, own_size, twin_counts, most)
+        assert all(np.array_equal(a, b) for a, b in zip(got, expected, strict=True))
+    assert np.array_equal(counts, twin_counts)
+    held = np.concatenate(parts) if parts else np.empty(0, np.uint64)
+    assert np.array_equal(counts, [np.count_nonzero(held == v) for v in ordered])
 
 
 def test_radix_argsort_sorts_what_np_argsort_sorts() -> None:

@@ -39,7 +39,6 @@ def test_spill_round_trip(tmp_path: Path) -> None:
     assert spill.sizes(items).tolist() == [len(arrays[i]) for i in items]
     assert np.array_equal(spill.gather(items), np.concatenate([arrays[i] for i in items]))
     assert len(spill.gather(items[:0])) == 0
-    assert all(np.array_equal(spill.heads(i, 16), a[:16]) for i, a in enumerate(arrays))
     folder.close()
 
 

@@ -17,7 +17,7 @@ from dedup.engines import Engine
 from dedup.finders import encode, shared_values, verify
 from dedup.index import Index, held
 from dedup.lsh import band_pairs, decode, sketch_pairs
-from dedup.minhash import estimate
+from dedup.minhash import estimate, ranges
 from dedup.models import Cluster, DocPair
 from dedup.verify import Members
 
@@ -84,40 +84,41 @@ def sketch_candidates(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
     If ``x`` is contained in ``y`` at 0.8, each of x's smallest hashes is in y
     with a chance of about 0.8, so that y holding fewer than half of 16 is rare
     (binomially 7e-4); a document sharing only a paragraph or two of x holds
-    far fewer. The smallest hashes of every document are read (each set is
-    sorted: they come first), then two passes over the shingle sets,
-    ``block`` documents at a time: how many documents hold each, and which
-    of the rarer ones each document holds.
+    far fewer. Two passes over the shingle sets, ``block`` documents at a
+    time: the smallest hashes of every document (each set is sorted: they
+    come first), then which of them each document holds.
     """
-    m = cfg.containment_sketch
-    n = len(c.doc_ids)
-    bottoms = [
-        np.unique(np.concatenate([c.doc_sets.heads(d, m) for d in range(lo, min(n, lo + block))]))
-        for lo in range(0, n, block)
-    ]
-    sketch = np.unique(np.concatenate(bottoms)) if bottoms else np.empty(0, np.uint64)
+    m, most = cfg.containment_sketch, cfg.containment_max_df
+    heads = []
+    for _, values, lengths in _set_blocks(c, block):
+        first = np.cumsum(lengths) - lengths
+        heads.append(_distinct(values[ranges(first, first + np.minimum(lengths, m))]))
+    sketch = _distinct(np.concatenate(heads)) if heads else np.empty(0, np.uint64)
     if not len(sketch):
         return np.empty(0, np.int64)
-    # Hashes held by more than containment_max_df documents count for nothing:
-    # counted first, so that the holdings kept stay few (at most that many each).
-    in_sketch, df = Members(sketch), np.zeros(len(sketch), np.int64)
-    for _, values, _ in _set_blocks(c, block):
-        kernels.count_in(values, in_sketch.starts, in_sketch.shift, sketch, df)
-    rare = Members(sketch[df <= cfg.containment_max_df])
+    # Each hash is kept for its first containment_max_df holders only: one
+    # in more counts for nothing (boilerplate), and its holdings stay few.
+    members, df = Members(sketch), np.zeros(len(sketch), np.int64)
     keys: list[np.ndarray] = []
     owners: list[np.ndarray] = []
     own: list[np.ndarray] = []
     for lo, values, lengths in _set_blocks(c, block):
-        held = kernels.holdings(values, lengths, lo, rare.starts, rare.shift, rare.set, m)
+        held = kernels.holdings(
+            values, lengths, lo, members.starts, members.shift, sketch, m, df, most
+        )
         for found, part in zip((keys, owners, own), held, strict=True):
             found.append(part)
+    key = np.concatenate(keys)
+    rare = df[key] <= most
     return sketch_pairs(
-        np.concatenate(keys),
-        np.concatenate(owners),
-        np.concatenate(own),
-        cfg.containment_max_df,
-        _SKETCH_SHARE,
+        key[rare], np.concatenate(owners)[rare], np.concatenate(own)[rare], most, _SKETCH_SHARE
     )
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """np.unique(values), by sorting (numpy's hashing unique is slower on uint64)."""
+    values = np.sort(values)
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
 
 
 def _set_blocks(c: Index, block: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:

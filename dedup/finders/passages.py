@@ -31,10 +31,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-import scipy.sparse as sp
 
 from dedup import kernels
 from dedup.config import Config
@@ -43,6 +42,9 @@ from dedup.index import Index, tokens_of
 from dedup.lsh import decode
 from dedup.models import Ref, Span
 from dedup.store import Spill
+
+if TYPE_CHECKING:  # imported where used: scipy costs a scan without passages 0.1 s
+    import scipy.sparse as sp
 from dedup.text import hash_key, normalize_token
 from dedup.verify import Members, jaccard
 
@@ -160,6 +162,8 @@ class _State:
     def load(cls, key: str) -> _State:
         """Memory-mapped: the workers of a machine share one copy in its page cache."""
 
+        import scipy.sparse as sp
+
         def matrix(name: str, shape: tuple[int, int]) -> sp.csr_matrix:
             parts = (
                 np.load(f"{key}.{name}.{p}.npy", mmap_mode="r")
@@ -256,6 +260,8 @@ def _document_frequencies(
 
 def _incidence(doc_words: Arrays, rare: np.ndarray, is_rare: Members) -> sp.csr_matrix:
     """The document x rare-word incidence matrix."""
+    import scipy.sparse as sp
+
     rows, cols = [], []
     for first, words, lengths in _blocks(doc_words):
         found = is_rare(words)

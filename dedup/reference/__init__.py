@@ -14,7 +14,7 @@ hold every fast path equal to (on hypothesis's text and on real news).
 | ``kernels.find`` (``verify.Members``) | ``np.isin``, ``np.searchsorted`` |
 | ``kernels.overlap`` (``verify.overlap``) | ``np.intersect1d`` |
 | ``kernels.affixes``, ``holders`` | ``affixes``, ``holders`` |
-| ``kernels.count_in``, ``holdings`` | ``count_in``, ``holdings`` |
+| ``kernels.holdings`` | ``holdings`` |
 
 Where upstream code exists, the tests call it instead of a twin:
 datasketch's ``MinHash`` (tests/test_minhash.py) and datatrove's Gopher
@@ -393,17 +393,26 @@ def holders(owners: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(pairs % n, minlength=n)
 
 
-def count_in(values: np.ndarray, ordered: np.ndarray) -> np.ndarray:
-    """How many of ``values`` equal each of ``ordered`` (sorted)."""
-    found = values[np.isin(values, ordered)]
-    return np.bincount(np.searchsorted(ordered, found), minlength=len(ordered))
-
-
 def holdings(
-    values: np.ndarray, lengths: np.ndarray, first: int, ordered: np.ndarray, own_size: int
+    values: np.ndarray,
+    lengths: np.ndarray,
+    first: int,
+    ordered: np.ndarray,
+    own_size: int,
+    counts: np.ndarray,
+    most: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """kernels.holdings with whole-array numpy."""
     held = np.isin(values, ordered)
     rank = np.arange(len(values)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     owners = np.repeat(np.arange(first, first + len(lengths)), lengths)
-    return values[held], owners[held], rank[held] < own_size
+    keys = np.searchsorted(ordered, values[held])
+    # The how-manieth holder of its value each hit is, over the calls.
+    order = np.argsort(keys, kind="stable")
+    group_start = np.searchsorted(keys[order], keys[order])
+    nth = np.empty(len(keys), np.int64)
+    nth[order] = np.arange(len(keys)) - group_start
+    nth += counts[keys] + 1
+    np.add.at(counts, keys, 1)
+    keep = nth <= most
+    return keys[keep], owners[held][keep], (rank[held] < own_size)[keep]
