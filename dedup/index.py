@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from dedup import kernels
 from dedup.config import Config
 from dedup.errors import InputError
 from dedup.features import BatchFeatures, featurize_batch, keeps_tokens
@@ -269,7 +270,7 @@ class Index:
         """The shingle set of paragraphs ``first`` .. ``last``."""
         if first == last:
             return self.para_sets[first]  # sorted and distinct already
-        return np.unique(self.para_sets.range(first, last + 1))
+        return kernels.unique(self.para_sets.range(first, last + 1))
 
     def close(self) -> None:
         self.folder.close()

@@ -133,8 +133,8 @@ def trim(
     text at its ends: each side shrunk to its first and last content words
     found on the other side with ``dense`` such words in their window of
     ``window`` tokens. Its plain twin: reference.trim."""
-    b_lo, b_hi = _dense(ids_b, b_lo, b_hi, _distinct(ids_a[a_lo:a_hi]), stop, window, dense)
-    a_lo, a_hi = _dense(ids_a, a_lo, a_hi, _distinct(ids_b[b_lo:b_hi]), stop, window, dense)
+    b_lo, b_hi = _dense(ids_b, b_lo, b_hi, unique(ids_a[a_lo:a_hi]), stop, window, dense)
+    a_lo, a_hi = _dense(ids_a, a_lo, a_hi, unique(ids_b[b_lo:b_hi]), stop, window, dense)
     return a_lo, a_hi, b_lo, b_hi
 
 
@@ -374,7 +374,7 @@ def _window(values: np.ndarray, lo: int, n: int, position: np.ndarray) -> np.uin
 
 
 @kernel
-def _distinct(values: np.ndarray) -> np.ndarray:
+def unique(values: np.ndarray) -> np.ndarray:
     """np.unique(values): numba's builds a list a value at a time, 5x slower."""
     out = np.empty(len(values), values.dtype)
     return out[: _unique_into(values, out, 0)]
@@ -882,7 +882,7 @@ def align(
         a_lo, a_hi, b_lo, b_hi = trim(ids_a, ids_b, x[0], x[1], x[2], x[3], window, dense, stop)
         if min(a_hi - a_lo, b_hi - b_lo) < min_tokens:
             continue
-        similarity = _jaccard(_distinct(ids_a[a_lo:a_hi]), _distinct(ids_b[b_lo:b_hi]))
+        similarity = _jaccard(unique(ids_a[a_lo:a_hi]), unique(ids_b[b_lo:b_hi]))
         if similarity >= threshold:
             out[kept, 0], out[kept, 1], out[kept, 2], out[kept, 3] = a_lo, a_hi, b_lo, b_hi
             similarities[kept] = similarity
@@ -912,7 +912,7 @@ def _extend(
     b_lo, b_hi = min(c[2], pb), max(c[3] + 1, qb)
     if in_order:
         return a_lo, a_hi, b_lo, b_hi
-    near_a, near_b = _distinct(ids_a[a_lo:a_hi]), _distinct(ids_b[b_lo:b_hi])
+    near_a, near_b = unique(ids_a[a_lo:a_hi]), unique(ids_b[b_lo:b_hi])
     b_lo, b_hi = _grow(ids_b, b_lo, b_hi, near_a, stop)
     a_lo, a_hi = _grow(ids_a, a_lo, a_hi, near_b, stop)
     return a_lo, a_hi, b_lo, b_hi

@@ -194,6 +194,14 @@ def test_holders_equals_its_twin(pairs: list[tuple[int, int]], data: st.DataObje
     assert np.array_equal(counts, reference.holders(owners, ids, 10))
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 20), max_size=300))
+def test_unique_equals_np_unique(values: list[int]) -> None:
+    """kernels.unique (shingle set unions, containment sketch heads)."""
+    array = np.array(values, np.uint64)
+    assert np.array_equal(kernels.unique(array), np.unique(array))
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(st.lists(st.integers(0, 40), max_size=30), max_size=20),

@@ -92,8 +92,8 @@ def sketch_candidates(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
     heads = []
     for _, values, lengths in _set_blocks(c, block):
         first = np.cumsum(lengths) - lengths
-        heads.append(_distinct(values[ranges(first, first + np.minimum(lengths, m))]))
-    sketch = _distinct(np.concatenate(heads)) if heads else np.empty(0, np.uint64)
+        heads.append(kernels.unique(values[ranges(first, first + np.minimum(lengths, m))]))
+    sketch = kernels.unique(np.concatenate(heads)) if heads else np.empty(0, np.uint64)
     if not len(sketch):
         return np.empty(0, np.int64)
     # Each hash is kept for its first containment_max_df holders only: one
@@ -113,12 +113,6 @@ def sketch_candidates(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
     return sketch_pairs(
         key[rare], np.concatenate(owners)[rare], np.concatenate(own)[rare], most, _SKETCH_SHARE
     )
-
-
-def _distinct(values: np.ndarray) -> np.ndarray:
-    """np.unique(values), by sorting (numpy's hashing unique is slower on uint64)."""
-    values = np.sort(values)
-    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
 
 
 def _set_blocks(c: Index, block: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:

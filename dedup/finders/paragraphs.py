@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from functools import partial
-from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -141,15 +140,11 @@ def paragraph_spans(
         )
     # Documents sharing a paragraph (not boilerplate): every pair of them.
     shared = comp_doc[~is_boiler[comp_doc >> 32]]
-    comp_of, doc_of = shared >> 32, shared & 0xFFFFFFFF
-    cut = np.flatnonzero(np.diff(comp_of)) + 1
-    pairs = [
-        (a, b)
-        for docs in np.split(doc_of, cut)
-        if len(docs) > 1
-        for a, b in combinations(docs.tolist(), 2)
-    ]
-    return spans, boilerplate, np.array(pairs, np.int64).reshape(-1, 2)
+    cut = np.flatnonzero(np.diff(shared >> 32)) + 1
+    starts, ends = np.concatenate(([0], cut)), np.concatenate((cut, [len(shared)]))
+    many = ends - starts > 1
+    pairs = kernels.bucket_pairs(shared & 0xFFFFFFFF, starts[many], ends[many], len(shared))
+    return spans, boilerplate, decode(pairs)
 
 
 def _is_formula(c: Index, b: Block, docs: np.ndarray, cfg: Config) -> bool:
@@ -185,7 +180,7 @@ def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> 
         lo, hi = int(c.doc_first_para[d]), int(c.doc_first_para[d + 1])
         inside = (c.para_start[lo:hi] >= s.start) & (c.para_end[lo:hi] <= s.end)
         paras[i] = lo + np.flatnonzero(inside)
-    mine = np.unique(np.concatenate(list(paras.values())))  # sorted: a row by searchsorted
+    mine = kernels.unique(np.concatenate(list(paras.values())))  # sorted: a row by searchsorted
     # Their affixes, then how many documents hold each: two passes over the tokens.
     pre = np.zeros((len(mine), _FRAME), np.uint64)
     suf = np.zeros_like(pre)
@@ -193,7 +188,7 @@ def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> 
         rows = np.searchsorted(mine, take)
         pre[rows], suf[rows] = prefixes, suffixes
     valid = np.arange(_FRAME) < c.para_ntok[mine, None]
-    wanted = np.unique(np.concatenate((pre[valid], suf[valid])))
+    wanted = kernels.unique(np.concatenate((pre[valid], suf[valid])))
     is_wanted, df = Members(wanted), np.zeros(len(wanted), np.int64)
     last = [np.full(len(wanted), -1, np.int64) for _ in range(2)]  # as prefix, as suffix
     for take, tables in _affix_blocks(c, block):
@@ -209,8 +204,8 @@ def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> 
     # prefix), else a list item of a republished statement ("7 - جندي متدرب
     # ...") would be its own frame. An affix of a frequent affix is as
     # frequent, so the frame is a count.
-    pre_df = np.where(valid, df[np.searchsorted(wanted, pre)], -1)
-    suf_df = np.where(valid, df[np.searchsorted(wanted, suf)], -1)
+    pre_df, suf_df = np.full(pre.shape, -1), np.full(suf.shape, -1)
+    pre_df[valid], suf_df[valid] = df[is_wanted.find(pre[valid])], df[is_wanted.find(suf[valid])]
     own = pre_df[np.arange(len(mine)), valid.sum(axis=1) - 1]
     least = np.maximum(cfg.boilerplate_min_docs, 2 * own)[:, None]
     frame = (pre_df >= least).sum(axis=1) + (suf_df >= least).sum(axis=1)
