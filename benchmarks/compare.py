@@ -123,7 +123,7 @@ def main() -> None:
         mb = sum(len(t.encode("utf-8")) for t in texts(path)) / 1e6
         print(f"corpus: {path.name}, {n:,} documents, {mb:.1f} MB of text")
         results = {}
-        chosen = args.only.split(",") + ["datasketch"] if args.only else list(CONTENDERS)
+        chosen = [*args.only.split(","), "datasketch"] if args.only else list(CONTENDERS)
         for name in (name for name in CONTENDERS if name in chosen):
             if name == "rensa":
                 try:

@@ -68,11 +68,11 @@ def stages(path: Path, workers: int, levels: str | None) -> None:
 def featurize(path: Path, sample: int) -> None:
     docs = [d for _, d in zip(range(sample), read_documents(path), strict=False)]
     cfg = Config()
-    featurize_batch(docs[:10], cfg)  # builds the per-process character tables
+    featurize_batch([d.text for d in docs[:10]], cfg)  # builds the per-process character tables
     profile = cProfile.Profile()
     profile.enable()
     for i in range(0, len(docs), 1000):
-        featurize_batch(docs[i : i + 1000], cfg)
+        featurize_batch([d.text for d in docs[i : i + 1000]], cfg)
     profile.disable()
     stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
     total = sum(c for (_, _, name), (_, _, _, c, _) in stats.items() if name == "featurize_batch")

@@ -17,7 +17,6 @@ from dedup import kernels
 from dedup.config import Config
 from dedup.lsh import band_keys, lsh_params
 from dedup.minhash import POSITION, MinHasher, fmix64, ranges
-from dedup.models import Document
 from dedup.repetition import stat_names
 from dedup.text import char_tables, space_tables, tokenize_batch
 
@@ -73,7 +72,7 @@ def prepare() -> None:
     space_tables()
 
 
-def featurize_batch(docs: list[Document], cfg: Config) -> BatchFeatures:
+def featurize_batch(texts: list[str], cfg: Config) -> BatchFeatures:
     """Features of a batch of documents, computed for the whole batch at once
     by the compiled kernels (tests/test_reference.py holds them equal to a
     document-by-document computation with the plain functions). What no
@@ -84,8 +83,8 @@ def featurize_batch(docs: list[Document], cfg: Config) -> BatchFeatures:
     tokens, here in the worker, although only the first of each exact group
     is used: the group is only known once all earlier documents are in.
     """
-    n, k = len(docs), cfg.shingle_size
-    batch = tokenize_batch([d.text for d in docs])
+    n, k = len(texts), cfg.shingle_size
+    batch = tokenize_batch(texts)
     hashes, doc_tokens = batch.hashes, batch.doc_tokens
     space, breaks = space_tables()
     starts, ends, tok_lo, tok_hi = kernels.paragraphs(batch.codes, batch.starts, space, breaks)
@@ -127,7 +126,7 @@ def featurize_batch(docs: list[Document], cfg: Config) -> BatchFeatures:
         chars=np.diff(batch.doc_starts) - 1,
         tokens=np.diff(doc_tokens),
         paragraphs=np.bincount(para_doc, minlength=n),
-        fingerprints=np.fromiter((fingerprint(d.text) for d in docs), np.uint64, n),
+        fingerprints=np.fromiter(map(fingerprint, texts), np.uint64, n),
         repetition=repetition,
         doc_sigs=sigs,
         doc_bands=band_keys(sigs, *lsh_params(cfg.document_threshold, cfg.num_perm)),

@@ -28,7 +28,7 @@ from dedup.config import Config
 from dedup.errors import InputError
 from dedup.features import BatchFeatures, featurize_batch, keeps_tokens
 from dedup.lsh import lsh_params
-from dedup.models import Document, Ref
+from dedup.models import Ref
 from dedup.repetition import stat_names
 from dedup.store import BandFile, Chunk, Column, Folder, Spill
 
@@ -101,10 +101,10 @@ class Index:
             "doc_words": self.doc_words,
         }
 
-    def featurize(self, docs: list[Document]) -> tuple[BatchFeatures, Written]:
+    def featurize(self, texts: list[str]) -> tuple[BatchFeatures, Written]:
         """A batch's features, computed and spilled by this process: the bulky
         ones are written to its files and come back as where they were written."""
-        f = featurize_batch(docs, self.cfg)
+        f = featurize_batch(texts, self.cfg)
         written = Written(
             self.doc_sigs.write(f.doc_sigs),
             self.doc_sets.write(f.doc_sets),

@@ -15,6 +15,7 @@ ones (shingle sets, signatures, band keys, tokens) spilled to disk
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -23,6 +24,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from dedup import kernels
 from dedup.config import Config
 from dedup.engines import Engine, make_engine
 from dedup.features import BatchFeatures, prepare
@@ -62,6 +64,10 @@ def scan(
     say = stage or (lambda name: None)
     with spill_folder(tmp_dir) as folder, engine or make_engine(workers) as run:
         corpus = Index(folder, cfg)
+        if not run.local:
+            # While the workers featurize, this process readies numba for the
+            # stages it runs itself: a process's first kernel call costs 0.4 s.
+            _started(partial(kernels.unique, np.empty(0, np.uint64)))
         try:
             _featurize(corpus, documents, progress, run)
             say("paragraph groups and LSH" if cfg.finds("paragraphs") else "index")
@@ -132,15 +138,22 @@ def _featurize(
     """Per-document features (by ``engine``'s tasks), gathered in input order."""
     prepare()  # the lookup tables, built once (a worker builds its own)
     task = partial(_featurize_task, c.path, c.cfg)
-    for docs, (features, written) in engine.map(task, _batches(documents, _BATCH_DOCS)):
+    sent: deque[list[Document]] = deque()  # the batches whose texts the tasks have
+
+    def texts() -> Iterator[list[str]]:
+        # Only the texts go to a worker: pickling Documents costs 5x more.
+        for docs in _batches(documents, _BATCH_DOCS):
+            sent.append(docs)
+            yield [doc.text for doc in docs]
+
+    for _, (features, written) in engine.map(task, texts()):
+        docs = sent.popleft()  # the engine answers in order
         c.append([doc.id for doc in docs], features, written)
         if progress is not None:
             for doc in docs:
                 progress(doc)
 
 
-def _featurize_task(
-    folder: Path, cfg: Config, docs: list[Document]
-) -> tuple[BatchFeatures, Written]:
+def _featurize_task(folder: Path, cfg: Config, texts: list[str]) -> tuple[BatchFeatures, Written]:
     """A batch's features, spilled to the files of whichever process runs it."""
-    return held(folder, cfg).featurize(docs)
+    return held(folder, cfg).featurize(texts)

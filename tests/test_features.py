@@ -18,7 +18,7 @@ from tests.conftest import needs
 
 def check_signatures(docs: list[Document]) -> None:
     cfg = Config()
-    f = featurize_batch(docs, cfg)
+    f = featurize_batch([d.text for d in docs], cfg)
     hasher = MinHasher(cfg.num_perm, cfg.seed)
     bounds = np.concatenate(([0], np.cumsum(f.doc_set_lengths)))
     for i in range(len(docs)):

@@ -18,7 +18,7 @@ def build(folder: Path, docs: list[Document], cfg: Config, batch: int = 100) -> 
     index = Index(folder, cfg)
     for i in range(0, len(docs), batch):
         part = docs[i : i + batch]
-        index.append([d.id for d in part], *index.featurize(part))
+        index.append([d.id for d in part], *index.featurize([d.text for d in part]))
     index.seal()
     return index
 

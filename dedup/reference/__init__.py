@@ -33,33 +33,32 @@ from dedup.config import Config
 from dedup.features import PREVIEW, BatchFeatures, fingerprint, paragraph_keys
 from dedup.lsh import band_keys, lsh_params
 from dedup.minhash import MinHasher, shingle_sets, window_hashes
-from dedup.models import Document
 from dedup.repetition import repetition_stats, stat_names
 from dedup.segment import paragraphs
 from dedup.text import tokenize
 
 
-def featurize_batch(docs: list[Document], cfg: Config) -> BatchFeatures:
+def featurize_batch(texts: list[str], cfg: Config) -> BatchFeatures:
     """features.featurize_batch, document by document with the plain per-text
     functions."""
     k = cfg.shingle_size
     hasher = MinHasher(cfg.num_perm, cfg.seed)
-    n = len(docs)
+    n = len(texts)
     stats = np.zeros((n, len(stat_names())))
     rows: dict[str, list[np.ndarray]] = defaultdict(list)
     para_sets: list[np.ndarray] = []
     doc_sets: list[np.ndarray] = []
     words: list[np.ndarray] = []
     previews: list[bytes] = []
-    for i, doc in enumerate(docs):
-        tokens = tokenize(doc.text)
-        paras = paragraphs(doc.text, tokens)
-        found = repetition_stats(doc.text, tokens)
+    for i, text in enumerate(texts):
+        tokens = tokenize(text)
+        paras = paragraphs(text, tokens)
+        found = repetition_stats(text, tokens)
         stats[i] = [found[name] for name in stat_names()]
-        rows["chars"].append(np.array([len(doc.text)]))
+        rows["chars"].append(np.array([len(text)]))
         rows["tokens"].append(np.array([len(tokens)]))
         rows["paragraphs"].append(np.array([len(paras)]))
-        rows["fingerprints"].append(np.array([fingerprint(doc.text)], np.uint64))
+        rows["fingerprints"].append(np.array([fingerprint(text)], np.uint64))
         rows["para_starts"].append(paras.starts)
         rows["para_ends"].append(paras.ends)
         rows["para_ntok"].append(paras.tok_hi - paras.tok_lo)
@@ -70,7 +69,7 @@ def featurize_batch(docs: list[Document], cfg: Config) -> BatchFeatures:
         rows["para_keys"].append(np.array(one_key, dtype=np.uint64))
         para_sets.extend(shingle_sets(tokens.hashes, paras.tok_lo, paras.tok_hi, k))
         previews.extend(
-            doc.text[s : min(e, s + PREVIEW)].encode("utf-8", "surrogatepass")
+            text[s : min(e, s + PREVIEW)].encode("utf-8", "surrogatepass")
             for s, e in zip(paras.starts.tolist(), paras.ends.tolist(), strict=True)
         )
         doc_sets.append(np.unique(window_hashes(tokens.hashes, min(k, len(tokens)))))

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -116,28 +116,41 @@ def pair_from_dict(d: dict[str, Any]) -> DocPair:
 
 def plain(x: Any) -> Any:
     """``dataclasses.asdict`` without its deep copies (3x faster on big reports)."""
-    if isinstance(x, DocPair):
-        return pair_dict(x)
-    if isinstance(x, DocStats):  # a row a document: the most numerous, spelled out
-        return {
-            "id": x.id,
-            "chars": x.chars,
-            "tokens": x.tokens,
-            "paragraphs": x.paragraphs,
-            "repetition": x.repetition,
-            "fingerprint": x.fingerprint,
-        }
+    convert = _CONVERT.get(type(x))
+    if convert is not None:
+        return convert(x)
     if is_dataclass(x):
-        names = _FIELDS.get(type(x))
-        if names is None:
-            names = _FIELDS[type(x)] = [f.name for f in fields(x)]
-        return {name: plain(getattr(x, name)) for name in names}
+        names = [f.name for f in fields(x)]
+        convert = _CONVERT[type(x)] = lambda y: {n: plain(getattr(y, n)) for n in names}
+        return convert(x)
     if isinstance(x, list):
         return [plain(v) for v in x]
     return x
 
 
-_FIELDS: dict[type, list[str]] = {}
+def _stats_dict(x: DocStats) -> dict[str, Any]:
+    # a row a document, the most numerous: spelled out, its dict taken as it is
+    return {
+        "id": x.id,
+        "chars": x.chars,
+        "tokens": x.tokens,
+        "paragraphs": x.paragraphs,
+        "repetition": x.repetition,
+        "fingerprint": x.fingerprint,
+    }
+
+
+def _ref_dict(x: Ref) -> dict[str, Any]:
+    return {"doc": x.doc, "start": x.start, "end": x.end}
+
+
+# Each type's conversion, the dataclasses' added as they are met.
+_CONVERT: dict[type, Callable[[Any], Any]] = {
+    DocPair: pair_dict,
+    DocStats: _stats_dict,
+    Ref: _ref_dict,
+    **{t: lambda x: x for t in (str, int, float, bool, type(None))},
+}
 _encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps makes one a call
 
 
