@@ -136,14 +136,21 @@ def _with_config(command: Callable[..., None]) -> Callable[..., None]:
     return with_config
 
 
+_INCLUDE = (
+    "In a folder, read only the files matching this glob (on the path relative "
+    "to the folder; * spans folders too). Repeatable."
+)
+_EXCLUDE = "In a folder, leave out the files matching this glob. Repeatable."
+
+
 @app.command()
 @_with_config
 def scan(
     path: Annotated[
         Path,
         typer.Argument(
-            help="A .txt file, a JSONL file (.jsonl, .jsonl.gz) "
-            "or a folder of them (read recursively)."
+            help="A file (.txt, .jsonl, .json, .csv, .tsv; each also .gz, .bz2, .xz or .zst), "
+            "a folder of them (read recursively), or - for JSON Lines on standard input."
         ),
     ],
     json_out: Annotated[
@@ -156,10 +163,15 @@ def scan(
     html_out: Annotated[
         Path | None, typer.Option("--html", help="Write the HTML report here.")
     ] = None,
-    text_key: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
+    text_key: Annotated[
+        str, typer.Option(help="JSON field or CSV column holding the text.")
+    ] = "text",
     id_key: Annotated[
-        str, typer.Option(help="JSONL field holding the document id (default: the line number).")
+        str,
+        typer.Option(help="JSON field or CSV column holding the id (default: the record number)."),
     ] = "id",
+    include: Annotated[list[str] | None, typer.Option(help=_INCLUDE)] = None,
+    exclude: Annotated[list[str] | None, typer.Option(help=_EXCLUDE)] = None,
     workers: Annotated[
         int,
         typer.Option(
@@ -178,7 +190,6 @@ def scan(
     config: Config | None = None,
 ) -> None:
     """Scan a corpus and report every duplicated span, cluster and boilerplate paragraph."""
-    from dedup.formats import Source
     from dedup.outputs import check
     from dedup.reports.html import write_html
     from dedup.reports.json import write_json
@@ -190,11 +201,15 @@ def scan(
         outs = [o for o in (json_out, jsonl_out, html_out) if o is not None]
         check([path], outs, force, files=True)
         _check_tmp_dir(tmp_dir)
-        source = Source(path, text_key, id_key)
+        source = _source(path, text_key, id_key, include, exclude, quiet)
+        if html_out is not None:
+            _rereadable(source, "--html")
         result = _scan_with_progress(source, config, quiet, workers, tmp_dir)
-        recorded = {"path": str(path.resolve()), "text_key": text_key, "id_key": id_key}
+        recorded: dict[str, Any] = {"path": str(path.resolve()), "text_key": text_key}
+        recorded["id_key"] = id_key
+        recorded.update({k: v for k, v in (("include", include), ("exclude", exclude)) if v})
         if json_out is not None:
-            write_json(result, json_out, recorded, force)
+            write_json(result, json_out, None if _is_stdin(path) else recorded, force)
         if jsonl_out is not None:
             write_jsonl(result, jsonl_out, force)
         if html_out is not None:
@@ -237,7 +252,13 @@ def report(
         if corpus is None:
             raise DedupError(f"{report_path}: records no input path; give it with --input")
         check([report_path, corpus], [html_out], force, files=True)
-        keys = Source(corpus, source.get("text_key", "text"), source.get("id_key", "id"))
+        keys = Source(
+            corpus,
+            source.get("text_key", "text"),
+            source.get("id_key", "id"),
+            tuple(source.get("include", ())),
+            tuple(source.get("exclude", ())),
+        )
         check_corpus(result, read_documents(keys), str(corpus))
         write_html(result, html_out, _texts(keys), max_documents, force)
     except DedupError as e:
@@ -293,8 +314,12 @@ def clean(
         bool, typer.Option("--dry-run", help="Print what would change; write nothing.")
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output.")] = False,
-    text_key: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
-    id_key: Annotated[str, typer.Option(help="JSONL field holding the document id.")] = "id",
+    text_key: Annotated[
+        str, typer.Option(help="JSON field or CSV column holding the text.")
+    ] = "text",
+    id_key: Annotated[str, typer.Option(help="JSON field or CSV column holding the id.")] = "id",
+    include: Annotated[list[str] | None, typer.Option(help=_INCLUDE)] = None,
+    exclude: Annotated[list[str] | None, typer.Option(help=_EXCLUDE)] = None,
     workers: Annotated[
         int, typer.Option(help="Processes for the scan (default: as for scan).")
     ] = 0,
@@ -306,7 +331,6 @@ def clean(
 ) -> None:
     """Write the corpus back without its repeats (never text found nowhere else), log each cut."""
     from dedup.clean import CleanPolicy, check_corpus, clean_text, plan
-    from dedup.formats import Source
     from dedup.outputs import check, staged
     from dedup.readers import read_documents
     from dedup.reports.json import read_json
@@ -314,8 +338,9 @@ def clean(
     from dedup.writers import write_corpus, write_removals
 
     log = log or out.with_name(out.name + ".removals.jsonl")
-    source = Source(path, text_key, id_key)
     try:
+        source = _source(path, text_key, id_key, include, exclude, quiet)
+        _rereadable(source, "clean")
         policy = CleanPolicy(
             within, near_duplicates, _representative(keep, "--keep"), across, boilerplate, formula
         )
@@ -379,6 +404,44 @@ def _texts(source: Source) -> Callable[[set[str]], Iterator[tuple[str, str]]]:
     return texts
 
 
+def _source(
+    path: Path,
+    text_key: str,
+    id_key: str,
+    include: list[str] | None,
+    exclude: list[str] | None,
+    quiet: bool,
+) -> Source:
+    """The corpus the options describe; says which files of a folder no format reads."""
+    from dedup.formats import Source
+    from dedup.readers import left_out
+
+    source = Source(path, text_key, id_key, tuple(include or ()), tuple(exclude or ()))
+    skipped = left_out(source)
+    if skipped and not quiet:
+        kinds = ", ".join(f"{n:,} {kind}" for kind, n in sorted(skipped.items()))
+        _err.print(
+            f"{path}: left out {skipped.total():,} files of kinds dedup does not read ({kinds})",
+            highlight=False,
+            soft_wrap=True,
+        )
+    return source
+
+
+def _is_stdin(path: Path) -> bool:
+    from dedup.formats import STDIN
+
+    return str(path) == STDIN
+
+
+def _rereadable(source: Source, what: str) -> None:
+    """Standard input is read once: ``what`` needs the texts again."""
+    if _is_stdin(source.path):
+        raise DedupError(
+            f"{what} reads the corpus twice, standard input only once: save it to a file first"
+        )
+
+
 def _check_tmp_dir(tmp_dir: Path | None) -> None:
     if tmp_dir is not None and not tmp_dir.is_dir():
         raise DedupError(f"{tmp_dir}: --tmp-dir is not a folder")
@@ -401,7 +464,10 @@ def _default_workers(source: Source) -> int:
     """Every core, unless the input is small."""
     from dedup.readers import input_files
 
-    size = sum(f.path.stat().st_size for f in input_files(source.path))
+    files = input_files(source)
+    if _is_stdin(source.path):  # of unknown size
+        return os.cpu_count() or 1
+    size = sum(f.path.stat().st_size for f in files)
     return 1 if size < _SMALL_INPUT else (os.cpu_count() or 1)
 
 

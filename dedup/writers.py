@@ -22,7 +22,7 @@ from dedup.readers import input_files
 def write_corpus(source: Source, dest: Path, clean: Cleaner, name: str) -> None:
     """Write the cleaned corpus at ``dest``, a new path that the caller
     stages (``outputs.staged``) for the output named ``name``."""
-    files = input_files(source.path)
+    files = input_files(source)
     if source.path.is_dir():
         dest.mkdir()
         for f in files:

@@ -80,7 +80,7 @@ def test_bad_jsonl_names_file_and_line(tmp_path: Path, content: bytes, message: 
 def test_bad_paths(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file or folder"):
         list(read_documents(tmp_path / "missing"))
-    with pytest.raises(InputError, match=r"holds no \.txt or \.jsonl files"):
+    with pytest.raises(InputError, match=r"holds no files dedup reads \(\.txt, \.jsonl"):
         list(read_documents(tmp_path))
     (tmp_path / "bad.txt").write_bytes("صحيح".encode() + b"\xd8")
     with pytest.raises(InputError, match=r"bad\.txt: not valid UTF-8 \(byte 8\)"):
@@ -102,10 +102,22 @@ def test_empty_txt_file_is_an_empty_document(tmp_path: Path) -> None:
 def test_formats_are_known_by_their_suffixes() -> None:
     from dedup.formats import FORMATS, format_of
 
-    assert sorted(FORMATS) == ["jsonl", "txt"]
-    names = ["a.txt", "b.jsonl", "C.JSONL.GZ", "d.ndjson", "e.ndjson.gz", "f.csv", "g.json"]
-    found = [f.name if (f := format_of(Path(n))) else None for n in names]
-    assert found == ["txt", "jsonl", "jsonl", "jsonl", "jsonl", None, None]
+    assert sorted(FORMATS) == ["csv", "json", "jsonl", "tsv", "txt"]
+    kinds = {
+        "a.txt": "txt",
+        "b.jsonl": "jsonl",
+        "C.JSONL.GZ": "jsonl",
+        "d.ndjson": "jsonl",
+        "e.ndjson.zst": "jsonl",
+        "f.csv": "csv",
+        "g.json.xz": "json",
+        "h.tsv.bz2": "tsv",
+        "i.txt.gz": "txt",
+        "j.parquet": None,
+        "k.md": None,
+        "l": None,
+    }
+    assert {n: f.name if (f := format_of(Path(n))) else None for n in kinds} == kinds
 
 
 @pytest.mark.parametrize("name", ["corpus.jsonl", "corpus.jsonl.gz", "folder"])

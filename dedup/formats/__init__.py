@@ -8,12 +8,23 @@ A ``Source`` is everything that says how to read a corpus.
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import io
+import lzma
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
+import zstandard
+
+from dedup.errors import InputError
 from dedup.models import Document
+
+# "-" as the input: JSON Lines on standard input.
+STDIN = "-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +32,12 @@ class Source:
     """A corpus: a file or a folder, and the options its formats read it with."""
 
     path: Path
-    text_key: str = "text"  # JSONL: the field holding the text
-    id_key: str = "id"  # JSONL: the field holding the id (default: the line number)
+    text_key: str = "text"  # JSONL, JSON, CSV: the field or column holding the text
+    id_key: str = "id"  # ... the id (default: the record's number)
+    # Globs a folder's files must match (any of ``include``, none of
+    # ``exclude``), on their path relative to the folder; "*" spans folders too.
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +46,7 @@ class Record:
     line it came from and its fields)."""
 
     doc: Document
-    raw: bytes | None = None
+    raw: bytes | None = None  # JSONL: the line as it was
     fields: dict[str, Any] | None = None
 
 
@@ -60,9 +75,57 @@ class File:
 
 
 def _registry() -> dict[str, Format]:
-    from dedup.formats import jsonl, txt
+    from dedup.formats import delimited, json_array, jsonl, txt
 
-    return {f.name: f for f in (txt.FORMAT, jsonl.FORMAT)}
+    found = (txt.FORMAT, jsonl.FORMAT, json_array.FORMAT, delimited.CSV, delimited.TSV)
+    return {f.name: f for f in found}
+
+
+# Compressed inputs, known by their suffix, are written back compressed the same way.
+COMPRESSIONS = (".gz", ".bz2", ".xz", ".zst")
+
+
+def compressed(*suffixes: str) -> tuple[str, ...]:
+    """``suffixes``, and each of them compressed."""
+    return tuple(s + c for s in suffixes for c in ("", *COMPRESSIONS))
+
+
+def open_input(path: Path) -> IO[bytes]:
+    """``path`` for reading bytes, decompressed as its name says; ``-``: standard input."""
+    name = path.name.lower()
+    try:
+        if str(path) == STDIN:
+            return sys.stdin.buffer
+        if name.endswith(".gz"):
+            return cast(IO[bytes], gzip.open(path, "rb"))
+        if name.endswith(".bz2"):
+            return cast(IO[bytes], bz2.open(path, "rb"))
+        if name.endswith(".xz"):
+            return cast(IO[bytes], lzma.open(path, "rb"))
+        if name.endswith(".zst"):
+            # Its reader has no readline: buffered, it has.
+            return cast(IO[bytes], io.BufferedReader(zstandard.open(path, "rb")))
+        return path.open("rb")
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({e.strerror})") from None
+
+
+def open_output(dest: Path, name: str) -> IO[bytes]:
+    """``dest`` for writing bytes, compressed as ``name`` (the output's final name) says."""
+    name = name.lower()
+    if name.endswith(".gz"):
+        return cast(IO[bytes], gzip.open(dest, "wb"))
+    if name.endswith(".bz2"):
+        return cast(IO[bytes], bz2.open(dest, "wb"))
+    if name.endswith(".xz"):
+        return cast(IO[bytes], lzma.open(dest, "wb"))
+    if name.endswith(".zst"):
+        return cast(IO[bytes], zstandard.open(dest, "wb"))
+    return dest.open("wb")
+
+
+# What reading a damaged compressed file raises, besides OSError.
+READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zstandard.ZstdError)
 
 
 FORMATS = _registry()
@@ -72,3 +135,9 @@ def format_of(path: Path) -> Format | None:
     """The format a file's name claims, if any."""
     name = path.name.lower()
     return next((f for f in FORMATS.values() if any(name.endswith(s) for s in f.suffixes)), None)
+
+
+def supported() -> str:
+    """The suffixes dedup reads, for an error message."""
+    plain = [s for f in FORMATS.values() for s in f.suffixes if not s.endswith(COMPRESSIONS)]
+    return f"{', '.join(plain)}, each also as {', '.join(COMPRESSIONS)}"

@@ -1,30 +1,38 @@
-"""JSON Lines (``.jsonl``, ``.ndjson``, gzipped or not): a document a line,
-its text and id in fields named by ``Source.text_key`` and ``id_key``."""
+"""JSON Lines (``.jsonl``, ``.ndjson``, compressed or not; ``-``: standard
+input): a document a line, its text and id in fields named by
+``Source.text_key`` and ``id_key``."""
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, BinaryIO, cast
 
 import orjson
 
 from dedup.errors import InputError
-from dedup.formats import Cleaner, File, Format, Record, Source
+from dedup.formats import (
+    READ_ERRORS,
+    Cleaner,
+    File,
+    Format,
+    Record,
+    Source,
+    compressed,
+    open_input,
+    open_output,
+)
 from dedup.models import Document
 
 
 def read(file: File, source: Source) -> Iterator[Record]:
     path, text_key = file.path, source.text_key
-    with _open_binary(path) as fh:
+    with open_input(path) as fh:
         lineno = 0
         while True:
             try:
                 raw = fh.readline()
-            except (OSError, EOFError) as e:  # truncated or corrupt gzip
+            except READ_ERRORS as e:  # truncated or corrupt compressed data
                 raise InputError(f"{path}:{lineno + 1}: cannot read ({e})") from None
             if not raw:
                 return
@@ -65,8 +73,8 @@ def _loads(raw: bytes, where: str) -> object:
 def write(file: File, source: Source, dest: Path, name: str, clean: Cleaner) -> None:
     """Unchanged records keep their line as it was; a changed one keeps every
     field and their order, only its text replaced; dropped ones are left out.
-    Compressed when the output's ``name`` ends in ``.gz``."""
-    with _open_out(dest, name.lower().endswith(".gz")) as fh:
+    Compressed as the output's ``name`` says."""
+    with open_output(dest, name) as fh:
         for record in read(file, source):
             text = clean(record.doc)
             if text is None:
@@ -80,23 +88,4 @@ def write(file: File, source: Source, dest: Path, name: str, clean: Cleaner) -> 
                 fh.write(line.encode("utf-8", "backslashreplace") + b"\n")  # see write_atomic
 
 
-def _open_binary(path: Path) -> BinaryIO:
-    try:
-        if path.name.lower().endswith(".gz"):
-            return cast(BinaryIO, gzip.open(path, "rb"))
-        return path.open("rb")
-    except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror})") from None
-
-
-@contextmanager
-def _open_out(dest: Path, compressed: bool) -> Iterator[IO[bytes]]:
-    if compressed:
-        with gzip.open(dest, "wb") as gz:
-            yield cast(IO[bytes], gz)
-    else:
-        with dest.open("wb") as fh:
-            yield fh
-
-
-FORMAT = Format("jsonl", (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz"), read, write)
+FORMAT = Format("jsonl", compressed(".jsonl", ".ndjson"), read, write)

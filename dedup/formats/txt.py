@@ -1,4 +1,4 @@
-"""Plain text: a file is one document, named by its path in the corpus."""
+"""Plain text (compressed or not): a file is one document, named by its path in the corpus."""
 
 from __future__ import annotations
 
@@ -7,15 +7,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from dedup.errors import InputError
-from dedup.formats import Cleaner, File, Format, Record, Source
+from dedup.formats import (
+    READ_ERRORS,
+    Cleaner,
+    File,
+    Format,
+    Record,
+    Source,
+    compressed,
+    open_input,
+    open_output,
+)
 from dedup.models import Document
 
 
 def read(file: File, source: Source) -> Iterator[Record]:
     try:
-        data = file.path.read_bytes()
-    except OSError as e:
-        raise InputError(f"{file.path}: cannot read ({e.strerror})") from None
+        with open_input(file.path) as fh:
+            data = fh.read()
+    except READ_ERRORS as e:
+        raise InputError(f"{file.path}: cannot read ({e})") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -32,8 +43,8 @@ def write(file: File, source: Source, dest: Path, name: str, clean: Cleaner) -> 
     if text == record.doc.text:
         shutil.copyfile(file.path, dest)
     else:
-        with dest.open("w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        with open_output(dest, name) as fh:
+            fh.write(text.encode("utf-8"))
 
 
-FORMAT = Format("txt", (".txt",), read, write)
+FORMAT = Format("txt", compressed(".txt"), read, write)

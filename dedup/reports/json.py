@@ -75,7 +75,7 @@ def summary(result: ScanResult) -> dict[str, Any]:
     }
 
 
-def _head(result: ScanResult, source: dict[str, str] | None) -> dict[str, Any]:
+def _head(result: ScanResult, source: dict[str, Any] | None) -> dict[str, Any]:
     """``source`` (optional) records where the texts are, for ``dedup report``."""
     return {
         "schema": SCHEMA,
@@ -154,7 +154,7 @@ _CONVERT: dict[type, Callable[[Any], Any]] = {
 _encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps makes one a call
 
 
-def to_dict(result: ScanResult, source: dict[str, str] | None = None) -> dict[str, Any]:
+def to_dict(result: ScanResult, source: dict[str, Any] | None = None) -> dict[str, Any]:
     """The report as one dict (``write_json`` writes the same, piece by piece)."""
     lists = {key: [plain(x) for x in items] for key, items in _lists(result).items()}
     return {**_head(result, source), **lists}
@@ -163,7 +163,7 @@ def to_dict(result: ScanResult, source: dict[str, str] | None = None) -> dict[st
 def write_json(
     result: ScanResult,
     path: str | Path,
-    source: dict[str, str] | None = None,
+    source: dict[str, Any] | None = None,
     force: bool = False,
 ) -> None:
     """Write atomically (a temporary file in the same folder, then a rename)
@@ -345,7 +345,7 @@ def read_json(path: str | Path) -> ScanResult:
     return from_dict(_load(path), str(path))
 
 
-def read_source(path: str | Path) -> dict[str, str] | None:
+def read_source(path: str | Path) -> dict[str, Any] | None:
     """Where the report's texts are (``input``), if it recorded it."""
     source = _load(path).get("input")
     return source if isinstance(source, dict) else None

@@ -1,0 +1,83 @@
+"""JSON (``.json``, compressed or not): one array of objects, a document an
+object, parsed one object at a time (ijson), so that a big file streams. The
+text and id are in the fields named by ``Source.text_key`` and ``id_key``
+(without an id, the object's number: 1 for the first)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from itertools import chain
+from pathlib import Path
+
+import ijson
+
+from dedup.errors import InputError
+from dedup.formats import (
+    READ_ERRORS,
+    Cleaner,
+    File,
+    Format,
+    Record,
+    Source,
+    compressed,
+    open_input,
+    open_output,
+)
+from dedup.models import Document
+
+
+def read(file: File, source: Source) -> Iterator[Record]:
+    path, n = file.path, 0
+    with open_input(path) as fh:
+        try:
+            events = ijson.parse(fh, use_float=True)
+            first = next(events, None)
+            if first is None:
+                return
+            if first[1] != "start_array":
+                raise InputError(
+                    f"{path}: not a JSON array of objects (one object a line is "
+                    "JSON Lines: name the file .jsonl)"
+                )
+            for n, record in enumerate(ijson.items(chain([first], events), "item"), start=1):
+                yield Record(_document(file, source, record, n), fields=record)
+        except ijson.JSONError as e:
+            raise InputError(f"{path}: object {n + 1}: not valid JSON ({e})") from None
+        except READ_ERRORS as e:
+            raise InputError(f"{path}: object {n + 1}: cannot read ({e})") from None
+
+
+def _document(file: File, source: Source, record: object, n: int) -> Document:
+    where = f"{file.path}: object {n}"
+    if not isinstance(record, dict):
+        raise InputError(f"{where}: expected a JSON object")
+    text = record.get(source.text_key)
+    if text is None:
+        raise InputError(f"{where}: no {source.text_key!r} field (choose one with --text-key)")
+    if not isinstance(text, str):
+        raise InputError(f"{where}: field {source.text_key!r} is not a string")
+    ident = record.get(source.id_key)
+    doc_id = str(n) if ident is None else str(ident)
+    return Document(f"{file.id_prefix}{doc_id}", text, {"source": str(file.path), "object": n})
+
+
+def write(file: File, source: Source, dest: Path, name: str, clean: Cleaner) -> None:
+    """An array of the kept objects, an object a line, each with every field
+    in its order, only its text replaced; compressed as ``name`` says."""
+    with open_output(dest, name) as fh:
+        fh.write(b"[")
+        sep = b"\n"
+        for record in read(file, source):
+            text = clean(record.doc)
+            if text is None:
+                continue
+            assert record.fields is not None
+            fields = {**record.fields, source.text_key: text}  # same keys, same order
+            line = json.dumps(fields, ensure_ascii=False).encode("utf-8", "backslashreplace")
+            fh.write(sep + line)
+            sep = b",\n"
+        fh.write(b"\n]\n")
+
+
+FORMAT = Format("json", compressed(".json"), read, write)
