@@ -163,6 +163,17 @@ def scan(
     html_out: Annotated[
         Path | None, typer.Option("--html", help="Write the HTML report here.")
     ] = None,
+    parquet_out: Annotated[
+        Path | None,
+        typer.Option("--parquet", help="Write the findings as a Parquet table here."),
+    ] = None,
+    attributes_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--attributes",
+            help="Write Dolma attribute files (a JSONL file an input file) in this new folder.",
+        ),
+    ] = None,
     text_key: Annotated[
         str, typer.Option(help="JSON field or CSV column holding the text.")
     ] = "text",
@@ -191,19 +202,24 @@ def scan(
 ) -> None:
     """Scan a corpus and report every duplicated span, cluster and boilerplate paragraph."""
     from dedup.outputs import check
+    from dedup.reports.attributes import write_attributes
     from dedup.reports.html import write_html
     from dedup.reports.json import write_json
     from dedup.reports.jsonl import write_jsonl
+    from dedup.reports.parquet import write_parquet
     from dedup.reports.terminal import render
 
     try:
         config = config or Config()
-        outs = [o for o in (json_out, jsonl_out, html_out) if o is not None]
+        outs = [o for o in (json_out, jsonl_out, html_out, parquet_out) if o is not None]
         check([path], outs, force, files=True)
+        if attributes_out is not None:
+            check([path], [*outs, attributes_out], force)
         _check_tmp_dir(tmp_dir)
         source = _source(path, text_key, id_key, include, exclude, quiet)
-        if html_out is not None:
-            _rereadable(source, "--html")
+        for given, option in ((html_out, "--html"), (attributes_out, "--attributes")):
+            if given is not None:
+                _rereadable(source, option)
         result = _scan_with_progress(source, config, quiet, workers, tmp_dir)
         recorded: dict[str, Any] = {"path": str(path.resolve()), "text_key": text_key}
         recorded["id_key"] = id_key
@@ -214,11 +230,15 @@ def scan(
             write_jsonl(result, jsonl_out, force)
         if html_out is not None:
             write_html(result, html_out, _texts(source), force=force)
+        if parquet_out is not None:
+            write_parquet(result, parquet_out, force)
+        if attributes_out is not None:
+            write_attributes(result, source, attributes_out, force)
     except DedupError as e:
         raise _fail(str(e)) from None
     if not quiet:
         Console().print(render(result))
-        for output in (json_out, jsonl_out, html_out):
+        for output in (json_out, jsonl_out, html_out, parquet_out, attributes_out):
             if output is not None:
                 _err.print(f"report written to {output}", highlight=False)
 

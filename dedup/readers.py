@@ -83,6 +83,10 @@ def read_documents(
                     where += f":{doc.meta['line']}"
                 elif "object" in doc.meta:
                     where += f": object {doc.meta['object']}"
+                elif "row" in doc.meta:
+                    where += f": row {doc.meta['row']}"
+                elif "record" in doc.meta:
+                    where += f": record {doc.meta['record']}"
                 raise InputError(f"{where}: duplicate document id {doc.id!r}")
             ids.add(doc.id)
             yield doc

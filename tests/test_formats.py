@@ -13,16 +13,22 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from uuid import NAMESPACE_URL, uuid5
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import zstandard
 from typer.testing import CliRunner
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
 from dedup import InputError, read_documents, scan
 from dedup.cli import app
 from dedup.formats import Source
 from dedup.models import Document
+from dedup.readers import input_files
 from dedup.reports.json import to_dict
 from tests.conftest import ROOT, needs
 
@@ -51,6 +57,25 @@ def encode(kind: str, docs: list[Document]) -> bytes:
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
     if kind == "json":
         return json.dumps(rows, ensure_ascii=False, indent=1).encode()
+    if kind == "wet":  # by warcio, as Common Crawl's are
+        sink = io.BytesIO()
+        writer = WARCWriter(sink, gzip=False)
+        for d in docs:
+            headers = {"WARC-Record-ID": d.id, "Content-Type": "text/plain"}
+            data = d.text.encode()
+            record = writer.create_warc_record(
+                f"https://example.com/{d.id}",
+                "conversion",
+                payload=io.BytesIO(data),
+                length=len(data),  # else warcio spools it to a file it leaves open
+                warc_headers_dict=headers,
+            )
+            writer.write_record(record)
+        return sink.getvalue()
+    if kind == "parquet":  # several row groups, compressed by zstd
+        sink = io.BytesIO()
+        pq.write_table(pa.Table.from_pylist(rows), sink, row_group_size=700, compression="zstd")
+        return sink.getvalue()
     out = io.StringIO(newline="")
     writer = csv.DictWriter(
         out, ["outlet", "id", "text"], dialect="excel-tab" if kind == "tsv" else "excel"
@@ -63,7 +88,11 @@ def encode(kind: str, docs: list[Document]) -> bytes:
 @pytest.fixture(scope="module")
 def news() -> list[Document]:
     needs(SAUDINEWSNET)
-    docs = list(saudinewsnet(2000))
+    # Ids a WARC record can have too.
+    docs = [
+        Document(f"<urn:uuid:{uuid5(NAMESPACE_URL, d.id)}>", d.text, d.meta)
+        for d in saudinewsnet(2000)
+    ]
     # Line breaks of every kind inside texts: CSV keeps them quoted.
     docs[0] = Document(docs[0].id, docs[0].text + "\r\nسطر\rآخر\n", docs[0].meta)
     return docs
@@ -77,7 +106,7 @@ CASES = [
     ("csv", ""),
     ("csv", ".xz"),
 ]
-CASES += [("tsv", ".bz2")]
+CASES += [("tsv", ".bz2"), ("parquet", ""), ("wet", ".gz")]
 
 
 @pytest.fixture(scope="module")
@@ -133,22 +162,30 @@ def test_clean_writes_each_format_back_in_kind(
     path.write_bytes(COMPRESS[compression](encode(kind, news)))
     cleaned = clean_file(path)
     assert [(d.id, d.text) for d in read_documents(cleaned)] == news_cleaned
+    if kind == "parquet":  # the same schema and compression, every column
+        table, before = pq.read_table(cleaned), pq.ParquetFile(path)
+        assert table.schema == before.schema_arrow and table.num_rows == len(news_cleaned)
+        assert pq.ParquetFile(cleaned).metadata.row_group(0).column(0).compression == "ZSTD"
+        return
     data = DECOMPRESS[compression](cleaned.read_bytes()).decode()
+    if kind == "wet":  # a conversion record a kept document, with its URL
+        assert data.count("WARC-Type: conversion") == data.count("https://example.com/")
+        return
     assert data.count("outlet") == (1 if kind in ("csv", "tsv") else len(news_cleaned))
 
 
 def test_unknown_files_are_refused_or_counted(tmp_path: Path) -> None:
     """A file of an unknown kind is never read as one document; a folder
     says what it left out."""
-    (tmp_path / "data.parquet").write_bytes(b"PAR1")
-    with pytest.raises(InputError, match=r"data\.parquet: not a kind of file dedup reads"):
-        list(read_documents(tmp_path / "data.parquet"))
+    (tmp_path / "data.avro").write_bytes(b"PAR1")
+    with pytest.raises(InputError, match=r"data\.avro: not a kind of file dedup reads"):
+        list(read_documents(tmp_path / "data.avro"))
     (tmp_path / "notes.md").write_text("# notes", encoding="utf-8")
     (tmp_path / "a.jsonl").write_text('{"text": "نص"}\n', encoding="utf-8")
     done = runner.invoke(app, ["scan", str(tmp_path)])
     assert done.exit_code == 0, done.output
-    assert "left out 2 files of kinds dedup does not read (1 .md, 1 .parquet)" in done.output
-    done = runner.invoke(app, ["scan", str(tmp_path / "data.parquet")])
+    assert "left out 2 files of kinds dedup does not read (1 .avro, 1 .md)" in done.output
+    done = runner.invoke(app, ["scan", str(tmp_path / "data.avro")])
     assert done.exit_code == 1 and "not a kind of file dedup reads" in done.output
 
 
@@ -199,6 +236,7 @@ def test_standard_input(tmp_path: Path) -> None:
         ("c.json", b'[{"text": "x"}, 3]', r"c\.json: object 2: expected a JSON object"),
         ("c.json", b'[{"text": "x"}, {"text": ', r"c\.json: object 2: not valid JSON"),
         ("c.jsonl.zst", b"not zstd", r"c\.jsonl\.zst:1: cannot read"),
+        ("c.parquet", b"PAR1 not really", r"c\.parquet: row 1: cannot read as Parquet"),
     ],
 )
 def test_bad_files_name_the_file_and_record(
@@ -207,3 +245,106 @@ def test_bad_files_name_the_file_and_record(
     (tmp_path / name).write_bytes(content)
     with pytest.raises(InputError, match=message):
         list(read_documents(tmp_path / name))
+
+
+def test_bad_parquet_columns(tmp_path: Path) -> None:
+    path = tmp_path / "c.parquet"
+    pq.write_table(pa.table({"id": [1, 2], "body": ["a", "b"]}), path)
+    with pytest.raises(InputError, match=r"c\.parquet: no 'text' column \(it has 'id', 'body'"):
+        list(read_documents(path))
+    pq.write_table(pa.table({"text": [1, 2]}), path)
+    with pytest.raises(InputError, match=r"c\.parquet: column 'text' holds int64, not text"):
+        list(read_documents(path))
+    pq.write_table(pa.table({"text": ["a", None]}), path)
+    with pytest.raises(InputError, match=r"c\.parquet: row 2: no text"):
+        list(read_documents(path))
+
+
+def test_findings_as_parquet_and_dolma_attributes(tmp_path: Path, news: list[Document]) -> None:
+    """--parquet holds the JSON report's spans and pairs; --attributes a line
+    per document of each input file, in its order, with the same spans."""
+    folder = tmp_path / "in"
+    (folder / "news").mkdir(parents=True)
+    (folder / "news" / "part.jsonl.gz").write_bytes(gzip.compress(encode("jsonl", news[:600])))
+    for seed in sorted((ROOT / "seeds").glob("*.txt")):
+        (folder / seed.name).write_bytes(seed.read_bytes())
+    out = {name: tmp_path / name for name in ("r.json", "f.parquet", "attrs")}
+    args = ["scan", str(folder), "--json", str(out["r.json"]), "--parquet", str(out["f.parquet"])]
+    done = runner.invoke(app, [*args, "--attributes", str(out["attrs"]), "-q", "--workers", "1"])
+    assert done.exit_code == 0, done.output
+    report = json.loads(out["r.json"].read_text(encoding="utf-8"))
+    texts = {d.id: d.text for d in read_documents(folder)}
+
+    table = pq.read_table(out["f.parquet"]).to_pylist()
+    spans = [r for r in table if r["type"] == "span"]
+    assert [(r["doc"], r["start"], r["end"], r["kind"], r["similarity"]) for r in spans] == [
+        (s["doc"], s["start"], s["end"], s["kind"], s["similarity"]) for s in report["spans"]
+    ]
+    for r, s in zip(spans, report["spans"], strict=True):
+        o = s["duplicate_of"]
+        assert (r["of_doc"], r["of_start"], r["of_end"]) == (o["doc"], o["start"], o["end"])
+        assert texts[r["doc"]][r["start"] : r["end"]]  # a span of the original text
+    pairs = {(r["doc"], r["of_doc"]) for r in table if r["type"] == "pair"}
+    expected = {(p["a"], p["b"]) for c in report["clusters"] for p in c["pairs"]}
+    assert pairs == expected | {(p["a"], p["b"]) for p in report["related"]}
+
+    lines = []
+    for file in input_files(folder):  # in reading order
+        name = file.rel if file.format.name == "jsonl" else f"{file.rel}.jsonl"
+        data = (out["attrs"] / name).read_bytes()
+        data = gzip.decompress(data) if name.endswith(".gz") else data
+        prefix = file.id_prefix if file.format.name == "jsonl" else ""
+        lines += [(prefix, json.loads(line)) for line in data.decode().splitlines()]
+    assert [prefix + line["id"] for prefix, line in lines] == [d["id"] for d in report["documents"]]
+    by_doc: dict[str, list[list[float]]] = {}
+    for s in report["spans"]:
+        by_doc.setdefault(f"dedup__{s['kind']}:{s['doc']}", []).append(
+            [s["start"], s["end"], s["similarity"]]
+        )
+    dropped = 0
+    for prefix, line in lines:
+        doc = prefix + line["id"]
+        for key, found in line["attributes"].items():
+            if key == "dedup__near_duplicate":
+                dropped += len(found)
+                assert found in ([], [[0, len(texts[doc]), found[0][2] if found else 0]])
+            else:
+                assert sorted(found) == sorted(by_doc.get(f"{key}:{doc}", []))
+    assert dropped > 0  # SaudiNewsNet has near-duplicate articles
+
+
+def test_warc_html_responses_are_read_as_their_text(tmp_path: Path) -> None:
+    """A WARC response with HTML becomes its main text (offsets into that
+    text); requests and non-HTML responses are skipped."""
+    copied = "هذه فقرة منقولة كاملة من صفحة إلى أخرى بلا تغيير في كلماتها " * 3
+    pages = {
+        "https://a.example/1": f"<nav>القائمة</nav><p>{copied}</p><p>خبر أول عن الطقس</p>",
+        "https://b.example/2": f"<p>مقدمة مختلفة تماما عن الأولى</p><p>{copied}</p>",
+    }
+    sink = io.BytesIO()
+    writer = WARCWriter(sink, gzip=True)
+
+    def record(url: str, kind: str, data: bytes, content_type: str = "") -> None:
+        http = None
+        if content_type:
+            http = StatusAndHeaders("200 OK", [("Content-Type", content_type)], "HTTP/1.1")
+        payload = io.BytesIO(data)
+        made = writer.create_warc_record(url, kind, payload, len(data), http_headers=http)
+        writer.write_record(made)
+
+    for url, html in pages.items():
+        page = f"<html><body>{html}</body></html>".encode()
+        record(url, "response", page, "text/html; charset=utf-8")
+        record(url, "request", b"GET / HTTP/1.1\r\n\r\n")
+    record("https://a.example/x.png", "response", b"\x89PNG", "image/png")
+    path = tmp_path / "crawl.warc.gz"
+    path.write_bytes(sink.getvalue())
+    docs = list(read_documents(path))
+    assert [d.meta["url"] for d in docs] == list(pages)
+    assert all("<p>" not in d.text and copied.strip() in d.text for d in docs)
+    result = scan(docs)
+    (span,) = [s for s in result.spans if s.kind == "across"]
+    texts = {d.id: d.text for d in docs}
+    assert texts[span.doc][span.start : span.end].strip() == copied.strip()
+    o = span.duplicate_of
+    assert texts[o.doc][o.start : o.end] == texts[span.doc][span.start : span.end]

@@ -102,7 +102,7 @@ def test_empty_txt_file_is_an_empty_document(tmp_path: Path) -> None:
 def test_formats_are_known_by_their_suffixes() -> None:
     from dedup.formats import FORMATS, format_of
 
-    assert sorted(FORMATS) == ["csv", "json", "jsonl", "tsv", "txt"]
+    assert sorted(FORMATS) == ["csv", "json", "jsonl", "parquet", "tsv", "txt", "warc"]
     kinds = {
         "a.txt": "txt",
         "b.jsonl": "jsonl",
@@ -113,7 +113,10 @@ def test_formats_are_known_by_their_suffixes() -> None:
         "g.json.xz": "json",
         "h.tsv.bz2": "tsv",
         "i.txt.gz": "txt",
-        "j.parquet": None,
+        "j.parquet": "parquet",
+        "m.warc.gz": "warc",
+        "n.wet": "warc",
+        "o.avro": None,
         "k.md": None,
         "l": None,
     }

@@ -75,9 +75,10 @@ class File:
 
 
 def _registry() -> dict[str, Format]:
-    from dedup.formats import delimited, json_array, jsonl, txt
+    from dedup.formats import delimited, json_array, jsonl, parquet, txt, warc
 
-    found = (txt.FORMAT, jsonl.FORMAT, json_array.FORMAT, delimited.CSV, delimited.TSV)
+    found = [txt.FORMAT, jsonl.FORMAT, json_array.FORMAT, delimited.CSV, delimited.TSV]
+    found += [parquet.FORMAT, warc.FORMAT]
     return {f.name: f for f in found}
 
 
@@ -139,5 +140,7 @@ def format_of(path: Path) -> Format | None:
 
 def supported() -> str:
     """The suffixes dedup reads, for an error message."""
-    plain = [s for f in FORMATS.values() for s in f.suffixes if not s.endswith(COMPRESSIONS)]
-    return f"{', '.join(plain)}, each also as {', '.join(COMPRESSIONS)}"
+    suffixes = [s for f in FORMATS.values() for s in f.suffixes]
+    packed = [s for s in suffixes if all(s + c in suffixes for c in COMPRESSIONS)]
+    whole = [s for s in suffixes if s not in packed and s[: s.rfind(".")] not in packed]
+    return f"{', '.join(packed)} (also as {', '.join(COMPRESSIONS)}), {', '.join(whole)}"

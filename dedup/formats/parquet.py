@@ -1,0 +1,87 @@
+"""Parquet (``.parquet``; a Hugging Face dataset's folder of shards is a
+folder of them): a document a row, its text and id in the columns named by
+``Source.text_key`` and ``id_key`` (without an id column, the row's number:
+1 for the first). Read ``_ROWS`` rows at a time (pyarrow), so memory stays
+flat however big the file; written back with the same schema, row order
+and compression."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dedup.errors import InputError
+from dedup.formats import Cleaner, File, Format, Record, Source
+from dedup.models import Document
+
+if TYPE_CHECKING:  # imported where used: pyarrow costs 0.2 s to import
+    import pyarrow as pa
+
+_ROWS = 1_000
+
+
+def _batches(file: File, source: Source) -> Iterator[tuple[pa.RecordBatch, list[Document]]]:
+    """Each batch of rows, and its documents."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path, n = file.path, 0
+    try:
+        parquet = pq.ParquetFile(path)
+        names = parquet.schema_arrow.names
+        if source.text_key not in names:
+            shown = ", ".join(repr(c) for c in names[:12]) + (", ..." if len(names) > 12 else "")
+            raise InputError(
+                f"{path}: no {source.text_key!r} column (it has {shown}; --text-key names one)"
+            )
+        kind = parquet.schema_arrow.field(source.text_key).type
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+            raise InputError(f"{path}: column {source.text_key!r} holds {kind}, not text")
+        with_id = source.id_key in names
+        for batch in parquet.iter_batches(batch_size=_ROWS):
+            texts = batch.column(source.text_key).to_pylist()
+            ids = batch.column(source.id_key).to_pylist() if with_id else [None] * len(texts)
+            docs = []
+            for text, ident in zip(texts, ids, strict=True):
+                n += 1
+                if text is None:
+                    raise InputError(
+                        f"{path}: row {n}: no text (column {source.text_key!r} is null)"
+                    )
+                doc_id = str(n) if ident is None else str(ident)
+                docs.append(
+                    Document(f"{file.id_prefix}{doc_id}", text, {"source": str(path), "row": n})
+                )
+            yield batch, docs
+    except (OSError, pa.ArrowException) as e:
+        raise InputError(f"{path}: row {n + 1}: cannot read as Parquet ({e})") from None
+
+
+def read(file: File, source: Source) -> Iterator[Record]:
+    for _, docs in _batches(file, source):
+        for doc in docs:
+            yield Record(doc)
+
+
+def write(file: File, source: Source, dest: Path, name: str, clean: Cleaner) -> None:
+    """The kept rows in their order, every column as it was, only the text
+    replaced; the input's schema (its metadata too) and compression."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(file.path)
+    schema = parquet.schema_arrow
+    row_groups = parquet.metadata.num_row_groups
+    codec = parquet.metadata.row_group(0).column(0).compression if row_groups else "SNAPPY"
+    codec = {"UNCOMPRESSED": "NONE", "LZ4_RAW": "LZ4"}.get(codec, codec)
+    at = schema.get_field_index(source.text_key)
+    with pq.ParquetWriter(dest, schema, compression=codec) as out:
+        for batch, docs in _batches(file, source):
+            texts = [clean(doc) for doc in docs]
+            kept = pa.Table.from_batches([batch]).filter(pa.array([t is not None for t in texts]))
+            column = pa.array([t for t in texts if t is not None], schema.field(at).type)
+            out.write_table(kept.set_column(at, schema.field(at), column))
+
+
+FORMAT = Format("parquet", (".parquet",), read, write)
