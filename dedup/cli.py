@@ -149,8 +149,9 @@ def scan(
     path: Annotated[
         Path,
         typer.Argument(
-            help="A file (.txt, .jsonl, .json, .csv, .tsv; each also .gz, .bz2, .xz or .zst), "
-            "a folder of them (read recursively), or - for JSON Lines on standard input."
+            help="A file (.txt, .jsonl, .json, .csv, .tsv, each also .gz, .bz2, .xz or .zst; "
+            ".parquet; .warc, .wet, also .gz), a folder of them (read recursively), "
+            "or - for JSON Lines on standard input."
         ),
     ],
     json_out: Annotated[
@@ -484,10 +485,9 @@ def _default_workers(source: Source) -> int:
     """Every core, unless the input is small."""
     from dedup.readers import input_files
 
-    files = input_files(source)
     if _is_stdin(source.path):  # of unknown size
         return os.cpu_count() or 1
-    size = sum(f.path.stat().st_size for f in files)
+    size = sum(f.path.stat().st_size for f in input_files(source))
     return 1 if size < _SMALL_INPUT else (os.cpu_count() or 1)
 
 

@@ -229,7 +229,7 @@ def test_standard_input(tmp_path: Path) -> None:
     ("name", "content", "message"),
     [
         ("c.csv", b"id,body\n1,x\n", r"c\.csv:1: no 'text' column \(the header has 'id', 'body'"),
-        ("c.csv", b"id,text\n1,x\n2,y,z\n", r"c\.csv:3: 3 fields where the header has 2"),
+        ("c.csv", b"id,text\n1,x\n\n2,y,z\n", r"c\.csv:4: 3 fields where the header has 2"),
         ("c.csv", b'id,text\n1,"x\xff"\n', r"c\.csv:\d+: not valid UTF-8"),
         ("c.json", b'{"text": "x"}\n{"text": "y"}\n', r"c\.json: not a JSON array of objects"),
         ("c.json", b'[{"text": "x"}, {"body": 1}]', r"c\.json: object 2: no 'text' field"),

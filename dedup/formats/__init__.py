@@ -83,7 +83,13 @@ def _registry() -> dict[str, Format]:
 
 
 # Compressed inputs, known by their suffix, are written back compressed the same way.
-COMPRESSIONS = (".gz", ".bz2", ".xz", ".zst")
+_OPEN: dict[str, Callable[..., Any]] = {
+    ".gz": gzip.open,
+    ".bz2": bz2.open,
+    ".xz": lzma.open,
+    ".zst": zstandard.open,
+}
+COMPRESSIONS = tuple(_OPEN)
 
 
 def compressed(*suffixes: str) -> tuple[str, ...]:
@@ -91,38 +97,29 @@ def compressed(*suffixes: str) -> tuple[str, ...]:
     return tuple(s + c for s in suffixes for c in ("", *COMPRESSIONS))
 
 
+def _opener(name: str) -> Callable[..., Any] | None:
+    return next((f for suffix, f in _OPEN.items() if name.lower().endswith(suffix)), None)
+
+
 def open_input(path: Path) -> IO[bytes]:
     """``path`` for reading bytes, decompressed as its name says; ``-``: standard input."""
-    name = path.name.lower()
+    if str(path) == STDIN:
+        return sys.stdin.buffer
+    opener = _opener(path.name)
     try:
-        if str(path) == STDIN:
-            return sys.stdin.buffer
-        if name.endswith(".gz"):
-            return cast(IO[bytes], gzip.open(path, "rb"))
-        if name.endswith(".bz2"):
-            return cast(IO[bytes], bz2.open(path, "rb"))
-        if name.endswith(".xz"):
-            return cast(IO[bytes], lzma.open(path, "rb"))
-        if name.endswith(".zst"):
-            # Its reader has no readline: buffered, it has.
-            return cast(IO[bytes], io.BufferedReader(zstandard.open(path, "rb")))
-        return path.open("rb")
+        if opener is None:
+            return path.open("rb")
+        fh = opener(path, "rb")
+        # zstandard's reader has no readline: buffered, it has.
+        return cast(IO[bytes], io.BufferedReader(fh) if opener is zstandard.open else fh)
     except OSError as e:
         raise InputError(f"{path}: cannot read ({e.strerror})") from None
 
 
 def open_output(dest: Path, name: str) -> IO[bytes]:
     """``dest`` for writing bytes, compressed as ``name`` (the output's final name) says."""
-    name = name.lower()
-    if name.endswith(".gz"):
-        return cast(IO[bytes], gzip.open(dest, "wb"))
-    if name.endswith(".bz2"):
-        return cast(IO[bytes], bz2.open(dest, "wb"))
-    if name.endswith(".xz"):
-        return cast(IO[bytes], lzma.open(dest, "wb"))
-    if name.endswith(".zst"):
-        return cast(IO[bytes], zstandard.open(dest, "wb"))
-    return dest.open("wb")
+    opener = _opener(name)
+    return dest.open("wb") if opener is None else cast(IO[bytes], opener(dest, "wb"))
 
 
 # What reading a damaged compressed file raises, besides OSError.

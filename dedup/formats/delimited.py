@@ -41,10 +41,20 @@ def read(dialect: str, file: File, source: Source) -> Iterator[Record]:
             if header is None:
                 return
             line = rows.line_num
-            text_at = _column(header, source.text_key, f"{path}:1", "--text-key")
+            if source.text_key not in header:
+                names = ", ".join(map(repr, header[:12])) + (", ..." if len(header) > 12 else "")
+                raise InputError(
+                    f"{path}:1: no {source.text_key!r} column (the header has {names}; "
+                    "--text-key names one)"
+                )
+            text_at = header.index(source.text_key)
             id_at = header.index(source.id_key) if source.id_key in header else None
-            for n, row in enumerate(rows, start=1):
+            n = 0
+            for row in rows:
                 start, line = line + 1, rows.line_num  # the lines the record spans
+                if not row:  # a blank line
+                    continue
+                n += 1
                 if len(row) != len(header):
                     raise InputError(
                         f"{path}:{start}: {len(row)} fields where the header has {len(header)}"
@@ -54,22 +64,13 @@ def read(dialect: str, file: File, source: Source) -> Iterator[Record]:
                 doc = Document(f"{file.id_prefix}{doc_id}", row[text_at], meta)
                 yield Record(doc, fields={"row": row})
         except UnicodeDecodeError as e:
-            raise InputError(f"{path}:{line + 1}: not valid UTF-8 (byte {e.start})") from None
+            raise InputError(f"{path}:{line + 1}: not valid UTF-8 ({e.reason})") from None
         except csv.Error as e:
             raise InputError(
                 f"{path}:{line + 1}: not valid {dialect_name(dialect)} ({e})"
             ) from None
         except READ_ERRORS as e:
             raise InputError(f"{path}:{line + 1}: cannot read ({e})") from None
-
-
-def _column(header: list[str], name: str, where: str, option: str) -> int:
-    if name not in header:
-        names = ", ".join(repr(h) for h in header[:12]) + (", ..." if len(header) > 12 else "")
-        raise InputError(
-            f"{where}: no {name!r} column (the header has {names}; choose with {option})"
-        )
-    return header.index(name)
 
 
 def dialect_name(dialect: str) -> str:
