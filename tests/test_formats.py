@@ -348,3 +348,20 @@ def test_warc_html_responses_are_read_as_their_text(tmp_path: Path) -> None:
     assert texts[span.doc][span.start : span.end].strip() == copied.strip()
     o = span.duplicate_of
     assert texts[o.doc][o.start : o.end] == texts[span.doc][span.start : span.end]
+
+
+def test_hugging_face_dataset_folder(tmp_path: Path, news: list[Document]) -> None:
+    """A dataset as the Hub stores it: Parquet shards under data/, beside a
+    README and .gitattributes, which are left out with a word."""
+    (tmp_path / "data").mkdir()
+    for i, part in enumerate((news[:300], news[300:500])):
+        shard = tmp_path / "data" / f"train-{i:05d}-of-00002.parquet"
+        shard.write_bytes(encode("parquet", part))
+    (tmp_path / "README.md").write_text("---\nlicense: cc\n---\n", encoding="utf-8")
+    (tmp_path / ".gitattributes").write_text("*.parquet filter=lfs\n", encoding="utf-8")
+    docs = list(read_documents(tmp_path))
+    assert [d.text for d in docs] == [d.text for d in news[:500]]
+    assert docs[300].id == f"data/train-00001-of-00002.parquet:{news[300].id}"
+    done = runner.invoke(app, ["scan", str(tmp_path), "--levels", "documents"])
+    assert done.exit_code == 0, done.output
+    assert "left out 2 files of kinds dedup does not read (1 (no suffix), 1 .md)" in done.output
