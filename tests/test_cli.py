@@ -128,6 +128,20 @@ def test_every_command_is_documented_in_readme() -> None:
         assert f"dedup {command.name or command.callback.__name__}" in readme  # type: ignore[union-attr]
 
 
+def test_readme_python_examples_run_as_written(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each ```python block of the README, on its own, from the repository's root."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    assert len(blocks) >= 2
+    monkeypatch.chdir(ROOT)
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})  # a fresh namespace: imports must be there
+    printed = capsys.readouterr().out
+    assert "001_78ea9c6ae5c3d444.txt 1835 3390 within" in printed  # the doubled block
+
+
 def test_json_report_is_the_dict_written_piece_by_piece(
     tmp_path: Path, seed_result: ScanResult
 ) -> None:
