@@ -72,3 +72,20 @@ def test_what_is_not_an_index_is_refused_in_one_line(tmp_path: Path) -> None:
     (tmp_path / MANIFEST).write_text(json.dumps({"schema": "other/1"}), encoding="utf-8")
     with pytest.raises(InputError, match=r"not a dedup\.index/1 index"):
         Index.open(tmp_path, Config())
+
+
+def test_pair_estimates_read_together_equal_one_by_one(
+    tmp_path: Path, news: list[Document]
+) -> None:
+    """documents._estimates (signatures gathered, compared in chunks) is
+    minhash.estimate of each pair's two signatures."""
+    from dedup.finders.documents import _estimates
+    from dedup.minhash import estimate
+
+    index = build(tmp_path, news[:120], Config())
+    rng = np.random.default_rng(5)
+    pairs = np.sort(rng.integers(0, 120, (300, 2)), axis=1)
+    expected = [estimate(index.doc_sigs[a][0], index.doc_sigs[b][0]) for a, b in pairs.tolist()]
+    assert _estimates(index, pairs, chunk=7).tolist() == expected
+    assert len(_estimates(index, pairs[:0])) == 0
+    index.close()

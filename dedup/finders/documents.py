@@ -17,7 +17,7 @@ from dedup.engines import Engine
 from dedup.finders import encode, shared_values, verify
 from dedup.index import Index, held
 from dedup.lsh import band_pairs, decode, sketch_pairs
-from dedup.minhash import estimate, ranges
+from dedup.minhash import ranges
 from dedup.models import Cluster, DocPair
 from dedup.verify import Members
 
@@ -46,21 +46,35 @@ def document_clusters(
         [encode(shared), sketched],  # document numbers already
         (encode(live[decode(band_pairs(c.doc_bands.column(b, live)))]) for b in bands),
     )
-    verified = []
     near = partial(_near_documents, c.path, cfg)
     rows = verify(candidates, near, engine).reshape(-1, 4)
-    last, sig_a = -1, np.empty(0, np.uint32)
-    for (a, b), (na, nb, both) in zip(
-        decode(rows[:, 0]).tolist(), rows[:, 1:].tolist(), strict=True
-    ):
-        if a != last:  # sorted pairs: each first document read once
-            last, sig_a = a, c.doc_sigs[a][0]
-        est = estimate(sig_a, c.doc_sigs[b][0])
-        verified.append(DocPair(c.doc_ids[a], c.doc_ids[b], na, nb, both, round(est, 4)))
+    ab = decode(rows[:, 0])
+    verified = [
+        DocPair(c.doc_ids[a], c.doc_ids[b], na, nb, both, round(est, 4))
+        for (a, b), (na, nb, both), est in zip(
+            ab.tolist(), rows[:, 1:].tolist(), _estimates(c, ab).tolist(), strict=True
+        )
+    ]
     docs = {d for p in verified for d in (p.a, p.b)}
     position = {d: i for i, d in enumerate(c.doc_ids) if d in docs}
     chars = {d: int(c.doc_chars[i]) for d, i in position.items()}
     return clusters(verified, position, chars, rule, cfg.representative)
+
+
+def _estimates(c: Index, pairs: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
+    """The MinHash estimate (minhash.estimate) of each pair ``(a, b)``: each
+    signature read once, a read a run of documents, ``chunk`` pairs compared at a time."""
+    docs = np.unique(pairs)
+    if not len(docs):
+        return np.empty(0)
+    sigs = c.doc_sigs.gather(docs)
+    at = np.searchsorted(docs, pairs)
+    equal = [
+        np.count_nonzero(sigs[part[:, 0]] == sigs[part[:, 1]], axis=1)
+        for part in np.split(at, range(chunk, len(at), chunk))
+    ]
+    estimates: np.ndarray = np.concatenate(equal) / sigs.shape[1]
+    return estimates
 
 
 def _near_documents(folder: Path, cfg: Config, pairs: np.ndarray) -> np.ndarray:
