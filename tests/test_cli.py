@@ -171,13 +171,15 @@ def test_spill_files_go_to_tmp_dir_and_are_removed(
     assert list((tmp_path / "spill").iterdir()) == []
 
 
-def test_lone_surrogates_survive_scan_and_clean(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["in.jsonl", "in.json"])
+def test_lone_surrogates_survive_scan_and_clean(tmp_path: Path, name: str) -> None:
     # JSON may escape a lone surrogate ("\ud800"): it has no UTF-8, yet a
     # record holding one must be reported and cleaned, and come back unchanged.
     line = "abc \ud800 def ghi jkl mno"
     records = [{"id": "x", "text": f"{line}\n{line}"}, {"id": "y", "text": line}]
-    corpus = tmp_path / "in.jsonl"
-    corpus.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="ascii")
+    corpus = tmp_path / name
+    lines = "".join(json.dumps(r) + "\n" for r in records)
+    corpus.write_text(lines if name == "in.jsonl" else json.dumps(records), encoding="ascii")
     outputs = ["--json", tmp_path / "r.json", "--jsonl", tmp_path / "r.jsonl"]
     args = ["scan", str(corpus), *map(str, outputs), "--html", str(tmp_path / "r.html")]
     result = runner.invoke(app, args)
@@ -185,11 +187,14 @@ def test_lone_surrogates_survive_scan_and_clean(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     (span,) = [s for s in report["spans"] if s["kind"] == "within"]
     assert records[0]["text"][span["start"] : span["end"]] == line
-    cleaned = tmp_path / "out.jsonl"
+    cleaned = tmp_path / f"out-{name}"
     result = runner.invoke(app, ["clean", str(corpus), "--out", str(cleaned)])
     assert result.exit_code == 0, result.output
-    texts = [json.loads(x)["text"] for x in cleaned.read_text(encoding="utf-8").splitlines()]
-    assert texts == [line, line]
+    data = cleaned.read_text(encoding="utf-8")
+    if name == "in.jsonl":
+        assert [json.loads(x)["text"] for x in data.splitlines()] == [line, line]
+    else:
+        assert [r["text"] for r in json.loads(data)] == [line, line]
 
 
 def test_every_config_field_is_an_option_of_scan_and_clean() -> None:

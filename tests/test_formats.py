@@ -4,6 +4,7 @@ each back in kind (tests/test_readers.py covers each format's errors)."""
 from __future__ import annotations
 
 import bz2
+import codecs
 import csv
 import gzip
 import io
@@ -365,3 +366,15 @@ def test_hugging_face_dataset_folder(tmp_path: Path, news: list[Document]) -> No
     done = runner.invoke(app, ["scan", str(tmp_path), "--levels", "documents"])
     assert done.exit_code == 0, done.output
     assert "left out 2 files of kinds dedup does not read (1 (no suffix), 1 .md)" in done.output
+
+
+def test_csv_from_a_spreadsheet_keeps_its_byte_order_mark(tmp_path: Path) -> None:
+    """Excel writes UTF-8 CSV with a byte-order mark before the header: the
+    first column is still found by its name, and clean writes the mark back."""
+    path = tmp_path / "sheet.csv"
+    text = "نص مكرر هنا تماما كما هو"
+    path.write_bytes(codecs.BOM_UTF8 + f"text,id\r\n{text},1\r\n{text},2\r\n".encode())
+    assert [(d.id, d.text) for d in read_documents(path)] == [("1", text), ("2", text)]
+    out = clean_file(path)
+    assert out.read_bytes().startswith(codecs.BOM_UTF8 + b"text,id\n")
+    assert [d.id for d in read_documents(out)] == ["1"]  # the copy dropped

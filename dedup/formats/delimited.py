@@ -6,6 +6,7 @@ line breaks, ``\\r\\n`` included, are kept, so offsets count them."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import sys
@@ -33,7 +34,8 @@ csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 def read(dialect: str, file: File, source: Source) -> Iterator[Record]:
     path = file.path
-    with open_input(path) as raw, io.TextIOWrapper(raw, "utf-8", newline="") as fh:
+    # utf-8-sig: spreadsheets put a byte-order mark before the header (no text has it).
+    with open_input(path) as raw, io.TextIOWrapper(raw, "utf-8-sig", newline="") as fh:
         rows = csv.reader(fh, dialect)
         line = 0  # the physical line the last record ended on
         try:
@@ -79,11 +81,15 @@ def dialect_name(dialect: str) -> str:
 
 def write(dialect: str, file: File, source: Source, dest: Path, name: str, clean: Cleaner) -> None:
     """The header as it was, then each kept row with every column, only its
-    text replaced; compressed as ``name`` says."""
-    with open_output(dest, name) as raw, io.TextIOWrapper(raw, "utf-8", newline="") as fh:
+    text replaced; compressed as ``name`` says, with a byte-order mark if
+    the input had one."""
+    with open_input(file.path) as head:
+        marked = head.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
+    with open_input(file.path) as head, io.TextIOWrapper(head, "utf-8-sig", newline="") as lines:
+        header = next(csv.reader(lines, dialect), None)
+    encoding = "utf-8-sig" if marked else "utf-8"
+    with open_output(dest, name) as raw, io.TextIOWrapper(raw, encoding, newline="") as fh:
         out = csv.writer(fh, dialect, lineterminator="\n")
-        with open_input(file.path) as head, io.TextIOWrapper(head, "utf-8", newline="") as lines:
-            header = next(csv.reader(lines, dialect), None)
         if header is None:
             return
         out.writerow(header)

@@ -26,12 +26,16 @@ from dedup.formats import (
 )
 from dedup.models import Document
 
+# ijson's pure-Python parser: its C one (yajl) turns a lone surrogate
+# ("\ud800", valid JSON) into "?", which clean would then write back.
+_BACKEND = ijson.get_backend("python")
+
 
 def read(file: File, source: Source) -> Iterator[Record]:
     path, n = file.path, 0
     with open_input(path) as fh:
         try:
-            events = ijson.parse(fh, use_float=True)
+            events = _BACKEND.parse(fh, use_float=True)
             first = next(events, None)
             if first is None:
                 return
@@ -40,7 +44,7 @@ def read(file: File, source: Source) -> Iterator[Record]:
                     f"{path}: not a JSON array of objects (one object a line is "
                     "JSON Lines: name the file .jsonl)"
                 )
-            for n, record in enumerate(ijson.items(chain([first], events), "item"), start=1):
+            for n, record in enumerate(_BACKEND.items(chain([first], events), "item"), start=1):
                 yield Record(_document(file, source, record, n), fields=record)
         except ijson.JSONError as e:
             raise InputError(f"{path}: object {n + 1}: not valid JSON ({e})") from None

@@ -38,7 +38,7 @@ def _batches(file: File, source: Source) -> Iterator[tuple[pa.RecordBatch, list[
                 f"{path}: no {source.text_key!r} column (it has {shown}; --text-key names one)"
             )
         kind = parquet.schema_arrow.field(source.text_key).type
-        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        if not any(test(kind) for test in (pa.types.is_string, pa.types.is_large_string)):
             raise InputError(f"{path}: column {source.text_key!r} holds {kind}, not text")
         with_id = source.id_key in names
         for batch in parquet.iter_batches(batch_size=_ROWS):
