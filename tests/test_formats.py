@@ -351,6 +351,14 @@ def test_warc_html_responses_are_read_as_their_text(tmp_path: Path) -> None:
     assert texts[o.doc][o.start : o.end] == texts[span.doc][span.start : span.end]
 
 
+def test_a_metadata_json_in_a_folder_says_how_to_leave_it_out(tmp_path: Path) -> None:
+    (tmp_path / "part.jsonl").write_text('{"text": "نص"}\n', encoding="utf-8")
+    (tmp_path / "state.json").write_text('{"_data_files": []}', encoding="utf-8")
+    with pytest.raises(InputError, match=r"state\.json: not a JSON array .* --exclude leaves it"):
+        list(read_documents(tmp_path))
+    assert [d.text for d in read_documents(Source(tmp_path, exclude=("*.json",)))] == ["نص"]
+
+
 def test_hugging_face_dataset_folder(tmp_path: Path, news: list[Document]) -> None:
     """A dataset as the Hub stores it: Parquet shards under data/, beside a
     README and .gitattributes, which are left out with a word."""

@@ -40,9 +40,10 @@ def read(file: File, source: Source) -> Iterator[Record]:
             if first is None:
                 return
             if first[1] != "start_array":
+                hint = "; --exclude leaves it out of the folder" if file.id_prefix else ""
                 raise InputError(
                     f"{path}: not a JSON array of objects (one object a line is "
-                    "JSON Lines: name the file .jsonl)"
+                    f"JSON Lines: name the file .jsonl{hint})"
                 )
             for n, record in enumerate(_BACKEND.items(chain([first], events), "item"), start=1):
                 yield Record(_document(file, source, record, n), fields=record)
