@@ -178,7 +178,7 @@ class DocTable(Sequence[DocStats]):
         # A block of rows converted at once: a row at a time costs 5 us each.
         for lo in range(0, len(self), 4096):
             rows = slice(lo, lo + 4096)
-            for i, (chars, tokens, paragraphs), stats, mark in zip(
+            for doc_id, (chars, tokens, paragraphs), stats, mark in zip(
                 self._ids[rows],
                 self._counts[rows].tolist(),
                 self._repetition[rows].tolist(),
@@ -186,7 +186,7 @@ class DocTable(Sequence[DocStats]):
                 strict=True,
             ):
                 mapping = dict(zip(self._names, stats, strict=True))
-                yield DocStats(i, chars, tokens, paragraphs, mapping, f"{mark:016x}")
+                yield DocStats(doc_id, chars, tokens, paragraphs, mapping, f"{mark:016x}")
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and list(self) == list(other)
