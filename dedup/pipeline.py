@@ -15,6 +15,7 @@ ones (shingle sets, signatures, band keys, tokens) spilled to disk
 
 from __future__ import annotations
 
+import ctypes
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -61,7 +62,12 @@ def scan(
     the name of each later stage.
     """
     cfg = config or Config()
-    say = stage or (lambda name: None)
+
+    def say(name: str) -> None:
+        _give_back()
+        if stage is not None:
+            stage(name)
+
     with spill_folder(tmp_dir) as folder, engine or make_engine(workers) as run:
         corpus = Index(folder, cfg)
         if not run.local:
@@ -106,6 +112,19 @@ def scan(
     repetition = corpus.repetition[:, : len(names)]
     stats = DocTable(corpus.doc_ids, counts, repetition, names, corpus.fingerprints)
     return ScanResult(cfg.describe(), stats, spans, found, boilerplate, related)
+
+
+def _give_back() -> None:
+    """Hand the heap's free pages back to the system: glibc keeps what a
+    stage freed, and it would count in every later stage's memory."""
+    if _TRIM is not None:
+        _TRIM(0)
+
+
+try:
+    _TRIM: Callable[[int], int] | None = ctypes.CDLL("libc.so.6").malloc_trim
+except (OSError, AttributeError):  # not glibc
+    _TRIM = None
 
 
 def _started(task: Callable[[], T]) -> Callable[[], T]:

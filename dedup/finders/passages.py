@@ -238,7 +238,7 @@ def _concatenated(arrays: Arrays, first: int, last: int) -> tuple[np.ndarray, np
 
 
 def _document_frequencies(
-    doc_words: Arrays, block: int = _BLOCK, merge_every: int = 1 << 24
+    doc_words: Arrays, block: int = _BLOCK, merge_every: int = 1 << 22
 ) -> tuple[np.ndarray, np.ndarray]:
     """Every token hash (sorted) and the number of documents it occurs in.
 
