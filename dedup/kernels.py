@@ -965,9 +965,10 @@ def holdings(
     value's place in ``ordered``, its set, whether it is among its set's
     ``own_size`` first). ``counts[k]`` counts the sets holding ``ordered[k]``
     over the calls; a value is returned for its first ``most`` sets only,
-    so a value in more (``counts[k] > most``) comes back incomplete."""
-    keys = np.empty(len(values), np.int64)
-    owners = np.empty(len(values), np.int64)
+    so a value in more (``counts[k] > most``) comes back incomplete. Places
+    and sets are int32 (a corpus's holdings are its biggest arrays here)."""
+    keys = np.empty(len(values), np.int32)
+    owners = np.empty(len(values), np.int32)
     own = np.empty(len(values), np.bool_)
     n = at = 0
     for s in range(len(lengths)):

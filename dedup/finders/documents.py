@@ -113,20 +113,20 @@ def sketch_candidates(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
     # Each hash is kept for its first containment_max_df holders only: one
     # in more counts for nothing (boilerplate), and its holdings stay few.
     members, df = Members(sketch), np.zeros(len(sketch), np.int64)
-    keys: list[np.ndarray] = []
-    owners: list[np.ndarray] = []
-    own: list[np.ndarray] = []
-    for lo, values, lengths in _set_blocks(c, block):
-        held = kernels.holdings(
-            values, lengths, lo, members.starts, members.shift, sketch, m, df, most
-        )
-        for found, part in zip((keys, owners, own), held, strict=True):
-            found.append(part)
-    key = np.concatenate(keys)
-    rare = df[key] <= most
-    return sketch_pairs(
-        key[rare], np.concatenate(owners)[rare], np.concatenate(own)[rare], most, _SKETCH_SHARE
-    )
+    held = [
+        kernels.holdings(values, lengths, lo, members.starts, members.shift, sketch, m, df, most)
+        for lo, values, lengths in _set_blocks(c, block)
+    ]
+    # Every count is in: the holdings of hashes in at most `most` sets stay,
+    # a block at a time (the corpus's holdings are this stage's memory).
+    kept = []
+    while held:  # each block dropped as it is filtered
+        keys, owners, own = held.pop()
+        rare = df[keys] <= most
+        kept.append((keys[rare], owners[rare], own[rare]))
+    kept.reverse()
+    keys, owners, own = (np.concatenate(part) for part in zip(*kept, strict=True))
+    return sketch_pairs(keys, owners, own, most, _SKETCH_SHARE)
 
 
 def _set_blocks(c: Index, block: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
