@@ -72,14 +72,20 @@ def band_pairs(keys: np.ndarray) -> np.ndarray:
     """Distinct pairs of items sharing a bucket in one band, encoded ``i << 32 | j``
     with ``i < j``, sorted. ``keys``: the band's key of every item."""
     order = np.argsort(keys)  # bucket members are sorted below: no need for a stable sort
-    ordered = keys[order]
-    # Runs of equal keys: [starts[x], ends[x]) in `order`.
-    change = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+    pairs = group_pairs(order, keys[order], MAX_BUCKET)
+    return np.sort(pairs)  # an item is in one bucket of a band: the pairs are distinct
+
+
+def group_pairs(items: np.ndarray, keys: np.ndarray, most: int) -> np.ndarray:
+    """The pairs of items with equal keys (``keys`` sorted, ``items`` in the
+    same order), ``i << 32 | j`` with ``i < j``, a group after another; a
+    group of more than ``most`` pairs its smallest item with the others only."""
+    change = np.flatnonzero(keys[1:] != keys[:-1]) + 1
     starts = np.concatenate(([0], change))
     ends = np.concatenate((change, [len(keys)]))
     big = ends - starts > 1
-    pairs = kernels.bucket_pairs(order.astype(np.int64), starts[big], ends[big], MAX_BUCKET)
-    return np.sort(pairs)  # an item is in one bucket of a band: the pairs are distinct
+    pairs: np.ndarray = kernels.bucket_pairs(items.astype(np.int64), starts[big], ends[big], most)
+    return pairs
 
 
 def sketch_pairs(

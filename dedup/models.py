@@ -168,25 +168,26 @@ class DocTable(Sequence[DocStats]):
     def __getitem__(self, i: slice) -> list[DocStats]: ...
     def __getitem__(self, i: int | slice) -> DocStats | list[DocStats]:
         if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        chars, tokens, paragraphs = self._counts[i].tolist()
-        stats = dict(zip(self._names, self._repetition[i].tolist(), strict=True))
-        mark = f"{int(self._fingerprints[i]):016x}"
-        return DocStats(self._ids[i], chars, tokens, paragraphs, stats, mark)
+            return self._rows(i)
+        return self._rows(slice(i, i + 1 or None))[0]
 
     def __iter__(self) -> Iterator[DocStats]:
-        # A block of rows converted at once: a row at a time costs 5 us each.
-        for lo in range(0, len(self), 4096):
-            rows = slice(lo, lo + 4096)
+        for lo in range(0, len(self), 4096):  # a row at a time costs 5 us each
+            yield from self._rows(slice(lo, lo + 4096))
+
+    def _rows(self, rows: slice) -> list[DocStats]:
+        """Rows ``rows``, converted at once."""
+        return [
+            DocStats(doc_id, chars, tokens, paragraphs, dict(zip(self._names, stats, strict=True)),
+                     f"{mark:016x}")
             for doc_id, (chars, tokens, paragraphs), stats, mark in zip(
                 self._ids[rows],
                 self._counts[rows].tolist(),
                 self._repetition[rows].tolist(),
                 self._fingerprints[rows].tolist(),
                 strict=True,
-            ):
-                mapping = dict(zip(self._names, stats, strict=True))
-                yield DocStats(doc_id, chars, tokens, paragraphs, mapping, f"{mark:016x}")
+            )
+        ]  # fmt: skip
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and list(self) == list(other)

@@ -19,7 +19,7 @@ from dedup.config import Config
 from dedup.engines import Engine
 from dedup.finders import encode, shared_values, verify
 from dedup.index import Index, held
-from dedup.lsh import band_pairs, decode
+from dedup.lsh import band_pairs, decode, group_pairs
 from dedup.models import Boilerplate, Span, SpanKind
 from dedup.verify import Members, jaccard
 
@@ -140,10 +140,7 @@ def paragraph_spans(
         )
     # Documents sharing a paragraph (not boilerplate): every pair of them.
     shared = comp_doc[~is_boiler[comp_doc >> 32]]
-    cut = np.flatnonzero(np.diff(shared >> 32)) + 1
-    starts, ends = np.concatenate(([0], cut)), np.concatenate((cut, [len(shared)]))
-    many = ends - starts > 1
-    pairs = kernels.bucket_pairs(shared & 0xFFFFFFFF, starts[many], ends[many], len(shared))
+    pairs = group_pairs(shared & 0xFFFFFFFF, shared >> 32, len(shared))
     return spans, boilerplate, decode(pairs)
 
 

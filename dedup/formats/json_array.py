@@ -5,7 +5,6 @@ text and id are in the fields named by ``Source.text_key`` and ``id_key``
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from itertools import chain
 from pathlib import Path
@@ -24,7 +23,7 @@ from dedup.formats import (
     open_input,
     open_output,
 )
-from dedup.models import Document
+from dedup.formats.jsonl import document, replaced
 
 # ijson's pure-Python parser: its C one (yajl) turns a lone surrogate
 # ("\ud800", valid JSON) into "?", which clean would then write back.
@@ -46,25 +45,13 @@ def read(file: File, source: Source) -> Iterator[Record]:
                     f"JSON Lines: name the file .jsonl{hint})"
                 )
             for n, record in enumerate(_BACKEND.items(chain([first], events), "item"), start=1):
-                yield Record(_document(file, source, record, n), fields=record)
+                meta = {"source": str(path), "object": n}
+                doc = document(file, source, record, n, f"{path}: object {n}", meta)
+                yield Record(doc, fields=record)
         except ijson.JSONError as e:
             raise InputError(f"{path}: object {n + 1}: not valid JSON ({e})") from None
         except READ_ERRORS as e:
             raise InputError(f"{path}: object {n + 1}: cannot read ({e})") from None
-
-
-def _document(file: File, source: Source, record: object, n: int) -> Document:
-    where = f"{file.path}: object {n}"
-    if not isinstance(record, dict):
-        raise InputError(f"{where}: expected a JSON object")
-    text = record.get(source.text_key)
-    if text is None:
-        raise InputError(f"{where}: no {source.text_key!r} field (choose one with --text-key)")
-    if not isinstance(text, str):
-        raise InputError(f"{where}: field {source.text_key!r} is not a string")
-    ident = record.get(source.id_key)
-    doc_id = str(n) if ident is None else str(ident)
-    return Document(f"{file.id_prefix}{doc_id}", text, {"source": str(file.path), "object": n})
 
 
 def write(file: File, source: Source, dest: Path, name: str, clean: Cleaner) -> None:
@@ -78,9 +65,7 @@ def write(file: File, source: Source, dest: Path, name: str, clean: Cleaner) -> 
             if text is None:
                 continue
             assert record.fields is not None
-            fields = {**record.fields, source.text_key: text}  # same keys, same order
-            line = json.dumps(fields, ensure_ascii=False).encode("utf-8", "backslashreplace")
-            fh.write(sep + line)
+            fh.write(sep + replaced(record.fields, source.text_key, text))
             sep = b",\n"
         fh.write(b"\n]\n")
 

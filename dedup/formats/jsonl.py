@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -26,7 +27,7 @@ from dedup.models import Document
 
 
 def read(file: File, source: Source) -> Iterator[Record]:
-    path, text_key = file.path, source.text_key
+    path = file.path
     with open_input(path) as fh:
         lineno = 0
         while True:
@@ -44,17 +45,32 @@ def read(file: File, source: Source) -> Iterator[Record]:
                 if not raw.strip():
                     continue
                 record = _loads(raw, where)
-            if not isinstance(record, dict):
-                raise InputError(f"{where}: expected a JSON object")
-            if text_key not in record:
-                raise InputError(f"{where}: no {text_key!r} field (choose one with --text-key)")
-            text = record[text_key]
-            if not isinstance(text, str):
-                raise InputError(f"{where}: field {text_key!r} is not a string")
-            ident = record.get(source.id_key)
-            doc_id = str(lineno) if ident is None else str(ident)
             meta = {"source": str(path), "line": lineno}
-            yield Record(Document(f"{file.id_prefix}{doc_id}", text, meta), raw, record)
+            yield Record(document(file, source, record, lineno, where, meta), raw, record)
+
+
+def document(
+    file: File, source: Source, record: object, number: int, where: str, meta: dict[str, Any]
+) -> Document:
+    """The document of a parsed JSON record (a line here, an object of a JSON
+    array in json_array), its id ``number`` when it has none."""
+    if not isinstance(record, dict):
+        raise InputError(f"{where}: expected a JSON object")
+    if source.text_key not in record:
+        raise InputError(f"{where}: no {source.text_key!r} field (choose one with --text-key)")
+    text = record[source.text_key]
+    if not isinstance(text, str):
+        raise InputError(f"{where}: field {source.text_key!r} is not a string")
+    ident = record.get(source.id_key)
+    doc_id = str(number) if ident is None else str(ident)
+    return Document(f"{file.id_prefix}{doc_id}", text, meta)
+
+
+def replaced(fields: dict[str, Any], key: str, text: str) -> bytes:
+    """A record with its text replaced, every field kept in its order, as
+    UTF-8 JSON (a lone surrogate as its escape: see write_atomic)."""
+    line = json.dumps({**fields, key: text}, ensure_ascii=False)
+    return line.encode("utf-8", "backslashreplace")
 
 
 def _loads(raw: bytes, where: str) -> object:
@@ -83,9 +99,7 @@ def write(file: File, source: Source, dest: Path, name: str, clean: Cleaner) -> 
             if text == record.doc.text:
                 fh.write(record.raw if record.raw.endswith(b"\n") else record.raw + b"\n")
             else:
-                fields = {**record.fields, source.text_key: text}  # same keys, same order
-                line = json.dumps(fields, ensure_ascii=False)
-                fh.write(line.encode("utf-8", "backslashreplace") + b"\n")  # see write_atomic
+                fh.write(replaced(record.fields, source.text_key, text) + b"\n")
 
 
 FORMAT = Format("jsonl", compressed(".jsonl", ".ndjson"), read, write)
