@@ -53,6 +53,10 @@ if sys.platform == "win32":
             return False
         return True
 
+    @contextmanager
+    def _one_at_a_time(folder: Path) -> Iterator[bool]:
+        yield False  # a folder cannot be opened, so not locked, on Windows
+
 else:
     import fcntl
 
@@ -62,6 +66,24 @@ else:
         except BlockingIOError:
             return False
         return True
+
+    @contextmanager
+    def _one_at_a_time(folder: Path) -> Iterator[bool]:
+        """Runs make their work folders in ``folder`` one at a time (a lock
+        on the folder itself, held for microseconds and freed by the kernel
+        if the run is killed); yields whether it is locked. While it is, a
+        half-made work folder (one without its lock) can only be a killed
+        run's. Not on file systems that cannot lock a folder (NFS)."""
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                locked = True
+            except OSError:
+                locked = False
+            yield locked
+        finally:
+            os.close(fd)
 
 
 # Lock file descriptors this process holds. A forked worker closes its
@@ -132,8 +154,13 @@ def _claim(out: Path) -> int:
     """Lock ``out``'s work folder for this run (rolling back a killed run's
     leftovers first); returns the lock's file descriptor."""
     work = _work(out)
-    for stray in out.parent.glob(f"{glob.escape(work.name)}.*"):
-        _remove_unlocked(stray)  # killed while making its work folder
+    with _one_at_a_time(out.parent) as alone:
+        for stray in out.parent.glob(f"{glob.escape(work.name)}.*"):
+            _remove_unlocked(stray, alone)  # killed while making its work folder
+        return _make_work(out, work)
+
+
+def _make_work(out: Path, work: Path) -> int:
     while True:
         # Made elsewhere with its lock inside, then renamed: a work folder is
         # never seen without its lock.
@@ -159,11 +186,14 @@ def _claim(out: Path) -> int:
         _unlock(fd)
 
 
-def _remove_unlocked(folder: Path) -> None:
-    """Remove ``folder`` if its lock file is there and free (its run was killed)."""
+def _remove_unlocked(folder: Path, alone: bool = False) -> None:
+    """Remove ``folder`` if its lock file is there and free (its run was
+    killed), or, ``alone`` (no run is making one), if it has no lock file."""
     try:
         fd = os.open(folder / "lock", os.O_RDWR)
     except OSError:
+        if alone:
+            shutil.rmtree(folder, ignore_errors=True)
         return
     if _lock(fd):
         shutil.rmtree(folder, ignore_errors=True)
@@ -269,7 +299,7 @@ def spill_folder(parent: str | Path | None) -> Iterator[Path]:
     runs; folders of killed scans (unlocked) in ``parent`` are removed first."""
     root = Path(parent) if parent is not None else Path(tempfile.gettempdir())
     for old in root.glob("dedup-*"):
-        _remove_unlocked(old)
+        _remove_unlocked(old)  # not lockless ones: other programs' may match
     with tempfile.TemporaryDirectory(prefix="dedup-", dir=root) as folder:
         fd = _locked_file(Path(folder) / "lock")
         try:

@@ -167,6 +167,37 @@ def test_a_killed_publication_is_rolled_back_by_the_next_run(tmp_path: Path) -> 
     assert sorted(p.name for p in tmp_path.iterdir()) == [out.name, log.name]
 
 
+KILLED_MAKING_ITS_WORK_FOLDER = """
+import os, sys, tempfile
+from pathlib import Path
+from dedup.outputs import staged
+out, log, step = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+real = getattr(tempfile, step)
+def killed(*args, **kwargs):
+    real(*args, **kwargs)
+    os._exit(9)  # its half-made work folder has no lock: none, or not yet in place
+setattr(tempfile, step, killed)
+with staged([out, log], False) as (o, lg):
+    pass
+"""
+
+
+@pytest.mark.parametrize("step", ["mkdtemp", "mkstemp"])
+def test_a_run_killed_making_its_work_folder_leaves_nothing_behind(
+    tmp_path: Path, step: str
+) -> None:
+    out, log = tmp_path / "out.jsonl", tmp_path / "out.jsonl.removals.jsonl"
+    args = [str(out), str(log), step]
+    killed = subprocess.run([sys.executable, "-c", KILLED_MAKING_ITS_WORK_FOLDER, *args])
+    assert killed.returncode == 9
+    left = [p.name for p in tmp_path.iterdir()]  # the half-made folder, lockless
+    assert len(left) == 1 and left[0].startswith(".out.jsonl.dedup.")
+    with staged([out, log], False) as (o, lg):
+        o.write_text("corpus", encoding="utf-8")
+        lg.write_text("log", encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name, log.name]
+
+
 def test_an_interrupted_publication_is_undone_at_once(tmp_path: Path) -> None:
     out, log = tmp_path / "out.jsonl", tmp_path / "log.jsonl"
     out.write_text("old", encoding="utf-8")
