@@ -984,6 +984,74 @@ def holdings(
     return keys[:n].copy(), owners[:n].copy(), own[:n].copy()
 
 
+@kernel
+def sketch_pairs(
+    keys: np.ndarray, owners: np.ndarray, own: np.ndarray, max_owners: int, share: float
+) -> np.ndarray:
+    """Pairs of owners, encoded ``i << 32 | j`` with ``i < j`` and sorted, in
+    which one holds at least ``share`` of the other's sketch (and some of it).
+
+    ``owners[x]`` holds ``keys[x]`` (both small numbers, no owner a key
+    twice); ``own[x]`` says that the key is in that owner's own sketch. A
+    key held by more than ``max_owners`` owners (boilerplate) is left out
+    of every sketch. The holders of each key, and each owner's sketch keys,
+    are grouped by a counting sort: memory is a few bytes a holding, not the
+    dozens a whole-array sort and its temporaries take."""
+    n = len(keys)
+    if n == 0:
+        return np.empty(0, np.int64)
+    key_start = np.zeros(keys.max() + 2, np.int64)  # holders of key k: [k] .. [k + 1]
+    for x in range(n):
+        key_start[keys[x] + 1] += 1
+    key_start = np.cumsum(key_start)
+    holder = np.empty(n, np.int32)
+    fill = key_start[:-1].copy()
+    for x in range(n):
+        holder[fill[keys[x]]] = owners[x]
+        fill[keys[x]] += 1
+    counted = np.empty(n, np.bool_)
+    sketch_start = np.zeros(owners.max() + 2, np.int64)  # owner o's sketch: [o] .. [o + 1]
+    for x in range(n):
+        k = keys[x]
+        counted[x] = own[x] and key_start[k + 1] - key_start[k] <= max_owners
+        if counted[x]:
+            sketch_start[owners[x] + 1] += 1
+    sketch_start = np.cumsum(sketch_start)
+    sketch = np.empty(sketch_start[-1], np.int32)
+    fill = sketch_start[:-1].copy()
+    for x in range(n):
+        if counted[x]:
+            sketch[fill[owners[x]]] = keys[x]
+            fill[owners[x]] += 1
+    most = np.diff(sketch_start).max()
+    others = np.empty(most * max_owners, np.int32)  # the other holders of one owner's sketch
+    found = np.empty(1024, np.int64)
+    m = 0
+    for o in range(len(sketch_start) - 1):
+        b = 0
+        for i in range(sketch_start[o], sketch_start[o + 1]):
+            k = sketch[i]
+            for j in range(key_start[k], key_start[k + 1]):
+                if holder[j] != o:
+                    others[b] = holder[j]
+                    b += 1
+        held = np.sort(others[:b])
+        need = share * (sketch_start[o + 1] - sketch_start[o])
+        i = 0
+        while i < b:
+            j = i + 1
+            while j < b and held[j] == held[i]:
+                j += 1
+            if j - i >= need:
+                if m == len(found):
+                    found = np.concatenate((found, np.empty(m, np.int64)))
+                lo, hi = min(o, int(held[i])), max(o, int(held[i]))
+                found[m] = np.int64(lo) << 32 | np.int64(hi)
+                m += 1
+            i = j
+    return np.unique(found[:m])
+
+
 # --- Template frames (finders/paragraphs.templates; twins: reference.affixes, holders)
 
 

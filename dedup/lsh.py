@@ -24,7 +24,7 @@ from functools import lru_cache
 import numpy as np
 
 from dedup import kernels
-from dedup.minhash import fmix64, ranges
+from dedup.minhash import fmix64
 
 # Buckets larger than this pair their members with the first member only: an
 # all-pairs bucket of n items costs n^2/2 verifications. Exact copies, the
@@ -86,57 +86,6 @@ def group_pairs(items: np.ndarray, keys: np.ndarray, most: int) -> np.ndarray:
     big = ends - starts > 1
     pairs: np.ndarray = kernels.bucket_pairs(items.astype(np.int64), starts[big], ends[big], most)
     return pairs
-
-
-def sketch_pairs(
-    keys: np.ndarray,
-    owners: np.ndarray,
-    own: np.ndarray,
-    max_owners: int,
-    share: float,
-    chunk: int = 1 << 22,
-) -> np.ndarray:
-    """Pairs of owners, encoded ``i << 32 | j`` with ``i < j`` and sorted, in
-    which one holds at least ``share`` of the other's sketch (and some of it).
-
-    ``owners[x]`` holds ``keys[x]`` (no owner a key twice); ``own[x]`` says
-    that the key is in that owner's own sketch. A key held by more than
-    ``max_owners`` owners (boilerplate) is left out of every sketch.
-
-    Each owner's sketch keys are looked up among their holders, owner by
-    owner, about ``chunk`` lookups at a time: memory stays bounded by the
-    chunk however many owners share keys, as in a crawl of recombined pages.
-    """
-    order = np.argsort(keys, kind="stable")
-    keys, owners, own = keys[order], owners[order].astype(np.int64), own[order]
-    change = np.flatnonzero(keys[1:] != keys[:-1]) + 1
-    starts = np.concatenate(([0], change))
-    sizes = np.diff(np.concatenate((starts, [len(keys)])))
-    bucket = np.repeat(np.arange(len(starts)), sizes)  # each holding's key group
-    counted = np.flatnonzero(own & (sizes[bucket] <= max_owners))
-    counted = counted[np.argsort(owners[counted], kind="stable")]  # owner by owner
-    sketch_sizes = np.bincount(owners[counted], minlength=int(owners.max(initial=-1)) + 1)
-    looked = sizes[bucket[counted]]  # holders of each sketch key, the owner among them
-    found = [np.empty(0, np.int64)]
-    lo = 0
-    while lo < len(counted):
-        # whole owners only: an owner's count needs all its keys at once
-        hi = int(np.searchsorted(np.cumsum(looked[lo:]), chunk, side="right")) + lo
-        hi = max(hi, lo + 1)
-        while hi < len(counted) and owners[counted[hi]] == owners[counted[hi - 1]]:
-            hi += 1
-        part = counted[lo:hi]
-        first = starts[bucket[part]]
-        holder = owners[ranges(first, first + sizes[bucket[part]])]
-        x = np.repeat(owners[part], sizes[bucket[part]])
-        pair, count = np.unique(x[holder != x] << 32 | holder[holder != x], return_counts=True)
-        mine = pair >> 32
-        kept = pair[count >= share * sketch_sizes[mine]]
-        a, b = kept >> 32, kept & 0xFFFFFFFF
-        found.append(np.minimum(a, b) << 32 | np.maximum(a, b))
-        lo = hi
-    result: np.ndarray = np.unique(np.concatenate(found))
-    return result
 
 
 def decode(pairs: np.ndarray) -> np.ndarray:

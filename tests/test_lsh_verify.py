@@ -4,7 +4,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.lsh import MAX_BUCKET, band_keys, candidate_pairs, decode, sketch_pairs
+from dedup import kernels, reference
+from dedup.lsh import MAX_BUCKET, band_keys, candidate_pairs, decode
 from dedup.verify import jaccard, overlap
 
 
@@ -53,17 +54,19 @@ def test_jaccard_and_overlap_equal_python_sets(a: set[int], b: set[int]) -> None
     st.sampled_from([0.25, 0.5, 1.0]),
     st.sampled_from([1, 5, 1 << 22]),
 )
-def test_sketch_pairs_equal_brute_force(
+def test_sketch_pairs_equal_their_twin_and_brute_force(
     held: list[set[int]], max_owners: int, m: int, share: float, chunk: int
 ) -> None:
     # Each owner's sketch: its m smallest keys, less those in more than
     # max_owners sets.
     df = {k: sum(k in ks for ks in held) for k in range(31)}
     bottom = [set(sorted(ks)[:m]) for ks in held]
-    keys = np.array([k for ks in held for k in sorted(ks)], np.uint64)
-    owners = np.array([d for d, ks in enumerate(held) for _ in ks], np.int64)
+    keys = np.array([k for ks in held for k in sorted(ks)], np.int32)
+    owners = np.array([d for d, ks in enumerate(held) for _ in ks], np.int32)
     own = np.array([k in bottom[d] for d, ks in enumerate(held) for k in sorted(ks)], bool)
-    got = sketch_pairs(keys, owners, own, max_owners, share, chunk)
+    got = kernels.sketch_pairs(keys, owners, own, max_owners, share)
+    twin = reference.sketch_pairs(keys, owners, own, max_owners, share, chunk)
+    assert np.array_equal(got, twin)
     sketch = [{k for k in b if df[k] <= max_owners} for b in bottom]
 
     def holds(x: int, y: int) -> bool:  # y holds share of x's sketch

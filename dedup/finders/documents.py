@@ -16,7 +16,7 @@ from dedup.config import Config
 from dedup.engines import Engine
 from dedup.finders import encode, shared_values, verify
 from dedup.index import Index, held
-from dedup.lsh import band_pairs, decode, sketch_pairs
+from dedup.lsh import band_pairs, decode
 from dedup.minhash import ranges
 from dedup.models import Cluster, DocPair
 from dedup.verify import Members
@@ -126,7 +126,7 @@ def sketch_candidates(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
         kept.append((keys[rare], owners[rare], own[rare]))
     kept.reverse()
     keys, owners, own = (np.concatenate(part) for part in zip(*kept, strict=True))
-    return sketch_pairs(keys, owners, own, most, _SKETCH_SHARE)
+    return kernels.sketch_pairs(keys, owners, own, most, _SKETCH_SHARE)
 
 
 def _set_blocks(c: Index, block: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:

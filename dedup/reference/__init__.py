@@ -14,7 +14,7 @@ hold every fast path equal to (on hypothesis's text and on real news).
 | ``kernels.find`` (``verify.Members``) | ``np.isin``, ``np.searchsorted`` |
 | ``kernels.overlap`` (``verify.overlap``) | ``np.intersect1d`` |
 | ``kernels.affixes``, ``holders`` | ``affixes``, ``holders`` |
-| ``kernels.holdings`` | ``holdings`` |
+| ``kernels.holdings``, ``sketch_pairs`` | ``holdings``, ``sketch_pairs`` |
 
 Where upstream code exists, the tests call it instead of a twin:
 datasketch's ``MinHash`` (tests/test_minhash.py) and datatrove's Gopher
@@ -32,7 +32,7 @@ import numpy as np
 from dedup.config import Config
 from dedup.features import PREVIEW, BatchFeatures, fingerprint, paragraph_keys
 from dedup.lsh import band_keys, lsh_params
-from dedup.minhash import MinHasher, shingle_sets, window_hashes
+from dedup.minhash import MinHasher, ranges, shingle_sets, window_hashes
 from dedup.repetition import repetition_stats, stat_names
 from dedup.segment import paragraphs
 from dedup.text import tokenize
@@ -415,3 +415,44 @@ def holdings(
     np.add.at(counts, keys, 1)
     keep = nth <= most
     return keys[keep], owners[held][keep], (rank[held] < own_size)[keep]
+
+
+def sketch_pairs(
+    keys: np.ndarray,
+    owners: np.ndarray,
+    own: np.ndarray,
+    max_owners: int,
+    share: float,
+    chunk: int = 1 << 22,
+) -> np.ndarray:
+    """kernels.sketch_pairs with whole-array numpy, about ``chunk`` lookups at a time."""
+    order = np.argsort(keys, kind="stable")
+    keys, owners, own = keys[order], owners[order].astype(np.int64), own[order]
+    change = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    starts = np.concatenate(([0], change))
+    sizes = np.diff(np.concatenate((starts, [len(keys)])))
+    bucket = np.repeat(np.arange(len(starts)), sizes)  # each holding's key group
+    counted = np.flatnonzero(own & (sizes[bucket] <= max_owners))
+    counted = counted[np.argsort(owners[counted], kind="stable")]  # owner by owner
+    sketch_sizes = np.bincount(owners[counted], minlength=int(owners.max(initial=-1)) + 1)
+    looked = sizes[bucket[counted]]  # holders of each sketch key, the owner among them
+    found = [np.empty(0, np.int64)]
+    lo = 0
+    while lo < len(counted):
+        # whole owners only: an owner's count needs all its keys at once
+        hi = int(np.searchsorted(np.cumsum(looked[lo:]), chunk, side="right")) + lo
+        hi = max(hi, lo + 1)
+        while hi < len(counted) and owners[counted[hi]] == owners[counted[hi - 1]]:
+            hi += 1
+        part = counted[lo:hi]
+        first = starts[bucket[part]]
+        holder = owners[ranges(first, first + sizes[bucket[part]])]
+        x = np.repeat(owners[part], sizes[bucket[part]])
+        pair, count = np.unique(x[holder != x] << 32 | holder[holder != x], return_counts=True)
+        mine = pair >> 32
+        kept = pair[count >= share * sketch_sizes[mine]]
+        a, b = kept >> 32, kept & 0xFFFFFFFF
+        found.append(np.minimum(a, b) << 32 | np.maximum(a, b))
+        lo = hi
+    result: np.ndarray = np.unique(np.concatenate(found))
+    return result
