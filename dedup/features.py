@@ -44,6 +44,7 @@ class BatchFeatures:
     para_sets: np.ndarray  # uint64 shingle sets, concatenated
     para_set_lengths: np.ndarray
     para_bands: np.ndarray  # uint64 (paragraphs of >= k tokens, bands), at the paragraph threshold
+    para_bits: np.ndarray  # uint64 (paragraphs of >= k tokens, kernels.BIT_WORDS): set bit maps
     previews: np.ndarray  # uint8: UTF-8 of each paragraph's first PREVIEW characters
     preview_lengths: np.ndarray
     # For passages and template frames: one row a token, documents one after another.
@@ -93,6 +94,7 @@ def featurize_batch(texts: list[str], cfg: Config) -> BatchFeatures:
     empty = np.empty(0, np.uint64)
     para_sets, para_set_lengths = empty, np.zeros(len(tok_lo), np.int64)
     long_sigs = np.empty((0, cfg.num_perm), np.uint32)
+    para_bits = np.empty((0, kernels.BIT_WORDS), np.uint64)
     previews, preview_lengths = np.empty(0, np.uint8), np.zeros(len(tok_lo), np.int64)
     para_keys = np.zeros(len(tok_lo), np.uint64)
     if cfg.finds("paragraphs"):
@@ -101,6 +103,7 @@ def featurize_batch(texts: list[str], cfg: Config) -> BatchFeatures:
             hashes, windows, tok_lo, tok_hi, k, POSITION, hasher.a, hasher.b
         )
         previews, preview_lengths = _previews(batch.codes, starts, ends)
+        para_bits = kernels.set_bits(para_sets, para_set_lengths)[tok_hi - tok_lo >= k]
     doc_sets, doc_set_lengths = empty, np.zeros(n, np.int64)
     sigs = np.full((n, cfg.num_perm), np.iinfo(np.uint32).max, np.uint32)
     if cfg.finds("documents"):
@@ -139,6 +142,7 @@ def featurize_batch(texts: list[str], cfg: Config) -> BatchFeatures:
         para_sets=para_sets,
         para_set_lengths=para_set_lengths,
         para_bands=band_keys(long_sigs, *lsh_params(cfg.paragraph_threshold, cfg.num_perm)),
+        para_bits=para_bits,
         previews=previews,
         preview_lengths=preview_lengths,
         token_hashes=hashes if keeps_tokens(cfg) else empty,

@@ -49,6 +49,7 @@ class Written(NamedTuple):
     doc_words: Chunk
     doc_bands: list[Chunk]  # a chunk a band
     para_bands: list[Chunk]
+    para_bits: list[Chunk]
 
 
 def parameters(cfg: Config) -> dict[str, Any]:
@@ -89,6 +90,14 @@ class Index:
         self.doc_bands = BandFile(self.folder, "doc_bands", doc_bands)
         # Band keys of every paragraph of at least k tokens, in paragraph order.
         self.para_bands = BandFile(self.folder, "para_bands", para_bands)
+        self.para_bits = BandFile(self.folder, "para_bits", kernels.BIT_WORDS)  # the same rows
+
+    def _band_files(self) -> dict[str, BandFile]:
+        return {
+            "doc_bands": self.doc_bands,
+            "para_bands": self.para_bands,
+            "para_bits": self.para_bits,
+        }
 
     def _stores(self) -> dict[str, Spill]:
         return {
@@ -115,6 +124,7 @@ class Index:
             self.doc_words.write(f.doc_words),
             self.doc_bands.write(f.doc_bands),
             self.para_bands.write(f.para_bands),
+            self.para_bits.write(f.para_bits),
         )
         small = replace(
             f,
@@ -127,6 +137,7 @@ class Index:
             doc_words=_NOTHING,
             doc_bands=_NOTHING,
             para_bands=_NOTHING,
+            para_bits=_NOTHING,
         )
         return small, written
 
@@ -148,6 +159,7 @@ class Index:
         self.doc_words.add(w.doc_words, f.doc_word_counts)
         self.doc_bands.add(w.doc_bands)
         self.para_bands.add(w.para_bands)
+        self.para_bits.add(w.para_bits)
         self._para_start.extend(f.para_starts)
         self._para_end.extend(f.para_ends)
         self._para_ntok.extend(f.para_ntok)
@@ -174,7 +186,7 @@ class Index:
             stores[name] = [_chunk(c) for c in chunks]
         bands = {
             name: [[_chunk(c) for c in band] for band in files.state()]
-            for name, files in (("doc_bands", self.doc_bands), ("para_bands", self.para_bands))
+            for name, files in self._band_files().items()
         }
         (self.path / "columns").mkdir(exist_ok=True)
         for name, values in columns.items():
@@ -223,7 +235,7 @@ class Index:
         for name, store in index._stores().items():
             chunks = [_unchunk(folder, c) for c in manifest["stores"][name]]
             store.restore(chunks, column(f"{name}.bounds").array())
-        for name, files in (("doc_bands", index.doc_bands), ("para_bands", index.para_bands)):
+        for name, files in index._band_files().items():
             files.restore([[_unchunk(folder, c) for c in band] for band in manifest["bands"][name]])
         index.finish()
         return index

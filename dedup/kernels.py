@@ -1052,6 +1052,58 @@ def sketch_pairs(
     return np.unique(found[:m])
 
 
+# --- Bit maps of shingle sets (finders/paragraphs; twins: reference.set_bits, may_reach)
+
+# A set's bit map: 256 bits, each value setting the bit its top 8 bits pick
+# once multiplied by an odd constant (the values are hashes already).
+BIT_WORDS = 4
+_PICK = np.uint64(0x9E3779B97F4A7C15)
+
+
+@kernel
+def set_bits(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``(sets, BIT_WORDS)`` uint64: each set's bit map (``values``: the sets
+    concatenated, ``lengths`` each)."""
+    bits = np.zeros((len(lengths), BIT_WORDS), np.uint64)
+    at = 0
+    for s in range(len(lengths)):
+        for v in values[at : at + lengths[s]]:
+            t = (v * _PICK) >> np.uint64(56)
+            bits[s, t >> np.uint64(6)] |= np.uint64(1) << (t & np.uint64(63))
+        at += lengths[s]
+    return bits
+
+
+@kernel
+def _popcount(x: np.uint64) -> int:
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return int((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
+@kernel
+def may_reach(
+    pairs: np.ndarray, bits: np.ndarray, sizes: np.ndarray, threshold: float
+) -> np.ndarray:
+    """For pairs ``(i, j)`` of sets (rows of ``bits`` and ``sizes``), whether
+    their Jaccard similarity may reach ``threshold``. A bit set in one map
+    only needs a value of one set only, so the two sets differ in at least
+    the XOR's popcount values and share at most ``(|A| + |B| - popcount) /
+    2``: a pair whose similarity at that most falls short cannot reach it
+    (exact: never False for a pair that reaches it)."""
+    keep = np.empty(len(pairs), np.bool_)
+    for x in range(len(pairs)):
+        i, j = pairs[x, 0], pairs[x, 1]
+        differ = 0
+        for w in range(bits.shape[1]):
+            differ += _popcount(bits[i, w] ^ bits[j, w])
+        total = sizes[i] + sizes[j]
+        most = (total - differ) // 2
+        keep[x] = total == most or most / (total - most) >= threshold
+    return keep
+
+
 # --- Template frames (finders/paragraphs.templates; twins: reference.affixes, holders)
 
 

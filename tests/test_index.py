@@ -47,7 +47,8 @@ def test_an_opened_index_holds_what_was_sealed(
         assert len(other) == len(store) and np.array_equal(other.lengths(), store.lengths())
         assert np.array_equal(other.range(0, len(store)), store.range(0, len(store))), name
         assert all(np.array_equal(other[i], store[i]) for i in (0, 7, len(store) - 1))
-    for mine, theirs in ((live.doc_bands, opened.doc_bands), (live.para_bands, opened.para_bands)):
+    for name, mine in live._band_files().items():
+        theirs = opened._band_files()[name]
         assert all(np.array_equal(mine.column(b), theirs.column(b)) for b in range(mine.bands))
     assert opened.fingerprint() == live.fingerprint()
     opened.close()

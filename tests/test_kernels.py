@@ -19,7 +19,7 @@ from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
 from dedup import Config, Document, kernels, read_documents, reference, scan
 from dedup.finders.passages import _ANCHOR, _BRIDGE, _DENSE, _WINDOW, STOP_SORTED
 from dedup.text import tokenize
-from dedup.verify import Members
+from dedup.verify import Members, jaccard
 from tests.conftest import ROOT, needs
 from tests.test_reference import check_batch
 
@@ -200,6 +200,39 @@ def test_unique_equals_np_unique(values: list[int]) -> None:
     """kernels.unique (shingle set unions, containment sketch heads)."""
     array = np.array(values, np.uint64)
     assert np.array_equal(kernels.unique(array), np.unique(array))
+
+
+BIG_SETS = st.lists(st.integers(0, 2**64 - 1), max_size=300).map(
+    lambda x: np.unique(np.array(x, np.uint64))
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(SETS, BIG_SETS), min_size=1, max_size=12),
+    st.sampled_from([0.3, 0.5, 0.6, 0.8, 1.0]),
+    st.data(),
+)
+def test_set_bit_maps_equal_their_twin_and_never_drop_a_pair_that_passes(
+    sets: list[np.ndarray], threshold: float, data: st.DataObject
+) -> None:
+    """The paragraph candidates' filter (kernels.may_reach): equal to its
+    twin, and exact: a pair whose Jaccard similarity reaches the threshold
+    is always kept. Sets drawn from few values overlap a lot."""
+    values = np.concatenate(sets)
+    lengths = np.array([len(x) for x in sets], np.int64)
+    bits = kernels.set_bits(values, lengths)
+    assert np.array_equal(bits, reference.set_bits(sets))
+    n = len(sets)
+    pairs = np.array(
+        data.draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=30)),
+        np.int64,
+    ).reshape(-1, 2)
+    keep = kernels.may_reach(pairs, bits, lengths, threshold)
+    assert np.array_equal(keep, reference.may_reach(pairs, bits, lengths, threshold))
+    for (i, j), kept in zip(pairs.tolist(), keep.tolist(), strict=True):
+        if jaccard(sets[i], sets[j]) >= threshold:
+            assert kept, (i, j)
 
 
 @settings(max_examples=300, deadline=None)

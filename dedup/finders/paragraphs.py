@@ -37,11 +37,18 @@ def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int
     if len(lsh_groups) < 2:
         return adjacency
     paras = c.group_first[lsh_groups]  # ascending: pairs keep their order
-    rows = (np.cumsum(is_long) - 1)[paras]  # their rows in para_bands
-    bands = (
-        encode(paras[decode(band_pairs(c.para_bands.column(b, rows)))])
-        for b in range(c.para_bands.bands)
-    )
+    rows = (np.cumsum(is_long) - 1)[paras]  # their rows in para_bands and para_bits
+    # Most candidates fall far short (a bucket shared by chance): their bit
+    # maps, read here for every group at once, tell so without reading their
+    # shingle sets (kernels.may_reach: exact, a pair it drops cannot pass).
+    bits = np.stack([c.para_bits.column(w, rows) for w in range(c.para_bits.bands)], axis=1)
+    sizes = c.para_sets.sizes(paras)
+
+    def band(b: int) -> np.ndarray:
+        pairs = decode(band_pairs(c.para_bands.column(b, rows)))
+        return encode(paras[pairs[kernels.may_reach(pairs, bits, sizes, cfg.paragraph_threshold)]])
+
+    bands = (band(b) for b in range(c.para_bands.bands))
     near = partial(_near_paragraphs, c.path, cfg)
     for ga, gb in c.para_group[decode(verify(bands, near, engine))].tolist():
         adjacency.setdefault(ga, []).append(gb)

@@ -15,6 +15,7 @@ hold every fast path equal to (on hypothesis's text and on real news).
 | ``kernels.overlap`` (``verify.overlap``) | ``np.intersect1d`` |
 | ``kernels.affixes``, ``holders`` | ``affixes``, ``holders`` |
 | ``kernels.holdings``, ``sketch_pairs`` | ``holdings``, ``sketch_pairs`` |
+| ``kernels.set_bits``, ``may_reach`` | ``set_bits``, ``may_reach`` |
 
 Where upstream code exists, the tests call it instead of a twin:
 datasketch's ``MinHash`` (tests/test_minhash.py) and datatrove's Gopher
@@ -96,6 +97,7 @@ def featurize_batch(texts: list[str], cfg: Config) -> BatchFeatures:
         para_bands=band_keys(
             hasher.signatures(long), *lsh_params(cfg.paragraph_threshold, cfg.num_perm)
         ),
+        para_bits=set_bits(long),
         previews=np.frombuffer(b"".join(previews), np.uint8),
         preview_lengths=lengths(previews),
         doc_words=np.concatenate(words),
@@ -456,3 +458,27 @@ def sketch_pairs(
         lo = hi
     result: np.ndarray = np.unique(np.concatenate(found))
     return result
+
+
+def set_bits(sets: list[np.ndarray]) -> np.ndarray:
+    """kernels.set_bits, a Python int a set."""
+    maps = []
+    for values in sets:
+        bits = 0
+        for v in values.tolist():
+            bits |= 1 << ((v * 0x9E3779B97F4A7C15) % 2**64 >> 56)
+        maps.append([bits >> (64 * w) & (2**64 - 1) for w in range(4)])
+    return np.array(maps, np.uint64).reshape(-1, 4)
+
+
+def may_reach(
+    pairs: np.ndarray, bits: np.ndarray, sizes: np.ndarray, threshold: float
+) -> np.ndarray:
+    """kernels.may_reach, with Python ints."""
+    keep = []
+    for i, j in pairs.tolist():
+        differ = sum(bin(int(x) ^ int(y)).count("1") for x, y in zip(bits[i], bits[j], strict=True))
+        total = int(sizes[i] + sizes[j])
+        most = (total - differ) // 2
+        keep.append(total == most or most / (total - most) >= threshold)
+    return np.array(keep, bool)
