@@ -188,7 +188,7 @@ def test_holders_equals_its_twin(pairs: list[tuple[int, int]], data: st.DataObje
     owners = np.array([o for o, _ in pairs], np.int64)
     ids = np.array([w for _, w in pairs], np.int64)
     cut = data.draw(st.integers(0, len(pairs)))
-    last, counts = np.full(10, -1, np.int64), np.zeros(10, np.int64)
+    last, counts = np.full(10, -1, np.int32), np.zeros(10, np.int32)  # as templates has them
     kernels.holders(owners[:cut], ids[:cut], last, counts)
     kernels.holders(owners[cut:], ids[cut:], last, counts)
     assert np.array_equal(counts, reference.holders(owners, ids, 10))

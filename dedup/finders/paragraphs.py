@@ -137,13 +137,12 @@ def paragraph_spans(
             )
 
     occurrences = np.bincount(comp, minlength=len(c.group_first))
-    documents = dict(zip(comps.tolist(), docs_per_comp.tolist(), strict=True))
     boilerplate = []
     for x in boiler.tolist():
         first = int(c.group_first[x])
         preview = c.previews[first].tobytes().decode("utf-8", "surrogatepass")
         boilerplate.append(
-            Boilerplate(c.ref(first, first), documents[x], int(occurrences[x]), preview)
+            Boilerplate(c.ref(first, first), int(comp_docs[x]), int(occurrences[x]), preview)
         )
     # Documents sharing a paragraph (not boilerplate): every pair of them.
     shared = comp_doc[~is_boiler[comp_doc >> 32]]
@@ -193,8 +192,9 @@ def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> 
         pre[rows], suf[rows] = prefixes, suffixes
     valid = np.arange(_FRAME) < c.para_ntok[mine, None]
     wanted = kernels.unique(np.concatenate((pre[valid], suf[valid])))
-    is_wanted, df = Members(wanted), np.zeros(len(wanted), np.int64)
-    last = [np.full(len(wanted), -1, np.int64) for _ in range(2)]  # as prefix, as suffix
+    # int32 (document numbers and counts): the corpus's affixes are many
+    is_wanted, df = Members(wanted), np.zeros(len(wanted), np.int32)
+    last = [np.full(len(wanted), -1, np.int32) for _ in range(2)]  # as prefix, as suffix
     for take, tables in _affix_blocks(c, block):
         ok = np.arange(_FRAME) < c.para_ntok[take, None]
         owner = np.broadcast_to(c.para_doc[take, None], ok.shape)[ok]  # ascending
