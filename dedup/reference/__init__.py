@@ -30,6 +30,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from dedup import kernels
 from dedup.config import Config
 from dedup.features import PREVIEW, BatchFeatures, fingerprint, paragraph_keys
 from dedup.lsh import band_keys, lsh_params
@@ -462,13 +463,15 @@ def sketch_pairs(
 
 def set_bits(sets: list[np.ndarray]) -> np.ndarray:
     """kernels.set_bits, a Python int a set."""
+    words = kernels.BIT_WORDS
+    top = 64 - (64 * words).bit_length() + 1
     maps = []
     for values in sets:
         bits = 0
         for v in values.tolist():
-            bits |= 1 << ((v * 0x9E3779B97F4A7C15) % 2**64 >> 56)
-        maps.append([bits >> (64 * w) & (2**64 - 1) for w in range(4)])
-    return np.array(maps, np.uint64).reshape(-1, 4)
+            bits |= 1 << ((v * 0x9E3779B97F4A7C15) % 2**64 >> top)
+        maps.append([bits >> (64 * w) & (2**64 - 1) for w in range(words)])
+    return np.array(maps, np.uint64).reshape(-1, words)
 
 
 def may_reach(
