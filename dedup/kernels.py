@@ -945,7 +945,7 @@ def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return shared / union if union else 1.0
 
 
-# --- Containment sketch (finders/documents.sketch_candidates; twin: reference.holdings)
+# --- Containment sketch (finders/documents; twins: reference.holdings, sketch_pairs)
 
 
 @kernel
@@ -1089,11 +1089,11 @@ def may_reach(
     pairs: np.ndarray, bits: np.ndarray, sizes: np.ndarray, threshold: float
 ) -> np.ndarray:
     """For pairs ``(i, j)`` of sets (rows of ``bits`` and ``sizes``), whether
-    their Jaccard similarity may reach ``threshold``. A bit set in one map
-    only needs a value of one set only, so the two sets differ in at least
-    the XOR's popcount values and share at most ``(|A| + |B| - popcount) /
-    2``: a pair whose similarity at that most falls short cannot reach it
-    (exact: never False for a pair that reaches it)."""
+    their Jaccard similarity may reach ``threshold``. Each bit set in one
+    map only is set by a value of that set only, so the sets differ in at
+    least the XOR's popcount values and share at most ``(|A| + |B| -
+    popcount) / 2``: a pair whose similarity at that most falls short cannot
+    reach it (exact: never False for a pair that reaches it)."""
     keep = np.empty(len(pairs), np.bool_)
     for x in range(len(pairs)):
         i, j = pairs[x, 0], pairs[x, 1]
