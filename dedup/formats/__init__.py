@@ -13,7 +13,7 @@ import gzip
 import io
 import lzma
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
@@ -120,6 +120,11 @@ def open_output(dest: Path, name: str) -> IO[bytes]:
     """``dest`` for writing bytes, compressed as ``name`` (the output's final name) says."""
     opener = _opener(name)
     return dest.open("wb") if opener is None else cast(IO[bytes], opener(dest, "wb"))
+
+
+def columns(names: Sequence[str]) -> str:
+    """A table's column names for an error message: the first 12."""
+    return ", ".join(map(repr, names[:12])) + (", ..." if len(names) > 12 else "")
 
 
 # What reading a damaged compressed file raises, besides OSError.

@@ -22,6 +22,7 @@ from dedup.formats import (
     Format,
     Record,
     Source,
+    columns,
     compressed,
     open_input,
     open_output,
@@ -44,9 +45,8 @@ def read(dialect: str, file: File, source: Source) -> Iterator[Record]:
                 return
             line = rows.line_num
             if source.text_key not in header:
-                names = ", ".join(map(repr, header[:12])) + (", ..." if len(header) > 12 else "")
                 raise InputError(
-                    f"{path}:1: no {source.text_key!r} column (the header has {names}; "
+                    f"{path}:1: no {source.text_key!r} column (the header has {columns(header)}; "
                     "--text-key names one)"
                 )
             text_at = header.index(source.text_key)

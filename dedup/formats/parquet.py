@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dedup.errors import InputError
-from dedup.formats import Cleaner, File, Format, Record, Source
+from dedup.formats import Cleaner, File, Format, Record, Source, columns
 from dedup.models import Document
 
 if TYPE_CHECKING:  # imported where used: pyarrow costs 0.2 s to import
@@ -33,9 +33,9 @@ def _batches(file: File, source: Source) -> Iterator[tuple[pa.RecordBatch, list[
         parquet = pq.ParquetFile(path, buffer_size=1 << 20, pre_buffer=False)
         names = parquet.schema_arrow.names
         if source.text_key not in names:
-            shown = ", ".join(repr(c) for c in names[:12]) + (", ..." if len(names) > 12 else "")
             raise InputError(
-                f"{path}: no {source.text_key!r} column (it has {shown}; --text-key names one)"
+                f"{path}: no {source.text_key!r} column (it has {columns(names)}; "
+                "--text-key names one)"
             )
         kind = parquet.schema_arrow.field(source.text_key).type
         if not any(test(kind) for test in (pa.types.is_string, pa.types.is_large_string)):
