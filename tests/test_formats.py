@@ -12,6 +12,7 @@ import json
 import lzma
 import subprocess
 import sys
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from uuid import NAMESPACE_URL, uuid5
@@ -31,7 +32,7 @@ from dedup.formats import Source
 from dedup.models import Document
 from dedup.readers import input_files
 from dedup.reports.json import to_dict
-from tests.conftest import ROOT, needs
+from tests.conftest import ROOT, SEEDS, needs, read_text
 
 runner = CliRunner()
 
@@ -246,6 +247,22 @@ def test_bad_files_name_the_file_and_record(
     (tmp_path / name).write_bytes(content)
     with pytest.raises(InputError, match=message):
         list(read_documents(tmp_path / name))
+
+
+def test_a_cut_compressed_json_array_says_one_line(tmp_path: Path) -> None:
+    """A .json.gz cut short (no end-of-stream marker) in the middle of an
+    Arabic letter: the read error in one line, and no traceback from ijson's
+    generators after it."""
+    texts = [read_text(p) for p in sorted(SEEDS.glob("*.txt"))]
+    data = json.dumps([{"text": t} for t in texts], ensure_ascii=False).encode("utf-8")
+    cut = data[: data.index("ا".encode()) + 1]  # the letter's first byte of two
+    packer = zlib.compressobj(wbits=31)  # gzip, never finished
+    (tmp_path / "cut.json.gz").write_bytes(packer.compress(cut) + packer.flush(zlib.Z_SYNC_FLUSH))
+    command = [sys.executable, "-m", "dedup", "scan", str(tmp_path / "cut.json.gz"), "-q"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and "cut.json.gz: object 1: cannot read (Compressed file" in lines[0]
 
 
 def test_bad_parquet_columns(tmp_path: Path) -> None:

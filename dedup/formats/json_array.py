@@ -5,9 +5,11 @@ text and id are in the fields named by ``Source.text_key`` and ``id_key``
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from itertools import chain
 from pathlib import Path
+from typing import IO
 
 import ijson
 
@@ -30,11 +32,32 @@ from dedup.formats.jsonl import document, replaced
 _BACKEND = ijson.get_backend("python")
 
 
+class _Reads(io.RawIOBase):
+    """A file as ijson reads it, its read error (a cut compressed file) kept
+    for ``read`` to raise: raised inside ijson's generators, it leaves one of
+    them to fail again when collected, printing a traceback after our line."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self.fh = fh
+        self.error: BaseException | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self.fh.read(size)
+        except READ_ERRORS as e:
+            self.error = e
+            return b""  # the end, to ijson
+
+
 def read(file: File, source: Source) -> Iterator[Record]:
     path, n = file.path, 0
     with open_input(path) as fh:
+        reads = _Reads(fh)
         try:
-            events = _BACKEND.parse(fh, use_float=True)
+            events = _BACKEND.parse(reads, use_float=True)
             first = next(events, None)
             if first is None:
                 return
@@ -49,6 +72,8 @@ def read(file: File, source: Source) -> Iterator[Record]:
                 doc = document(file, source, record, n, f"{path}: object {n}", meta)
                 yield Record(doc, fields=record)
         except ijson.JSONError as e:
+            if reads.error is not None:  # the file is cut, not its JSON wrong
+                raise InputError(f"{path}: object {n + 1}: cannot read ({reads.error})") from None
             raise InputError(f"{path}: object {n + 1}: not valid JSON ({e})") from None
         except READ_ERRORS as e:
             raise InputError(f"{path}: object {n + 1}: cannot read ({e})") from None
