@@ -75,7 +75,8 @@ class Index:
         self._fingerprints = Column(np.uint64)
         self._repetition = Column(np.float64, len(stat_names()))
         # ... and a row a paragraph.
-        self._para_start, self._para_end, self._para_ntok = (Column(np.int64) for _ in range(3))
+        self._para_start, self._para_end = Column(np.int64), Column(np.int64)
+        self._para_ntok = Column(np.int32)
         self._para_key = Column(np.uint64)
         # On disk.
         self.doc_sigs = Spill(self.folder, "doc_sigs", np.uint32, cfg.num_perm)
@@ -191,21 +192,25 @@ class Index:
         (self.path / "columns").mkdir(exist_ok=True)
         for name, values in columns.items():
             np.save(self.path / "columns" / f"{name}.npy", values)
+        # The ids in a file of their own: a task opening the index reads only its stores.
+        (self.path / "documents.json").write_text(json.dumps(self.doc_ids), encoding="utf-8")
         manifest = {
             "schema": SCHEMA,
             "parameters": parameters(self.cfg),
             "fingerprint": self.fingerprint(),
             "config": self.cfg.describe(),
-            "documents": self.doc_ids,
             "stores": stores,
             "bands": bands,
         }
         (self.path / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
 
     @classmethod
-    def open(cls, folder: Path, cfg: Config) -> Index:
+    def open(cls, folder: Path, cfg: Config, tables: bool = True) -> Index:
         """A sealed index, read back; refused (InputError, one line) if it is
-        not one or was built with parameters other than ``cfg``'s."""
+        not one or was built with parameters other than ``cfg``'s. Without
+        ``tables``, only its stores and band files (what a task reads): no
+        ids, columns or paragraph groups, which cost a worker hundreds of MB
+        at a million documents."""
         where = folder / MANIFEST
         try:
             manifest = json.loads(where.read_text(encoding="utf-8"))
@@ -222,27 +227,41 @@ class Index:
                     "its signatures are not comparable"
                 )
         index = cls(folder, cfg)
+        for name, store in index._stores().items():
+            chunks = [_unchunk(folder, c) for c in manifest["stores"][name]]
+            bounds = np.load(folder / "columns" / f"{name}.bounds.npy", mmap_mode="r")
+            store.restore(chunks, bounds)
+        for name, files in index._band_files().items():
+            files.restore([[_unchunk(folder, c) for c in band] for band in manifest["bands"][name]])
+        if not tables:
+            index.complete = True
+            return index
 
         def column(name: str) -> Column:  # memory-mapped: read where it is needed
             return Column.of(np.load(folder / "columns" / f"{name}.npy", mmap_mode="r"))
 
-        index.doc_ids = list(manifest["documents"])
+        index.doc_ids = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
         index._chars, index._ntok, index._paras = (column(n) for n in ("chars", "ntok", "paras"))
         index._fingerprints, index._repetition = column("fingerprints"), column("repetition")
         index._para_start, index._para_end, index._para_ntok, index._para_key = (
             column(n) for n in ("para_start", "para_end", "para_ntok", "para_key")
         )
-        for name, store in index._stores().items():
-            chunks = [_unchunk(folder, c) for c in manifest["stores"][name]]
-            store.restore(chunks, column(f"{name}.bounds").array())
-        for name, files in index._band_files().items():
-            files.restore([[_unchunk(folder, c) for c in band] for band in manifest["bands"][name]])
         index.finish()
         return index
 
     def finish(self) -> None:
         """Tables of the whole corpus, and exact paragraph groups: paragraphs with
-        the same normalized token sequence, numbered in order of first occurrence."""
+        the same normalized token sequence, numbered in order of first occurrence.
+
+        Per-paragraph numbers are int32 where they fit: at a million
+        documents each int64 column costs 44 MB more."""
+        columns: list[Column | Spill] = [
+            self._chars, self._ntok, self._paras, self._repetition, self._fingerprints,
+            self._para_start, self._para_end, self._para_ntok, self._para_key,
+            *self._stores().values(),
+        ]  # fmt: skip
+        for column in columns:
+            column.trim()
         self.doc_chars, self.doc_ntok, self.doc_paras = (
             c.array() for c in (self._chars, self._ntok, self._paras)
         )
@@ -252,12 +271,13 @@ class Index:
         self.para_start, self.para_end, self.para_ntok = (
             c.array() for c in (self._para_start, self._para_end, self._para_ntok)
         )
-        self.para_doc = np.repeat(np.arange(len(self.doc_ids)), self.doc_paras)
+        small = np.int32 if len(self.para_ntok) < 2**31 else np.int64
+        self.para_doc = np.repeat(np.arange(len(self.doc_ids), dtype=small), self.doc_paras)
         _, first, inverse = np.unique(
             self._para_key.array(), return_index=True, return_inverse=True
         )
         order = np.argsort(first)
-        rank = np.empty_like(order)
+        rank = np.empty(len(order), small)
         rank[order] = np.arange(len(order))
         self.para_group = rank[inverse.reshape(-1)]
         self.group_first = first[order]  # each group's first paragraph, ascending
@@ -303,12 +323,12 @@ def tokens_of(folder: Path, cfg: Config) -> Spill:
 
 def held(folder: Path, cfg: Config, complete: bool = False) -> Index:
     """The index at ``folder`` in this process: the one made here or inherited,
-    else one opened from its manifest when a ``complete`` one is wanted (to
-    read), else a new one (to write batches with)."""
+    else the stores of one opened from its manifest when a ``complete`` one
+    is wanted (to read), else a new one (to write batches with)."""
     index = _HELD.get(str(folder))
     if index is not None and (index.complete or not complete):
         return index
-    return Index.open(folder, cfg) if complete else Index(folder, cfg)
+    return Index.open(folder, cfg, tables=False) if complete else Index(folder, cfg)
 
 
 def _chunk(c: Chunk) -> list[Any]:

@@ -56,6 +56,11 @@ class Column:
     def array(self) -> np.ndarray:
         return self._data[: self._n]
 
+    def trim(self) -> None:
+        """Let go of the spare capacity (up to half the column) once it is whole."""
+        if len(self._data) > self._n and self._data.flags.owndata:
+            self._data = self._data[: self._n].copy()
+
     def __len__(self) -> int:
         return self._n
 
@@ -201,6 +206,9 @@ class Spill:
 
     def extend(self, values: np.ndarray, lengths: np.ndarray) -> None:
         self.add(self.write(values), lengths)
+
+    def trim(self) -> None:
+        self._bounds.trim()
 
     def state(self) -> tuple[list[Chunk], np.ndarray]:
         """Where its values lie and where each array ends: enough to open it again."""

@@ -42,16 +42,19 @@ def test_an_opened_index_holds_what_was_sealed(
         "para_start", "para_end", "para_ntok", "para_doc", "para_group", "group_first",
     ):  # fmt: skip
         assert np.array_equal(getattr(opened, name), getattr(live, name)), name
-    for name, store in live._stores().items():
-        other = opened._stores()[name]
-        assert len(other) == len(store) and np.array_equal(other.lengths(), store.lengths())
-        assert np.array_equal(other.range(0, len(store)), store.range(0, len(store))), name
-        assert all(np.array_equal(other[i], store[i]) for i in (0, 7, len(store) - 1))
-    for name, mine in live._band_files().items():
-        theirs = opened._band_files()[name]
-        assert all(np.array_equal(mine.column(b), theirs.column(b)) for b in range(mine.bands))
-    assert opened.fingerprint() == live.fingerprint()
-    opened.close()
+    stores_only = Index.open(tmp_path, cfg, tables=False)  # as a task opens it
+    assert not hasattr(stores_only, "para_group")
+    for index in (opened, stores_only):
+        for name, store in live._stores().items():
+            other = index._stores()[name]
+            assert len(other) == len(store) and np.array_equal(other.lengths(), store.lengths())
+            assert np.array_equal(other.range(0, len(store)), store.range(0, len(store))), name
+            assert all(np.array_equal(other[i], store[i]) for i in (0, 7, len(store) - 1))
+        for name, mine in live._band_files().items():
+            theirs = index._band_files()[name]
+            assert all(np.array_equal(mine.column(b), theirs.column(b)) for b in range(mine.bands))
+        assert index.fingerprint() == live.fingerprint()
+        index.close()
     live.close()
 
 

@@ -27,7 +27,7 @@ from dedup.store import Spill
 
 def encode(pairs: np.ndarray) -> np.ndarray:
     """Pairs ``(a, b)`` as ``a << 32 | b`` (the inverse of lsh.decode)."""
-    encoded: np.ndarray = pairs[:, 0] << 32 | pairs[:, 1]
+    encoded: np.ndarray = pairs[:, 0].astype(np.int64) << 32 | pairs[:, 1]
     return encoded
 
 

@@ -208,7 +208,7 @@ def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> 
     # prefix), else a list item of a republished statement ("7 - جندي متدرب
     # ...") would be its own frame. An affix of a frequent affix is as
     # frequent, so the frame is a count.
-    pre_df, suf_df = np.full(pre.shape, -1), np.full(suf.shape, -1)
+    pre_df, suf_df = np.full(pre.shape, -1, np.int32), np.full(suf.shape, -1, np.int32)
     pre_df[valid], suf_df[valid] = df[is_wanted.find(pre[valid])], df[is_wanted.find(suf[valid])]
     own = pre_df[np.arange(len(mine)), valid.sum(axis=1) - 1]
     least = np.maximum(cfg.boilerplate_min_docs, 2 * own)[:, None]
