@@ -19,6 +19,7 @@ def _terminate(signum: int, frame: object) -> None:
 signal.signal(signal.SIGTERM, _terminate)
 
 import functools  # noqa: E402
+import gc  # noqa: E402
 import inspect  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
@@ -70,6 +71,11 @@ def main(
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    # A scan makes hundreds of thousands of objects that live to its end
+    # (documents read, spans, pairs): Python's collector, run every 700 new
+    # ones, spent 0.62 s of a 14 s SaudiNewsNet scan walking them; every
+    # 10,000, 0.15 s. The command owns the process; the library leaves it be.
+    gc.set_threshold(10_000)
 
 
 def _fail(message: str) -> typer.Exit:
