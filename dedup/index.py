@@ -254,7 +254,7 @@ class Index:
         the same normalized token sequence, numbered in order of first occurrence.
 
         Per-paragraph numbers are int32 where they fit: at a million
-        documents each int64 column costs 44 MB more."""
+        documents (5.5M paragraphs) each saves 22 MB."""
         columns: list[Column | Spill] = [
             self._chars, self._ntok, self._paras, self._repetition, self._fingerprints,
             self._para_start, self._para_end, self._para_ntok, self._para_key,
