@@ -29,7 +29,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -343,8 +344,11 @@ def add_passages(c: Index, spans: list[Span], cfg: Config, found: list[Passage])
         by_doc.setdefault(number[s.doc], []).append((number[s.duplicate_of.doc], s))
         if s.kind == "boilerplate":
             template.setdefault(number[s.doc], []).append(s)
-    for found_p in sorted(found, key=lambda p: (p.b, p.a, p.b_lo)):
-        ta, tb = c.token_spans[found_p.a], c.token_spans[found_p.b]
+    # Passages come by b, and an original is often copied by several: each
+    # document's token spans read once, not once a passage.
+    spans_of = lru_cache(maxsize=1024)(c.token_spans.__getitem__)
+    for found_p in sorted(found, key=attrgetter("b", "a", "b_lo")):
+        ta, tb = spans_of(found_p.a), spans_of(found_p.b)
         p = _without_template(c, template, cfg, found_p, ta, tb)
         if p is None:
             continue
@@ -354,6 +358,8 @@ def add_passages(c: Index, spans: list[Span], cfg: Config, found: list[Passage])
         said = np.zeros(len(starts), bool)  # tokens an earlier original already accounts for
         again = np.zeros(len(starts), bool)  # tokens a passage of the same original holds
         for a, s in kept:
+            if s.end <= start or s.start >= end:
+                continue  # no token of the passage inside
             inside = (starts >= s.start) & (starts < s.end)
             if a <= p.a:
                 said |= inside
