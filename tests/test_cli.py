@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from dedup.cli import app
 from dedup.models import ScanResult
 from dedup.reports.json import to_dict, write_json
+from dedup.reports.jsonl import read_jsonl
 from tests.conftest import ROOT, SEEDS
 
 runner = CliRunner()
@@ -189,6 +190,8 @@ def test_lone_surrogates_survive_scan_and_clean(tmp_path: Path, name: str) -> No
     (span,) = [s for s in report["spans"] if s["kind"] == "within"]
     assert records[0]["text"][span["start"] : span["end"]] == line
     assert span["doc"] == records[0]["id"]
+    spans, _ = read_jsonl(tmp_path / "r.jsonl")
+    assert [s.doc for s in spans if s.kind == "within"] == [records[0]["id"]]
     cleaned = tmp_path / f"out-{name}"
     result = runner.invoke(app, ["clean", str(corpus), "--out", str(cleaned)])
     assert result.exit_code == 0, result.output

@@ -158,10 +158,10 @@ _encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps makes one a 
 _NATIVE = (Span, DocStats, Boilerplate)
 
 
-def _dumps(item: Any) -> str:
-    """One list item's JSON, by orjson (the report's items take the json
-    module 3x as long). What orjson refuses, a lone surrogate (from a JSON
-    "\\ud800" escape in the input) above all, the json module writes."""
+def dumps(item: Any) -> str:
+    """One report item's JSON, by orjson (the json module takes 3x as
+    long). What orjson refuses, a lone surrogate (from a JSON "\\ud800"
+    escape in the input) above all, the json module writes."""
     try:
         return orjson.dumps(item if type(item) in _NATIVE else plain(item)).decode()
     except orjson.JSONEncodeError:
@@ -192,7 +192,7 @@ def write_json(
         for n, (key, items) in enumerate(lists.items()):
             yield f"{json.dumps(key)}: ["
             for i, item in enumerate(items):
-                yield ("\n" if i == 0 else ",\n") + _dumps(item)
+                yield ("\n" if i == 0 else ",\n") + dumps(item)
             yield "\n]" + (",\n" if n < len(lists) - 1 else "\n")
         yield "}\n"
 

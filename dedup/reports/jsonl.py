@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from dedup import __version__
 from dedup.errors import InputError
 from dedup.models import Cluster, Ref, ScanResult, Span
-from dedup.reports.json import pair_dict, pair_from_dict, plain, write_atomic
+from dedup.reports.json import dumps, pair_dict, pair_from_dict, plain, write_atomic
 
 SCHEMA = "dedup.findings/3"
 
@@ -32,11 +31,11 @@ def lines(result: ScanResult) -> Iterator[str]:
     }
     yield json.dumps(header, ensure_ascii=False)
     for s in result.spans:
-        yield json.dumps({"type": "span", **asdict(s)}, ensure_ascii=False)
+        yield dumps({"type": "span", **plain(s)})
     for c in result.clusters:
-        yield json.dumps({"type": "cluster", **plain(c)}, ensure_ascii=False)
+        yield dumps({"type": "cluster", **plain(c)})
     for p in result.related:
-        yield json.dumps({"type": "related", **pair_dict(p)}, ensure_ascii=False)
+        yield dumps({"type": "related", **pair_dict(p)})
 
 
 def write_jsonl(result: ScanResult, path: str | Path, force: bool = False) -> None:
