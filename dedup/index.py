@@ -271,7 +271,9 @@ class Index:
         self.para_start, self.para_end, self.para_ntok = (
             c.array() for c in (self._para_start, self._para_end, self._para_ntok)
         )
-        small = np.int32 if len(self.para_ntok) < 2**31 else np.int64
+        # para_doc holds document numbers, para_group paragraph numbers.
+        fits = max(len(self.doc_ids), len(self.para_ntok)) < 2**31
+        small = np.int32 if fits else np.int64
         self.para_doc = np.repeat(np.arange(len(self.doc_ids), dtype=small), self.doc_paras)
         _, first, inverse = np.unique(
             self._para_key.array(), return_index=True, return_inverse=True
