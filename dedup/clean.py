@@ -55,11 +55,16 @@ class Plan:
 def plan(result: ScanResult, policy: CleanPolicy) -> Plan:
     dropped: dict[str, Removal] = {}
     if policy.near_duplicates:
-        chars = {d.id: d.chars for d in result.documents}
+        # Indexed documents (scan --index) come first; they are published
+        # already, so only the batch's documents can be dropped.
+        chars = {d.id: d.chars for d in [*result.indexed, *result.documents]}
+        indexed = {d.id for d in result.indexed}
         for cluster in kept_clusters(result, policy.keep, chars):
             kept = cluster.representative
             for pair in cluster.pairs:
                 m = pair.other(kept)
+                if m in indexed:
+                    continue
                 whole = (0, chars[m])
                 dropped[m] = Removal(
                     m,

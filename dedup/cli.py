@@ -147,6 +147,7 @@ _INCLUDE = (
     "to the folder; * spans folders too). Repeatable."
 )
 _EXCLUDE = "In a folder, leave out the files matching this glob. Repeatable."
+_INDEX_PANEL = "Persistent index"
 
 
 @app.command()
@@ -203,6 +204,22 @@ def scan(
             "about 4x the input file's size); default: the system's."
         ),
     ] = None,
+    index: Annotated[
+        Path | None,
+        typer.Option(
+            help="A persistent index (SQLite; made if missing): scan the input as a new batch "
+            "against every document indexed before, then add it.",
+            rich_help_panel=_INDEX_PANEL,
+        ),
+    ] = None,
+    read_only: Annotated[
+        bool,
+        typer.Option(
+            "--read-only",
+            help="With --index: check against it, add nothing.",
+            rich_help_panel=_INDEX_PANEL,
+        ),
+    ] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace existing reports.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary, no progress.")] = False,
     config: Config | None = None,
@@ -217,7 +234,6 @@ def scan(
     from dedup.reports.terminal import render
 
     try:
-        config = config or Config()
         outs = [o for o in (json_out, jsonl_out, html_out, parquet_out) if o is not None]
         check([path], outs, force, files=True)
         if attributes_out is not None:
@@ -227,24 +243,42 @@ def scan(
         for given, option in ((html_out, "--html"), (attributes_out, "--attributes")):
             if given is not None:
                 _rereadable(source, option)
-        result = _scan_with_progress(source, config, quiet, workers, tmp_dir)
+        _check_index(index, read_only, path, outs + ([attributes_out] if attributes_out else []))
+        config = _index_config(config, index)
         recorded: dict[str, Any] = {"path": str(path.resolve()), "text_key": text_key}
         recorded["id_key"] = id_key
         recorded.update({k: v for k, v in (("include", include), ("exclude", exclude)) if v})
-        if json_out is not None:
-            write_json(result, json_out, None if _is_stdin(path) else recorded, force)
-        if jsonl_out is not None:
-            write_jsonl(result, jsonl_out, force)
-        if html_out is not None:
-            write_html(result, html_out, _texts(source), force=force)
-        if parquet_out is not None:
-            write_parquet(result, parquet_out, force)
-        if attributes_out is not None:
-            write_attributes(result, source, attributes_out, force)
+
+        def write(result: ScanResult) -> None:
+            if json_out is not None:
+                write_json(result, json_out, None if _is_stdin(path) else recorded, force)
+            if jsonl_out is not None:
+                write_jsonl(result, jsonl_out, force)
+            if html_out is not None:
+                write_html(result, html_out, _texts(source), force=force)
+            if parquet_out is not None:
+                write_parquet(result, parquet_out, force)
+            if attributes_out is not None:
+                write_attributes(result, source, attributes_out, force)
+
+        # With an index, the reports are written before the batch is added:
+        # a run stopped between the two leaves reports and an index without
+        # the batch (run it again with --force), never a batch nobody saw.
+        adding = index is not None and not read_only
+        with_index: dict[str, Any] = {
+            "index": index, "read_only": read_only, "batch_name": str(path),
+        }  # fmt: skip
+        if adding:
+            with_index["before_adding"] = write
+        result = _scan_with_progress(source, config, quiet, workers, tmp_dir, **with_index)
+        if not adding:
+            write(result)
     except DedupError as e:
         raise _fail(str(e)) from None
     if not quiet:
         Console().print(render(result))
+        if index is not None:
+            _err.print(_index_line(result.config["index"]), highlight=False)
         for output in (json_out, jsonl_out, html_out, parquet_out, attributes_out):
             if output is not None:
                 _err.print(f"report written to {output}", highlight=False)
@@ -353,6 +387,14 @@ def clean(
     tmp_dir: Annotated[
         Path | None, typer.Option(help="Folder for the scan's temporary files.")
     ] = None,
+    index: Annotated[
+        Path | None,
+        typer.Option(
+            help="A persistent index: also remove what its documents already hold "
+            "(they are the originals). Read only: scan --index adds a batch.",
+            rich_help_panel=_INDEX_PANEL,
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary, no progress.")] = False,
     config: Config | None = None,
 ) -> None:
@@ -378,12 +420,21 @@ def clean(
             if report is not None:
                 if config is not None:
                     raise DedupError("scan settings do not apply with --report (its scan's do)")
+                if index is not None:
+                    raise DedupError("--index does not apply with --report (its scan's did)")
                 result = read_json(report)
                 check_corpus(result, read_documents(source), str(path))
             else:
-                config = config or Config()
+                _check_index(index, False, path, [out, log])
+                config = _index_config(config, index)
                 _check_tmp_dir(tmp_dir)
-                result = _scan_with_progress(source, config, quiet, workers, tmp_dir)
+                with_index = {"index": index, "read_only": True} if index else {}
+                result = _scan_with_progress(source, config, quiet, workers, tmp_dir, **with_index)
+                if index is not None and (skipped := result.config["index"]["skipped"]):
+                    raise DedupError(
+                        f"{path}: {skipped:,} of its documents are in the index already: clean "
+                        "a batch before scan --index adds it, or with --report of that scan"
+                    )
             todo = plan(result, policy)
             removals: list[Removal] = []
 
@@ -412,6 +463,42 @@ def clean(
         Console().print(render_removals(removals, result, dry_run))
         if not dry_run:
             _err.print(f"cleaned corpus written to {out}, removal log to {log}", highlight=False)
+
+
+index_app = typer.Typer(no_args_is_help=True, help="Persistent indexes (scan --index).")
+app.add_typer(index_app, name="index")
+
+
+@index_app.command("info")
+def index_info(
+    path: Annotated[Path, typer.Argument(help="The index file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print it as JSON.")] = False,
+) -> None:
+    """Say what an index holds (documents, batches) and how it was built."""
+    import json
+
+    from dedup.archive import describe
+
+    try:
+        info = describe(path)
+    except DedupError as e:
+        raise _fail(str(e)) from None
+    if as_json:
+        typer.echo(json.dumps(info, indent=2, ensure_ascii=False))
+        return
+    p = info["parameters"]
+    lines = [
+        f"{info['path']}: {info['schema']}, created {info['created']}",
+        f"{info['documents']:,} documents in {len(info['batches']):,} batches, "
+        f"{info['bytes']:,} bytes ({info['bytes'] // max(info['documents'], 1):,} a document)",
+        f"shingles of {p['shingle_size']} tokens, {p['num_perm']} permutations, seed {p['seed']}, "
+        f"normalization {p['normalization_version']}, {p['minhash_scheme']}",
+    ]
+    lines += [
+        f"  batch {b['batch']}: {b['documents']:,} documents from {b['name']} ({b['added']})"
+        for b in info["batches"][-10:]
+    ]
+    typer.echo("\n".join(lines))
 
 
 def _texts(source: Source) -> Callable[[set[str]], Iterator[tuple[str, str]]]:
@@ -469,6 +556,37 @@ def _rereadable(source: Source, what: str) -> None:
         )
 
 
+def _check_index(index: Path | None, read_only: bool, path: Path, outputs: list[Path]) -> None:
+    """The index is neither an input nor an output (it may exist: it grows)."""
+    from dedup.outputs import check
+
+    if index is None:
+        if read_only:
+            raise DedupError("--read-only applies to --index")
+        return
+    check([path], [index, *outputs], force=True, files=True)
+
+
+def _index_config(config: Config | None, index: Path | None) -> Config:
+    """The settings given, else those an existing index was made with, else the defaults."""
+    if config is None and index is not None and index.exists():
+        from dedup.archive import settings
+
+        return settings(index)
+    return config or Config()
+
+
+def _index_line(described: dict[str, Any]) -> str:
+    """What a scan with an index did to it, in a line."""
+    line = (
+        f"index {described['path']}: checked against {described['documents_before']:,} "
+        f"documents (read {described['read']:,}), added {described['added']:,}"
+    )
+    if described["skipped"]:
+        line += f"; {described['skipped']:,} already in it, left out"
+    return line
+
+
 def _check_tmp_dir(tmp_dir: Path | None) -> None:
     if tmp_dir is not None and not tmp_dir.is_dir():
         raise DedupError(f"{tmp_dir}: --tmp-dir is not a folder")
@@ -503,7 +621,9 @@ def _scan_with_progress(
     quiet: bool,
     workers: int = 0,
     tmp_dir: Path | None = None,
+    **with_index: Any,
 ) -> ScanResult:
+    """``pipeline.scan`` with a progress bar (``with_index``: its index arguments)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from dedup.pipeline import scan as run_scan
@@ -512,7 +632,7 @@ def _scan_with_progress(
     docs = read_documents(source)
     workers = workers if workers > 0 else _default_workers(source)
     if quiet or not sys.stderr.isatty():
-        return run_scan(docs, config, workers=workers, tmp_dir=tmp_dir)
+        return run_scan(docs, config, workers=workers, tmp_dir=tmp_dir, **with_index)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(bar_width=None),
@@ -535,5 +655,6 @@ def _scan_with_progress(
             bar.update(task, description=name)
 
         return run_scan(
-            docs, config, progress=advance, workers=workers, tmp_dir=tmp_dir, stage=stage
-        )
+            docs, config, progress=advance, workers=workers, tmp_dir=tmp_dir, stage=stage,
+            **with_index,
+        )  # fmt: skip

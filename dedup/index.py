@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -59,6 +59,30 @@ def parameters(cfg: Config) -> dict[str, Any]:
     return {**{k: described[k] for k in keep}, "lsh": described["lsh"]}
 
 
+@dataclass(frozen=True)
+class Outside:
+    """What a scan with a persistent index (archive.py) counts beyond the
+    documents it reads: the indexed documents it did not read, and how many
+    of them hold each of some paragraph keys and words (sorted). ``first``:
+    the first document of the batch (those before it are indexed ones)."""
+
+    first: int
+    docs: int
+    keys: np.ndarray
+    key_docs: np.ndarray
+    words: np.ndarray
+    word_docs: np.ndarray
+
+    @staticmethod
+    def count(values: np.ndarray, known: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """``counts`` of each of ``values`` found in ``known`` (sorted; 0 if not)."""
+        if not len(known):
+            return np.zeros(len(values), np.int64)
+        at = np.minimum(np.searchsorted(known, values), len(known) - 1)
+        found: np.ndarray = np.where(known[at] == values, counts[at], 0)
+        return found
+
+
 class Index:
     """What a scan keeps of a corpus (see the module's text)."""
 
@@ -68,6 +92,7 @@ class Index:
         self.path = folder
         self.folder = Folder(folder)
         self.complete = False  # its tables are whole (finish): tasks may read it
+        self.outside: Outside | None = None  # scanned with a persistent index: see Outside
         _HELD[str(folder)] = self
         self.doc_ids: list[str] = []
         # In memory, a row a document ...
@@ -114,7 +139,13 @@ class Index:
     def featurize(self, texts: list[str]) -> tuple[BatchFeatures, Written]:
         """A batch's features, computed and spilled by this process: the bulky
         ones are written to its files and come back as where they were written."""
-        f = featurize_batch(texts, self.cfg)
+        return self._spill(featurize_batch(texts, self.cfg))
+
+    def add(self, ids: list[str], f: BatchFeatures) -> None:
+        """Record documents whose features were computed before (in the parent)."""
+        self.append(ids, *self._spill(f))
+
+    def _spill(self, f: BatchFeatures) -> tuple[BatchFeatures, Written]:
         written = Written(
             self.doc_sigs.write(f.doc_sigs),
             self.doc_sets.write(f.doc_sets),
@@ -141,6 +172,44 @@ class Index:
             para_bits=_NOTHING,
         )
         return small, written
+
+    def features(self, lo: int, hi: int) -> BatchFeatures:
+        """Every feature of documents ``lo`` .. ``hi - 1``, read back (a
+        finished index): what ``featurize`` computed for them."""
+        p_lo, p_hi = int(self.doc_first_para[lo]), int(self.doc_first_para[hi])
+        is_long = self.para_ntok >= self.k  # the rows of para_bands and para_bits
+        long = np.arange(int(is_long[:p_lo].sum()), int(is_long[:p_hi].sum()))
+
+        def rows(files: BandFile, which: np.ndarray) -> np.ndarray:
+            if not len(files):  # a level that keeps none
+                return np.empty((0, files.bands), np.uint64)
+            return np.stack([files.column(b, which) for b in range(files.bands)], axis=1)
+
+        return BatchFeatures(
+            chars=self.doc_chars[lo:hi],
+            tokens=self.doc_ntok[lo:hi],
+            paragraphs=self.doc_paras[lo:hi],
+            fingerprints=self.fingerprints[lo:hi],
+            repetition=self.repetition[lo:hi],
+            doc_sigs=self.doc_sigs.range(lo, hi),
+            doc_bands=rows(self.doc_bands, np.arange(lo, hi)),
+            doc_sets=self.doc_sets.range(lo, hi),
+            doc_set_lengths=self.doc_sets.lengths(lo, hi),
+            para_starts=self.para_start[p_lo:p_hi],
+            para_ends=self.para_end[p_lo:p_hi],
+            para_ntok=self.para_ntok[p_lo:p_hi].astype(np.int64),
+            para_keys=self.para_key[p_lo:p_hi],
+            para_sets=self.para_sets.range(p_lo, p_hi),
+            para_set_lengths=self.para_sets.lengths(p_lo, p_hi),
+            para_bands=rows(self.para_bands, long),
+            para_bits=rows(self.para_bits, long),
+            previews=self.previews.range(p_lo, p_hi),
+            preview_lengths=self.previews.lengths(p_lo, p_hi),
+            token_hashes=self.tokens.range(lo, hi),
+            token_spans=self.token_spans.range(lo, hi),
+            doc_words=self.doc_words.range(lo, hi),
+            doc_word_counts=self.doc_words.lengths(lo, hi),
+        )
 
     def append(self, ids: list[str], f: BatchFeatures, w: Written) -> None:
         """Record a batch, in input order (in the parent)."""
@@ -275,9 +344,8 @@ class Index:
         fits = max(len(self.doc_ids), len(self.para_ntok)) < 2**31
         small = np.int32 if fits else np.int64
         self.para_doc = np.repeat(np.arange(len(self.doc_ids), dtype=small), self.doc_paras)
-        _, first, inverse = np.unique(
-            self._para_key.array(), return_index=True, return_inverse=True
-        )
+        self.para_key = self._para_key.array()
+        _, first, inverse = np.unique(self.para_key, return_index=True, return_inverse=True)
         order = np.argsort(first)
         rank = np.empty(len(order), small)
         rank[order] = np.arange(len(order))

@@ -205,6 +205,10 @@ class ScanResult:
     # Verified near-duplicate pairs that are not a member and its representative:
     # evidence, which never merges clusters.
     related: list[DocPair] = field(default_factory=list)
+    # A scan with a persistent index (archive.py): the indexed documents its
+    # findings refer to (the originals of what the batch copies), in the
+    # index's order, all before the batch's own.
+    indexed: Sequence[DocStats] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

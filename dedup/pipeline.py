@@ -26,6 +26,7 @@ from typing import TypeVar
 import numpy as np
 
 from dedup import kernels
+from dedup.archive import Archive
 from dedup.config import Config
 from dedup.engines import Engine, make_engine
 from dedup.features import BatchFeatures, prepare
@@ -51,6 +52,10 @@ def scan(
     tmp_dir: str | Path | None = None,
     stage: Callable[[str], None] | None = None,
     engine: Engine | None = None,
+    index: str | Path | None = None,
+    read_only: bool = False,
+    batch_name: str = "",
+    before_adding: Callable[[ScanResult], None] | None = None,
 ) -> ScanResult:
     """Find every repeat in ``documents`` (consumed once, in order).
 
@@ -60,8 +65,39 @@ def scan(
     system's), removed at the end, or by the next scan if this one is
     killed. ``progress`` is called with each document read, ``stage`` with
     the name of each later stage.
+
+    With ``index`` (a file: archive.py), ``documents`` are a batch scanned
+    against every document indexed before (the originals of what it copies
+    may be there), then added to it (as ``batch_name``) unless ``read_only``;
+    the result covers the batch. Documents already indexed (a batch scanned
+    again) are skipped: the result's ``config["index"]`` says how many.
+    ``before_adding`` is given the result before the batch is added (to
+    write its reports first: a run killed then leaves the index without it).
     """
     cfg = config or Config()
+    archive = Archive(index, cfg, read_only) if index is not None else None
+    try:
+        return _scan(
+            documents, cfg, progress, workers, tmp_dir, stage, engine,
+            archive, batch_name, before_adding,
+        )  # fmt: skip
+    finally:
+        if archive is not None:
+            archive.close()
+
+
+def _scan(
+    documents: Iterable[Document],
+    cfg: Config,
+    progress: Callable[[Document], None] | None,
+    workers: int,
+    tmp_dir: str | Path | None,
+    stage: Callable[[str], None] | None,
+    engine: Engine | None,
+    archive: Archive | None,
+    batch_name: str,
+    before_adding: Callable[[ScanResult], None] | None,
+) -> ScanResult:
 
     def say(name: str) -> None:
         _give_back()
@@ -74,8 +110,16 @@ def scan(
             # While the workers featurize, this process readies numba for the
             # stages it runs itself: a process's first kernel call costs 0.4 s.
             _started(partial(kernels.unique, np.empty(0, np.uint64)))
+        skipped: list[str] = []
+        batch = corpus  # the documents read (with an index, not all the scan reads)
         try:
+            if archive is not None:
+                documents = archive.new_only(documents, skipped)
             _featurize(corpus, documents, progress, run)
+            if archive is not None:
+                say("index lookups")
+                batch.finish()
+                corpus = archive.corpus(batch, folder / "with-index")
             say("paragraph groups and LSH" if cfg.finds("paragraphs") else "index")
             if run.local:
                 corpus.finish()
@@ -105,13 +149,58 @@ def scan(
             if sketched is not None:
                 say("document clusters")
                 found, related = document_clusters(corpus, shared, sketched, cfg, run)
+            result = _result(corpus, cfg, spans, found, boilerplate, related)
+            if archive is not None and corpus.outside is not None:
+                result.config["index"] = {
+                    "path": str(archive.path),
+                    "documents_before": archive.size,
+                    "read": corpus.outside.first,
+                    "skipped": len(skipped),
+                    "added": 0 if archive.read_only else len(batch.doc_ids),
+                }
+                if not archive.read_only:
+                    if before_adding is not None:
+                        before_adding(result)
+                    say("adding to the index")
+                    archive.add(batch, batch_name)
         finally:
             corpus.close()
-    counts = np.stack((corpus.doc_chars, corpus.doc_ntok, corpus.doc_paras), axis=1)
+            batch.close()
+    return result
+
+
+def _result(
+    c: Index,
+    cfg: Config,
+    spans: list[Span],
+    found: list[Cluster],
+    boilerplate: list[Boilerplate],
+    related: list[DocPair],
+) -> ScanResult:
+    """What a scan of the index ``c`` found; with a persistent index, what it
+    found for the batch (the indexed documents it read were reported when
+    they were added)."""
+    first = c.outside.first if c.outside is not None else 0
+    mine = set(c.doc_ids[first:])
+    if first:
+        spans = [s for s in spans if s.doc in mine]
+        found = [x for x in found if not mine.isdisjoint(x.members)]
+        related = [p for p in related if p.a in mine or p.b in mine]
+    referred = {s.duplicate_of.doc for s in spans} | {d for x in found for d in x.members}
+    referred |= {d for p in related for d in (p.a, p.b)}
+    counts = np.stack((c.doc_chars, c.doc_ntok, c.doc_paras), axis=1)
     names = stat_names() if cfg.finds("repetition") else []
-    repetition = corpus.repetition[:, : len(names)]
-    stats = DocTable(corpus.doc_ids, counts, repetition, names, corpus.fingerprints)
-    return ScanResult(cfg.describe(), stats, spans, found, boilerplate, related)
+    repetition = c.repetition[:, : len(names)]
+
+    def table(rows: np.ndarray) -> DocTable:
+        ids = [c.doc_ids[d] for d in rows.tolist()]
+        return DocTable(ids, counts[rows], repetition[rows], names, c.fingerprints[rows])
+
+    indexed = [d for d in range(first) if c.doc_ids[d] in referred - mine]
+    stats = table(np.arange(first, len(c.doc_ids)))
+    return ScanResult(
+        cfg.describe(), stats, spans, found, boilerplate, related, table(np.array(indexed, int))
+    )
 
 
 def _give_back() -> None:

@@ -99,3 +99,63 @@ def test_the_cli_handles_sigterm_before_its_imports() -> None:
     assert out.stdout.split() == ["True", "False"]
     source = (Path(__file__).parents[1] / "dedup" / "cli.py").read_text(encoding="utf-8")
     assert source.index("signal.signal(signal.SIGTERM") < source.index("import typer")
+
+
+def test_killed_index_adds_leave_whole_batches(tmp_path: Path) -> None:
+    """``scan --index`` killed (SIGKILL) at random moments while it adds a
+    batch: the index always opens, holds whole batches only (its tables equal
+    an uninterrupted build's of the same batches), and a rerun completes.
+    ``DEDUP_KILL_RUNS`` runs (6 here; 30 for the closing note)."""
+    from dedup import Config, scan
+    from dedup.archive import Archive, describe
+    from dedup.readers import read_documents
+
+    needs(SAUDINEWSNET)
+    runs = int(os.environ.get("DEDUP_KILL_RUNS", "6"))
+    batches = []
+    for b in range(3):
+        batches.append(tmp_path / f"day{b}.jsonl")
+        write_jsonl(saudinewsnet(100 * (b + 1)), batches[-1])  # then only its last 100
+        lines = batches[-1].read_text(encoding="utf-8").splitlines(keepends=True)
+        batches[-1].write_text("".join(lines[100 * b :]), encoding="utf-8")
+    reference = tmp_path / "reference.db"
+    expected = []  # the tables after each number of batches
+    for path in [None, *batches]:
+        if path is not None:
+            scan(read_documents(path), Config(), index=reference, batch_name=str(path))
+        else:
+            Archive(reference, Config()).close()
+        expected.append(describe(reference, rows=True)["rows"])
+
+    def command(path: Path) -> list[str]:
+        return [sys.executable, "-m", "dedup", "scan", str(path), "--index", str(index), "-q"]
+
+    index = tmp_path / "index.db"
+    start = time.perf_counter()
+    subprocess.run(command(batches[0]), check=True)
+    length = time.perf_counter() - start
+    rng = random.Random(20261130)
+    landed = 0
+    for run in range(runs):
+        added = len(describe(index)["batches"])
+        if added == len(batches):  # all in: start over
+            for stale in tmp_path.glob("index.db*"):
+                stale.unlink()
+            added = 0
+        proc = subprocess.Popen(command(batches[added]), start_new_session=True)
+        try:
+            proc.wait(timeout=rng.uniform(0, 1.2 * length))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        wait_gone(proc.pid)
+        info = describe(index, rows=True) if index.exists() else None
+        held = len(info["batches"]) if info else 0
+        assert held in (added, added + 1), f"run {run}"
+        landed += held == added + 1
+        if info is not None:
+            assert info["rows"] == expected[held], f"run {run}: a part of a batch"
+            assert [b["name"] for b in info["batches"]] == [str(p) for p in batches[:held]]
+        subprocess.run(command(batches[added]), check=True)  # the rerun completes
+        assert describe(index, rows=True)["rows"] == expected[added + 1], f"rerun after run {run}"
+    print(f"{runs} killed adds: {landed} had committed, {runs - landed} had not")

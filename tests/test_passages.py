@@ -18,7 +18,7 @@ from dedup.finders.passages import (
     _WINDOW,
     STOP_SORTED,
     _candidate_pairs,
-    _document_frequencies,
+    document_frequencies,
 )
 from dedup.kernels import follow, trim
 from dedup.lsh import decode
@@ -153,7 +153,7 @@ def test_document_frequencies_equal_counting(
 ) -> None:
     # Small blocks and merges exercise the streamed merging.
     words = [np.unique(d) for d in random_docs(seed, n_docs)]
-    vocab, df = _document_frequencies(words, block, merge_every)
+    vocab, df = document_frequencies(words, block, merge_every)
     expected = Counter(w for d in words for w in d.tolist())
     assert dict(zip(vocab.tolist(), df.tolist(), strict=True)) == expected
     assert vocab.tolist() == sorted(expected)
@@ -163,7 +163,7 @@ def test_document_frequencies_equal_counting(
 @given(st.integers(0, 2**32 - 1), st.integers(2, 12), st.integers(2, 5))
 def test_candidate_pairs_equal_brute_force(seed: int, n_docs: int, min_seeds: int) -> None:
     words = [np.unique(d) for d in random_docs(seed, n_docs)]
-    vocab, df = _document_frequencies(words)
+    vocab, df = document_frequencies(words)
     rare = vocab[(df >= 2) & (df <= 4)]
     expected = []
     for a in range(n_docs):
@@ -201,8 +201,8 @@ def test_spilled_and_listed_documents_give_the_same_candidates(tmp_path: Path) -
     ]
     spill = Spill(Folder(tmp_path), "words", np.uint64)
     spill.extend(np.concatenate(words), np.array([len(w) for w in words]))
-    vocab, df = _document_frequencies(words)
-    spilled_vocab, spilled_df = _document_frequencies(spill)
+    vocab, df = document_frequencies(words)
+    spilled_vocab, spilled_df = document_frequencies(spill)
     assert (vocab == spilled_vocab).all() and (df == spilled_df).all()
     rare = vocab[(df >= 2) & (df <= 20)]
     pairs = _candidate_pairs(words, rare, 2)

@@ -18,7 +18,7 @@ from dedup.align import Block, Copy, merge_blocks
 from dedup.config import Config
 from dedup.engines import Engine
 from dedup.finders import encode, shared_values, verify
-from dedup.index import Index, held
+from dedup.index import Index, Outside, held
 from dedup.lsh import band_pairs, decode, group_pairs
 from dedup.models import Boilerplate, Span, SpanKind
 from dedup.verify import Members, jaccard
@@ -86,12 +86,18 @@ def paragraph_spans(
     c: Index, adjacency: dict[int, list[int]], cfg: Config
 ) -> tuple[list[Span], list[Boilerplate], np.ndarray]:
     """Spans, boilerplate, and the document pairs sharing a non-boilerplate paragraph."""
-    comp = _components(len(c.group_first), adjacency)[c.para_group]  # per paragraph
+    group_comp = _components(len(c.group_first), adjacency)
+    comp = group_comp[c.para_group]  # per paragraph
     comp_doc = np.unique(comp << 32 | c.para_doc)  # each (component, document) once
     comps, docs_per_comp = np.unique(comp_doc >> 32, return_counts=True)
-    boiler = comps[docs_per_comp >= cfg.boilerplate_min_docs]
     comp_docs = np.zeros(len(c.group_first), np.int64)  # documents holding each component
     comp_docs[comps] = docs_per_comp
+    listed = comps  # the components whose boilerplate the result lists
+    if c.outside is not None:  # and indexed documents this scan did not read
+        keys = c.para_key[c.group_first]
+        np.add.at(comp_docs, group_comp, Outside.count(keys, c.outside.keys, c.outside.key_docs))
+        listed = np.unique(comp_doc[(comp_doc & 0xFFFFFFFF) >= c.outside.first] >> 32)
+    boiler = np.flatnonzero(comp_docs >= cfg.boilerplate_min_docs)
     para_docs = comp_docs[comp]  # documents holding each paragraph's text
     is_boiler = np.zeros(len(c.group_first), bool)
     is_boiler[boiler] = True
@@ -138,7 +144,7 @@ def paragraph_spans(
 
     occurrences = np.bincount(comp, minlength=len(c.group_first))
     boilerplate = []
-    for x in boiler.tolist():
+    for x in boiler[np.isin(boiler, listed)].tolist():
         first = int(c.group_first[x])
         preview = c.previews[first].tobytes().decode("utf-8", "surrogatepass")
         boilerplate.append(

@@ -39,7 +39,7 @@ import numpy as np
 from dedup import kernels
 from dedup.config import Config
 from dedup.engines import Engine, run
-from dedup.index import Index, tokens_of
+from dedup.index import Index, Outside, tokens_of
 from dedup.lsh import decode
 from dedup.models import Ref, Span
 from dedup.store import Spill
@@ -97,6 +97,7 @@ def find_passages(
     max_df: int,
     threshold: float,
     min_tokens: int,
+    outside: Outside | None = None,
 ) -> list[Passage]:
     """Copied passages between documents (``a < b`` in input order), aligned
     by ``engine``'s tasks, a block of later documents at a time.
@@ -106,14 +107,20 @@ def find_passages(
     sorted and distinct. Both are read a document at a time (they may be
     spilled to disk), so memory grows with the rare words, not the text.
     What the tasks share (the rare words, the document x rare-word matrix)
-    is saved in ``folder`` when they do not run in this process.
+    is saved in ``folder`` when they do not run in this process. ``outside``:
+    counts of documents a persistent index holds beyond these (rarity is
+    over every document).
     """
     n = len(doc_words)
     if n < 2:
         return []
-    vocab, df = _document_frequencies(doc_words)
+    vocab, df = document_frequencies(doc_words)
+    everyone = n
+    if outside is not None:  # documents of a persistent index this scan did not read
+        df = df + Outside.count(vocab, outside.words, outside.word_docs)
+        everyone += outside.docs
     stop = np.isin(vocab, np.fromiter(STOP_WORDS, dtype=np.uint64, count=len(STOP_WORDS)))
-    rare = vocab[(df >= 2) & (df <= min(max_df, max(2, n // 10))) & ~stop]
+    rare = vocab[(df >= 2) & (df <= min(max_df, max(2, everyone // 10))) & ~stop]
     incidence = _incidence(doc_words, rare, Members(rare))
     key = str(folder / "passages")
     state = _STATES[key] = _State(rare, incidence, incidence.T.tocsr())
@@ -238,7 +245,7 @@ def _concatenated(arrays: Arrays, first: int, last: int) -> tuple[np.ndarray, np
     return np.concatenate(items) if items else np.empty(0, np.uint64), lengths
 
 
-def _document_frequencies(
+def document_frequencies(
     doc_words: Arrays, block: int = _BLOCK, merge_every: int = 1 << 22
 ) -> tuple[np.ndarray, np.ndarray]:
     """Every token hash (sorted) and the number of documents it occurs in.
@@ -320,6 +327,7 @@ def aligned_passages(c: Index, cfg: Config, engine: Engine) -> list[Passage]:
         max_df=cfg.passage_max_df,
         threshold=cfg.passage_threshold,
         min_tokens=cfg.passage_min_tokens,
+        outside=c.outside,
     )
 
 

@@ -107,7 +107,7 @@ def render_html(
     max_documents: int = 1000,
 ) -> str:
     """The page. ``texts(ids)`` yields ``(id, text)`` for the documents asked for."""
-    order = {d.id: i for i, d in enumerate(result.documents)}
+    order = {d.id: i for i, d in enumerate([*result.indexed, *result.documents])}
     spans_of: dict[str, list[tuple[int, Span]]] = {}
     targets_of: dict[str, list[tuple[int, Span]]] = {}
     for n, s in enumerate(result.spans):
@@ -189,7 +189,7 @@ def render_html(
             f"{len(with_findings) - len(shown):,} more documents with findings are "
             "not rendered (see the JSON report).</p>"
         )
-    stats = {d.id: d for d in result.documents}
+    stats = {d.id: d for d in [*result.indexed, *result.documents]}
     for doc in shown:
         text = text_of.get(doc)
         if text is None:

@@ -10,7 +10,12 @@ Layout (schema ``dedup.report/3``)::
      "clusters": [{"id", "members", "representative", "pairs": [PAIR, ...]}],
      "boilerplate": [{"first": {"doc", "start", "end"}, "documents", "occurrences",
                       "preview"}],
-     "related": [PAIR, ...]}
+     "related": [PAIR, ...],
+     "indexed": [...]}
+
+``indexed`` (rows like ``documents``) is only in a report of a scan with a
+persistent index (``scan --index``): the indexed documents its findings
+refer to, which are not in the scanned batch.
 
 A cluster's pairs are each member's pair with the representative; ``related``
 holds the other verified pairs. ``PAIR`` is ``{"a", "b", "jaccard", "a_in_b",
@@ -95,6 +100,7 @@ def _lists(result: ScanResult) -> dict[str, Iterable[Any]]:
         "clusters": result.clusters,
         "boilerplate": result.boilerplate,
         "related": result.related,
+        **({"indexed": result.indexed} if result.indexed else {}),
     }
 
 
@@ -265,6 +271,24 @@ def from_dict(data: dict[str, Any], where: str = "report") -> ScanResult:
         raise InputError(f"{where}: {e}") from None
 
 
+def _document(d: Any, at: str, chars: dict[str, int]) -> DocStats:
+    """A row of the documents table (its length goes to ``chars``)."""
+    doc = _str(d, "id", at)
+    if doc in chars:
+        raise _Bad(f"{at}.id: {doc!r} twice")
+    chars[doc] = _int(d, "chars", at)
+    repetition = _get(d, "repetition", at)
+    if not isinstance(repetition, dict) or not all(
+        isinstance(k, str) and type(v) in (int, float) for k, v in repetition.items()
+    ):
+        raise _Bad(f"{at}.repetition: expected names and numbers")
+    mark = _str(d, "fingerprint", at)
+    if len(mark) != 16 or not all(c in "0123456789abcdef" for c in mark):
+        raise _Bad(f"{at}.fingerprint: expected 16 hex digits, not {mark!r}")
+    tokens, paragraphs = _int(d, "tokens", at), _int(d, "paragraphs", at)
+    return DocStats(doc, chars[doc], tokens, paragraphs, repetition, mark)
+
+
 def _parse(data: dict[str, Any]) -> ScanResult:
     config = _get(data, "config", "report")
     for key in ("document_threshold", "containment_threshold"):
@@ -272,26 +296,14 @@ def _parse(data: dict[str, Any]) -> ScanResult:
     _int(config, "min_containment_shingles", "config", 1)
     _str(config, "representative", "config", KEEP)
     chars: dict[str, int] = {}
-    documents = []
-    for i, d in enumerate(_list(data, "documents", "report")):
-        at = f"documents[{i}]"
-        doc = _str(d, "id", at)
-        if doc in chars:
-            raise _Bad(f"{at}.id: {doc!r} twice")
-        chars[doc] = _int(d, "chars", at)
-        repetition = _get(d, "repetition", at)
-        if not isinstance(repetition, dict) or not all(
-            isinstance(k, str) and type(v) in (int, float) for k, v in repetition.items()
-        ):
-            raise _Bad(f"{at}.repetition: expected names and numbers")
-        mark = _str(d, "fingerprint", at)
-        if len(mark) != 16 or not all(c in "0123456789abcdef" for c in mark):
-            raise _Bad(f"{at}.fingerprint: expected 16 hex digits, not {mark!r}")
-        documents.append(
-            DocStats(
-                doc, chars[doc], _int(d, "tokens", at), _int(d, "paragraphs", at), repetition, mark
-            )
-        )
+    indexed: list[DocStats] = []
+    documents: list[DocStats] = []
+    tables = [("documents", documents)]
+    if "indexed" in data:  # a scan with a persistent index (its originals)
+        tables.insert(0, ("indexed", indexed))
+    for name, table in tables:
+        for i, d in enumerate(_list(data, name, "report")):
+            table.append(_document(d, f"{name}[{i}]", chars))
 
     def known(obj: Any, key: str, at: str) -> str:
         doc = _str(obj, key, at)
@@ -352,7 +364,7 @@ def _parse(data: dict[str, Any]) -> ScanResult:
             )
         )
     related = [pair(p, f"related[{i}]") for i, p in enumerate(_list(data, "related", "report"))]
-    return ScanResult(config, documents, spans, clusters, boilerplate, related)
+    return ScanResult(config, documents, spans, clusters, boilerplate, related, indexed)
 
 
 def read_json(path: str | Path) -> ScanResult:

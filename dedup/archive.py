@@ -1,0 +1,643 @@
+"""The persistent index: what later batches need of every document scanned
+before, in one SQLite file (``dedup scan BATCH --index FILE``).
+
+A batch is not compared with the whole archive. Its documents are scanned
+together with the indexed documents they could match (``related``: those
+sharing a document band key, a paragraph's exact key or band key, rare words,
+or containment sketch hashes with the batch), read back from their stored
+features and placed before the batch in the order they were added. So the
+batch gets what a scan of the whole corpus in that order finds for it (the
+README says where it may not), at a cost that grows with the batch and its
+matches, not with the archive. What is counted over the whole corpus (how
+many documents hold a paragraph or a word) comes from the index's own
+counts (``Outside``). Then the batch is added, in one transaction: a killed
+run leaves the index as it was.
+
+The index keeps each document's features (shingle sets, signatures, band
+keys, paragraph keys and spans, token hashes and spans: what verification and
+offsets need), zstd-compressed, never its text. Its parameters are pinned at
+creation; an index built with others is refused.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import zstandard
+
+from dedup import kernels
+from dedup.config import Config
+from dedup.errors import InputError, OutputError
+from dedup.features import BatchFeatures, fingerprint
+from dedup.finders.passages import STOP_SORTED, document_frequencies
+from dedup.index import Index, Outside, parameters
+from dedup.lsh import lsh_params
+from dedup.minhash import ranges
+from dedup.models import Document
+from dedup.repetition import stat_names
+
+SCHEMA = "dedup.sqlite/1"
+
+_TABLES = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE batches (
+    batch INTEGER PRIMARY KEY, name TEXT NOT NULL, added TEXT NOT NULL,
+    first INTEGER NOT NULL, documents INTEGER NOT NULL);
+CREATE TABLE documents (
+    doc INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, batch INTEGER NOT NULL,
+    fingerprint INTEGER NOT NULL, shingles INTEGER NOT NULL, features BLOB NOT NULL);
+CREATE TABLE doc_bands (band INTEGER, key INTEGER, doc INTEGER,
+    PRIMARY KEY (band, key, doc)) WITHOUT ROWID;
+CREATE TABLE paragraphs (key INTEGER PRIMARY KEY, docs INTEGER NOT NULL);
+CREATE TABLE para_docs (key INTEGER, doc INTEGER, PRIMARY KEY (key, doc)) WITHOUT ROWID;
+CREATE TABLE para_bands (band INTEGER, key INTEGER, doc INTEGER,
+    PRIMARY KEY (band, key, doc)) WITHOUT ROWID;
+CREATE TABLE words (word INTEGER PRIMARY KEY, docs INTEGER NOT NULL);
+CREATE TABLE word_docs (word INTEGER, doc INTEGER, PRIMARY KEY (word, doc)) WITHOUT ROWID;
+CREATE TABLE sketch_hashes (hash INTEGER PRIMARY KEY, docs INTEGER NOT NULL);
+CREATE TABLE sketches (hash INTEGER, doc INTEGER, PRIMARY KEY (hash, doc)) WITHOUT ROWID;
+"""
+# Documents are numbered in the order they were added. Each count table
+# (paragraphs, words, sketch_hashes) says how many documents hold a value;
+# its holders table keeps the first holders only, as many as can matter: a
+# paragraph's first boilerplate_min_docs (documents sharing a paragraph that
+# fewer hold are document candidates), a word's first passage_max_df + 1 (a
+# word in more is no passage seed), a sketch hash's first containment_max_df
+# + 1 (one in more counts for nothing). para_bands holds the band keys of the
+# first paragraph of each exact group (only those take part in paragraph LSH).
+_TABLE_NAMES = re.findall(r"CREATE TABLE (\w+)", _TABLES)[2:]  # the documents and after
+_WAIT = 2.0  # seconds a second writer waits for the first before it stops
+
+
+class Archive:
+    """A persistent index (see the module's text). ``Archive(path, cfg)``
+    opens it, or creates it if there is no file; a writer holds the write
+    lock from opening to ``close``, so two writers never add batches checked
+    against the same state."""
+
+    def __init__(self, path: str | Path, cfg: Config, read_only: bool = False) -> None:
+        self.path, self.cfg, self.read_only = Path(path), cfg, read_only
+        exists = self.path.exists()
+        if read_only and not exists:
+            raise InputError(f"{self.path}: no such index")
+        if not exists:
+            _create(self.path, cfg)
+        _sniff(self.path)  # before SQLite touches it: another program's file stays as it was
+        self.db = _connect(self.path, read_only)
+        try:
+            self._check()
+            if not read_only:
+                self.db.execute("PRAGMA journal_mode = WAL")  # readers go on while a batch is added
+                self._lock()
+        except BaseException:
+            self.db.close()
+            raise
+        self._names = [f.name for f in fields(BatchFeatures)]
+        self._zip, self._unzip = zstandard.ZstdCompressor(3), zstandard.ZstdDecompressor()
+
+    def _check(self) -> None:
+        meta = _meta(self.db, self.path)
+        theirs, ours = json.loads(meta["parameters"]), pinned(self.cfg)
+        for key in ours:
+            if theirs.get(key) != ours[key]:
+                raise InputError(
+                    f"{self.path}: built with {key} {theirs.get(key)!r}, not {ours[key]!r}: "
+                    "its signatures are not comparable"
+                )
+        self.meta = meta
+
+    def _lock(self) -> None:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e):
+                raise InputError(f"{self.path}: cannot write the index ({e})") from None
+            raise InputError(
+                f"{self.path}: another scan is adding to this index; "
+                "wait for it, or scan with --read-only"
+            ) from None
+
+    def close(self) -> None:
+        """Let go of the index (a batch not added is not)."""
+        if self.db.in_transaction:
+            self.db.rollback()
+        self.db.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def size(self) -> int:
+        """How many documents it holds (numbered from 0: count(*) would read them all)."""
+        row = self.db.execute("SELECT coalesce(max(doc) + 1, 0) FROM documents").fetchone()
+        return int(row[0])
+
+    def new_only(self, documents: Iterable[Document], skipped: list[str]) -> Iterator[Document]:
+        """``documents`` without those already in the index (a batch added
+        before, scanned again: their ids go to ``skipped``); an id it holds
+        for another text is refused."""
+        seen: set[str] = set()
+        for doc in documents:
+            if doc.id in seen:
+                raise InputError(f"{_where(doc)}: id {doc.id!r} occurs twice in the batch")
+            seen.add(doc.id)
+            row = self.db.execute(
+                "SELECT fingerprint, batch FROM documents WHERE id = ?", (doc.id,)
+            ).fetchone()
+            if row is None:
+                yield doc
+            elif np.int64(row[0]).view(np.uint64) == fingerprint(doc.text):
+                skipped.append(doc.id)
+            else:
+                raise InputError(
+                    f"{_where(doc)}: id {doc.id!r} is in the index (batch {row[1]}) "
+                    "with another text: ids name one text each"
+                )
+
+    def corpus(self, batch: Index, folder: Path) -> Index:
+        """The corpus a batch (a finished ``Index`` of it) is scanned as: the
+        indexed documents it could match, then the batch itself (in
+        ``folder``; the batch's own index if there are none), with counts
+        over the indexed rest (``Outside``). Read ``_CHUNK`` documents at a time."""
+        vocab, vocab_df = document_frequencies(batch.doc_words)
+        words, word_docs = self._counts("words", "word", vocab)
+        keys, key_docs = self._counts("paragraphs", "key", np.unique(batch.para_key))
+        rare = self._rare(vocab, word_docs + vocab_df, len(batch.doc_ids))
+        related: set[int] = set()
+        for f in _chunks(batch) if self.size else ():
+            related |= self.related(f, rare)
+        corpus = batch
+        read_words, read_keys = [np.empty(0, np.uint64)], [np.empty(0, np.uint64)]
+        if related:
+            folder.mkdir()
+            corpus = Index(folder, self.cfg)
+            docs = np.array(sorted(related), np.int64)
+            for lo in range(0, len(docs), _CHUNK):
+                ids, old = self.load(docs[lo : lo + _CHUNK])
+                corpus.add(ids, old)
+                read_words.append(old.doc_words)  # distinct a document
+                owner = np.repeat(np.arange(len(ids)), old.paragraphs)
+                read_keys.append(_distinct(old.para_keys, owner)[:, 0].view(np.uint64))
+            for lo, f in zip(range(0, len(batch.doc_ids), _CHUNK), _chunks(batch), strict=True):
+                corpus.add(batch.doc_ids[lo : lo + _CHUNK], f)
+        # Holders of the batch's paragraphs and words among the indexed
+        # documents not read here: all holders, less those read.
+        read_key, read_key_count = np.unique(np.concatenate(read_keys), return_counts=True)
+        read_word, read_word_count = np.unique(np.concatenate(read_words), return_counts=True)
+        corpus.outside = Outside(
+            first=len(related),
+            docs=self.size - len(related),
+            keys=keys,
+            key_docs=key_docs - Outside.count(keys, read_key, read_key_count),
+            words=words,
+            word_docs=word_docs - Outside.count(words, read_word, read_word_count),
+        )
+        return corpus
+
+    def _rare(self, words: np.ndarray, df: np.ndarray, batch: int) -> np.ndarray:
+        """Which of ``words`` (sorted) are passage seeds once the batch is in
+        (finders/passages.py: in how many documents of all)."""
+        cfg, n = self.cfg, self.size + batch
+        seeds = (df >= 2) & (df <= min(cfg.passage_max_df, max(2, n // 10)))
+        rare: np.ndarray = words[seeds & ~np.isin(words, STOP_SORTED)]
+        return rare
+
+    def related(self, f: BatchFeatures, rare: np.ndarray) -> set[int]:
+        """The indexed documents some of batch documents ``f`` could match, at
+        any level (see the module's text); ``rare``: the passage seeds."""
+        cfg, found = self.cfg, set()
+        found |= self._holders("doc_bands", "band, key", _band_rows(f.doc_bands))
+        if cfg.finds("paragraphs") or cfg.finds("documents"):
+            found |= self._holders("para_docs", "key", _signed(np.unique(f.para_keys))[:, None])
+        if cfg.finds("paragraphs") and len(f.para_bands):
+            found |= self._holders("para_bands", "band, key", _band_rows(f.para_bands))
+        if cfg.finds("passages"):
+            found |= self._sharing("word_docs", "word", f.doc_words, f.doc_word_counts, rare)
+        if cfg.finds("documents"):
+            found |= self._sharing("sketches", "hash", f.doc_sets, f.doc_set_lengths)
+        return found
+
+    def _holders(self, table: str, columns: str, rows: np.ndarray) -> set[int]:
+        """Documents in ``table`` under any of ``rows`` (values of its ``columns``)."""
+        if not len(rows):
+            return set()
+        self._query(rows, columns)
+        found = self.db.execute(f"SELECT DISTINCT doc FROM {table} JOIN q USING ({columns})")
+        return {d for (d,) in found}
+
+    def _query(self, rows: np.ndarray, columns: str) -> None:
+        """Fill the temporary table ``q`` with ``rows`` (what a join looks up)."""
+        self.db.execute("DROP TABLE IF EXISTS temp.q")
+        self.db.execute(f"CREATE TEMP TABLE q ({columns})")
+        marks = ", ".join("?" * rows.shape[1])
+        self.db.executemany(f"INSERT INTO q VALUES ({marks})", rows.tolist())
+
+    def _sharing(
+        self,
+        table: str,
+        column: str,
+        values: np.ndarray,
+        lengths: np.ndarray,
+        only: np.ndarray | None = None,
+    ) -> set[int]:
+        """Indexed documents of ``table`` (words, sketch hashes) that share
+        enough of them with a batch document (``values``, ``lengths`` a
+        document, distinct in each): ``passage_min_seeds`` rare words (those
+        in ``only``), or half of their sketch (finders/documents.py)."""
+        owner = np.repeat(np.arange(len(lengths)), lengths)
+        if only is not None:
+            mine = np.isin(values, only)
+            values, owner = values[mine], owner[mine]
+        distinct = np.unique(values)
+        if not len(distinct):
+            return set()
+        self._query(_signed(distinct)[:, None], column)
+        rows = self.db.execute(f"SELECT {column}, doc FROM {table} JOIN q USING ({column})")
+        found = np.array(rows.fetchall(), np.int64).reshape(-1, 2)
+        # Each holding of a value, with each batch document holding it too.
+        order = np.argsort(values, kind="stable")
+        lo = np.searchsorted(values[order], found[:, 0].view(np.uint64), "left")
+        hi = np.searchsorted(values[order], found[:, 0].view(np.uint64), "right")
+        a = np.repeat(found[:, 1], hi - lo)
+        b = owner[order][ranges(lo, hi)]
+        pairs, shared = np.unique(a << 32 | b, return_counts=True)
+        docs = pairs >> 32
+        if only is not None:
+            return set(docs[shared >= self.cfg.passage_min_seeds].tolist())
+        # Half of an indexed document's sketch in a batch document: that one
+        # may be contained in this one (finders/documents.py) ...
+        self._query(np.unique(docs)[:, None], "doc")
+        sizes = "SELECT doc, shingles FROM documents JOIN q USING (doc)"
+        size = dict(self.db.execute(sizes).fetchall())
+        m = self.cfg.containment_sketch
+        need = np.array([min(m, size[d]) for d in docs.tolist()]) * _SKETCH_SHARE
+        found_docs = set(docs[shared >= need].tolist())
+        # ... and the other way round, a batch document contained in an
+        # indexed one, whose whole set the index does not keep: among a
+        # document's smallest hashes are those of what it contains (of six
+        # such pairs on SaudiNewsNet, each shared 1-7 of its 16).
+        at = np.arange(len(values))[order][ranges(lo, hi)]  # each pair's place in values
+        starts = np.cumsum(lengths) - lengths
+        in_sketch = at - starts[b] < m
+        return found_docs | set(a[in_sketch].tolist())
+
+    def _counts(self, table: str, column: str, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``values`` (sorted, distinct) and how many indexed documents hold each."""
+        if not len(values):
+            return values, np.zeros(0, np.int64)
+        self._query(_signed(values)[:, None], column)
+        rows = self.db.execute(f"SELECT {column}, docs FROM {table} JOIN q USING ({column})")
+        count = dict(rows.fetchall())
+        return values, np.array([count.get(v, 0) for v in _signed(values).tolist()], np.int64)
+
+    def load(self, docs: np.ndarray) -> tuple[list[str], BatchFeatures]:
+        """Indexed documents ``docs`` (ascending): their ids and features."""
+        self._query(docs[:, None], "doc")
+        rows = self.db.execute(
+            "SELECT id, features FROM documents JOIN q USING (doc) ORDER BY doc"
+        ).fetchall()
+        return [r[0] for r in rows], self.unpack([r[1] for r in rows])
+
+    def add(self, batch: Index, name: str) -> None:
+        """Add a batch (a finished ``Index`` of it) and commit: the one
+        transaction of a batch (the write lock was taken when opened)."""
+        if self.read_only:
+            raise InputError(f"{self.path}: opened read-only")
+        db, n = self.db, len(batch.doc_ids)
+        if not n:  # nothing new (a batch added before): no batch to record
+            return
+        first = self.size
+        number = int(db.execute("SELECT coalesce(max(batch), 0) + 1 FROM batches").fetchone()[0])
+        db.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?)", (number, name, _now(), first, n))
+        for lo, f in zip(range(0, n, _CHUNK), _chunks(batch), strict=True):
+            self._add(number, batch.doc_ids[lo : lo + _CHUNK], first + lo, f)
+        db.commit()
+        self._lock()  # for this writer's next batch
+
+    def _add(self, batch: int, ids: list[str], first: int, f: BatchFeatures) -> None:
+        db, cfg, n = self.db, self.cfg, len(ids)
+        docs = np.arange(first, first + n)
+        documents = zip(
+            docs.tolist(), ids, [batch] * n, _signed(f.fingerprints).tolist(),
+            f.doc_set_lengths.tolist(), self.pack(f), strict=True,
+        )  # fmt: skip
+        db.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)", documents)
+        bands = _band_rows(f.doc_bands, docs)
+        db.executemany("INSERT INTO doc_bands VALUES (?, ?, ?)", bands.tolist())
+        para_doc = np.repeat(docs, f.paragraphs)
+        most = cfg.boilerplate_min_docs
+        known = self._count("paragraphs", "key", f.para_keys, para_doc, "para_docs", most)
+        if len(f.para_bands):  # those of paragraphs that begin a new exact group
+            long = f.para_ntok >= cfg.shingle_size
+            _, first_of = np.unique(f.para_keys, return_index=True)
+            new = np.zeros(len(f.para_keys), bool)
+            new[first_of] = [k not in known for k in _signed(f.para_keys[first_of]).tolist()]
+            bands = _band_rows(f.para_bands[new[long]], para_doc[long][new[long]])
+            # Two paragraphs of a document may share a band's key: one row.
+            db.executemany("INSERT OR IGNORE INTO para_bands VALUES (?, ?, ?)", bands.tolist())
+        word_doc = np.repeat(docs, f.doc_word_counts)
+        self._count("words", "word", f.doc_words, word_doc, "word_docs", cfg.passage_max_df + 1)
+        if cfg.finds("documents"):
+            m = cfg.containment_sketch
+            starts = np.cumsum(f.doc_set_lengths) - f.doc_set_lengths
+            heads = np.minimum(f.doc_set_lengths, m)  # each set is sorted: its smallest first
+            at = ranges(starts, starts + heads)
+            most = cfg.containment_max_df + 1
+            self._count(
+                "sketch_hashes", "hash", f.doc_sets[at], np.repeat(docs, heads), "sketches", most
+            )
+
+    def _count(
+        self,
+        table: str,
+        column: str,
+        values: np.ndarray,
+        owners: np.ndarray,
+        holders: str,
+        most: int,
+    ) -> dict[int, int]:
+        """Add each document's distinct ``values`` to ``table``'s counts, and
+        its number to ``holders`` while a value has fewer than ``most``;
+        returns the counts before, of the values held before."""
+        pairs = _distinct(values, owners)
+        keys, counts = np.unique(pairs[:, 0], return_counts=True)
+        _, held = self._counts(table, column, keys.view(np.uint64))
+        before = {k: c for k, c in zip(keys.tolist(), held.tolist(), strict=True) if c}
+        self.db.executemany(
+            f"INSERT INTO {table} VALUES (?, ?) "
+            f"ON CONFLICT ({column}) DO UPDATE SET docs = docs + excluded.docs",
+            zip(keys.tolist(), counts.tolist(), strict=True),
+        )
+        rank = np.arange(len(pairs)) - np.searchsorted(pairs[:, 0], pairs[:, 0])  # in this batch
+        prior = np.array([before.get(k, 0) for k in pairs[:, 0].tolist()], np.int64)
+        self.db.executemany(
+            f"INSERT INTO {holders} VALUES (?, ?)", pairs[prior + rank < most].tolist()
+        )
+        return before
+
+    def pack(self, f: BatchFeatures) -> list[bytes]:
+        """Each document's features as one compressed blob: how many rows of
+        each feature it has, then their bytes, feature after feature."""
+        bounds = _bounds(f, self.cfg)
+        blobs = []
+        for d in range(len(f.chars)):
+            parts = [
+                getattr(f, name)[b[d] : b[d + 1]]
+                for name, b in zip(self._names, bounds, strict=True)
+            ]
+            head = np.array([len(p) for p in parts], np.int64).tobytes()
+            raw = head + b"".join(p.tobytes() for p in parts)
+            blobs.append(self._zip.compress(raw))
+        return blobs
+
+    def unpack(self, blobs: list[bytes]) -> BatchFeatures:
+        """The features of the documents of ``blobs``, one after another."""
+        widths = _widths(self.cfg)
+        parts: dict[str, list[np.ndarray]] = {name: [] for name in self._names}
+        for blob in blobs:
+            raw = self._unzip.decompress(blob)
+            head = np.frombuffer(raw, np.int64, len(self._names))
+            at = head.nbytes
+            for name, rows in zip(self._names, head.tolist(), strict=True):
+                dtype, width = widths[name]
+                values = np.frombuffer(raw, dtype, rows * max(width, 1), at)
+                parts[name].append(values.reshape(rows, width) if width else values)
+                at += values.nbytes
+        arrays = {}
+        for name, p in parts.items():
+            dtype, width = widths[name]
+            arrays[name] = np.concatenate(p) if p else np.empty((0, width) if width else 0, dtype)
+        return BatchFeatures(**arrays)
+
+
+def pinned(cfg: Config) -> dict[str, Any]:
+    """What an index is built with, for good: what makes signatures comparable
+    (index.parameters), and what decides which features and holders it keeps."""
+    described = cfg.describe()
+    keep = [
+        *("levels", "boilerplate_min_docs", "passage_max_df"),
+        *("containment_sketch", "containment_max_df"),
+    ]
+    return {**parameters(cfg), **{k: described[k] for k in keep}}
+
+
+def settings(path: str | Path) -> Config:
+    """The scan settings the index at ``path`` was made with."""
+    described = describe(path)["config"]
+    return Config(**{f.name: described[f.name] for f in fields(Config) if f.name in described})
+
+
+def describe(path: str | Path, rows: bool = False) -> dict[str, Any]:
+    """What the index at ``path`` holds and how it was built (``dedup index
+    info``); with ``rows``, how many rows each table has (which reads them all)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such index")
+    _sniff(path)
+    db = _connect(path, read_only=True)
+    try:
+        meta = _meta(db, path)
+        names = ("batch", "name", "added", "documents")
+        batches = db.execute(f"SELECT {', '.join(names)} FROM batches ORDER BY batch").fetchall()
+        described = {
+            "path": str(path),
+            "schema": meta["schema"],
+            "created": meta["created"],
+            "documents": sum(b[-1] for b in batches),
+            "bytes": sum(p.stat().st_size for p in path.parent.glob(glob.escape(path.name) + "*")),
+            "batches": [dict(zip(names, b, strict=True)) for b in batches],
+            "parameters": json.loads(meta["parameters"]),
+            "config": json.loads(meta["config"]),
+        }
+        if rows:
+            count = "SELECT count(*) FROM {}"
+            described["rows"] = {t: db.execute(count.format(t)).fetchone()[0] for t in _TABLE_NAMES}
+        return described
+    finally:
+        db.close()
+
+
+_SKETCH_SHARE = 0.5  # as finders/documents.py
+_CHUNK = 10_000  # documents whose features are in memory at once
+
+
+def _chunks(batch: Index) -> Iterator[BatchFeatures]:
+    """A finished index's features, ``_CHUNK`` documents at a time."""
+    n = len(batch.doc_ids)
+    for lo in range(0, n, _CHUNK):
+        yield batch.features(lo, min(n, lo + _CHUNK))
+
+
+def _create(path: Path, cfg: Config) -> None:
+    """A new, empty index at ``path``: made beside it and moved into place
+    whole, so that a run killed meanwhile leaves no half-made file."""
+    made = path.with_name(f".{path.name}.{os.getpid()}.new")
+    made.unlink(missing_ok=True)
+    try:
+        db = sqlite3.connect(made)
+        meta = {
+            "schema": SCHEMA,
+            "parameters": json.dumps(pinned(cfg), sort_keys=True),
+            "config": json.dumps(cfg.describe(), sort_keys=True),
+            "created": _now(),
+        }
+        with db:
+            db.executescript(_TABLES)
+            db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+        db.execute("PRAGMA journal_mode = WAL")
+        db.close()
+        os.link(made, path)  # never over an index another run made meanwhile
+    except FileExistsError:
+        pass
+    except OSError as e:
+        raise OutputError(f"{path}: cannot make the index ({e.strerror})") from None
+    finally:
+        made.unlink(missing_ok=True)
+
+
+def _meta(db: sqlite3.Connection, path: Path) -> dict[str, str]:
+    """The index's header, or one line saying why it is not one of ours."""
+    try:
+        meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+    except sqlite3.DatabaseError as e:  # damaged, or another program's
+        raise InputError(f"{path}: not a dedup index ({e})") from None
+    if meta.get("schema") != SCHEMA:
+        raise InputError(f"{path}: not a {SCHEMA} index (schema: {meta.get('schema')!r})")
+    return meta
+
+
+def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
+    try:
+        if read_only:
+            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=_WAIT)
+        else:
+            db = sqlite3.connect(path, timeout=_WAIT)
+        db.isolation_level = None  # transactions are begun and committed here, by hand
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA temp_store = MEMORY")
+        # Lookups and inserts land all over tables of millions of rows: the
+        # default 2 MB page cache would read most pages again and again.
+        db.execute("PRAGMA cache_size = -262144")  # KiB: 256 MB
+    except sqlite3.DatabaseError as e:
+        raise InputError(f"{path}: not a dedup index ({e})") from None
+    return db
+
+
+def _widths(cfg: Config) -> dict[str, tuple[np.dtype, int]]:
+    """Each feature's dtype and row width (0: flat)."""
+    ints, hashes = np.dtype(np.int64), np.dtype(np.uint64)
+    wide: dict[str, tuple[np.dtype, int]] = {
+        "repetition": (np.dtype(np.float64), len(stat_names())),
+        "doc_sigs": (np.dtype(np.uint32), cfg.num_perm),
+        "doc_bands": (hashes, lsh_params(cfg.document_threshold, cfg.num_perm)[0]),
+        "para_bands": (hashes, lsh_params(cfg.paragraph_threshold, cfg.num_perm)[0]),
+        "para_bits": (hashes, kernels.BIT_WORDS),
+        "token_spans": (np.dtype(np.int32), 2),
+        "previews": (np.dtype(np.uint8), 0),
+    }
+    for name in ("fingerprints", "doc_sets", "para_keys", "para_sets", "token_hashes", "doc_words"):
+        wide[name] = (hashes, 0)
+    return {f.name: wide.get(f.name, (ints, 0)) for f in fields(BatchFeatures)}
+
+
+def _bounds(f: BatchFeatures, cfg: Config) -> list[np.ndarray]:
+    """For each feature (in field order), where each document's rows begin and end."""
+
+    def cum(lengths: np.ndarray) -> np.ndarray:
+        return np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+
+    n = len(f.chars)
+    docs = np.arange(n + 1)
+    paras = cum(f.paragraphs)
+    none = np.zeros(n + 1, np.int64)  # a feature a level that is off leaves empty
+    long = cum(f.para_ntok >= cfg.shingle_size)[paras] if len(f.para_bands) else none
+    tokens = cum(f.tokens) if len(f.token_hashes) else none
+    by_para = {
+        "para_sets": cum(f.para_set_lengths)[paras],
+        "previews": cum(f.preview_lengths)[paras],
+    }
+    own = {
+        "doc_sets": cum(f.doc_set_lengths),
+        "doc_words": cum(f.doc_word_counts),
+        "token_hashes": tokens,
+        "token_spans": tokens,
+        "para_bands": long,
+        "para_bits": long,
+        **by_para,
+    }
+    para_rows = {
+        "para_starts",
+        "para_ends",
+        "para_ntok",
+        "para_keys",
+        "para_set_lengths",
+        "preview_lengths",
+    }
+    return [
+        own.get(fl.name, paras if fl.name in para_rows else docs) for fl in fields(BatchFeatures)
+    ]
+
+
+def _band_rows(keys: np.ndarray, owners: np.ndarray | None = None) -> np.ndarray:
+    """``(band, key, owner)`` rows of an ``(n, bands)`` key array and its
+    rows' owners; without owners, the distinct ``(band, key)`` rows."""
+    if owners is not None:  # in the table's order: inserts go where the last one went
+        band = np.tile(np.arange(keys.shape[1]), len(keys))
+        key, owner = _signed(keys.reshape(-1)), np.repeat(owners, keys.shape[1])
+        order = np.lexsort((owner, key, band))
+        return np.stack((band[order], key[order], owner[order]), axis=1)
+    columns = [np.unique(keys[:, b]) for b in range(keys.shape[1])]
+    band = np.repeat(np.arange(len(columns)), [len(c) for c in columns])
+    return np.stack((band, _signed(np.concatenate(columns))), axis=1)
+
+
+def _distinct(values: np.ndarray, owners: np.ndarray) -> np.ndarray:
+    """The distinct ``(value, owner)`` rows (values as SQLite integers), by value then owner."""
+    values = _signed(values)
+    order = np.lexsort((owners, values))
+    values, owners = values[order], owners[order]
+    new = np.ones(len(values), bool)
+    new[1:] = (values[1:] != values[:-1]) | (owners[1:] != owners[:-1])
+    return np.stack((values[new], owners[new]), axis=1)
+
+
+def _signed(values: np.ndarray) -> np.ndarray:
+    """uint64 hashes as SQLite's integers (signed 64 bits), bit for bit."""
+    return np.ascontiguousarray(values, np.uint64).view(np.int64)
+
+
+def _signed_one(value: int) -> int:
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _sniff(path: Path) -> None:
+    """Refuse a file that is not SQLite before SQLite opens (and may change) it."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(16)
+    except OSError as e:
+        raise InputError(f"{path}: cannot read the index ({e.strerror})") from None
+    if head != b"SQLite format 3\0":
+        raise InputError(f"{path}: not a dedup index (not an SQLite file)")
+
+
+def _where(doc: Document) -> str:
+    source, line = doc.meta.get("source"), doc.meta.get("line")
+    return f"{source}: record {line}" if source and line else f"document {doc.id!r}"
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
