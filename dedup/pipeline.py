@@ -180,27 +180,26 @@ def _result(
     """What a scan of the index ``c`` found; with a persistent index, what it
     found for the batch (the indexed documents it read were reported when
     they were added)."""
-    first = c.outside.first if c.outside is not None else 0
-    mine = set(c.doc_ids[first:])
-    if first:
-        spans = [s for s in spans if s.doc in mine]
-        found = [x for x in found if not mine.isdisjoint(x.members)]
-        related = [p for p in related if p.a in mine or p.b in mine]
-    referred = {s.duplicate_of.doc for s in spans} | {d for x in found for d in x.members}
-    referred |= {d for p in related for d in (p.a, p.b)}
     counts = np.stack((c.doc_chars, c.doc_ntok, c.doc_paras), axis=1)
     names = stat_names() if cfg.finds("repetition") else []
     repetition = c.repetition[:, : len(names)]
 
-    def table(rows: np.ndarray) -> DocTable:
-        ids = [c.doc_ids[d] for d in rows.tolist()]
+    def table(rows: slice | list[int]) -> DocTable:
+        ids = c.doc_ids[rows] if isinstance(rows, slice) else [c.doc_ids[d] for d in rows]
         return DocTable(ids, counts[rows], repetition[rows], names, c.fingerprints[rows])
 
-    indexed = [d for d in range(first) if c.doc_ids[d] in referred - mine]
-    stats = table(np.arange(first, len(c.doc_ids)))
-    return ScanResult(
-        cfg.describe(), stats, spans, found, boilerplate, related, table(np.array(indexed, int))
-    )
+    first = c.outside.first if c.outside is not None else 0
+    indexed: list[int] = []
+    if first:
+        mine = set(c.doc_ids[first:])
+        spans = [s for s in spans if s.doc in mine]
+        found = [x for x in found if not mine.isdisjoint(x.members)]
+        related = [p for p in related if p.a in mine or p.b in mine]
+        referred = {s.duplicate_of.doc for s in spans} | {d for x in found for d in x.members}
+        referred |= {d for p in related for d in (p.a, p.b)}
+        indexed = [d for d in range(first) if c.doc_ids[d] in referred]
+    stats = table(slice(first, None))
+    return ScanResult(cfg.describe(), stats, spans, found, boilerplate, related, table(indexed))
 
 
 def _give_back() -> None:
