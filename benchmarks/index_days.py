@@ -2,7 +2,7 @@
 
     python -m benchmarks.index_days [--workers 1]
 
-Each of the corpus's 30 daily files is scanned with ``index=`` (and added),
+Each of the corpus's daily files (18) is scanned with ``index=`` (and added),
 in order; then the whole corpus is scanned at once. Prints each day's time
 and how many indexed documents it read, the index's size, and how the union
 of the daily reports compares with the whole scan: spans at the same place
