@@ -26,7 +26,7 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def news() -> list[Document]:
     needs(SAUDINEWSNET)
-    return list(saudinewsnet(900))
+    return list(saudinewsnet(600))
 
 
 def span_key(s: Span) -> tuple[object, ...]:
@@ -50,17 +50,17 @@ def words(text: str) -> list[str]:
 def test_each_batch_finds_what_a_scan_of_everything_so_far_finds_for_it(
     tmp_path: Path, news: list[Document]
 ) -> None:
-    """Three batches of 300 articles added one after another: each batch's
+    """Three batches of 200 articles added one after another: each batch's
     report equals, span for span and pair for pair, what one scan of all
     articles up to the batch's last reports for the batch's articles (the
     originals of its copies are often in an earlier batch)."""
     index, text = tmp_path / "news.db", {d.id: d.text for d in news}
     across_batches = 0
-    for lo in range(0, len(news), 300):
-        batch = news[lo : lo + 300]
+    for lo in range(0, len(news), 200):
+        batch = news[lo : lo + 200]
         mine = {d.id for d in batch}
         got = scan(batch, index=index, workers=2 if lo else 1, batch_name=f"day {lo}")
-        whole = scan(news[: lo + 300])
+        whole = scan(news[: lo + 200])
         expected = sorted(span_key(s) for s in whole.spans if s.doc in mine)
         assert sorted(span_key(s) for s in got.spans) == expected
         assert pairs(got, mine) == pairs(whole, mine)
@@ -158,8 +158,8 @@ def test_a_reader_goes_on_while_a_writer_adds_and_a_second_writer_stops(
 
 def test_cli_scan_info_and_clean_with_an_index(tmp_path: Path, news: list[Document]) -> None:
     day1, day2 = tmp_path / "day1.jsonl", tmp_path / "day2.jsonl"
-    write_jsonl(news[:400], day1)
-    write_jsonl(news[400:800], day2)
+    write_jsonl(news[:300], day1)
+    write_jsonl(news[300:600], day2)
     index = tmp_path / "news.db"
     assert runner.invoke(app, ["scan", str(day1), "--index", str(index), "-q"]).exit_code == 0
     # Cleaning the next day against the index (read only) equals cleaning
@@ -167,7 +167,7 @@ def test_cli_scan_info_and_clean_with_an_index(tmp_path: Path, news: list[Docume
     by_index = tmp_path / "by_index.jsonl"
     args = ["clean", str(day2), "--index", str(index), "--out", str(by_index), "-q"]
     assert runner.invoke(app, args).exit_code == 0
-    assert describe(index)["documents"] == 400
+    assert describe(index)["documents"] == 300
     report = tmp_path / "day2.json"
     args = ["scan", str(day2), "--index", str(index), "--json", str(report), "-q"]
     assert runner.invoke(app, args).exit_code == 0
@@ -175,9 +175,9 @@ def test_cli_scan_info_and_clean_with_an_index(tmp_path: Path, news: list[Docume
     args = ["clean", str(day2), "--report", str(report), "--out", str(by_report), "-q"]
     assert runner.invoke(app, args).exit_code == 0
     assert by_index.read_bytes() == by_report.read_bytes()
-    assert len(by_index.read_text(encoding="utf-8").splitlines()) < 400  # it removed some
+    assert len(by_index.read_text(encoding="utf-8").splitlines()) < 300  # it removed some
     info = runner.invoke(app, ["index", "info", str(index)])
-    assert info.exit_code == 0 and "800 documents in 2 batches" in info.output
+    assert info.exit_code == 0 and "600 documents in 2 batches" in info.output
     # Once added, a batch cannot be cleaned against the index: it would match itself.
     again = runner.invoke(
         app, ["clean", str(day2), "--index", str(index), "--out", str(tmp_path / "x")]
