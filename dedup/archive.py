@@ -39,7 +39,7 @@ from dedup import kernels
 from dedup.config import Config
 from dedup.errors import InputError, OutputError
 from dedup.features import BatchFeatures, fingerprint
-from dedup.finders.passages import STOP_SORTED, document_frequencies
+from dedup.finders.passages import document_frequencies, rare_words
 from dedup.index import Index, Outside, parameters
 from dedup.lsh import lsh_params
 from dedup.minhash import ranges
@@ -173,9 +173,11 @@ class Archive:
         ``folder``; the batch's own index if there are none), with counts
         over the indexed rest (``Outside``). Read ``_CHUNK`` documents at a time."""
         vocab, vocab_df = document_frequencies(batch.doc_words)
-        words, word_docs = self._counts("words", "word", vocab)
-        keys, key_docs = self._counts("paragraphs", "key", np.unique(batch.para_key))
-        rare = self._rare(vocab, word_docs + vocab_df, len(batch.doc_ids))
+        word_docs = self._counts("words", "word", vocab)
+        keys = np.unique(batch.para_key)
+        key_docs = self._counts("paragraphs", "key", keys)
+        everyone = self.size + len(batch.doc_ids)  # passage seeds once the batch is in
+        rare = rare_words(vocab, word_docs + vocab_df, everyone, self.cfg.passage_max_df)
         related: set[int] = set()
         for f in _chunks(batch) if self.size else ():
             related |= self.related(f, rare)
@@ -202,18 +204,10 @@ class Archive:
             docs=self.size - len(related),
             keys=keys,
             key_docs=key_docs - Outside.count(keys, read_key, read_key_count),
-            words=words,
-            word_docs=word_docs - Outside.count(words, read_word, read_word_count),
+            words=vocab,
+            word_docs=word_docs - Outside.count(vocab, read_word, read_word_count),
         )
         return corpus
-
-    def _rare(self, words: np.ndarray, df: np.ndarray, batch: int) -> np.ndarray:
-        """Which of ``words`` (sorted) are passage seeds once the batch is in
-        (finders/passages.py: in how many documents of all)."""
-        cfg, n = self.cfg, self.size + batch
-        seeds = (df >= 2) & (df <= min(cfg.passage_max_df, max(2, n // 10)))
-        rare: np.ndarray = words[seeds & ~np.isin(words, STOP_SORTED)]
-        return rare
 
     def related(self, f: BatchFeatures, rare: np.ndarray) -> set[int]:
         """The indexed documents some of batch documents ``f`` could match, at
@@ -302,14 +296,14 @@ class Archive:
         held, times = np.unique(a[in_sketch] << 32 | b[in_sketch], return_counts=True)
         return found_docs | set((held[times >= _CONTAINED] >> 32).tolist())
 
-    def _counts(self, table: str, column: str, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``values`` (sorted, distinct) and how many indexed documents hold each."""
+    def _counts(self, table: str, column: str, values: np.ndarray) -> np.ndarray:
+        """How many indexed documents hold each of ``values`` (distinct)."""
         if not len(values):
-            return values, np.zeros(0, np.int64)
+            return np.zeros(0, np.int64)
         self._query(_signed(values)[:, None], column)
         rows = self.db.execute(f"SELECT {column}, docs FROM {table} JOIN q USING ({column})")
         count = dict(rows.fetchall())
-        return values, np.array([count.get(v, 0) for v in _signed(values).tolist()], np.int64)
+        return np.array([count.get(v, 0) for v in _signed(values).tolist()], np.int64)
 
     def load(self, docs: np.ndarray) -> tuple[list[str], BatchFeatures]:
         """Indexed documents ``docs`` (ascending): their ids and features."""
@@ -382,7 +376,7 @@ class Archive:
         returns the counts before, of the values held before."""
         pairs = _distinct(values, owners)
         keys, counts = np.unique(pairs[:, 0], return_counts=True)
-        _, held = self._counts(table, column, keys.view(np.uint64))
+        held = self._counts(table, column, keys.view(np.uint64))
         before = {k: c for k, c in zip(keys.tolist(), held.tolist(), strict=True) if c}
         self.db.executemany(
             f"INSERT INTO {table} VALUES (?, ?) "

@@ -178,12 +178,12 @@ class Index:
         finished index): what ``featurize`` computed for them."""
         p_lo, p_hi = int(self.doc_first_para[lo]), int(self.doc_first_para[hi])
         is_long = self.para_ntok >= self.k  # the rows of para_bands and para_bits
-        long = np.arange(int(is_long[:p_lo].sum()), int(is_long[:p_hi].sum()))
+        long = int(is_long[:p_lo].sum()), int(is_long[:p_hi].sum())
 
-        def rows(files: BandFile, which: np.ndarray) -> np.ndarray:
+        def rows(files: BandFile, first: int, last: int) -> np.ndarray:
             if not len(files):  # a level that keeps none
                 return np.empty((0, files.bands), np.uint64)
-            return np.stack([files.column(b, which) for b in range(files.bands)], axis=1)
+            return files.rows(first, last)
 
         return BatchFeatures(
             chars=self.doc_chars[lo:hi],
@@ -192,7 +192,7 @@ class Index:
             fingerprints=self.fingerprints[lo:hi],
             repetition=self.repetition[lo:hi],
             doc_sigs=self.doc_sigs.range(lo, hi),
-            doc_bands=rows(self.doc_bands, np.arange(lo, hi)),
+            doc_bands=rows(self.doc_bands, lo, hi),
             doc_sets=self.doc_sets.range(lo, hi),
             doc_set_lengths=self.doc_sets.lengths(lo, hi),
             para_starts=self.para_start[p_lo:p_hi],
@@ -201,8 +201,8 @@ class Index:
             para_keys=self.para_key[p_lo:p_hi],
             para_sets=self.para_sets.range(p_lo, p_hi),
             para_set_lengths=self.para_sets.lengths(p_lo, p_hi),
-            para_bands=rows(self.para_bands, long),
-            para_bits=rows(self.para_bits, long),
+            para_bands=rows(self.para_bands, *long),
+            para_bits=rows(self.para_bits, *long),
             previews=self.previews.range(p_lo, p_hi),
             preview_lengths=self.previews.lengths(p_lo, p_hi),
             token_hashes=self.tokens.range(lo, hi),
@@ -236,8 +236,9 @@ class Index:
         self._para_key.extend(f.para_keys)
 
     def seal(self) -> None:
-        """Complete the tables and write the manifest: the index can be opened."""
-        self.finish()
+        """Complete the tables (unless done) and write the manifest: the index can be opened."""
+        if not self.complete:
+            self.finish()
         columns = {
             "chars": self.doc_chars,
             "ntok": self.doc_ntok,

@@ -122,7 +122,8 @@ def _scan(
                 corpus = archive.corpus(batch, folder / "with-index")
             say("paragraph groups and LSH" if cfg.finds("paragraphs") else "index")
             if run.local:
-                corpus.finish()
+                if not corpus.complete:  # the batch's own, finished for the index already
+                    corpus.finish()
             else:  # the tasks open it where they run
                 corpus.seal()
             spans: list[Span] = []

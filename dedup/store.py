@@ -295,3 +295,9 @@ class BandFile:
         """One band's keys, of every item or of ``rows`` only."""
         keys = self._columns[band].read(0, len(self))
         return keys if rows is None else keys[rows]
+
+    def rows(self, first: int, last: int) -> np.ndarray:
+        """Every band's keys of items ``first`` .. ``last - 1``, ``(items, bands)``:
+        only those are read."""
+        keys = [column.read(first, last) for column in self._columns]
+        return np.stack(keys, axis=1) if keys else np.empty((last - first, 0), np.uint64)

@@ -92,12 +92,14 @@ def paragraph_spans(
     comps, docs_per_comp = np.unique(comp_doc >> 32, return_counts=True)
     comp_docs = np.zeros(len(c.group_first), np.int64)  # documents holding each component
     comp_docs[comps] = docs_per_comp
-    listed = comps  # the components whose boilerplate the result lists
     if c.outside is not None:  # and indexed documents this scan did not read
         keys = c.para_key[c.group_first]
         np.add.at(comp_docs, group_comp, Outside.count(keys, c.outside.keys, c.outside.key_docs))
-        listed = np.unique(comp_doc[(comp_doc & 0xFFFFFFFF) >= c.outside.first] >> 32)
     boiler = np.flatnonzero(comp_docs >= cfg.boilerplate_min_docs)
+    listed = boiler  # the boilerplate the result lists: with an index, the batch's
+    if c.outside is not None:
+        mine = np.unique(comp_doc[(comp_doc & 0xFFFFFFFF) >= c.outside.first] >> 32)
+        listed = boiler[np.isin(boiler, mine)]
     para_docs = comp_docs[comp]  # documents holding each paragraph's text
     is_boiler = np.zeros(len(c.group_first), bool)
     is_boiler[boiler] = True
@@ -144,7 +146,7 @@ def paragraph_spans(
 
     occurrences = np.bincount(comp, minlength=len(c.group_first))
     boilerplate = []
-    for x in boiler[np.isin(boiler, listed)].tolist():
+    for x in listed.tolist():
         first = int(c.group_first[x])
         preview = c.previews[first].tobytes().decode("utf-8", "surrogatepass")
         boilerplate.append(

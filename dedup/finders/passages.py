@@ -119,8 +119,7 @@ def find_passages(
     if outside is not None:  # documents of a persistent index this scan did not read
         df = df + Outside.count(vocab, outside.words, outside.word_docs)
         everyone += outside.docs
-    stop = np.isin(vocab, np.fromiter(STOP_WORDS, dtype=np.uint64, count=len(STOP_WORDS)))
-    rare = vocab[(df >= 2) & (df <= min(max_df, max(2, everyone // 10))) & ~stop]
+    rare = rare_words(vocab, df, everyone, max_df)
     incidence = _incidence(doc_words, rare, Members(rare))
     key = str(folder / "passages")
     state = _STATES[key] = _State(rare, incidence, incidence.T.tocsr())
@@ -243,6 +242,15 @@ def _concatenated(arrays: Arrays, first: int, last: int) -> tuple[np.ndarray, np
     items = [arrays[d] for d in range(first, last)]
     lengths = np.array([len(x) for x in items], np.int64)
     return np.concatenate(items) if items else np.empty(0, np.uint64), lengths
+
+
+def rare_words(vocab: np.ndarray, df: np.ndarray, documents: int, max_df: int) -> np.ndarray:
+    """The seeds among ``vocab`` (each held by ``df`` of ``documents``
+    documents): in at least 2 and at most ``max_df`` of them, in no more
+    than a tenth, and not stop words."""
+    seeds = (df >= 2) & (df <= min(max_df, max(2, documents // 10)))
+    rare: np.ndarray = vocab[seeds & ~np.isin(vocab, STOP_SORTED)]
+    return rare
 
 
 def document_frequencies(
