@@ -36,6 +36,7 @@ import numpy as np
 import zstandard
 
 from dedup import kernels
+from dedup.cluster import Coverage
 from dedup.config import Config
 from dedup.errors import InputError, OutputError
 from dedup.features import BatchFeatures, fingerprint
@@ -46,7 +47,7 @@ from dedup.minhash import ranges
 from dedup.models import Document
 from dedup.repetition import stat_names
 
-SCHEMA = "dedup.sqlite/1"
+SCHEMA = "dedup.sqlite/2"
 
 _TABLES = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -60,8 +61,11 @@ CREATE TABLE doc_bands (band INTEGER, key INTEGER, doc INTEGER,
     PRIMARY KEY (band, key, doc)) WITHOUT ROWID;
 CREATE TABLE paragraphs (key INTEGER PRIMARY KEY, docs INTEGER NOT NULL);
 CREATE TABLE para_docs (key INTEGER, doc INTEGER, PRIMARY KEY (key, doc)) WITHOUT ROWID;
-CREATE TABLE para_bands (band INTEGER, key INTEGER, doc INTEGER,
-    PRIMARY KEY (band, key, doc)) WITHOUT ROWID;
+CREATE TABLE long_paragraphs (
+    para INTEGER PRIMARY KEY, doc INTEGER NOT NULL, nth INTEGER NOT NULL,
+    shingles INTEGER NOT NULL, bits BLOB NOT NULL);
+CREATE TABLE para_bands (band INTEGER, key INTEGER, para INTEGER,
+    PRIMARY KEY (band, key, para)) WITHOUT ROWID;
 CREATE TABLE words (word INTEGER PRIMARY KEY, docs INTEGER NOT NULL);
 CREATE TABLE word_docs (word INTEGER, doc INTEGER, PRIMARY KEY (word, doc)) WITHOUT ROWID;
 CREATE TABLE sketch_hashes (hash INTEGER PRIMARY KEY, docs INTEGER NOT NULL);
@@ -73,8 +77,10 @@ CREATE TABLE sketches (hash INTEGER, doc INTEGER, PRIMARY KEY (hash, doc)) WITHO
 # paragraph's first boilerplate_min_docs (documents sharing a paragraph that
 # fewer hold are document candidates), a word's first passage_max_df + 1 (a
 # word in more is no passage seed), a sketch hash's first containment_max_df
-# + 1 (one in more counts for nothing). para_bands holds the band keys of the
-# first paragraph of each exact group (only those take part in paragraph LSH).
+# + 1 (one in more counts for nothing). long_paragraphs are the first
+# paragraphs of exact groups that have shingles (only those take part in
+# paragraph LSH): their document, place in it (nth paragraph), set size and
+# bit map (kernels.set_bits); para_bands holds their band keys.
 _TABLE_NAMES = re.findall(r"CREATE TABLE (\w+)", _TABLES)[2:]  # the documents and after
 _WAIT = 2.0  # seconds a second writer waits for the first before it stops
 
@@ -210,27 +216,36 @@ class Archive:
         return corpus
 
     def related(self, f: BatchFeatures, rare: np.ndarray) -> set[int]:
-        """The indexed documents some of batch documents ``f`` could match, at
-        any level (see the module's text); ``rare``: the passage seeds."""
-        cfg, found = self.cfg, set()
-        found |= self._holders("doc_bands", "band, key", _band_rows(f.doc_bands))
+        """The indexed documents batch documents ``f`` may match (``rare``:
+        the passage seeds): those sharing a paragraph or passage seeds with
+        one, and those a candidate (a band key, containment sketch hashes)
+        pairs with one and that pass the scan's own check on their shingle
+        sets; the rest of a scan's candidates are chance, and reading them
+        would cost time that grows with the archive."""
+        cfg, n = self.cfg, len(f.chars)
+        found = set()
         if cfg.finds("paragraphs") or cfg.finds("documents"):
-            found |= self._holders("para_docs", "key", _signed(np.unique(f.para_keys))[:, None])
-        if cfg.finds("paragraphs") and len(f.para_bands):
-            found |= self._holders("para_bands", "band, key", _band_rows(f.para_bands))
+            keys = _distinct(f.para_keys, np.repeat(np.arange(n), f.paragraphs))
+            found |= set(self._holders("para_docs", "key", keys)[:, 0].tolist())
         if cfg.finds("passages"):
-            found |= self._sharing("word_docs", "word", f.doc_words, f.doc_word_counts, rare)
+            sharing = self._sharing("word_docs", "word", f.doc_words, f.doc_word_counts, rare)
+            found |= set(sharing[:, 0].tolist())
+        docs = [self._holders("doc_bands", "band, key", _band_rows(f.doc_bands, np.arange(n)))]
         if cfg.finds("documents"):
-            found |= self._sharing("sketches", "hash", f.doc_sets, f.doc_set_lengths)
-        return found
+            docs.append(self._sharing("sketches", "hash", f.doc_sets, f.doc_set_lengths))
+        paras = np.empty((0, 3), np.int64)
+        if cfg.finds("paragraphs") and len(f.para_bands):
+            paras = self._near_paragraphs(f)
+        return found | self._verified(f, np.concatenate(docs), paras, found)
 
-    def _holders(self, table: str, columns: str, rows: np.ndarray) -> set[int]:
-        """Documents in ``table`` under any of ``rows`` (values of its ``columns``)."""
+    def _holders(self, table: str, columns: str, rows: np.ndarray) -> np.ndarray:
+        """``(doc, owner)``: the documents in ``table`` under each of ``rows``
+        (values of its ``columns``, then the owner of those values)."""
         if not len(rows):
-            return set()
-        self._query(rows, columns)
-        found = self.db.execute(f"SELECT DISTINCT doc FROM {table} JOIN q USING ({columns})")
-        return {d for (d,) in found}
+            return np.empty((0, 2), np.int64)
+        self._query(rows, f"{columns}, owner")
+        found = self.db.execute(f"SELECT DISTINCT doc, owner FROM {table} JOIN q USING ({columns})")
+        return np.array(found.fetchall(), np.int64).reshape(-1, 2)
 
     def _query(self, rows: np.ndarray, columns: str) -> None:
         """Fill the temporary table ``q`` with ``rows`` (what a join looks up)."""
@@ -239,6 +254,63 @@ class Archive:
         marks = ", ".join("?" * rows.shape[1])
         self.db.executemany(f"INSERT INTO q VALUES ({marks})", rows.tolist())
 
+    def _near_paragraphs(self, f: BatchFeatures) -> np.ndarray:
+        """``(doc, nth, paragraph)``: the indexed paragraphs (the nth of a
+        document) sharing a band key with a batch paragraph (its row in
+        ``f``) whose bit maps say the two may be near-duplicates
+        (kernels.may_reach: exact, never drops a pair that is)."""
+        self._query(_band_rows(f.para_bands, np.arange(len(f.para_bands))), "band, key, owner")
+        found = self.db.execute(
+            "SELECT DISTINCT doc, nth, shingles, bits, owner FROM para_bands "
+            "JOIN q USING (band, key) JOIN long_paragraphs USING (para)"
+        ).fetchall()
+        if not found:
+            return np.empty((0, 3), np.int64)
+        doc, nth, size, bits, mine = (list(column) for column in zip(*found, strict=True))
+        long = np.flatnonzero(f.para_ntok >= self.cfg.shingle_size)  # rows of f.para_bits
+        theirs = np.frombuffer(b"".join(bits), np.uint64).reshape(len(found), -1)
+        pairs = np.column_stack((mine, len(long) + np.arange(len(found))))
+        sizes = np.concatenate((f.para_set_lengths[long], size))
+        keep = kernels.may_reach(
+            pairs, np.vstack((f.para_bits, theirs)), sizes, self.cfg.paragraph_threshold
+        )
+        near: np.ndarray = np.column_stack((doc, nth, long[mine]))[keep]
+        return near
+
+    def _verified(
+        self, f: BatchFeatures, docs: np.ndarray, paras: np.ndarray, known: set[int]
+    ) -> set[int]:
+        """The indexed documents of candidate pairs ``docs`` (indexed
+        document, batch document) that cover one another (cluster.Coverage)
+        or ``paras`` (indexed document, its nth paragraph, batch paragraph)
+        that are near-duplicates, on their shingle sets: the scan's own
+        checks. Those in ``known`` are read anyway."""
+        cfg, found = self.cfg, set()
+        rule = Coverage(
+            cfg.document_threshold, cfg.containment_threshold, cfg.min_containment_shingles
+        )
+        unknown = np.setdiff1d(np.concatenate((docs[:, 0], paras[:, 0])), list(known))
+        for lo in range(0, len(unknown), _CHUNK):
+            part = unknown[lo : lo + _CHUNK]
+            _, old = self.load(part)
+            pair = docs[np.isin(docs[:, 0], part)]
+            sets = (old.doc_sets, old.doc_set_lengths, f.doc_sets, f.doc_set_lengths)
+            na, nb, both = _overlaps(*sets, np.searchsorted(part, pair[:, 0]), pair[:, 1])
+            covers = [
+                rule.covered(x, y, z) or rule.covered(y, x, z)
+                for x, y, z in zip(na.tolist(), nb.tolist(), both.tolist(), strict=True)
+            ]
+            found |= set(pair[np.array(covers, bool), 0].tolist())
+            near = paras[np.isin(paras[:, 0], part)]
+            first = np.cumsum(old.paragraphs) - old.paragraphs
+            sets = (old.para_sets, old.para_set_lengths, f.para_sets, f.para_set_lengths)
+            a = first[np.searchsorted(part, near[:, 0])] + near[:, 1]
+            na, nb, both = _overlaps(*sets, a, near[:, 2])
+            union = na + nb - both  # as finders/paragraphs.py
+            similarity = np.divide(both, union, out=np.ones(len(both)), where=union > 0)
+            found |= set(near[similarity >= cfg.paragraph_threshold, 0].tolist())
+        return found
+
     def _sharing(
         self,
         table: str,
@@ -246,18 +318,20 @@ class Archive:
         values: np.ndarray,
         lengths: np.ndarray,
         only: np.ndarray | None = None,
-    ) -> set[int]:
-        """Indexed documents of ``table`` (words, sketch hashes) that share
-        enough of them with a batch document (``values``, ``lengths`` a
-        document, distinct in each): ``passage_min_seeds`` rare words (those
-        in ``only``), or half of their sketch (finders/documents.py)."""
+    ) -> np.ndarray:
+        """``(indexed document, batch document)`` pairs that share enough
+        values of ``table`` (words, sketch hashes; ``values``, ``lengths``
+        a document, distinct in each): ``passage_min_seeds`` rare words (those
+        in ``only``), or, as containment candidates, half of the indexed
+        document's sketch (finders/documents.py) or some of the batch
+        document's."""
         owner = np.repeat(np.arange(len(lengths)), lengths)
         if only is not None:
             mine = np.isin(values, only)
             values, owner = values[mine], owner[mine]
         distinct = np.unique(values)
         if not len(distinct):
-            return set()
+            return np.empty((0, 2), np.int64)
         self._query(_signed(distinct)[:, None], column)
         holdings = f"SELECT {column}, doc FROM {table} JOIN q USING ({column})"
         if table == "sketches":  # a hash in more documents' sketches than
@@ -273,17 +347,16 @@ class Archive:
         a = np.repeat(found[:, 1], hi - lo)
         b = owner[order][ranges(lo, hi)]
         pairs, shared = np.unique(a << 32 | b, return_counts=True)
-        docs = pairs >> 32
         if only is not None:
-            return set(docs[shared >= self.cfg.passage_min_seeds].tolist())
+            return _pairs(pairs[shared >= self.cfg.passage_min_seeds])
         # Half of an indexed document's sketch in a batch document: that one
         # may be contained in this one (finders/documents.py) ...
+        docs = pairs >> 32
         self._query(np.unique(docs)[:, None], "doc")
         sizes = "SELECT doc, shingles FROM documents JOIN q USING (doc)"
         size = dict(self.db.execute(sizes).fetchall())
         m = self.cfg.containment_sketch
         need = np.array([min(m, size[d]) for d in docs.tolist()]) * _SKETCH_SHARE
-        found_docs = set(docs[shared >= need].tolist())
         # ... and the other way round, a batch document contained in an
         # indexed one, whose whole set the index does not keep: the smallest
         # hashes of a document hold some of those of what it contains. Three
@@ -294,7 +367,7 @@ class Archive:
         starts = np.cumsum(lengths) - lengths
         in_sketch = at - starts[b] < m
         held, times = np.unique(a[in_sketch] << 32 | b[in_sketch], return_counts=True)
-        return found_docs | set((held[times >= _CONTAINED] >> 32).tolist())
+        return _pairs(np.union1d(pairs[shared >= need], held[times >= _CONTAINED]))
 
     def _counts(self, table: str, column: str, values: np.ndarray) -> np.ndarray:
         """How many indexed documents hold each of ``values`` (distinct)."""
@@ -347,9 +420,22 @@ class Archive:
             _, first_of = np.unique(f.para_keys, return_index=True)
             new = np.zeros(len(f.para_keys), bool)
             new[first_of] = [k not in known for k in _signed(f.para_keys[first_of]).tolist()]
-            bands = _band_rows(f.para_bands[new[long]], para_doc[long][new[long]])
-            # Two paragraphs of a document may share a band's key: one row.
-            db.executemany("INSERT OR IGNORE INTO para_bands VALUES (?, ?, ?)", bands.tolist())
+            at = np.flatnonzero(new & long)  # their paragraph rows
+            row = (np.cumsum(long) - 1)[at]  # their rows in para_bands and para_bits
+            (after,) = db.execute(
+                "SELECT coalesce(max(para) + 1, 0) FROM long_paragraphs"
+            ).fetchone()
+            paras = np.arange(after, after + len(at))
+            nth = at - (np.cumsum(f.paragraphs) - f.paragraphs)[para_doc[at] - first]
+            rows = zip(
+                paras.tolist(), para_doc[at].tolist(), nth.tolist(),
+                f.para_set_lengths[at].tolist(), map(bytes, f.para_bits[row]), strict=True,
+            )  # fmt: skip
+            db.executemany("INSERT INTO long_paragraphs VALUES (?, ?, ?, ?, ?)", rows)
+            db.executemany(
+                "INSERT INTO para_bands VALUES (?, ?, ?)",
+                _band_rows(f.para_bands[row], paras).tolist(),
+            )
         word_doc = np.repeat(docs, f.doc_word_counts)
         self._count("words", "word", f.doc_words, word_doc, "word_docs", cfg.passage_max_df + 1)
         if cfg.finds("documents"):
@@ -605,6 +691,22 @@ def _band_rows(keys: np.ndarray, owners: np.ndarray | None = None) -> np.ndarray
     columns = [np.unique(keys[:, b]) for b in range(keys.shape[1])]
     band = np.repeat(np.arange(len(columns)), [len(c) for c in columns])
     return np.stack((band, _signed(np.concatenate(columns))), axis=1)
+
+
+def _pairs(encoded: np.ndarray) -> np.ndarray:
+    """``a << 32 | b`` as rows ``(a, b)``."""
+    return np.column_stack((encoded >> 32, encoded & 0xFFFFFFFF))
+
+
+def _overlaps(
+    sets: np.ndarray, lengths: np.ndarray, others: np.ndarray, other_lengths: np.ndarray,
+    a: np.ndarray, b: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """For pairs of set ``a[i]`` of ``sets`` and set ``b[i]`` of ``others``
+    (concatenated, each ``lengths`` long), their sizes and how many values they share."""
+    values = np.concatenate((sets, others))
+    offsets = np.concatenate(([0], np.cumsum(lengths), len(sets) + np.cumsum(other_lengths)))
+    return lengths[a], other_lengths[b], kernels.overlaps(values, offsets, a, len(lengths) + b)
 
 
 def _distinct(values: np.ndarray, owners: np.ndarray) -> np.ndarray:

@@ -92,9 +92,12 @@ def paragraph_spans(
     comps, docs_per_comp = np.unique(comp_doc >> 32, return_counts=True)
     comp_docs = np.zeros(len(c.group_first), np.int64)  # documents holding each component
     comp_docs[comps] = docs_per_comp
+    occurrences = np.bincount(comp, minlength=len(c.group_first))
     if c.outside is not None:  # and indexed documents this scan did not read
         keys = c.para_key[c.group_first]
-        np.add.at(comp_docs, group_comp, Outside.count(keys, c.outside.keys, c.outside.key_docs))
+        unread = Outside.count(keys, c.outside.keys, c.outside.key_docs)
+        np.add.at(comp_docs, group_comp, unread)
+        np.add.at(occurrences, group_comp, unread)  # at least once in each
     boiler = np.flatnonzero(comp_docs >= cfg.boilerplate_min_docs)
     listed = boiler  # the boilerplate the result lists: with an index, the batch's
     if c.outside is not None:
@@ -144,7 +147,6 @@ def paragraph_spans(
                 )
             )
 
-    occurrences = np.bincount(comp, minlength=len(c.group_first))
     boilerplate = []
     for x in listed.tolist():
         first = int(c.group_first[x])
