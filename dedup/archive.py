@@ -2,16 +2,17 @@
 before, in one SQLite file (``dedup scan BATCH --index FILE``).
 
 A batch is not compared with the whole archive. Its documents are scanned
-together with the indexed documents they could match (``related``: those
-sharing a document band key, a paragraph's exact key or band key, rare words,
-or containment sketch hashes with the batch), read back from their stored
-features and placed before the batch in the order they were added. So the
-batch gets what a scan of the whole corpus in that order finds for it (the
-README says where it may not), at a cost that grows with the batch and its
-matches, not with the archive. What is counted over the whole corpus (how
-many documents hold a paragraph or a word) comes from the index's own
-counts (``Outside``). Then the batch is added, in one transaction: a killed
-run leaves the index as it was.
+together with the indexed documents they match (``related``: those sharing
+a paragraph or rare words with the batch, and those sharing a document or
+paragraph band key or containment sketch hashes that pass the scan's check
+on their shingle sets), read back from their stored features and placed
+before the batch in the order they were added. So the batch gets what a
+scan of the whole corpus in that order finds for it (the README says where
+it may not), at a cost that grows with the batch and its matches, not with
+the archive. What is counted over the whole corpus (how many documents hold
+a paragraph or a word) comes from the index's own counts (``Outside``).
+Then the batch is added, in one transaction: a killed run leaves the index
+as it was.
 
 The index keeps each document's features (shingle sets, signatures, band
 keys, paragraph keys and spans, token hashes and spans: what verification and

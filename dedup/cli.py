@@ -38,6 +38,7 @@ from dedup.config import KEEP, Config, Keep  # noqa: E402
 from dedup.errors import DedupError, OutputError  # noqa: E402
 
 if TYPE_CHECKING:
+    from dedup.engines import Engine
     from dedup.formats import Source
     from dedup.models import Document, Removal, ScanResult
 
@@ -148,6 +149,23 @@ _INCLUDE = (
 )
 _EXCLUDE = "In a folder, leave out the files matching this glob. Repeatable."
 _INDEX_PANEL = "Persistent index"
+_EngineOption = Annotated[
+    str,
+    typer.Option(
+        help="Where the tasks run: local (this machine's processes, --workers) or dask "
+        "(a Dask cluster: a LocalCluster of --workers processes, or --scheduler's).",
+        rich_help_panel="Engine",
+    ),
+]
+_SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar="DASK_SCHEDULER_ADDRESS",
+        help="A running Dask scheduler (tcp://host:8786) to run the tasks on; implies "
+        "--engine dask. Its workers must see --tmp-dir at the same path.",
+        rich_help_panel="Engine",
+    ),
+]
 
 
 @app.command()
@@ -204,6 +222,8 @@ def scan(
             "about 4x the input file's size); default: the system's."
         ),
     ] = None,
+    engine: _EngineOption = "local",
+    scheduler: _SchedulerOption = None,
     index: Annotated[
         Path | None,
         typer.Option(
@@ -270,7 +290,15 @@ def scan(
         }  # fmt: skip
         if adding:
             with_index["before_adding"] = write
-        result = _scan_with_progress(source, config, quiet, workers, tmp_dir, **with_index)
+        result = _scan_with_progress(
+            source,
+            config,
+            quiet,
+            workers,
+            tmp_dir,
+            _engine(engine, scheduler, workers, quiet),
+            **with_index,
+        )
         if not adding:
             write(result)
     except DedupError as e:
@@ -387,6 +415,8 @@ def clean(
     tmp_dir: Annotated[
         Path | None, typer.Option(help="Folder for the scan's temporary files.")
     ] = None,
+    engine: _EngineOption = "local",
+    scheduler: _SchedulerOption = None,
     index: Annotated[
         Path | None,
         typer.Option(
@@ -429,7 +459,15 @@ def clean(
                 config = _index_config(config, index)
                 _check_tmp_dir(tmp_dir)
                 with_index = {"index": index, "read_only": True} if index else {}
-                result = _scan_with_progress(source, config, quiet, workers, tmp_dir, **with_index)
+                result = _scan_with_progress(
+                    source,
+                    config,
+                    quiet,
+                    workers,
+                    tmp_dir,
+                    _engine(engine, scheduler, workers, quiet),
+                    **with_index,
+                )
                 if index is not None and (skipped := result.config["index"]["skipped"]):
                     raise DedupError(
                         f"{path}: {skipped:,} of its documents are in the index already: clean "
@@ -489,7 +527,8 @@ def index_info(
     p = info["parameters"]
     lines = [
         f"{info['path']}: {info['schema']}, created {info['created']}",
-        f"{info['documents']:,} documents in {len(info['batches']):,} batches, "
+        f"{info['documents']:,} documents in {len(info['batches']):,} "
+        f"batch{'' if len(info['batches']) == 1 else 'es'}, "
         f"{info['bytes']:,} bytes ({info['bytes'] // max(info['documents'], 1):,} a document)",
         f"shingles of {p['shingle_size']} tokens, {p['num_perm']} permutations, seed {p['seed']}, "
         f"normalization {p['normalization_version']}, {p['minhash_scheme']}",
@@ -615,12 +654,28 @@ def _default_workers(source: Source) -> int:
     return 1 if size < _SMALL_INPUT else (os.cpu_count() or 1)
 
 
+def _engine(name: str, scheduler: str | None, workers: int, quiet: bool) -> Engine | None:
+    """The engine ``--engine`` and ``--scheduler`` ask for (None: the local one)."""
+    if name not in ("local", "dask"):
+        raise DedupError(f"--engine must be local | dask, not {name!r}")
+    if name == "local" and scheduler is None:
+        return None
+    from dedup.engines.dask import DaskEngine
+
+    def started(dashboard: str) -> None:
+        if not quiet:
+            _err.print(f"dask dashboard: {dashboard}", highlight=False)
+
+    return DaskEngine(address=scheduler, workers=workers, started=started)
+
+
 def _scan_with_progress(
     source: Source,
     config: Config,
     quiet: bool,
     workers: int = 0,
     tmp_dir: Path | None = None,
+    engine: Engine | None = None,
     **with_index: Any,
 ) -> ScanResult:
     """``pipeline.scan`` with a progress bar (``with_index``: its index arguments)."""
@@ -632,7 +687,7 @@ def _scan_with_progress(
     docs = read_documents(source)
     workers = workers if workers > 0 else _default_workers(source)
     if quiet or not sys.stderr.isatty():
-        return run_scan(docs, config, workers=workers, tmp_dir=tmp_dir, **with_index)
+        return run_scan(docs, config, workers=workers, tmp_dir=tmp_dir, engine=engine, **with_index)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(bar_width=None),
@@ -656,5 +711,5 @@ def _scan_with_progress(
 
         return run_scan(
             docs, config, progress=advance, workers=workers, tmp_dir=tmp_dir, stage=stage,
-            **with_index,
+            engine=engine, **with_index,
         )  # fmt: skip

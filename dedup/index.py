@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -139,7 +140,9 @@ class Index:
     def featurize(self, texts: list[str]) -> tuple[BatchFeatures, Written]:
         """A batch's features, computed and spilled by this process: the bulky
         ones are written to its files and come back as where they were written."""
-        return self._spill(featurize_batch(texts, self.cfg))
+        f = featurize_batch(texts, self.cfg)
+        with _HOLDING:  # a worker with threads (Dask's) writes one batch at a time
+            return self._spill(f)
 
     def add(self, ids: list[str], f: BatchFeatures) -> None:
         """Record documents whose features were computed before (in the parent)."""
@@ -385,6 +388,15 @@ class Index:
 # forked worker) or opened from a manifest (in a spawned worker). A task is
 # given a folder, never an index: it finds the index here.
 _HELD: dict[str, Index] = {}
+_HOLDING = threading.Lock()
+
+
+def forget(folder: str) -> None:
+    """Let go of the indexes of this process in ``folder`` and under it (a
+    scan's, done): a Dask worker outlives the scans it ran tasks for."""
+    with _HOLDING:
+        for path in [p for p in _HELD if Path(folder) in (Path(p), *Path(p).parents)]:
+            _HELD[path].close()
 
 
 def tokens_of(folder: Path, cfg: Config) -> Spill:
@@ -396,10 +408,11 @@ def held(folder: Path, cfg: Config, complete: bool = False) -> Index:
     """The index at ``folder`` in this process: the one made here or inherited,
     else the stores of one opened from its manifest when a ``complete`` one
     is wanted (to read), else a new one (to write batches with)."""
-    index = _HELD.get(str(folder))
-    if index is not None and (index.complete or not complete):
-        return index
-    return Index.open(folder, cfg, tables=False) if complete else Index(folder, cfg)
+    with _HOLDING:
+        index = _HELD.get(str(folder))
+        if index is not None and (index.complete or not complete):
+            return index
+        return Index.open(folder, cfg, tables=False) if complete else Index(folder, cfg)
 
 
 def _chunk(c: Chunk) -> list[Any]:

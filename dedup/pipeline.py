@@ -21,14 +21,14 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
 from dedup import kernels
 from dedup.archive import Archive
 from dedup.config import Config
-from dedup.engines import Engine, make_engine
+from dedup.engines import Engine, engine_of, make_engine
 from dedup.features import BatchFeatures, prepare
 from dedup.finders.documents import document_clusters, sketch_candidates
 from dedup.finders.paragraphs import paragraph_edges, paragraph_spans, templates
@@ -51,7 +51,7 @@ def scan(
     workers: int = 1,
     tmp_dir: str | Path | None = None,
     stage: Callable[[str], None] | None = None,
-    engine: Engine | None = None,
+    engine: Engine | Any = None,
     index: str | Path | None = None,
     read_only: bool = False,
     batch_name: str = "",
@@ -60,7 +60,8 @@ def scan(
     """Find every repeat in ``documents`` (consumed once, in order).
 
     ``workers`` > 1 spreads the work over a pool of that many processes, or
-    ``engine`` runs it (engines/); the result is the same. Intermediate data
+    ``engine`` runs it (engines/; a ``distributed.Client``: its Dask
+    cluster); the result is the same. Intermediate data
     is spilled to a temporary folder ``dedup-*`` in ``tmp_dir`` (default: the
     system's), removed at the end, or by the next scan if this one is
     killed. ``progress`` is called with each document read, ``stage`` with
@@ -78,8 +79,8 @@ def scan(
     archive = Archive(index, cfg, read_only) if index is not None else None
     try:
         return _scan(
-            documents, cfg, progress, workers, tmp_dir, stage, engine,
-            archive, batch_name, before_adding,
+            documents, cfg, progress, workers, tmp_dir, stage,
+            None if engine is None else engine_of(engine), archive, batch_name, before_adding,
         )  # fmt: skip
     finally:
         if archive is not None:
@@ -165,6 +166,7 @@ def _scan(
                     say("adding to the index")
                     archive.add(batch, batch_name)
         finally:
+            run.forget(folder)
             corpus.close()
             batch.close()
     return result

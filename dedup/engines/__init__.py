@@ -13,6 +13,7 @@ reference: every engine gives its answer (tests/test_engines.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -30,6 +31,9 @@ class Engine:
     def map(self, task: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
         for item in items:
             yield item, task(item)
+
+    def forget(self, folder: Path) -> None:
+        """The workers let go of what they opened in ``folder`` (a scan's, done)."""
 
     def __enter__(self) -> Engine:
         return self
@@ -51,11 +55,21 @@ def make_engine(workers: int, start: str | None = None) -> Engine:
     return ProcessEngine(workers, start)
 
 
+def engine_of(given: Any) -> Engine:
+    """An engine, or a ``distributed.Client`` made one."""
+    if isinstance(given, Engine):
+        return given
+    if type(given).__module__.startswith("distributed"):
+        return DaskEngine(client=given)
+    raise TypeError(f"not an engine or a distributed.Client: {given!r}")
+
+
 def run(engine: Engine, task: Callable[..., Any], items: Iterable[Any]) -> list[Any]:
     """The task's results, in order."""
     return [result for _, result in engine.map(task, items)]
 
 
-from dedup.engines.processes import ProcessEngine  # noqa: E402 (it builds on Engine)
+from dedup.engines.dask import DaskEngine  # noqa: E402 (they build on Engine)
+from dedup.engines.processes import ProcessEngine  # noqa: E402
 
-__all__ = ["Engine", "ProcessEngine", "make_engine", "run"]
+__all__ = ["DaskEngine", "Engine", "ProcessEngine", "engine_of", "make_engine", "run"]

@@ -1,0 +1,124 @@
+"""A scan's tasks on a Dask cluster (``dask.distributed``): a ``LocalCluster``
+started for the scan, a running scheduler by its address, or a ``Client``
+the caller made.
+
+Tasks go as futures, at most two a worker in flight (a huge input never
+piles up on the cluster), and their answers come back in the items' order,
+as every engine's do. The tasks read and write the scan's folder
+(``--tmp-dir``) by its path, so every worker must see that folder at the
+same path: a ``LocalCluster``, or a cluster whose workers share the
+client's file system there (an HPC scratch or NFS folder).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from dedup.engines import Engine
+from dedup.errors import InputError
+from dedup.index import forget
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Seconds to wait for a scheduler given by its address before giving up.
+_CONNECT = 30
+
+
+class DaskEngine(Engine):
+    local = False
+
+    def __init__(
+        self,
+        client: Client | None = None,
+        address: str | None = None,
+        workers: int = 0,
+        started: Callable[[str], None] | None = None,
+    ) -> None:
+        """``client``: use it (it stays open); else connect to ``address`` (or
+        ``DASK_SCHEDULER_ADDRESS``); else start a ``LocalCluster`` of
+        ``workers`` processes (0: every core), one thread each. ``started``
+        is given the dashboard's address once the cluster is there."""
+        self.client = client
+        self.address = address or os.environ.get("DASK_SCHEDULER_ADDRESS")
+        self.workers = workers
+        self.started = started
+        self._own: list[Any] = []  # the client and cluster made here, closed here
+
+    @property
+    def dashboard(self) -> str:
+        """The address of the cluster's dashboard."""
+        return str(self._client.dashboard_link)
+
+    @property
+    def _client(self) -> Client:
+        if self.client is None:
+            raise RuntimeError("a DaskEngine runs tasks inside its with block")
+        return self.client
+
+    def __enter__(self) -> DaskEngine:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise InputError(
+                "the Dask engine needs dask.distributed: pip install 'dedup[dask]'"
+            ) from None
+        if self.client is None:
+            if self.address:
+                try:
+                    self.client = Client(self.address, timeout=_CONNECT)
+                except OSError as e:
+                    raise InputError(
+                        f"cannot reach the Dask scheduler {self.address} ({e})"
+                    ) from None
+                self._own.append(self.client)
+            else:
+                cluster = LocalCluster(
+                    n_workers=self.workers or os.cpu_count() or 1,
+                    threads_per_worker=1,  # the kernels hold the GIL; processes scale
+                    dashboard_address=":0",  # any free port: two scans side by side
+                )
+                self.client = Client(cluster)
+                self._own += [self.client, cluster]
+        if self.started is not None:
+            self.started(self.dashboard)
+        return self
+
+    def map(self, task: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
+        client = self._client
+        most = 2 * max(1, len(client.scheduler_info()["workers"]))
+        pending: deque[tuple[T, Future[R]]] = deque()
+        try:
+            for item in items:
+                pending.append((item, client.submit(task, item, pure=False)))
+                if len(pending) >= most:
+                    done, future = pending.popleft()
+                    yield done, future.result()
+            while pending:
+                done, future = pending.popleft()
+                yield done, future.result()
+        finally:
+            for _, future in pending:  # stopped early, or an error: drop the rest
+                future.cancel()
+
+    def forget(self, folder: Path) -> None:
+        self._client.run(forget, str(folder))
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        for made in self._own:  # the client, then its cluster
+            made.close()
+        if self._own:
+            self.client, self._own = None, []

@@ -1,0 +1,115 @@
+"""The Dask engine gives the local engine's answer: on a LocalCluster, and on
+a real scheduler with two worker processes of their own."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
+from dedup import Document, read_documents, scan
+from dedup.cli import app
+from dedup.engines import Engine, run
+from dedup.engines.dask import DaskEngine
+from tests.conftest import SEEDS, needs
+from tests.test_engines import refuse, square_all
+
+distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[distributed.Client]:
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as c,
+        distributed.Client(c) as client,
+    ):
+        yield client
+
+
+def test_tasks_keep_their_order_and_errors_reach_the_caller(client: distributed.Client) -> None:
+    batches = [list(range(i, i + 7)) for i in range(0, 200, 7)]
+    with DaskEngine(client) as engine:
+        assert list(engine.map(square_all, batches)) == list(Engine().map(square_all, batches))
+        with pytest.raises(ValueError, match="thirteen"):
+            run(engine, refuse, range(40))
+    assert client.status == "running"  # a client given is the caller's: left open
+
+
+def test_a_client_is_an_engine_and_gives_the_local_answer(client: distributed.Client) -> None:
+    docs = list(read_documents(SEEDS))
+    assert scan(docs, engine=client) == scan(docs)
+    needs(SAUDINEWSNET)
+    news: list[Document] = list(saudinewsnet(5000))
+    one = scan(news)
+    assert one.spans and one.clusters and any(s.match == "passage" for s in one.spans)
+    assert scan(news, engine=client) == one
+    # The workers let go of the scan's files when it is done.
+    held = client.run(lambda: len(__import__("dedup.index").index._HELD))
+    assert set(held.values()) == {0}
+
+
+def test_cli_engine_dask_writes_the_same_report(tmp_path: Path) -> None:
+    runner = CliRunner()
+    local, dask = tmp_path / "local.json", tmp_path / "dask.json"
+    assert runner.invoke(app, ["scan", str(SEEDS), "--json", str(local), "-q"]).exit_code == 0
+    args = ["scan", str(SEEDS), "--json", str(dask), "--engine", "dask", "--workers", "2"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "dask dashboard: http://" in result.stderr
+    assert dask.read_bytes() == local.read_bytes()
+    wrong = runner.invoke(app, ["scan", str(SEEDS), "--engine", "spark", "-q"])
+    assert wrong.exit_code == 1 and "--engine must be local | dask" in wrong.stderr
+
+
+def test_a_scheduler_and_two_workers_of_their_own(tmp_path: Path) -> None:
+    """``dask scheduler`` and two ``dask worker`` processes, each with its own
+    local directory, started here; the CLI reaches them by --scheduler and
+    by DASK_SCHEDULER_ADDRESS."""
+    needs(SAUDINEWSNET)
+    address_file = tmp_path / "scheduler.json"
+    dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    started = [
+        subprocess.Popen(
+            [*dask, "--host", "127.0.0.1", "--port", "0", "--dashboard-address", ":0",
+             "--scheduler-file", str(address_file)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+    ]  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not address_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(address_file.read_text())["address"]
+        for n in (1, 2):
+            started.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "distributed.cli.dask_worker", address,
+                     "--nthreads", "1", "--local-directory", str(tmp_path / f"worker{n}")],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )
+            )  # fmt: skip
+        with distributed.Client(address, timeout=60) as c:
+            c.wait_for_workers(2, timeout=60)
+        corpus = tmp_path / "news.jsonl"
+        with corpus.open("w", encoding="utf-8") as fh:
+            for doc in saudinewsnet(5000):
+                fh.write(json.dumps({"id": doc.id, "text": doc.text}, ensure_ascii=False) + "\n")
+        local, on_cluster, by_env = (tmp_path / f"{n}.json" for n in ("local", "cluster", "env"))
+        command = [sys.executable, "-m", "dedup", "scan", str(corpus), "-q", "--json"]
+        subprocess.run([*command, str(local), "--workers", "1"], check=True)
+        subprocess.run([*command, str(on_cluster), "--scheduler", address], check=True)
+        env = {**os.environ, "DASK_SCHEDULER_ADDRESS": address}
+        subprocess.run([*command, str(by_env)], check=True, env=env)
+        assert on_cluster.read_bytes() == local.read_bytes() == by_env.read_bytes()
+    finally:
+        for process in reversed(started):
+            process.terminate()
+            process.wait(30)
