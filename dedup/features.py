@@ -103,7 +103,9 @@ def featurize_batch(texts: list[str], cfg: Config) -> BatchFeatures:
             hashes, windows, tok_lo, tok_hi, k, POSITION, hasher.a, hasher.b
         )
         previews, preview_lengths = _previews(batch.codes, starts, ends)
-        para_bits = kernels.set_bits(para_sets, para_set_lengths)[tok_hi - tok_lo >= k]
+        para_bits = kernels.set_bits(para_sets, para_set_lengths, kernels.BIT_WORDS)[
+            tok_hi - tok_lo >= k
+        ]
     doc_sets, doc_set_lengths = empty, np.zeros(n, np.int64)
     sigs = np.full((n, cfg.num_perm), np.iinfo(np.uint32).max, np.uint32)
     if cfg.finds("documents"):

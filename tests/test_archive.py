@@ -8,17 +8,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet, write_jsonl
-from dedup import Config, Document, InputError, ScanResult, read_documents, scan
-from dedup.archive import Archive, describe
+from dedup import Config, Document, InputError, ScanResult, kernels, read_documents, scan
+from dedup.archive import DOC_WORDS, Archive, describe, may_cover
 from dedup.cli import app
+from dedup.cluster import Coverage
 from dedup.features import BatchFeatures, featurize_batch
 from dedup.index import Index
 from dedup.models import Span
 from dedup.text import normalize_token, tokenize
 from tests.conftest import SEEDS, needs
+from tests.test_kernels import BIG_SETS, SETS
 
 runner = CliRunner()
 
@@ -188,3 +192,25 @@ def test_cli_scan_info_and_clean_with_an_index(tmp_path: Path, news: list[Docume
     assert bad.exit_code == 1 and "is an input" in bad.output
     bad = runner.invoke(app, ["scan", str(day1), "--read-only"])
     assert bad.exit_code == 1 and "--read-only applies to --index" in bad.output
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(SETS, BIG_SETS), min_size=2, max_size=10),
+    st.sampled_from([(0.8, 0.8, 20), (0.5, 0.9, 3), (1.0, 0.3, 1)]),
+)
+def test_document_bit_maps_never_drop_a_pair_that_covers(
+    sets: list[np.ndarray], thresholds: tuple[float, float, int]
+) -> None:
+    """The index drops a document candidate by the two sets' bit maps
+    (archive.may_cover) only if the exact rule would drop it too; sets drawn
+    from few values overlap a lot and fill their maps."""
+    rule = Coverage(*thresholds)
+    lengths = np.array([len(x) for x in sets], np.int64)
+    bits = kernels.set_bits(np.concatenate(sets), lengths, DOC_WORDS)
+    a, b = (x.reshape(-1) for x in np.triu_indices(len(sets), 1))
+    maybe = may_cover(rule, lengths[a], bits[a], lengths[b], bits[b])
+    for i, j, kept in zip(a.tolist(), b.tolist(), maybe.tolist(), strict=True):
+        shared = len(np.intersect1d(sets[i], sets[j]))
+        na, nb = len(sets[i]), len(sets[j])
+        assert kept or not (rule.covered(na, nb, shared) or rule.covered(nb, na, shared))

@@ -221,8 +221,10 @@ def test_set_bit_maps_equal_their_twin_and_never_drop_a_pair_that_passes(
     is always kept. Sets drawn from few values overlap a lot."""
     values = np.concatenate(sets)
     lengths = np.array([len(x) for x in sets], np.int64)
-    bits = kernels.set_bits(values, lengths)
+    bits = kernels.set_bits(values, lengths, kernels.BIT_WORDS)
     assert np.array_equal(bits, reference.set_bits(sets))
+    wide = kernels.set_bits(values, lengths, 32)  # a document's (archive.py)
+    assert np.array_equal(wide, reference.set_bits(sets, 32))
     n = len(sets)
     pairs = np.array(
         data.draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=30)),

@@ -461,9 +461,8 @@ def sketch_pairs(
     return result
 
 
-def set_bits(sets: list[np.ndarray]) -> np.ndarray:
+def set_bits(sets: list[np.ndarray], words: int = kernels.BIT_WORDS) -> np.ndarray:
     """kernels.set_bits, a Python int a set."""
-    words = kernels.BIT_WORDS
     top = 64 - (64 * words).bit_length() + 1
     maps = []
     for values in sets:
