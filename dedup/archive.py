@@ -298,10 +298,7 @@ class Archive:
         bits = np.frombuffer(b"".join(r[1] for r in rows), np.uint64).reshape(len(rows), -1)
         a, b = np.searchsorted(docs, pairs[:, 0]), pairs[:, 1]
         mine = kernels.set_bits(f.doc_sets, f.doc_set_lengths, DOC_WORDS)
-        cfg = self.cfg
-        rule = Coverage(
-            cfg.document_threshold, cfg.containment_threshold, cfg.min_containment_shingles
-        )
+        rule = Coverage.of(self.cfg)
         kept: np.ndarray = pairs[may_cover(rule, sizes[a], bits[a], f.doc_set_lengths[b], mine[b])]
         return kept
 
@@ -313,10 +310,7 @@ class Archive:
         or ``paras`` (indexed document, its nth paragraph, batch paragraph)
         that are near-duplicates, on their shingle sets: the scan's own
         checks. Those in ``known`` are read anyway."""
-        cfg, found = self.cfg, set()
-        rule = Coverage(
-            cfg.document_threshold, cfg.containment_threshold, cfg.min_containment_shingles
-        )
+        cfg, found, rule = self.cfg, set(), Coverage.of(self.cfg)
         unknown = np.setdiff1d(np.concatenate((docs[:, 0], paras[:, 0])), list(known))
         for lo in range(0, len(unknown), _CHUNK):
             part = unknown[lo : lo + _CHUNK]
@@ -561,7 +555,7 @@ def may_cover(
             for x, y, m in zip(sizes.tolist(), other_sizes.tolist(), most.tolist(), strict=True)
         ],
         bool,
-    ).reshape(-1)
+    )
 
 
 def pinned(cfg: Config) -> dict[str, Any]:
@@ -737,17 +731,13 @@ def _bounds(f: BatchFeatures, cfg: Config) -> list[np.ndarray]:
     ]
 
 
-def _band_rows(keys: np.ndarray, owners: np.ndarray | None = None) -> np.ndarray:
+def _band_rows(keys: np.ndarray, owners: np.ndarray) -> np.ndarray:
     """``(band, key, owner)`` rows of an ``(n, bands)`` key array and its
-    rows' owners; without owners, the distinct ``(band, key)`` rows."""
-    if owners is not None:  # in the table's order: inserts go where the last one went
-        band = np.tile(np.arange(keys.shape[1]), len(keys))
-        key, owner = _signed(keys.reshape(-1)), np.repeat(owners, keys.shape[1])
-        order = np.lexsort((owner, key, band))
-        return np.stack((band[order], key[order], owner[order]), axis=1)
-    columns = [np.unique(keys[:, b]) for b in range(keys.shape[1])]
-    band = np.repeat(np.arange(len(columns)), [len(c) for c in columns])
-    return np.stack((band, _signed(np.concatenate(columns))), axis=1)
+    rows' owners, in a table's order (inserts go where the last one went)."""
+    band = np.tile(np.arange(keys.shape[1]), len(keys))
+    key, owner = _signed(keys.reshape(-1)), np.repeat(owners, keys.shape[1])
+    order = np.lexsort((owner, key, band))
+    return np.stack((band[order], key[order], owner[order]), axis=1)
 
 
 def _pairs(encoded: np.ndarray) -> np.ndarray:

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from dedup.config import Keep
+from dedup.config import Config, Keep
 from dedup.models import Cluster, DocPair
 
 
@@ -42,6 +42,10 @@ class Coverage:
     document_threshold: float
     containment_threshold: float
     min_containment_shingles: int
+
+    @classmethod
+    def of(cls, cfg: Config) -> Coverage:
+        return cls(cfg.document_threshold, cfg.containment_threshold, cfg.min_containment_shingles)
 
     def covered(self, size: int, other: int, shared: int) -> bool:
         """Is a document of ``size`` shingles covered by one of ``other``

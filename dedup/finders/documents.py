@@ -37,7 +37,7 @@ def document_clusters(
     contained documents that LSH misses. Every candidate is verified on the
     exact shingle sets.
     """
-    rule = Coverage(cfg.document_threshold, cfg.containment_threshold, cfg.min_containment_shingles)
+    rule = Coverage.of(cfg)
 
     live = np.flatnonzero(c.doc_sets.lengths())  # empty documents match nothing
 
@@ -80,7 +80,7 @@ def _estimates(c: Index, pairs: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
 def _near_documents(folder: Path, cfg: Config, pairs: np.ndarray) -> np.ndarray:
     """The document pairs one of which covers the other (cluster.py): rows
     of the encoded pair, the two set sizes and their overlap."""
-    rule = Coverage(cfg.document_threshold, cfg.containment_threshold, cfg.min_containment_shingles)
+    rule = Coverage.of(cfg)
     sizes, shared = shared_values(held(folder, cfg, complete=True).doc_sets, pairs)
     rows = np.column_stack((pairs, sizes, shared))
     keep = [
