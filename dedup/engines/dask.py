@@ -12,6 +12,7 @@ client's file system there (an HPC scratch or NFS folder).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -110,7 +111,10 @@ class DaskEngine(Engine):
                 future.cancel()
 
     def forget(self, folder: Path) -> None:
-        self._client.run(forget, str(folder))
+        # Called as a scan ends, also on its way out with an error: a cluster
+        # that is gone has nothing left to forget, and the scan's error matters.
+        with contextlib.suppress(Exception):
+            self._client.run(forget, str(folder))
 
     def __exit__(
         self,
