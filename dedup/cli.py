@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Annotated, Any, get_type_hints  # noqa: E402
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
+from rich.markup import escape  # noqa: E402
 
 from dedup import __version__  # noqa: E402
 from dedup.config import KEEP, Config, Keep  # noqa: E402
@@ -51,7 +52,7 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Find near-duplicate documents, repeated paragraphs and boilerplate in text corpora.",
 )
-_err = Console(stderr=True)
+_err = Console(stderr=True, markup=False)  # its lines name files: [a] is no markup
 
 
 def _version(value: bool) -> None:
@@ -80,7 +81,10 @@ def main(
 
 
 def _fail(message: str) -> typer.Exit:
-    _err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    # Escaped: a file name or a hint may hold [brackets] (pip install 'dedup[dask]').
+    _err.print(
+        f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True, soft_wrap=True
+    )
     return typer.Exit(1)
 
 

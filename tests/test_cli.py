@@ -98,6 +98,7 @@ def test_errors_are_one_line_and_exit_1(tmp_path: Path) -> None:
         (["scan", str(SEEDS), "--json", str(tmp_path / "no" / "r.json")], "does not exist"),
         (["scan", str(SEEDS), "--json", str(tmp_path)], "is a folder"),
         (["scan", str(SEEDS), "--tmp-dir", str(tmp_path / "nowhere")], "is not a folder"),
+        (["scan", str(tmp_path / "news[ar].jsonl")], "news[ar].jsonl: no such file"),  # not markup
     ]
     for args, message in cases:
         result = runner.invoke(app, args)
