@@ -295,13 +295,7 @@ def scan(
         if adding:
             with_index["before_adding"] = write
         result = _scan_with_progress(
-            source,
-            config,
-            quiet,
-            workers,
-            tmp_dir,
-            _engine(engine, scheduler, workers, quiet),
-            **with_index,
+            source, config, quiet, workers, tmp_dir, engine, scheduler, **with_index
         )
         if not adding:
             write(result)
@@ -464,13 +458,7 @@ def clean(
                 _check_tmp_dir(tmp_dir)
                 with_index = {"index": index, "read_only": True} if index else {}
                 result = _scan_with_progress(
-                    source,
-                    config,
-                    quiet,
-                    workers,
-                    tmp_dir,
-                    _engine(engine, scheduler, workers, quiet),
-                    **with_index,
+                    source, config, quiet, workers, tmp_dir, engine, scheduler, **with_index
                 )
                 if index is not None and (skipped := result.config["index"]["skipped"]):
                     raise DedupError(
@@ -679,10 +667,12 @@ def _scan_with_progress(
     quiet: bool,
     workers: int = 0,
     tmp_dir: Path | None = None,
-    engine: Engine | None = None,
+    engine_name: str = "local",
+    scheduler: str | None = None,
     **with_index: Any,
 ) -> ScanResult:
-    """``pipeline.scan`` with a progress bar (``with_index``: its index arguments)."""
+    """``pipeline.scan`` with a progress bar (``with_index``: its index
+    arguments), on the engine ``--engine`` and ``--scheduler`` ask for."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from dedup.pipeline import scan as run_scan
@@ -690,6 +680,7 @@ def _scan_with_progress(
 
     docs = read_documents(source)
     workers = workers if workers > 0 else _default_workers(source)
+    engine = _engine(engine_name, scheduler, workers, quiet)
     if quiet or not sys.stderr.isatty():
         return run_scan(docs, config, workers=workers, tmp_dir=tmp_dir, engine=engine, **with_index)
     with Progress(
