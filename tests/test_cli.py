@@ -133,7 +133,8 @@ def test_every_command_is_documented_in_readme() -> None:
 def test_readme_python_examples_run_as_written(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Each ```python block of the README, on its own, from the repository's root."""
+    """Each ```python block of the README, on its own, from the repository's
+    root (```py blocks need what no test machine has, a SLURM cluster)."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
     assert len(blocks) >= 2
