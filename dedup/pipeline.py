@@ -63,8 +63,9 @@ def scan(
     ``engine`` runs it (engines/; a ``distributed.Client``: its Dask
     cluster); the result is the same. Intermediate data is spilled to a
     temporary folder ``dedup-*`` in ``tmp_dir`` (default: the system's),
-    removed at the end, or by the next scan if this one is killed. ``progress`` is called with each document read, ``stage`` with
-    the name of each later stage.
+    removed at the end, or by the next scan if this one is killed.
+    ``progress`` is called with each document read, ``stage`` with the name
+    of each later stage.
 
     With ``index`` (a file: archive.py), ``documents`` are a batch scanned
     against every document indexed before (the originals of what it copies
