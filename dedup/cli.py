@@ -216,7 +216,8 @@ def scan(
     workers: Annotated[
         int,
         typer.Option(
-            help="Processes for per-document work (default: every core; one for inputs under 8 MB)."
+            help="Processes for per-document work (default: every core; one for inputs under "
+            "8 MB); with --engine dask, the LocalCluster's workers."
         ),
     ] = 0,
     tmp_dir: Annotated[
