@@ -41,6 +41,7 @@ from dedup.cluster import Coverage
 from dedup.config import Config
 from dedup.errors import InputError, OutputError
 from dedup.features import BatchFeatures, fingerprint
+from dedup.finders.paragraphs import similar
 from dedup.finders.passages import document_frequencies, rare_words
 from dedup.index import Index, Outside, parameters
 from dedup.lsh import lsh_params
@@ -318,19 +319,13 @@ class Archive:
             pair = docs[np.isin(docs[:, 0], part)]
             sets = (old.doc_sets, old.doc_set_lengths, f.doc_sets, f.doc_set_lengths)
             na, nb, both = _overlaps(*sets, np.searchsorted(part, pair[:, 0]), pair[:, 1])
-            covers = [
-                rule.covered(x, y, z) or rule.covered(y, x, z)
-                for x, y, z in zip(na.tolist(), nb.tolist(), both.tolist(), strict=True)
-            ]
-            found |= set(pair[np.array(covers, bool), 0].tolist())
+            found |= set(pair[rule.either(na, nb, both), 0].tolist())
             near = paras[np.isin(paras[:, 0], part)]
             first = np.cumsum(old.paragraphs) - old.paragraphs
             sets = (old.para_sets, old.para_set_lengths, f.para_sets, f.para_set_lengths)
             a = first[np.searchsorted(part, near[:, 0])] + near[:, 1]
             na, nb, both = _overlaps(*sets, a, near[:, 2])
-            union = na + nb - both  # as finders/paragraphs.py
-            similarity = np.divide(both, union, out=np.ones(len(both)), where=union > 0)
-            found |= set(near[similarity >= cfg.paragraph_threshold, 0].tolist())
+            found |= set(near[similar(na, nb, both, cfg.paragraph_threshold), 0].tolist())
         return found
 
     def _sharing(
@@ -549,13 +544,7 @@ def may_cover(
     only = np.unpackbits((bits & ~other_bits).view(np.uint8), axis=1).sum(axis=1)
     other_only = np.unpackbits((other_bits & ~bits).view(np.uint8), axis=1).sum(axis=1)
     most = np.minimum(sizes - only, other_sizes - other_only)
-    return np.array(
-        [
-            rule.covered(x, y, m) or rule.covered(y, x, m)
-            for x, y, m in zip(sizes.tolist(), other_sizes.tolist(), most.tolist(), strict=True)
-        ],
-        bool,
-    )
+    return rule.either(sizes, other_sizes, most)
 
 
 def pinned(cfg: Config) -> dict[str, Any]:

@@ -31,6 +31,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from dedup.config import Config, Keep
 from dedup.models import Cluster, DocPair
 
@@ -53,6 +55,17 @@ class Coverage:
         union = size + other - shared
         return (union == 0 or shared / union >= self.document_threshold) or (
             size >= self.min_containment_shingles and shared / size >= self.containment_threshold
+        )
+
+    def either(self, sizes: np.ndarray, others: np.ndarray, shared: np.ndarray) -> np.ndarray:
+        """For pairs of documents (their set sizes and how many shingles they
+        share), whether one covers the other."""
+        return np.array(
+            [
+                self.covered(x, y, z) or self.covered(y, x, z)
+                for x, y, z in zip(sizes.tolist(), others.tolist(), shared.tolist(), strict=True)
+            ],
+            bool,
         )
 
     def covers(self, pair: DocPair, doc: str) -> bool:

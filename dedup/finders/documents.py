@@ -83,11 +83,7 @@ def _near_documents(folder: Path, cfg: Config, pairs: np.ndarray) -> np.ndarray:
     rule = Coverage.of(cfg)
     sizes, shared = shared_values(held(folder, cfg, complete=True).doc_sets, pairs)
     rows = np.column_stack((pairs, sizes, shared))
-    keep = [
-        rule.covered(na, nb, both) or rule.covered(nb, na, both)
-        for _, na, nb, both in rows.tolist()
-    ]
-    kept: np.ndarray = rows[np.array(keep, bool)].reshape(-1, 4)
+    kept: np.ndarray = rows[rule.either(sizes[:, 0], sizes[:, 1], shared)].reshape(-1, 4)
     return kept
 
 

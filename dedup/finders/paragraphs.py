@@ -59,10 +59,19 @@ def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int
 def _near_paragraphs(folder: Path, cfg: Config, pairs: np.ndarray) -> np.ndarray:
     """The paragraph pairs (encoded) whose shingle sets are near-duplicates."""
     sizes, shared = shared_values(held(folder, cfg, complete=True).para_sets, pairs)
-    union = sizes.sum(axis=1) - shared
-    similarity = np.divide(shared, union, out=np.ones(len(shared)), where=union > 0)
-    kept: np.ndarray = pairs[similarity >= cfg.paragraph_threshold]
+    kept: np.ndarray = pairs[similar(sizes[:, 0], sizes[:, 1], shared, cfg.paragraph_threshold)]
     return kept
+
+
+def similar(
+    sizes: np.ndarray, others: np.ndarray, shared: np.ndarray, threshold: float
+) -> np.ndarray:
+    """For pairs of shingle sets (their sizes and how many values they
+    share), whether their Jaccard similarity reaches ``threshold``."""
+    union = sizes + others - shared
+    similarity = np.divide(shared, union, out=np.ones(len(shared)), where=union > 0)
+    found: np.ndarray = similarity >= threshold
+    return found
 
 
 def _components(n: int, adjacency: dict[int, list[int]]) -> np.ndarray:
