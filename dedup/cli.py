@@ -13,10 +13,24 @@ def _terminate(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+# The interrupts received. Python raises KeyboardInterrupt wherever the main
+# thread is, and a library can swallow it (one raised inside a garbage
+# collector callback, as Dask's gc diagnostics run while a cluster starts, is
+# printed and dropped): the command checks this before it writes anything.
+_INTERRUPTED: list[int] = []
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    _INTERRUPTED.append(signum)
+    raise KeyboardInterrupt
+
+
 # First of all, before the imports that take time: a terminated run unwinds
 # like an interrupted one, so staged outputs are removed and nothing
 # half-written is left behind.
 signal.signal(signal.SIGTERM, _terminate)
+if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not ignored by the shell
+    signal.signal(signal.SIGINT, _interrupt)
 
 import functools  # noqa: E402
 import gc  # noqa: E402
@@ -78,6 +92,12 @@ def main(
     # ones, spent 0.62 s of a 14 s SaudiNewsNet scan walking them; every
     # 10,000, 0.15 s. The command owns the process; the library leaves it be.
     gc.set_threshold(10_000)
+
+
+def _unless_interrupted() -> None:
+    """Stop here if an interrupt came and was swallowed on its way up."""
+    if _INTERRUPTED:
+        raise KeyboardInterrupt
 
 
 def _fail(message: str) -> typer.Exit:
@@ -275,6 +295,7 @@ def scan(
         recorded.update({k: v for k, v in (("include", include), ("exclude", exclude)) if v})
 
         def write(result: ScanResult) -> None:
+            _unless_interrupted()
             if json_out is not None:
                 write_json(result, json_out, None if _is_stdin(path) else recorded, force)
             if jsonl_out is not None:
@@ -683,7 +704,11 @@ def _scan_with_progress(
     workers = workers if workers > 0 else _default_workers(source)
     engine = _engine(engine_name, scheduler, workers, quiet)
     if quiet or not sys.stderr.isatty():
-        return run_scan(docs, config, workers=workers, tmp_dir=tmp_dir, engine=engine, **with_index)
+        result = run_scan(
+            docs, config, workers=workers, tmp_dir=tmp_dir, engine=engine, **with_index
+        )
+        _unless_interrupted()
+        return result
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(bar_width=None),
@@ -705,7 +730,9 @@ def _scan_with_progress(
         def stage(name: str) -> None:
             bar.update(task, description=name)
 
-        return run_scan(
+        result = run_scan(
             docs, config, progress=advance, workers=workers, tmp_dir=tmp_dir, stage=stage,
             engine=engine, **with_index,
         )  # fmt: skip
+    _unless_interrupted()
+    return result
