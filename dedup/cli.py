@@ -186,7 +186,18 @@ _SchedulerOption = Annotated[
     typer.Option(
         envvar="DASK_SCHEDULER_ADDRESS",
         help="A running Dask scheduler (tcp://host:8786) to run the tasks on; implies "
-        "--engine dask. Its workers must see --tmp-dir at the same path.",
+        "--engine dask. Its workers need no disk shared with this machine.",
+        rich_help_panel="Engine",
+    ),
+]
+_SharedOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--shared-tmp-dir/--no-shared-tmp-dir",
+        help="Whether the Dask workers see --tmp-dir at the same path (an HPC scratch or NFS "
+        "folder): they read and write the scan's files there instead of receiving what they "
+        "read. Default: only the workers of a LocalCluster.",
+        show_default=False,
         rich_help_panel="Engine",
     ),
 ]
@@ -249,6 +260,7 @@ def scan(
     ] = None,
     engine: _EngineOption = "local",
     scheduler: _SchedulerOption = None,
+    shared_tmp_dir: _SharedOption = None,
     index: Annotated[
         Path | None,
         typer.Option(
@@ -317,7 +329,13 @@ def scan(
         if adding:
             with_index["before_adding"] = write
         result = _scan_with_progress(
-            source, config, quiet, workers, tmp_dir, engine, scheduler, **with_index
+            source,
+            config,
+            quiet,
+            workers,
+            tmp_dir,
+            (engine, scheduler, shared_tmp_dir),
+            **with_index,
         )
         if not adding:
             write(result)
@@ -437,6 +455,7 @@ def clean(
     ] = None,
     engine: _EngineOption = "local",
     scheduler: _SchedulerOption = None,
+    shared_tmp_dir: _SharedOption = None,
     index: Annotated[
         Path | None,
         typer.Option(
@@ -480,7 +499,13 @@ def clean(
                 _check_tmp_dir(tmp_dir)
                 with_index = {"index": index, "read_only": True} if index else {}
                 result = _scan_with_progress(
-                    source, config, quiet, workers, tmp_dir, engine, scheduler, **with_index
+                    source,
+                    config,
+                    quiet,
+                    workers,
+                    tmp_dir,
+                    (engine, scheduler, shared_tmp_dir),
+                    **with_index,
                 )
                 if index is not None and (skipped := result.config["index"]["skipped"]):
                     raise DedupError(
@@ -668,11 +693,16 @@ def _default_workers(source: Source) -> int:
     return 1 if size < _SMALL_INPUT else (os.cpu_count() or 1)
 
 
-def _engine(name: str, scheduler: str | None, workers: int, quiet: bool) -> Engine | None:
-    """The engine ``--engine`` and ``--scheduler`` ask for (None: the local one)."""
+def _engine(
+    name: str, scheduler: str | None, shared: bool | None, workers: int, quiet: bool
+) -> Engine | None:
+    """The engine ``--engine``, ``--scheduler`` and ``--shared-tmp-dir`` ask
+    for (None: the local one)."""
     if name not in ("local", "dask"):
         raise DedupError(f"--engine must be local | dask, not {name!r}")
     if name == "local" and scheduler is None:
+        if shared is not None:
+            raise DedupError("--shared-tmp-dir applies to Dask workers (--engine dask)")
         return None
     from dedup.engines.dask import DaskEngine
 
@@ -680,7 +710,7 @@ def _engine(name: str, scheduler: str | None, workers: int, quiet: bool) -> Engi
         if not quiet:
             _err.print(f"dask dashboard: {dashboard}", highlight=False)
 
-    return DaskEngine(address=scheduler, workers=workers, started=started)
+    return DaskEngine(address=scheduler, workers=workers, started=started, shared_disk=shared)
 
 
 def _scan_with_progress(
@@ -689,12 +719,11 @@ def _scan_with_progress(
     quiet: bool,
     workers: int = 0,
     tmp_dir: Path | None = None,
-    engine_name: str = "local",
-    scheduler: str | None = None,
+    engine_options: tuple[str, str | None, bool | None] = ("local", None, None),
     **with_index: Any,
 ) -> ScanResult:
     """``pipeline.scan`` with a progress bar (``with_index``: its index
-    arguments), on the engine ``--engine`` and ``--scheduler`` ask for."""
+    arguments), on the engine ``engine_options`` ask for (``_engine``)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from dedup.pipeline import scan as run_scan
@@ -702,7 +731,7 @@ def _scan_with_progress(
 
     docs = read_documents(source)
     workers = workers if workers > 0 else _default_workers(source)
-    engine = _engine(engine_name, scheduler, workers, quiet)
+    engine = _engine(*engine_options, workers, quiet)
     if quiet or not sys.stderr.isatty():
         result = run_scan(
             docs, config, workers=workers, tmp_dir=tmp_dir, engine=engine, **with_index

@@ -29,7 +29,7 @@ from dedup import kernels
 from dedup.archive import Archive
 from dedup.config import Config
 from dedup.engines import Engine, engine_of, make_engine
-from dedup.features import BatchFeatures, prepare
+from dedup.features import BatchFeatures, featurize_batch, prepare
 from dedup.finders.documents import document_clusters, sketch_candidates
 from dedup.finders.paragraphs import paragraph_edges, paragraph_spans, templates
 from dedup.finders.passages import Passage, add_passages, aligned_passages
@@ -122,7 +122,7 @@ def _scan(
                 batch.finish()
                 corpus = archive.corpus(batch, folder / "with-index")
             say("paragraph groups and LSH" if cfg.finds("paragraphs") else "index")
-            if run.local:
+            if run.local or not run.shares_disk:
                 if not corpus.complete:  # the batch's own, finished for the index already
                     corpus.finish()
             else:  # the tasks open it where they run
@@ -247,7 +247,10 @@ def _featurize(
 ) -> None:
     """Per-document features (by ``engine``'s tasks), gathered in input order."""
     prepare()  # the lookup tables, built once (a worker builds its own)
-    task = partial(_featurize_task, c.path, c.cfg)
+    if engine.shares_disk:  # the bulky features stay where they are computed
+        task: Callable[[list[str]], Any] = partial(_featurize_task, c.path, c.cfg)
+    else:  # they come back, to be written here
+        task = partial(featurize_batch, cfg=c.cfg)
     sent: deque[list[Document]] = deque()  # the batches whose texts the tasks have
 
     def texts() -> Iterator[list[str]]:
@@ -256,9 +259,13 @@ def _featurize(
             sent.append(docs)
             yield [doc.text for doc in docs]
 
-    for _, (features, written) in engine.map(task, texts()):
+    for _, done in engine.map(task, texts()):
         docs = sent.popleft()  # the engine answers in order
-        c.append([doc.id for doc in docs], features, written)
+        ids = [doc.id for doc in docs]
+        if engine.shares_disk:
+            c.append(ids, *done)
+        else:
+            c.add(ids, done)
         if progress is not None:
             for doc in docs:
                 progress(doc)

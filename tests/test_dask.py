@@ -56,6 +56,40 @@ def test_a_client_is_an_engine_and_gives_the_local_answer(client: distributed.Cl
     assert set(held.values()) == {0}
 
 
+def _refuse_opening(folder: str) -> None:
+    """On a worker: opening any file under ``folder`` fails (an audit hook,
+    which sees every ``open``, ``os.open`` and ``np.load`` of the process)."""
+
+    def hook(event: str, args: tuple[object, ...]) -> None:
+        path = args[0] if event == "open" else None
+        if isinstance(path, str | bytes | os.PathLike) and os.fsdecode(path).startswith(folder):
+            raise RuntimeError(f"a task opened {os.fsdecode(path)}")
+
+    sys.addaudithook(hook)
+
+
+def test_no_task_reads_the_clients_folder(tmp_path: Path) -> None:
+    """Workers on other machines do not see the scan's folder: given a
+    cluster it did not start, the engine sends each task what it reads.
+    Here every worker refuses to open a file in the client's folder; the
+    scan gives the local answer all the same, and the engine told that the
+    workers see the folder fails, as a check that the refusal bites."""
+    needs(SAUDINEWSNET)
+    news: list[Document] = list(saudinewsnet(2000))
+    one = scan(news)
+    assert one.spans and one.clusters and any(s.match == "passage" for s in one.spans)
+    folder = tmp_path / "client"
+    folder.mkdir()
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as c,
+        distributed.Client(c) as client,
+    ):
+        client.run(_refuse_opening, str(folder))
+        assert scan(news, engine=client, tmp_dir=folder) == one
+        with pytest.raises(RuntimeError, match="a task opened"):
+            scan(news, engine=DaskEngine(client, shared_disk=True), tmp_dir=folder)
+
+
 def test_cli_engine_dask_writes_the_same_report(tmp_path: Path) -> None:
     runner = CliRunner()
     local, dask = tmp_path / "local.json", tmp_path / "dask.json"
@@ -72,7 +106,8 @@ def test_cli_engine_dask_writes_the_same_report(tmp_path: Path) -> None:
 def test_a_scheduler_and_two_workers_of_their_own(tmp_path: Path) -> None:
     """``dask scheduler`` and two ``dask worker`` processes, each with its own
     local directory, started here; the CLI reaches them by --scheduler and
-    by DASK_SCHEDULER_ADDRESS."""
+    by DASK_SCHEDULER_ADDRESS. The workers refuse to open the CLI's
+    temporary files: they share no disk with it."""
     needs(SAUDINEWSNET)
     address_file = tmp_path / "scheduler.json"
     dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
@@ -96,8 +131,11 @@ def test_a_scheduler_and_two_workers_of_their_own(tmp_path: Path) -> None:
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 )
             )  # fmt: skip
+        client_tmp = tmp_path / "client-tmp"
+        client_tmp.mkdir()
         with distributed.Client(address, timeout=60) as c:
             c.wait_for_workers(2, timeout=60)
+            c.run(_refuse_opening, str(client_tmp))
         corpus = tmp_path / "news.jsonl"
         with corpus.open("w", encoding="utf-8") as fh:
             for doc in saudinewsnet(5000):
@@ -105,9 +143,10 @@ def test_a_scheduler_and_two_workers_of_their_own(tmp_path: Path) -> None:
         local, on_cluster, by_env = (tmp_path / f"{n}.json" for n in ("local", "cluster", "env"))
         command = [sys.executable, "-m", "dedup", "scan", str(corpus), "-q", "--json"]
         subprocess.run([*command, str(local), "--workers", "1"], check=True)
-        subprocess.run([*command, str(on_cluster), "--scheduler", address], check=True)
+        on = ["--tmp-dir", str(client_tmp)]
+        subprocess.run([*command, str(on_cluster), "--scheduler", address, *on], check=True)
         env = {**os.environ, "DASK_SCHEDULER_ADDRESS": address}
-        subprocess.run([*command, str(by_env)], check=True, env=env)
+        subprocess.run([*command, str(by_env), *on], check=True, env=env)
         assert on_cluster.read_bytes() == local.read_bytes() == by_env.read_bytes()
     finally:
         for process in reversed(started):

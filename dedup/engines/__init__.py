@@ -3,11 +3,14 @@
 An engine maps a task over items and yields ``(item, result)`` in the items'
 order. It is a context manager that owns its workers for the whole scan. A
 task is a module-level function, or a ``functools.partial`` of one, with
-small picklable arguments: it finds what it reads (the corpus index, a
-stage's saved state) by the folder it is given, never through shared memory,
-so any engine can run it, in this process, in a forked or spawned one, or
-on another machine. ``Engine`` itself runs tasks in this process and is the
-reference: every engine gives its answer (tests/test_engines.py).
+picklable arguments, never shared memory, so any engine can run it: in this
+process, in a forked or spawned one, or on another machine. Where an
+engine's workers see this machine's disk (``shares_disk``), a task finds
+what it reads (the corpus index, a stage's saved state) by the folder it is
+given; else what it reads travels with it (finders/: ``Gathered``), and what
+every task reads goes to each worker once (``share``). ``Engine`` itself
+runs tasks in this process and is the reference: every engine gives its
+answer (tests/test_engines.py).
 """
 
 from __future__ import annotations
@@ -27,10 +30,17 @@ class Engine:
     # Whether tasks run in this process, seeing its memory: else what they
     # read must be on disk first (the index sealed, a stage's state saved).
     local = True
+    # Whether its workers see this process's files at the same paths.
+    shares_disk = True
 
     def map(self, task: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
         for item in items:
             yield item, task(item)
+
+    def share(self, value: T) -> T:
+        """``value`` (what many tasks read) as tasks are given it: sent to
+        every worker once where it has to travel (a Dask future, then)."""
+        return value
 
     def forget(self, folder: Path) -> None:
         """The workers let go of what they opened in ``folder`` (a scan's, done)."""

@@ -4,10 +4,15 @@ the caller made.
 
 Tasks go as futures, at most two a worker in flight (a huge input never
 piles up on the cluster), and their answers come back in the items' order,
-as every engine's do. The tasks read and write the scan's folder
-(``--tmp-dir``) by its path, so every worker must see that folder at the
-same path: a ``LocalCluster``, or a cluster whose workers share the
-client's file system there (an HPC scratch or NFS folder).
+as every engine's do.
+
+Workers on other machines share no disk with this process (the client):
+the features they compute come back to it, and what a later task reads
+(the shingle sets of the pairs it verifies, the tokens of the documents it
+aligns) is read here and travels with the task. A ``LocalCluster`` started
+here, or a cluster whose workers see the scan's folder (``--tmp-dir``) at
+the same path (an HPC scratch or NFS folder: ``shared_disk``), reads and
+writes that folder instead, as the process pool does.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from dedup.engines import Engine
 from dedup.errors import InputError
@@ -43,13 +48,19 @@ class DaskEngine(Engine):
         address: str | None = None,
         workers: int = 0,
         started: Callable[[str], None] | None = None,
+        shared_disk: bool | None = None,
     ) -> None:
         """``client``: use it (it stays open); else connect to ``address`` (or
         ``DASK_SCHEDULER_ADDRESS``); else start a ``LocalCluster`` of
         ``workers`` processes (0: every core), one thread each. ``started``
-        is given the dashboard's address once the cluster is there."""
+        is given the dashboard's address once the cluster is there.
+        ``shared_disk``: whether the workers see the scan's folder (default:
+        only those of a ``LocalCluster`` started here)."""
         self.client = client
         self.address = address or os.environ.get("DASK_SCHEDULER_ADDRESS")
+        if shared_disk is None:
+            shared_disk = client is None and not self.address
+        self.shares_disk = shared_disk
         self.workers = workers
         self.started = started
         self._own: list[Any] = []  # the client and cluster made here, closed here
@@ -99,7 +110,7 @@ class DaskEngine(Engine):
         pending: deque[tuple[T, Future[R]]] = deque()
         try:
             for item in items:
-                pending.append((item, client.submit(task, item, pure=False)))
+                pending.append((item, self._submit(task, item)))
                 if len(pending) >= most:
                     done, future = pending.popleft()
                     yield done, future.result()
@@ -109,6 +120,26 @@ class DaskEngine(Engine):
         finally:
             for _, future in pending:  # stopped early, or an error: drop the rest
                 future.cancel()
+
+    def _submit(self, task: Callable[[T], R], item: T) -> Future[R]:
+        """``task(item)`` as a future. The item's data (texts, sets, tokens)
+        goes to a worker on its own (scatter), not inside the task: the
+        scheduler is for tasks, not for megabytes of data. A tuple's parts
+        go one by one, so that a part which is a future (a ``share``-d
+        value, on every worker already) reaches the task as its value."""
+        from distributed import Future
+
+        client = self._client
+        parts = item if isinstance(item, tuple) else (item,)
+        sent = [
+            p if isinstance(p, Future | int | float | str) else client.scatter([p], hash=False)[0]
+            for p in parts
+        ]
+        return client.submit(_call, task, isinstance(item, tuple), *sent, pure=False)
+
+    def share(self, value: T) -> T:
+        # A future in its place: a task given it (in a tuple) gets the value.
+        return cast(T, self._client.scatter(value, broadcast=True, hash=False))
 
     def forget(self, folder: Path) -> None:
         # Called as a scan ends, also on its way out with an error: a cluster
@@ -126,3 +157,8 @@ class DaskEngine(Engine):
             made.close()
         if self._own:
             self.client, self._own = None, []
+
+
+def _call(task: Callable[[Any], R], whole: bool, *parts: Any) -> R:
+    """On a worker: ``task`` on the item ``DaskEngine._submit`` took apart."""
+    return task(parts if whole else parts[0])

@@ -15,12 +15,15 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from itertools import pairwise
-from typing import TypeVar
+from pathlib import Path
+from typing import NamedTuple, Protocol, TypeVar
 
 import numpy as np
 
 from dedup import kernels
+from dedup.config import Config
 from dedup.engines import Engine, run
+from dedup.index import held
 from dedup.lsh import decode
 from dedup.store import Spill
 
@@ -36,10 +39,57 @@ def chunks(pairs: np.ndarray, size: int = 20_000) -> Iterator[np.ndarray]:
         yield pairs[i : i + size]
 
 
+class Sets(Protocol):
+    """Shingle sets by number: a spilled store, or some of them ``Gathered``."""
+
+    def sizes(self, items: np.ndarray) -> np.ndarray: ...
+
+    def gather(self, items: np.ndarray) -> np.ndarray: ...
+
+
+class Stored(NamedTuple):
+    """A store of the index in ``folder``, opened where a task runs."""
+
+    folder: Path
+    cfg: Config
+    name: str
+
+    def open(self) -> Sets:
+        sets: Sets = getattr(held(self.folder, self.cfg, complete=True), self.name)
+        return sets
+
+
+class Gathered:
+    """Some of a store's sets, read here to travel with a task to a worker
+    that does not see the store's files."""
+
+    def __init__(self, sets: Spill, items: np.ndarray) -> None:
+        self.items = items  # sorted, distinct
+        self.values = sets.gather(items)
+        self.offsets = np.concatenate(([0], np.cumsum(sets.sizes(items))))
+
+    def open(self) -> Sets:
+        return self
+
+    def sizes(self, items: np.ndarray) -> np.ndarray:
+        at = np.searchsorted(self.items, items)
+        sizes: np.ndarray = self.offsets[at + 1] - self.offsets[at]
+        return sizes
+
+    def gather(self, items: np.ndarray) -> np.ndarray:
+        at = np.searchsorted(self.items, items)
+        starts, lengths = self.offsets[at], self.offsets[at + 1] - self.offsets[at]
+        firsts = np.cumsum(lengths) - lengths  # of each set, in the result
+        where = np.arange(lengths.sum()) + np.repeat(starts - firsts, lengths)
+        gathered: np.ndarray = self.values[where]
+        return gathered
+
+
 def verify(
     candidates: Iterable[np.ndarray],
-    check: Callable[[np.ndarray], np.ndarray],
+    check: Callable[[tuple[Stored | Gathered, np.ndarray]], np.ndarray],
     engine: Engine,
+    sets: Stored,
     window: int = 1 << 22,
 ) -> np.ndarray:
     """The candidate pairs (encoded ``a << 32 | b``) that pass ``check``, distinct
@@ -51,15 +101,23 @@ def verify(
     When the tasks run elsewhere, the next window is gathered (in a thread)
     while they check this one.
 
-    ``check`` returns the pairs that pass, or rows of them: the pair first,
+    ``check`` is given the ``sets`` the pairs are checked on, and a chunk of
+    pairs; it returns the pairs that pass, or rows of them: the pair first,
     then what the check measured (so that no one measures it again); so
-    does ``verify``, sorted by pair."""
+    does ``verify``, sorted by pair. The sets go as they are named where
+    the engine's workers see the index's folder, else as the pairs'
+    sets read here (``Gathered``)."""
+
+    def items(pairs: np.ndarray) -> Iterator[tuple[Stored | Gathered, np.ndarray]]:
+        for chunk in chunks(pairs):
+            yield (sets, chunk) if engine.shares_disk else (_gathered(sets, chunk), chunk)
+
     found: list[np.ndarray] = []
     passed = np.empty(0, np.int64)
     gathered = windows(candidates, window)
     for pairs in gathered if engine.local else ahead(gathered):
         pairs = pairs[~np.isin(pairs, passed)]
-        kept = run(engine, check, chunks(pairs))
+        kept = run(engine, check, items(pairs))
         if kept:
             rows = np.concatenate(kept)
             passed = np.union1d(passed, rows if rows.ndim == 1 else rows[:, 0])
@@ -71,7 +129,12 @@ def verify(
     return ordered
 
 
-def shared_values(sets: Spill, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _gathered(sets: Stored, pairs: np.ndarray) -> Gathered:
+    spill: Spill = getattr(held(sets.folder, sets.cfg), sets.name)
+    return Gathered(spill, np.unique(decode(pairs)))
+
+
+def shared_values(sets: Sets, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For pairs of sets (encoded), the two sets' sizes ``(pairs, 2)`` and how
     many values they share. Each set the pairs name is read once, and the
     overlaps are counted by one kernel call, for pairs whose sets hold about

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import partial
 from itertools import chain
-from pathlib import Path
 
 import numpy as np
 
@@ -14,8 +13,8 @@ from dedup import kernels
 from dedup.cluster import Coverage, clusters
 from dedup.config import Config
 from dedup.engines import Engine
-from dedup.finders import encode, shared_values, verify
-from dedup.index import Index, held
+from dedup.finders import Gathered, Stored, encode, shared_values, verify
+from dedup.index import Index
 from dedup.lsh import band_pairs, decode
 from dedup.minhash import ranges
 from dedup.models import Cluster, DocPair
@@ -46,8 +45,8 @@ def document_clusters(
         [encode(shared), sketched],  # document numbers already
         (encode(live[decode(band_pairs(c.doc_bands.column(b, live)))]) for b in bands),
     )
-    near = partial(_near_documents, c.path, cfg)
-    rows = verify(candidates, near, engine).reshape(-1, 4)
+    near = partial(_near_documents, cfg)
+    rows = verify(candidates, near, engine, Stored(c.path, cfg, "doc_sets")).reshape(-1, 4)
     ab = decode(rows[:, 0])
     verified = [
         DocPair(c.doc_ids[a], c.doc_ids[b], na, nb, both, round(est, 4))
@@ -77,11 +76,12 @@ def _estimates(c: Index, pairs: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
     return estimates
 
 
-def _near_documents(folder: Path, cfg: Config, pairs: np.ndarray) -> np.ndarray:
+def _near_documents(cfg: Config, item: tuple[Stored | Gathered, np.ndarray]) -> np.ndarray:
     """The document pairs one of which covers the other (cluster.py): rows
     of the encoded pair, the two set sizes and their overlap."""
     rule = Coverage.of(cfg)
-    sizes, shared = shared_values(held(folder, cfg, complete=True).doc_sets, pairs)
+    sets, pairs = item
+    sizes, shared = shared_values(sets.open(), pairs)
     rows = np.column_stack((pairs, sizes, shared))
     kept: np.ndarray = rows[rule.either(sizes[:, 0], sizes[:, 1], shared)].reshape(-1, 4)
     return kept

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 
@@ -17,8 +16,8 @@ from dedup import kernels
 from dedup.align import Block, Copy, merge_blocks
 from dedup.config import Config
 from dedup.engines import Engine
-from dedup.finders import encode, shared_values, verify
-from dedup.index import Index, Outside, held
+from dedup.finders import Gathered, Stored, encode, shared_values, verify
+from dedup.index import Index, Outside
 from dedup.lsh import band_pairs, decode, group_pairs
 from dedup.models import Boilerplate, Span, SpanKind
 from dedup.verify import Members, jaccard
@@ -49,16 +48,18 @@ def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int
         return encode(paras[pairs[kernels.may_reach(pairs, bits, sizes, cfg.paragraph_threshold)]])
 
     bands = (band(b) for b in range(c.para_bands.bands))
-    near = partial(_near_paragraphs, c.path, cfg)
-    for ga, gb in c.para_group[decode(verify(bands, near, engine))].tolist():
+    near = partial(_near_paragraphs, cfg)
+    verified = verify(bands, near, engine, Stored(c.path, cfg, "para_sets"))
+    for ga, gb in c.para_group[decode(verified)].tolist():
         adjacency.setdefault(ga, []).append(gb)
         adjacency.setdefault(gb, []).append(ga)
     return adjacency
 
 
-def _near_paragraphs(folder: Path, cfg: Config, pairs: np.ndarray) -> np.ndarray:
+def _near_paragraphs(cfg: Config, item: tuple[Stored | Gathered, np.ndarray]) -> np.ndarray:
     """The paragraph pairs (encoded) whose shingle sets are near-duplicates."""
-    sizes, shared = shared_values(held(folder, cfg, complete=True).para_sets, pairs)
+    sets, pairs = item
+    sizes, shared = shared_values(sets.open(), pairs)
     kept: np.ndarray = pairs[similar(sizes[:, 0], sizes[:, 1], shared, cfg.paragraph_threshold)]
     return kept
 

@@ -107,7 +107,8 @@ def find_passages(
     sorted and distinct. Both are read a document at a time (they may be
     spilled to disk), so memory grows with the rare words, not the text.
     What the tasks share (the rare words, the document x rare-word matrix)
-    is saved in ``folder`` when they do not run in this process. ``outside``:
+    is saved in ``folder`` when they run in other processes that see it,
+    else sent to each worker (``Engine.share``). ``outside``:
     counts of documents a persistent index holds beyond these (rarity is
     over every document).
     """
@@ -121,19 +122,36 @@ def find_passages(
         everyone += outside.docs
     rare = rare_words(vocab, df, everyone, max_df)
     incidence = _incidence(doc_words, rare, Members(rare))
-    key = str(folder / "passages")
-    state = _STATES[key] = _State(rare, incidence, incidence.T.tocsr())
-    if not engine.local:
-        state.save(key)
-    job = _Job(key, tokens, gap, min_seeds, threshold, min_tokens)
-    try:
-        return [
-            p
-            for found in run(engine, partial(_align_block, job), range(0, n, _BLOCK))
-            for p in found
-        ]
-    finally:
-        _STATES.pop(key, None)
+    state = _State(rare, incidence, incidence.T.tocsr())
+    job = _Job(str(folder / "passages"), tokens, gap, min_seeds, threshold, min_tokens)
+    blocks = range(0, n, _BLOCK)
+    if not engine.shares_disk:
+        found = _shipped(engine, engine.share(state), job, blocks)
+    else:
+        _STATES[job.key] = state
+        if not engine.local:
+            state.save(job.key)
+        try:
+            found = run(engine, partial(_align_block, job), blocks)
+        finally:
+            _STATES.pop(job.key, None)
+    return [p for passages in found for p in passages]
+
+
+def _shipped(engine: Engine, state: _State, job: _Job, blocks: range) -> list[list[Passage]]:
+    """``find_passages`` by workers that do not see this process's files:
+    a task finds a block's candidate pairs, then one is given the pairs and
+    the tokens of their documents, read here."""
+    tokens = job.tokens()
+    found = engine.map(_candidates, ((state, lo, job.min_seeds) for lo in blocks))
+
+    def aligning() -> Iterator[_Shipment]:
+        for _, pairs in found:
+            if len(pairs):
+                docs = np.unique(pairs)
+                yield state, job, pairs, docs, _read(tokens, docs)
+
+    return run(engine, _align_shipped, aligning())
 
 
 @dataclass(frozen=True)
@@ -192,7 +210,7 @@ _STATES: dict[str, _State] = {}
 def _align_block(job: _Job, lo: int) -> list[Passage]:
     """The passages of documents ``lo`` .. ``lo + _BLOCK - 1`` (as ``b``):
     the block's tokens in one read, each earlier document's in one, and
-    every pair aligned by one kernel call (kernels.align_pairs)."""
+    every pair aligned by one kernel call (_align)."""
     state = _STATES.get(job.key)
     if state is None:
         state = _STATES[job.key] = _State.load(job.key)
@@ -208,6 +226,35 @@ def _align_block(job: _Job, lo: int) -> list[Passage]:
         values = np.concatenate([*parts, values])
         lengths = np.concatenate(([len(x) for x in parts], lengths))
     docs = np.concatenate((earlier, np.arange(lo, hi)))  # sorted: a slot by searchsorted
+    return _align(state, job, pairs, docs, (values, lengths))
+
+
+def _candidates(item: tuple[_State, int, int]) -> np.ndarray:
+    """The candidate pairs of a block (``_block_pairs``), as ``(a, b)`` rows."""
+    state, lo, min_seeds = item
+    return decode(_block_pairs(state.incidence, state.transposed, lo, lo + _BLOCK, min_seeds))
+
+
+# An alignment task's item on a worker that does not see this process's
+# files: the state, the job, the pairs, their documents and their tokens.
+_Shipment = tuple["_State", "_Job", np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]
+
+
+def _align_shipped(item: _Shipment) -> list[Passage]:
+    return _align(*item)
+
+
+def _align(
+    state: _State,
+    job: _Job,
+    pairs: np.ndarray,
+    docs: np.ndarray,
+    tokens: tuple[np.ndarray, np.ndarray],
+) -> list[Passage]:
+    """The passages of ``pairs`` ``(a, b)``, aligned by one kernel call
+    (kernels.align_pairs), given the tokens of ``docs`` (sorted): their
+    values concatenated and their lengths."""
+    values, lengths = tokens
     rows, similarities = kernels.align_pairs(
         values, np.concatenate(([0], np.cumsum(lengths))),
         np.searchsorted(docs, pairs[:, 0]), np.searchsorted(docs, pairs[:, 1]),
@@ -233,6 +280,15 @@ def _blocks(arrays: Arrays, size: int = _BLOCK) -> Iterator[tuple[int, np.ndarra
     concatenated (one read when they are spilled)."""
     for first in range(0, len(arrays), size):
         yield first, *_concatenated(arrays, first, min(len(arrays), first + size))
+
+
+def _read(arrays: Arrays, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Arrays ``docs`` (sorted, distinct) concatenated, and their lengths."""
+    if isinstance(arrays, Spill):
+        return arrays.gather(docs), arrays.sizes(docs)
+    items = [arrays[d] for d in docs.tolist()]
+    lengths = np.array([len(x) for x in items], np.int64)
+    return np.concatenate(items) if items else np.empty(0, np.uint64), lengths
 
 
 def _concatenated(arrays: Arrays, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
