@@ -27,6 +27,11 @@ def _pss(pid: int) -> int:
 
 def tree_rss(root: int) -> int:
     """Bytes of memory (PSS) of ``root`` and its descendants right now."""
+    return sum(tree_pss(root).values())
+
+
+def tree_pss(root: int) -> dict[int, int]:
+    """Bytes of memory (PSS) of ``root`` and each of its descendants right now."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -36,26 +41,32 @@ def tree_rss(root: int) -> int:
                 continue
             ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
             children.setdefault(ppid, []).append(int(entry.name))
-    total, todo = 0, [root]
+    each, todo = {}, [root]
     while todo:
         pid = todo.pop()
-        total += _pss(pid)
+        each[pid] = _pss(pid)
         todo.extend(children.get(pid, []))
-    return total
+    return each
 
 
 class PeakRSS:
-    """``with PeakRSS(pid) as peak: ...`` then ``peak.mb``: sampled every 0.2 s."""
+    """``with PeakRSS(pid) as peak: ...`` then ``peak.mb``: sampled every 0.2 s;
+    ``peak.own_mb`` and ``peak.other_mb``: the process's own peak, and the
+    largest peak of one of its descendants (a worker)."""
 
     def __init__(self, pid: int | None = None) -> None:
         self.pid = pid or os.getpid()
         self.peak = 0
+        self.peaks: dict[int, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
         while True:
-            self.peak = max(self.peak, tree_rss(self.pid))
+            each = tree_pss(self.pid)
+            self.peak = max(self.peak, sum(each.values()))
+            for pid, size in each.items():
+                self.peaks[pid] = max(self.peaks.get(pid, 0), size)
             if self._stop.wait(0.2):
                 return
 
@@ -72,3 +83,11 @@ class PeakRSS:
     @property
     def mb(self) -> float:
         return self.peak / 2**20
+
+    @property
+    def own_mb(self) -> float:
+        return self.peaks.get(self.pid, 0) / 2**20
+
+    @property
+    def other_mb(self) -> float:
+        return max((v for k, v in self.peaks.items() if k != self.pid), default=0) / 2**20

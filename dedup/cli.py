@@ -727,14 +727,12 @@ def _scan_with_progress(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from dedup.pipeline import scan as run_scan
-    from dedup.readers import read_documents
 
-    docs = read_documents(source)
     workers = workers if workers > 0 else _default_workers(source)
     engine = _engine(*engine_options, workers, quiet)
     if quiet or not sys.stderr.isatty():
         result = run_scan(
-            docs, config, workers=workers, tmp_dir=tmp_dir, engine=engine, **with_index
+            source, config, workers=workers, tmp_dir=tmp_dir, engine=engine, **with_index
         )
         _unless_interrupted()
         return result
@@ -751,16 +749,16 @@ def _scan_with_progress(
         task = bar.add_task("reading", total=None, mb=0.0, rate=0.0)
         size, start = [0], time.perf_counter()
 
-        def advance(doc: Document) -> None:
-            size[0] += len(doc.text)
+        def advance(documents: int, characters: int) -> None:
+            size[0] += characters
             rate = size[0] / 1e6 / max(time.perf_counter() - start, 1e-9)
-            bar.update(task, advance=1, mb=size[0] / 1e6, rate=rate)
+            bar.update(task, advance=documents, mb=size[0] / 1e6, rate=rate)
 
         def stage(name: str) -> None:
             bar.update(task, description=name)
 
         result = run_scan(
-            docs, config, progress=advance, workers=workers, tmp_dir=tmp_dir, stage=stage,
+            source, config, progress=advance, workers=workers, tmp_dir=tmp_dir, stage=stage,
             engine=engine, **with_index,
         )  # fmt: skip
     _unless_interrupted()

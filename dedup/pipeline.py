@@ -33,9 +33,11 @@ from dedup.features import BatchFeatures, featurize_batch, prepare
 from dedup.finders.documents import document_clusters, sketch_candidates
 from dedup.finders.paragraphs import paragraph_edges, paragraph_spans, templates
 from dedup.finders.passages import Passage, add_passages, aligned_passages
+from dedup.formats import STDIN, Source
 from dedup.index import Index, Written, held
 from dedup.models import Boilerplate, Cluster, DocPair, DocTable, Document, ScanResult, Span
 from dedup.outputs import spill_folder
+from dedup.readers import Ids, Part, parts, read_documents, read_parts
 from dedup.repetition import stat_names
 
 T = TypeVar("T")
@@ -45,9 +47,9 @@ _BATCH_DOCS = 1_000
 
 
 def scan(
-    documents: Iterable[Document],
+    documents: Iterable[Document] | Source,
     config: Config | None = None,
-    progress: Callable[[Document], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
     workers: int = 1,
     tmp_dir: str | Path | None = None,
     stage: Callable[[str], None] | None = None,
@@ -57,15 +59,17 @@ def scan(
     batch_name: str = "",
     before_adding: Callable[[ScanResult], None] | None = None,
 ) -> ScanResult:
-    """Find every repeat in ``documents`` (consumed once, in order).
+    """Find every repeat in ``documents`` (consumed once, in order), or in
+    the corpus a ``Source`` names: its files are then read by the tasks,
+    a part each (readers.parts), where they run.
 
     ``workers`` > 1 spreads the work over a pool of that many processes, or
     ``engine`` runs it (engines/; a ``distributed.Client``: its Dask
     cluster); the result is the same. Intermediate data is spilled to a
     temporary folder ``dedup-*`` in ``tmp_dir`` (default: the system's),
     removed at the end, or by the next scan if this one is killed.
-    ``progress`` is called with each document read, ``stage`` with the name
-    of each later stage.
+    ``progress`` is called as documents are read, with how many and their
+    characters; ``stage`` with the name of each later stage.
 
     With ``index`` (a file: archive.py), ``documents`` are a batch scanned
     against every document indexed before (the originals of what it copies
@@ -88,9 +92,9 @@ def scan(
 
 
 def _scan(
-    documents: Iterable[Document],
+    documents: Iterable[Document] | Source,
     cfg: Config,
-    progress: Callable[[Document], None] | None,
+    progress: Callable[[int, int], None] | None,
     workers: int,
     tmp_dir: str | Path | None,
     stage: Callable[[str], None] | None,
@@ -99,6 +103,10 @@ def _scan(
     batch_name: str,
     before_adding: Callable[[ScanResult], None] | None,
 ) -> ScanResult:
+    if isinstance(documents, Source) and (archive is not None or str(documents.path) == STDIN):
+        # Read here: what is indexed already is skipped before it is
+        # featurized, and standard input is this process's.
+        documents = read_documents(documents)
 
     def say(name: str) -> None:
         _give_back()
@@ -114,9 +122,12 @@ def _scan(
         skipped: list[str] = []
         batch = corpus  # the documents read (with an index, not all the scan reads)
         try:
-            if archive is not None:
-                documents = archive.new_only(documents, skipped)
-            _featurize(corpus, documents, progress, run)
+            if isinstance(documents, Source):
+                _featurize_parts(corpus, documents, progress, run)
+            else:
+                if archive is not None:
+                    documents = archive.new_only(documents, skipped)
+                _featurize(corpus, documents, progress, run)
             if archive is not None:
                 say("index lookups")
                 batch.finish()
@@ -228,8 +239,8 @@ def _started(task: Callable[[], T]) -> Callable[[], T]:
     return future.result
 
 
-def _batches(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
-    batch: list[Document] = []
+def _batches(documents: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
     for doc in documents:
         batch.append(doc)
         if len(batch) == size:
@@ -242,7 +253,7 @@ def _batches(documents: Iterable[Document], size: int) -> Iterator[list[Document
 def _featurize(
     c: Index,
     documents: Iterable[Document],
-    progress: Callable[[Document], None] | None,
+    progress: Callable[[int, int], None] | None,
     engine: Engine,
 ) -> None:
     """Per-document features (by ``engine``'s tasks), gathered in input order."""
@@ -262,15 +273,55 @@ def _featurize(
     for _, done in engine.map(task, texts()):
         docs = sent.popleft()  # the engine answers in order
         ids = [doc.id for doc in docs]
-        if engine.shares_disk:
-            c.append(ids, *done)
-        else:
-            c.add(ids, done)
+        _record(c, ids, done, engine)
         if progress is not None:
-            for doc in docs:
-                progress(doc)
+            progress(len(docs), sum(len(doc.text) for doc in docs))
+
+
+def _record(c: Index, ids: list[str], done: Any, engine: Engine) -> None:
+    """A batch's features, in the index: the task spilled them where it ran
+    (``done``: what and where) or they came back (``done``: all of them)."""
+    if engine.shares_disk:
+        c.append(ids, *done)
+    else:
+        c.add(ids, done)
 
 
 def _featurize_task(folder: Path, cfg: Config, texts: list[str]) -> tuple[BatchFeatures, Written]:
     """A batch's features, spilled to the files of whichever process runs it."""
     return held(folder, cfg).featurize(texts)
+
+
+def _featurize_parts(
+    c: Index, source: Source, progress: Callable[[int, int], None] | None, engine: Engine
+) -> None:
+    """``_featurize`` with the tasks reading the corpus, a part each: only
+    ids and features come back, in input order, where ids are checked."""
+    prepare()
+    ids = Ids(source)
+    task = partial(_read_task, source, c.cfg, c.path if engine.shares_disk else None)
+    for _, batches in engine.map(task, parts(source, engine)):
+        for names, places, chars, done in batches:
+            for name, where in zip(names, places, strict=True):
+                ids.add(name, where)
+            _record(c, names, done, engine)
+            if progress is not None:
+                progress(len(names), chars)
+    ids.done()
+
+
+def _read_task(
+    source: Source, cfg: Config, folder: Path | None, load: list[Part]
+) -> list[tuple[list[str], list[str], int, Any]]:
+    """The documents of ``load`` read and featurized a batch at a time: for
+    each batch the ids, their places, the characters, and the features,
+    spilled in ``folder`` (if the task sees it) or all of them."""
+    done = []
+    for batch in _batches(read_parts(load, source), _BATCH_DOCS):
+        texts = [doc.text for doc, _ in batch]
+        features = (
+            featurize_batch(texts, cfg) if folder is None else held(folder, cfg).featurize(texts)
+        )
+        ids, places = [doc.id for doc, _ in batch], [where for _, where in batch]
+        done.append((ids, places, sum(map(len, texts)), features))
+    return done

@@ -13,10 +13,13 @@ folder (``left_out`` counts them, by suffix).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import partial
 from pathlib import Path
 
+from dedup.engines import Engine, run
 from dedup.errors import InputError
 from dedup.formats import FORMATS, STDIN, File, Format, Source, format_of, supported
 from dedup.models import Document
@@ -73,22 +76,100 @@ def read_documents(
 ) -> Iterator[Document]:
     """Yield documents one at a time; raise InputError naming the file (and line)."""
     source = path if isinstance(path, Source) else Source(Path(path), text_key, id_key)
-    ids: set[str] = set()
+    ids = Ids(source)
     for file in input_files(source):
         for record in file.format.read(file, source):
-            doc = record.doc
-            if doc.id in ids:
-                where = str(file.path)
-                if "line" in doc.meta:
-                    where += f":{doc.meta['line']}"
-                elif "object" in doc.meta:
-                    where += f": object {doc.meta['object']}"
-                elif "row" in doc.meta:
-                    where += f": row {doc.meta['row']}"
-                elif "record" in doc.meta:
-                    where += f": record {doc.meta['record']}"
-                raise InputError(f"{where}: duplicate document id {doc.id!r}")
-            ids.add(doc.id)
-            yield doc
-    if not ids:
-        raise InputError(f"{source.path}: no documents")
+            ids.add(record.doc.id, partial(place, file, record.doc))
+            yield record.doc
+    ids.done()
+
+
+class Ids:
+    """The ids of a corpus's documents, read in order: each once."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.seen: set[str] = set()
+
+    def add(self, doc_id: str, where: str | Callable[[], str]) -> None:
+        """``where``: the document's place (``place``), or how to say it."""
+        if doc_id in self.seen:
+            where = where if isinstance(where, str) else where()
+            raise InputError(f"{where}: duplicate document id {doc_id!r}")
+        self.seen.add(doc_id)
+
+    def done(self) -> None:
+        if not self.seen:
+            raise InputError(f"{self.source.path}: no documents")
+
+
+def place(file: File, doc: Document) -> str:
+    """Where a document is, for an error message: its file and record."""
+    where = str(file.path)
+    if "line" in doc.meta:
+        where += f":{doc.meta['line']}"
+    elif "object" in doc.meta:
+        where += f": object {doc.meta['object']}"
+    elif "row" in doc.meta:
+        where += f": row {doc.meta['row']}"
+    elif "record" in doc.meta:
+        where += f": record {doc.meta['record']}"
+    return where
+
+
+# Bytes of input a task reads at most (a file read whole may hold more):
+# about a thousand news articles.
+PART_BYTES = 4 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """What a task reads of a file: all of it, or one range (formats.Splitter)."""
+
+    file: File
+    range: tuple[int, int] | None = None
+    before: int = 0  # the records of the file's ranges before this one
+
+
+def parts(source: Source, engine: Engine, size: int = PART_BYTES) -> list[list[Part]]:
+    """The corpus cut for tasks to read, in order: big files in ranges, small
+    ones together, a task's parts about ``size`` bytes. How many records
+    come before each range is counted by the engine's tasks (a pass over
+    the bytes, much quicker than parsing them)."""
+    files = input_files(source)
+    cuts = [(f, f.format.split.ranges(f, size) if f.format.split else None) for f in files]
+    counts = iter(run(engine, _count, [(f, r) for f, rs in cuts if rs for r in rs]))
+    loads: list[list[Part]] = []
+    held = size  # bytes in the last load
+    for file, ranges in cuts:
+        if ranges:
+            before = 0
+            for r in ranges:
+                loads.append([Part(file, r, before)])
+                before += next(counts)
+            held = size
+            continue
+        if held >= size:
+            loads.append([])
+            held = 0
+        loads[-1].append(Part(file))
+        held += file.path.stat().st_size
+    return loads
+
+
+def _count(item: tuple[File, tuple[int, int]]) -> int:
+    file, (start, stop) = item
+    assert file.format.split is not None
+    return file.format.split.count(file, start, stop)
+
+
+def read_parts(load: list[Part], source: Source) -> Iterator[tuple[Document, str]]:
+    """The documents of a task's parts, each with its place (``place``)."""
+    for part in load:
+        file, split = part.file, part.file.format.split
+        if part.range is None or split is None:
+            records = file.format.read(file, source)
+        else:
+            records = split.read(file, source, *part.range, part.before)
+        for record in records:
+            yield record.doc, place(file, record.doc)

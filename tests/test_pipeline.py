@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dedup import Config, Document, ScanResult, scan
 from dedup.text import normalize_token, tokenize
 
@@ -196,13 +198,16 @@ def test_verification_windows_check_each_pair_once_and_keep_every_pass() -> None
     import numpy as np
 
     from dedup.engines import Engine
-    from dedup.finders import verify
+    from dedup.finders import Gathered, Stored, verify
 
     rng = np.random.default_rng(4)
     bands = [np.sort(rng.integers(0, 60, 40) << 32 | rng.integers(0, 60, 40)) for _ in range(9)]
     checked: list[int] = []
+    sets = Stored(Path("nowhere"), Config(), "doc_sets")  # the checks here read no sets
 
-    def even(pairs: np.ndarray) -> np.ndarray:
+    def even(item: tuple[Stored | Gathered, np.ndarray]) -> np.ndarray:
+        given, pairs = item
+        assert given is sets
         checked.extend(pairs.tolist())
         kept: np.ndarray = pairs[pairs % 2 == 0]
         return kept
@@ -210,15 +215,15 @@ def test_verification_windows_check_each_pair_once_and_keep_every_pass() -> None
     distinct = np.unique(np.concatenate(bands))
     for window in (1, 50, 10_000):
         checked.clear()
-        assert verify(iter(bands), even, Engine(), window).tolist() == [
+        assert verify(iter(bands), even, Engine(), sets, window).tolist() == [
             p for p in distinct.tolist() if p % 2 == 0
         ]
     assert sorted(checked) == distinct.tolist()  # one window: every distinct pair once
 
-    def measured(pairs: np.ndarray) -> np.ndarray:  # rows: the pair, then what was measured
-        kept = even(pairs)
+    def measured(item: tuple[Stored | Gathered, np.ndarray]) -> np.ndarray:
+        kept = even(item)  # rows: the pair, then what was measured
         return np.stack((kept, kept % 7), axis=1)
 
     for window in (1, 50, 10_000):
-        rows = verify(iter(bands), measured, Engine(), window)
+        rows = verify(iter(bands), measured, Engine(), sets, window)
         assert rows.tolist() == [[p, p % 7] for p in distinct.tolist() if p % 2 == 0]

@@ -6,8 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.corpora import SAUDINEWSNET
 from dedup import InputError, read_documents
-from tests.conftest import SEEDS, read_text
+from dedup.engines import Engine
+from dedup.formats import Source
+from dedup.readers import PART_BYTES, parts, read_parts
+from tests.conftest import SEEDS, needs, read_text
 
 
 def test_folder_ids_are_relative_paths_in_sorted_order(seed_texts: dict[str, str]) -> None:
@@ -159,3 +163,82 @@ def test_every_format_writes_an_unchanged_corpus_back_as_it_was(
         assert all(content(out / p, p.name) == content(src / p, p.name) for p in written)
     else:
         assert content(out, name) == content(src, name)
+
+
+def _news_jsonl(path: Path, count: int, break_at: int | None = None) -> list[str]:
+    """SaudiNewsNet articles as JSON Lines: every third without an id (named
+    by its line number then), blank lines between some, CRLF endings on
+    some, no newline after the last; ``break_at``: that line not JSON."""
+    from benchmarks.corpora import saudinewsnet
+
+    lines: list[str] = []
+    for i, doc in enumerate(saudinewsnet(count)):
+        record = {"text": doc.text} if i % 3 == 0 else {"id": doc.id, "text": doc.text}
+        lines.append(json.dumps(record, ensure_ascii=False) + ("\r\n" if i % 5 == 0 else "\n"))
+        if i % 7 == 0:
+            lines.append("\n")
+    if break_at is not None:
+        lines[break_at - 1] = '{"text": broken}\n'
+    path.write_text("".join(lines).rstrip("\n"), encoding="utf-8", newline="")
+    return lines
+
+
+def _by_parts(source: Source, size: int) -> list[tuple[str, str, dict[str, object]]]:
+    loads = parts(source, Engine(), size)
+    return [(d.id, d.text, d.meta) for load in loads for d, _ in read_parts(load, source)]
+
+
+def _whole(source: Source) -> list[tuple[str, str, dict[str, object]]]:
+    return [(d.id, d.text, d.meta) for d in read_documents(source)]
+
+
+def test_a_jsonl_file_read_in_byte_ranges_gives_every_document_once(tmp_path: Path) -> None:
+    """Ranges cut lines anywhere (in a character, between \\r and \\n); each
+    line is read by the range it starts in, with its line number."""
+    needs(SAUDINEWSNET)
+    path = tmp_path / "news.jsonl"
+    _news_jsonl(path, 200)
+    source = Source(path)
+    whole = _whole(source)
+    for size in (97, 4096, 65_536, path.stat().st_size - 1, path.stat().st_size):
+        assert _by_parts(source, size) == whole, size
+    assert len(parts(source, Engine(), 4096)) > 100
+
+
+def test_a_parquet_file_read_by_row_groups(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    texts = [read_text(p) for p in sorted(SEEDS.iterdir())] * 7
+    path = tmp_path / "seeds.parquet"
+    pq.write_table(pa.table({"text": texts}), path, row_group_size=4)  # no id: row numbers
+    source = Source(path)
+    assert len(parts(source, Engine(), 1)) == 9
+    assert _by_parts(source, 1) == _whole(source)
+    assert _by_parts(source, 1 << 30) == _whole(source)
+
+
+def test_small_files_are_read_together() -> None:
+    source = Source(SEEDS)
+    assert [len(load) for load in parts(source, Engine())] == [5]
+    assert [len(load) for load in parts(source, Engine(), 1)] == [1] * 5
+    assert _by_parts(source, 1) == _by_parts(source, 1 << 20) == _whole(source)
+
+
+def test_a_scan_whose_tasks_read_the_input_names_the_bad_line(tmp_path: Path) -> None:
+    """Read in parts by the workers, a bad line or a duplicate id far into a
+    file gives the error a whole read gives: file and line."""
+    from dedup import scan
+
+    needs(SAUDINEWSNET)
+    path = tmp_path / "news.jsonl"
+    lines = _news_jsonl(path, 1500, break_at=1400)
+    assert len("".join(lines[:1399]).encode()) > PART_BYTES  # in the second part
+    with pytest.raises(InputError, match=r"news\.jsonl:1400: not valid JSON"):
+        list(read_documents(path))
+    with pytest.raises(InputError, match=r"news\.jsonl:1400: not valid JSON"):
+        scan(Source(path), workers=2)
+    lines[1399] = next(line for line in lines if '"id"' in line)  # an id seen before
+    path.write_text("".join(lines), encoding="utf-8", newline="")
+    with pytest.raises(InputError, match=r"news\.jsonl:1400: duplicate document id"):
+        scan(Source(path), workers=2)

@@ -37,6 +37,8 @@ R = TypeVar("R")
 
 # Seconds to wait for a scheduler given by its address before giving up.
 _CONNECT = 30
+# Bytes of an item's part that go inside its task; a bigger part is scattered.
+_INLINE = 1 << 16
 
 
 class DaskEngine(Engine):
@@ -122,17 +124,20 @@ class DaskEngine(Engine):
                 future.cancel()
 
     def _submit(self, task: Callable[[T], R], item: T) -> Future[R]:
-        """``task(item)`` as a future. The item's data (texts, sets, tokens)
-        goes to a worker on its own (scatter), not inside the task: the
-        scheduler is for tasks, not for megabytes of data. A tuple's parts
-        go one by one, so that a part which is a future (a ``share``-d
+        """``task(item)`` as a future. The item's bulky data (texts, sets,
+        tokens) goes to a worker on its own (scatter), not inside the task:
+        the scheduler is for tasks, not for megabytes of data. A tuple's
+        parts go one by one, so that a part which is a future (a ``share``-d
         value, on every worker already) reaches the task as its value."""
+        from dask.sizeof import sizeof
         from distributed import Future
 
         client = self._client
         parts = item if isinstance(item, tuple) else (item,)
         sent = [
-            p if isinstance(p, Future | int | float | str) else client.scatter([p], hash=False)[0]
+            client.scatter([p], hash=False)[0]
+            if not isinstance(p, Future) and sizeof(p) > _INLINE
+            else p
             for p in parts
         ]
         return client.submit(_call, task, isinstance(item, tuple), *sent, pure=False)

@@ -71,6 +71,9 @@ class Gathered:
     def open(self) -> Sets:
         return self
 
+    def __sizeof__(self) -> int:  # what it weighs, sent to a worker (engines/dask.py)
+        return int(self.values.nbytes + self.offsets.nbytes + self.items.nbytes)
+
     def sizes(self, items: np.ndarray) -> np.ndarray:
         at = np.searchsorted(self.items, items)
         sizes: np.ndarray = self.offsets[at + 1] - self.offsets[at]

@@ -55,6 +55,19 @@ Cleaner = Callable[[Document], str | None]
 
 
 @dataclass(frozen=True, slots=True)
+class Splitter:
+    """How a format's big file is read in parts, by several tasks at once."""
+
+    # (file, about how many bytes a part): the parts' ranges ``(start, stop)``
+    # in the format's unit (bytes, row groups), or None: the file is read whole.
+    ranges: Callable[[File, int], list[tuple[int, int]] | None]
+    # (file, start, stop): how many records (lines, rows) a range holds.
+    count: Callable[[File, int, int], int]
+    # (file, source, start, stop, the count of the ranges before it): its records.
+    read: Callable[[File, Source, int, int, int], Iterator[Record]]
+
+
+@dataclass(frozen=True, slots=True)
 class Format:
     name: str
     suffixes: tuple[str, ...]  # lower case
@@ -62,6 +75,7 @@ class Format:
     # (file, source, where to write it, the name it will have, cleaner): the
     # file cleaned, written in kind
     write: Callable[[File, Source, Path, str, Cleaner], None]
+    split: Splitter | None = None  # None: a file is read whole, by one task
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +109,10 @@ COMPRESSIONS = tuple(_OPEN)
 def compressed(*suffixes: str) -> tuple[str, ...]:
     """``suffixes``, and each of them compressed."""
     return tuple(s + c for s in suffixes for c in ("", *COMPRESSIONS))
+
+
+def is_compressed(path: Path) -> bool:
+    return _opener(path.name) is not None
 
 
 def _opener(name: str) -> Callable[..., Any] | None:

@@ -5,21 +5,25 @@ input): a document a line, its text and id in fields named by
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
 from dedup.errors import InputError
 from dedup.formats import (
     READ_ERRORS,
+    STDIN,
     Cleaner,
     File,
     Format,
     Record,
     Source,
+    Splitter,
     compressed,
+    is_compressed,
     open_input,
     open_output,
 )
@@ -27,26 +31,74 @@ from dedup.models import Document
 
 
 def read(file: File, source: Source) -> Iterator[Record]:
+    with open_input(file.path) as fh:
+        yield from _records(fh, file, source, 0)
+
+
+def _records(
+    fh: IO[bytes], file: File, source: Source, lineno: int, left: float = math.inf
+) -> Iterator[Record]:
+    """The records of the lines ``fh`` holds from where it is (the line after
+    line ``lineno``), those that start in the next ``left`` bytes."""
     path = file.path
-    with open_input(path) as fh:
-        lineno = 0
-        while True:
-            try:
-                raw = fh.readline()
-            except READ_ERRORS as e:  # truncated or corrupt compressed data
-                raise InputError(f"{path}:{lineno + 1}: cannot read ({e})") from None
-            if not raw:
-                return
-            lineno += 1
-            where = f"{path}:{lineno}"
-            try:
-                record = orjson.loads(raw)  # fast; strict about what json allows
-            except orjson.JSONDecodeError:
-                if not raw.strip():
-                    continue
-                record = _loads(raw, where)
-            meta = {"source": str(path), "line": lineno}
-            yield Record(document(file, source, record, lineno, where, meta), raw, record)
+    while left > 0:
+        try:
+            raw = fh.readline()
+        except READ_ERRORS as e:  # truncated or corrupt compressed data
+            raise InputError(f"{path}:{lineno + 1}: cannot read ({e})") from None
+        if not raw:
+            return
+        left -= len(raw)
+        lineno += 1
+        where = f"{path}:{lineno}"
+        try:
+            record = orjson.loads(raw)  # fast; strict about what json allows
+        except orjson.JSONDecodeError:
+            if not raw.strip():
+                continue
+            record = _loads(raw, where)
+        meta = {"source": str(path), "line": lineno}
+        yield Record(document(file, source, record, lineno, where, meta), raw, record)
+
+
+def _ranges(file: File, size: int) -> list[tuple[int, int]] | None:
+    """Byte ranges of an uncompressed file (a compressed one cannot be
+    entered in the middle): a line belongs to the range it starts in."""
+    if str(file.path) == STDIN or is_compressed(file.path):
+        return None
+    end = file.path.stat().st_size
+    return (
+        [(start, min(start + size, end)) for start in range(0, end, size)] if end > size else None
+    )
+
+
+def _count(file: File, start: int, stop: int) -> int:
+    """The newlines in bytes ``[start, stop)``."""
+    newlines = 0
+    with open_input(file.path) as fh:
+        fh.seek(start)
+        while start < stop:
+            block = fh.read(min(stop - start, 1 << 24))
+            if not block:
+                break
+            newlines += block.count(b"\n")
+            start += len(block)
+    return newlines
+
+
+def _read_range(
+    file: File, source: Source, start: int, stop: int, newlines: int
+) -> Iterator[Record]:
+    """The records of the lines that start in bytes ``[start, stop)``, which
+    ``newlines`` newlines come before."""
+    with open_input(file.path) as fh:
+        if start > 0:
+            fh.seek(start - 1)
+            if fh.read(1) != b"\n":  # the range starts inside a line: it is the last range's
+                skipped = fh.readline()
+                start += len(skipped)
+                newlines += skipped.endswith(b"\n")
+        yield from _records(fh, file, source, newlines, stop - start)
 
 
 def document(
@@ -102,4 +154,6 @@ def write(file: File, source: Source, dest: Path, name: str, clean: Cleaner) -> 
                 fh.write(replaced(record.fields, source.text_key, text) + b"\n")
 
 
-FORMAT = Format("jsonl", compressed(".jsonl", ".ndjson"), read, write)
+FORMAT = Format(
+    "jsonl", compressed(".jsonl", ".ndjson"), read, write, Splitter(_ranges, _count, _read_range)
+)

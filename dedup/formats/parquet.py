@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dedup.errors import InputError
-from dedup.formats import Cleaner, File, Format, Record, Source, columns
+from dedup.formats import Cleaner, File, Format, Record, Source, Splitter, columns
 from dedup.models import Document
 
 if TYPE_CHECKING:  # imported where used: pyarrow costs 0.2 s to import
@@ -21,12 +21,15 @@ if TYPE_CHECKING:  # imported where used: pyarrow costs 0.2 s to import
 _ROWS = 1_000
 
 
-def _batches(file: File, source: Source) -> Iterator[tuple[pa.RecordBatch, list[Document]]]:
-    """Each batch of rows, and its documents."""
+def _batches(
+    file: File, source: Source, groups: range | None = None, n: int = 0
+) -> Iterator[tuple[pa.RecordBatch, list[Document]]]:
+    """Each batch of rows (of the row ``groups``, which ``n`` rows come
+    before; default: all), and its documents."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    path, n = file.path, 0
+    path = file.path
     try:
         # Pages streamed through a small buffer: by default a whole column
         # chunk is read at once, and memory grew with the file (0.5 GB at 1 GB).
@@ -41,7 +44,7 @@ def _batches(file: File, source: Source) -> Iterator[tuple[pa.RecordBatch, list[
         if not any(test(kind) for test in (pa.types.is_string, pa.types.is_large_string)):
             raise InputError(f"{path}: column {source.text_key!r} holds {kind}, not text")
         with_id = source.id_key in names
-        for batch in parquet.iter_batches(batch_size=_ROWS):
+        for batch in parquet.iter_batches(batch_size=_ROWS, row_groups=groups):
             texts = batch.column(source.text_key).to_pylist()
             ids = batch.column(source.id_key).to_pylist() if with_id else [None] * len(texts)
             docs = []
@@ -66,6 +69,37 @@ def read(file: File, source: Source) -> Iterator[Record]:
             yield Record(doc)
 
 
+def _ranges(file: File, size: int) -> list[tuple[int, int]] | None:
+    """Runs of row groups of about ``size`` bytes (a row group is not split)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(file.path).metadata
+    except (OSError, pa.ArrowException):  # reading it whole says what is wrong, on one line
+        return None
+    ranges, start, held = [], 0, 0
+    for g in range(meta.num_row_groups):
+        held += meta.row_group(g).total_byte_size
+        if held >= size or g == meta.num_row_groups - 1:
+            ranges.append((start, g + 1))
+            start, held = g + 1, 0
+    return ranges if len(ranges) > 1 else None
+
+
+def _count(file: File, start: int, stop: int) -> int:
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(file.path).metadata
+    return sum(meta.row_group(g).num_rows for g in range(start, stop))
+
+
+def _read_range(file: File, source: Source, start: int, stop: int, rows: int) -> Iterator[Record]:
+    for _, docs in _batches(file, source, range(start, stop), rows):
+        for doc in docs:
+            yield Record(doc)
+
+
 def write(file: File, source: Source, dest: Path, name: str, clean: Cleaner) -> None:
     """The kept rows in their order, every column as it was, only the text
     replaced; the input's schema (its metadata too) and compression."""
@@ -86,4 +120,4 @@ def write(file: File, source: Source, dest: Path, name: str, clean: Cleaner) -> 
             out.write_table(kept.set_column(at, schema.field(at), column))
 
 
-FORMAT = Format("parquet", (".parquet",), read, write)
+FORMAT = Format("parquet", (".parquet",), read, write, Splitter(_ranges, _count, _read_range))
