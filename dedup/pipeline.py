@@ -258,10 +258,7 @@ def _featurize(
 ) -> None:
     """Per-document features (by ``engine``'s tasks), gathered in input order."""
     prepare()  # the lookup tables, built once (a worker builds its own)
-    if engine.shares_disk:  # the bulky features stay where they are computed
-        task: Callable[[list[str]], Any] = partial(_featurize_task, c.path, c.cfg)
-    else:  # they come back, to be written here
-        task = partial(featurize_batch, cfg=c.cfg)
+    task = partial(_features, c.cfg, c.path if engine.shares_disk else None)
     sent: deque[list[Document]] = deque()  # the batches whose texts the tasks have
 
     def texts() -> Iterator[list[str]]:
@@ -287,9 +284,13 @@ def _record(c: Index, ids: list[str], done: Any, engine: Engine) -> None:
         c.add(ids, done)
 
 
-def _featurize_task(folder: Path, cfg: Config, texts: list[str]) -> tuple[BatchFeatures, Written]:
-    """A batch's features, spilled to the files of whichever process runs it."""
-    return held(folder, cfg).featurize(texts)
+def _features(
+    cfg: Config, folder: Path | None, texts: list[str]
+) -> BatchFeatures | tuple[BatchFeatures, Written]:
+    """A batch's features: the bulky ones spilled to the files of whichever
+    process runs it, in ``folder`` (and where they went), or all of them
+    (to be written by the process that asked: it does not see ``folder``)."""
+    return featurize_batch(texts, cfg) if folder is None else held(folder, cfg).featurize(texts)
 
 
 def _featurize_parts(
@@ -314,14 +315,11 @@ def _read_task(
     source: Source, cfg: Config, folder: Path | None, load: list[Part]
 ) -> list[tuple[list[str], list[str], int, Any]]:
     """The documents of ``load`` read and featurized a batch at a time: for
-    each batch the ids, their places, the characters, and the features,
-    spilled in ``folder`` (if the task sees it) or all of them."""
+    each batch the ids, their places, the characters, and the features
+    (``_features``)."""
     done = []
     for batch in _batches(read_parts(load, source), _BATCH_DOCS):
         texts = [doc.text for doc, _ in batch]
-        features = (
-            featurize_batch(texts, cfg) if folder is None else held(folder, cfg).featurize(texts)
-        )
         ids, places = [doc.id for doc, _ in batch], [where for _, where in batch]
-        done.append((ids, places, sum(map(len, texts)), features))
+        done.append((ids, places, sum(map(len, texts)), _features(cfg, folder, texts)))
     return done

@@ -101,6 +101,24 @@ def test_cli_engine_dask_writes_the_same_report(tmp_path: Path) -> None:
     assert dask.read_bytes() == local.read_bytes()
     wrong = runner.invoke(app, ["scan", str(SEEDS), "--engine", "spark", "-q"])
     assert wrong.exit_code == 1 and "--engine must be local | dask" in wrong.stderr
+    # clean too, its workers sharing nothing with it
+    outs = [tmp_path / "local-clean", tmp_path / "dask-clean"]
+    for out, extra in zip(outs, [[], ["--engine", "dask", "--no-shared-tmp-dir"]], strict=True):
+        done = runner.invoke(app, ["clean", str(SEEDS), "--out", str(out), "-q", *extra])
+        assert done.exit_code == 0, done.output
+    assert [p.read_bytes() for p in sorted(outs[1].iterdir())] == [
+        p.read_bytes() for p in sorted(outs[0].iterdir())
+    ]
+    assert (
+        Path(f"{outs[1]}.removals.jsonl").read_bytes()
+        == Path(f"{outs[0]}.removals.jsonl").read_bytes()
+    )
+    # a bad line read by a worker: one line naming the file and the line
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "a"}\n{"text": broken}\n', encoding="utf-8")
+    failed = runner.invoke(app, ["scan", str(bad), "-q", "--engine", "dask", "--workers", "1"])
+    assert failed.exit_code == 1
+    assert failed.stderr.strip() == f"error: {bad}:2: not valid JSON (Expecting value)"
 
 
 def test_a_scheduler_and_two_workers_of_their_own(tmp_path: Path) -> None:
