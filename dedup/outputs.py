@@ -224,6 +224,12 @@ def _recover(work: Path) -> None:
         return
     info = json.loads(ready.read_text(encoding="utf-8"))
     first = Path(info["first"])
+    if first != work and first.exists() and not (first / "ready").exists():
+        # Killed before its first work folder was ready (it is marked last):
+        # nothing was put in place. The folder there may be a new run's by
+        # now, made at the same path once the killed one was cleaned up.
+        _remove(work)
+        return
     # The first work folder goes last: while it exists, it tells whether the
     # run committed. A later one without it can only be a committed run's.
     committed = (first / "committed").exists() or not first.exists()

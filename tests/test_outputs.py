@@ -167,6 +167,41 @@ def test_a_killed_publication_is_rolled_back_by_the_next_run(tmp_path: Path) -> 
     assert sorted(p.name for p in tmp_path.iterdir()) == [out.name, log.name]
 
 
+KILLED_BETWEEN_READY_MARKS = """
+import os, sys
+from pathlib import Path
+import dedup.outputs as outputs
+out, log = Path(sys.argv[1]), Path(sys.argv[2])
+real = outputs._write_synced
+def written(path, text):
+    real(path, text)
+    os._exit(9)  # the log's work folder is marked ready, the corpus's not yet
+outputs._write_synced = written
+with outputs.staged([out, log], False) as (o, lg):
+    o.write_text("corpus", encoding="utf-8")
+    lg.write_text("log", encoding="utf-8")
+"""
+
+
+def test_a_run_killed_marking_its_work_folders_ready_leaves_nothing_behind(
+    tmp_path: Path,
+) -> None:
+    """The next run recovers the corpus's work folder first and makes its
+    own at the same path; the log's, recovered next, names that path as its
+    run's first folder, and must not take the new run's for it (the
+    rerun once failed: ``cannot write (No such file or directory)``)."""
+    out, log = tmp_path / "out.jsonl", tmp_path / "out.jsonl.removals.jsonl"
+    killed = subprocess.run([sys.executable, "-c", KILLED_BETWEEN_READY_MARKS, str(out), str(log)])
+    assert killed.returncode == 9
+    assert not out.exists() and not log.exists()
+    with staged([out, log], False) as (o, lg):
+        o.write_text("corpus 2", encoding="utf-8")
+        lg.write_text("log 2", encoding="utf-8")
+    assert out.read_text(encoding="utf-8") == "corpus 2"
+    assert log.read_text(encoding="utf-8") == "log 2"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name, log.name]
+
+
 KILLED_MAKING_ITS_WORK_FOLDER = """
 import os, sys, tempfile
 from pathlib import Path
