@@ -174,10 +174,12 @@ _INCLUDE = (
 _EXCLUDE = "In a folder, leave out the files matching this glob. Repeatable."
 _INDEX_PANEL = "Persistent index"
 _EngineOption = Annotated[
-    str,
+    str | None,
     typer.Option(
         help="Where the tasks run: local (this machine's processes, --workers) or dask "
-        "(a Dask cluster: a LocalCluster of --workers processes, or --scheduler's).",
+        "(a Dask cluster: a LocalCluster of --workers processes, or --scheduler's). "
+        "Default: dask with a scheduler, else local.",
+        show_default=False,
         rich_help_panel="Engine",
     ),
 ]
@@ -258,7 +260,7 @@ def scan(
             "about 4x the input file's size); default: the system's."
         ),
     ] = None,
-    engine: _EngineOption = "local",
+    engine: _EngineOption = None,
     scheduler: _SchedulerOption = None,
     shared_tmp_dir: _SharedOption = None,
     index: Annotated[
@@ -453,7 +455,7 @@ def clean(
     tmp_dir: Annotated[
         Path | None, typer.Option(help="Folder for the scan's temporary files.")
     ] = None,
-    engine: _EngineOption = "local",
+    engine: _EngineOption = None,
     scheduler: _SchedulerOption = None,
     shared_tmp_dir: _SharedOption = None,
     index: Annotated[
@@ -694,13 +696,15 @@ def _default_workers(source: Source) -> int:
 
 
 def _engine(
-    name: str, scheduler: str | None, shared: bool | None, workers: int, quiet: bool
+    name: str | None, scheduler: str | None, shared: bool | None, workers: int, quiet: bool
 ) -> Engine | None:
     """The engine ``--engine``, ``--scheduler`` and ``--shared-tmp-dir`` ask
-    for (None: the local one)."""
+    for (None: the local one). A scheduler means Dask, unless ``--engine
+    local`` says otherwise (DASK_SCHEDULER_ADDRESS may be set for others)."""
+    name = name or ("dask" if scheduler else "local")
     if name not in ("local", "dask"):
         raise DedupError(f"--engine must be local | dask, not {name!r}")
-    if name == "local" and scheduler is None:
+    if name == "local":
         if shared is not None:
             raise DedupError("--shared-tmp-dir applies to Dask workers (--engine dask)")
         return None
@@ -719,7 +723,7 @@ def _scan_with_progress(
     quiet: bool,
     workers: int = 0,
     tmp_dir: Path | None = None,
-    engine_options: tuple[str, str | None, bool | None] = ("local", None, None),
+    engine_options: tuple[str | None, str | None, bool | None] = (None, None, None),
     **with_index: Any,
 ) -> ScanResult:
     """``pipeline.scan`` with a progress bar (``with_index``: its index

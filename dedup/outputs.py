@@ -303,7 +303,8 @@ def _write_synced(path: Path, text: str) -> None:
 def spill_folder(parent: str | Path | None) -> Iterator[Path]:
     """A temporary folder for a scan's spilled data, locked while the scan
     runs; folders of killed scans (unlocked) in ``parent`` are removed first."""
-    root = Path(parent) if parent is not None else Path(tempfile.gettempdir())
+    # Absolute: tasks of workers started elsewhere (Dask's) open it by its path.
+    root = Path(parent if parent is not None else tempfile.gettempdir()).absolute()
     for old in root.glob("dedup-*"):
         _remove_unlocked(old)  # not lockless ones: other programs' may match
     with tempfile.TemporaryDirectory(prefix="dedup-", dir=root) as folder:

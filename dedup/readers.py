@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from functools import partial
 from pathlib import Path
@@ -136,7 +136,9 @@ def parts(source: Source, engine: Engine, size: int = PART_BYTES) -> list[list[P
     ones together, a task's parts about ``size`` bytes. How many records
     come before each range is counted by the engine's tasks (a pass over
     the bytes, much quicker than parsing them)."""
-    files = input_files(source)
+    # By absolute paths: a worker started elsewhere (Dask's) has its own
+    # working folder. The ids stay relative to the corpus.
+    files = [replace(f, path=f.path.absolute()) for f in input_files(source)]
     cuts = [(f, f.format.split.ranges(f, size) if f.format.split else None) for f in files]
     counts = iter(run(engine, _count, [(f, r) for f, rs in cuts if rs for r in rs]))
     loads: list[list[Part]] = []

@@ -141,12 +141,13 @@ def test_a_scheduler_and_two_workers_of_their_own(tmp_path: Path) -> None:
         while not address_file.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
         address = json.loads(address_file.read_text())["address"]
-        for n in (1, 2):
+        for n in (1, 2):  # each in a folder of its own, its working folder too
+            (own := tmp_path / f"worker{n}").mkdir()
             started.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "distributed.cli.dask_worker", address,
-                     "--nthreads", "1", "--local-directory", str(tmp_path / f"worker{n}")],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     "--nthreads", "1", "--local-directory", str(own)],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=own,
                 )
             )  # fmt: skip
         client_tmp = tmp_path / "client-tmp"
@@ -159,12 +160,15 @@ def test_a_scheduler_and_two_workers_of_their_own(tmp_path: Path) -> None:
             for doc in saudinewsnet(5000):
                 fh.write(json.dumps({"id": doc.id, "text": doc.text}, ensure_ascii=False) + "\n")
         local, on_cluster, by_env = (tmp_path / f"{n}.json" for n in ("local", "cluster", "env"))
-        command = [sys.executable, "-m", "dedup", "scan", str(corpus), "-q", "--json"]
-        subprocess.run([*command, str(local), "--workers", "1"], check=True)
-        on = ["--tmp-dir", str(client_tmp)]
-        subprocess.run([*command, str(on_cluster), "--scheduler", address, *on], check=True)
+        # Paths relative to the client's working folder, not the workers'.
+        command = [sys.executable, "-m", "dedup", "scan", corpus.name, "-q", "--json"]
+        subprocess.run([*command, str(local), "--workers", "1"], check=True, cwd=tmp_path)
+        on = ["--tmp-dir", client_tmp.name]
+        subprocess.run(
+            [*command, str(on_cluster), "--scheduler", address, *on], check=True, cwd=tmp_path
+        )
         env = {**os.environ, "DASK_SCHEDULER_ADDRESS": address}
-        subprocess.run([*command, str(by_env), *on], check=True, env=env)
+        subprocess.run([*command, str(by_env), *on], check=True, env=env, cwd=tmp_path)
         assert on_cluster.read_bytes() == local.read_bytes() == by_env.read_bytes()
     finally:
         for process in reversed(started):
