@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterator  # noqa: E402
 from contextlib import ExitStack  # noqa: E402
 from dataclasses import asdict, fields  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import TYPE_CHECKING, Annotated, Any, get_type_hints  # noqa: E402
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, get_type_hints  # noqa: E402
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
@@ -331,14 +331,9 @@ def scan(
         if adding:
             with_index["before_adding"] = write
         result = _scan_with_progress(
-            source,
-            config,
-            quiet,
-            workers,
-            tmp_dir,
-            (engine, scheduler, shared_tmp_dir),
+            source, config, quiet, _Where(workers, tmp_dir, engine, scheduler, shared_tmp_dir),
             **with_index,
-        )
+        )  # fmt: skip
         if not adding:
             write(result)
     except DedupError as e:
@@ -501,14 +496,9 @@ def clean(
                 _check_tmp_dir(tmp_dir)
                 with_index = {"index": index, "read_only": True} if index else {}
                 result = _scan_with_progress(
-                    source,
-                    config,
-                    quiet,
-                    workers,
-                    tmp_dir,
-                    (engine, scheduler, shared_tmp_dir),
-                    **with_index,
-                )
+                    source, config, quiet,
+                    _Where(workers, tmp_dir, engine, scheduler, shared_tmp_dir), **with_index,
+                )  # fmt: skip
                 if index is not None and (skipped := result.config["index"]["skipped"]):
                     raise DedupError(
                         f"{path}: {skipped:,} of its documents are in the index already: clean "
@@ -717,23 +707,27 @@ def _engine(
     return DaskEngine(address=scheduler, workers=workers, started=started, shared_disk=shared)
 
 
+class _Where(NamedTuple):
+    """Where a scan runs: the options of the Engine panel, and --tmp-dir."""
+
+    workers: int
+    tmp_dir: Path | None
+    engine: str | None
+    scheduler: str | None
+    shared_tmp_dir: bool | None
+
+
 def _scan_with_progress(
-    source: Source,
-    config: Config,
-    quiet: bool,
-    workers: int = 0,
-    tmp_dir: Path | None = None,
-    engine_options: tuple[str | None, str | None, bool | None] = (None, None, None),
-    **with_index: Any,
+    source: Source, config: Config, quiet: bool, where: _Where, **with_index: Any
 ) -> ScanResult:
     """``pipeline.scan`` with a progress bar (``with_index``: its index
-    arguments), on the engine ``engine_options`` ask for (``_engine``)."""
+    arguments), where ``where`` says (the engine: ``_engine``)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from dedup.pipeline import scan as run_scan
 
-    workers = workers if workers > 0 else _default_workers(source)
-    engine = _engine(*engine_options, workers, quiet)
+    workers, tmp_dir = where.workers or _default_workers(source), where.tmp_dir
+    engine = _engine(where.engine, where.scheduler, where.shared_tmp_dir, workers, quiet)
     if quiet or not sys.stderr.isatty():
         result = run_scan(
             source, config, workers=workers, tmp_dir=tmp_dir, engine=engine, **with_index
