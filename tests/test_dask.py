@@ -68,6 +68,19 @@ def _refuse_opening(folder: str) -> None:
     sys.addaudithook(hook)
 
 
+def _refuse_opening_on(client: distributed.Client, folder: Path) -> None:
+    """``_refuse_opening`` on every worker of ``client``, sent by value: a
+    worker started elsewhere cannot import this test module."""
+    import cloudpickle
+
+    module = sys.modules[__name__]
+    cloudpickle.register_pickle_by_value(module)
+    try:
+        client.run(_refuse_opening, str(folder))
+    finally:
+        cloudpickle.unregister_pickle_by_value(module)
+
+
 def test_no_task_reads_the_clients_folder(tmp_path: Path) -> None:
     """Workers on other machines do not see the scan's folder: given a
     cluster it did not start, the engine sends each task what it reads.
@@ -84,7 +97,7 @@ def test_no_task_reads_the_clients_folder(tmp_path: Path) -> None:
         distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as c,
         distributed.Client(c) as client,
     ):
-        client.run(_refuse_opening, str(folder))
+        _refuse_opening_on(client, folder)
         assert scan(news, engine=client, tmp_dir=folder) == one
         with pytest.raises(RuntimeError, match="a task opened"):
             scan(news, engine=DaskEngine(client, shared_disk=True), tmp_dir=folder)
@@ -154,7 +167,7 @@ def test_a_scheduler_and_two_workers_of_their_own(tmp_path: Path) -> None:
         client_tmp.mkdir()
         with distributed.Client(address, timeout=60) as c:
             c.wait_for_workers(2, timeout=60)
-            c.run(_refuse_opening, str(client_tmp))
+            _refuse_opening_on(c, client_tmp)
         corpus = tmp_path / "news.jsonl"
         with corpus.open("w", encoding="utf-8") as fh:
             for doc in saudinewsnet(5000):
