@@ -100,3 +100,22 @@ def test_chunks_from_many_processes_read_as_one(tmp_path: Path) -> None:
     assert (spill.range(5, 33) == np.concatenate(arrays[5:33])).all()
     assert all((bands.column(b) == keys[:, b]).all() for b in range(3))
     folder.close()
+
+
+def test_gathered_sets_answer_as_their_store_does(tmp_path: Path) -> None:
+    """What a verification task reads travels as ``Gathered`` where workers
+    do not see the store: sizes and gathers of any of its sets (in any order,
+    repeated, empty ones too) equal the store's."""
+    from dedup.finders import Gathered
+
+    rng = np.random.default_rng(7)
+    lengths = rng.integers(0, 40, 300)
+    values = rng.integers(0, 2**63, int(lengths.sum()), dtype=np.uint64)
+    spill = Spill(Folder(tmp_path), "sets", np.uint64)
+    spill.extend(values, lengths)
+    items = np.unique(rng.integers(0, 300, 120))
+    gathered = Gathered(spill, items)
+    for asked in (items, items[::3], items[:0], np.repeat(items[5:9], 2)):
+        assert np.array_equal(gathered.sizes(asked), spill.sizes(asked))
+        expected = np.concatenate([values[:0], *(spill[int(i)] for i in asked)])
+        assert np.array_equal(gathered.gather(asked), expected)
