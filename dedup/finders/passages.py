@@ -209,8 +209,9 @@ _STATES: dict[str, _State] = {}
 
 def _align_block(job: _Job, lo: int) -> list[Passage]:
     """The passages of documents ``lo`` .. ``lo + _BLOCK - 1`` (as ``b``):
-    the block's tokens in one read, each earlier document's in one, and
-    every pair aligned by one kernel call (_align)."""
+    the tokens of the block and of the earlier documents it pairs with in
+    a read a run of documents, and every pair aligned by one kernel call
+    (_align)."""
     state = _STATES.get(job.key)
     if state is None:
         state = _STATES[job.key] = _State.load(job.key)
@@ -220,13 +221,8 @@ def _align_block(job: _Job, lo: int) -> list[Passage]:
         return []
     hi = min(lo + _BLOCK, len(tokens))
     earlier = np.unique(pairs[:, 0][pairs[:, 0] < lo])
-    values, lengths = _concatenated(tokens, lo, hi)
-    if len(earlier):
-        parts = [tokens[d] for d in earlier.tolist()]
-        values = np.concatenate([*parts, values])
-        lengths = np.concatenate(([len(x) for x in parts], lengths))
     docs = np.concatenate((earlier, np.arange(lo, hi)))  # sorted: a slot by searchsorted
-    return _align(state, job, pairs, docs, (values, lengths))
+    return _align(state, job, pairs, docs, _read(tokens, docs))
 
 
 def _candidates(item: tuple[_State, int, int]) -> np.ndarray:
@@ -279,23 +275,15 @@ def _blocks(arrays: Arrays, size: int = _BLOCK) -> Iterator[tuple[int, np.ndarra
     """``(first, values, lengths)``: ``size`` documents' arrays at a time,
     concatenated (one read when they are spilled)."""
     for first in range(0, len(arrays), size):
-        yield first, *_concatenated(arrays, first, min(len(arrays), first + size))
+        yield first, *_read(arrays, np.arange(first, min(len(arrays), first + size)))
 
 
 def _read(arrays: Arrays, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Arrays ``docs`` (sorted, distinct) concatenated, and their lengths."""
+    """Arrays ``docs`` (sorted, distinct) concatenated, and their lengths:
+    spilled, a read a run of consecutive documents."""
     if isinstance(arrays, Spill):
         return arrays.gather(docs), arrays.sizes(docs)
     items = [arrays[d] for d in docs.tolist()]
-    lengths = np.array([len(x) for x in items], np.int64)
-    return np.concatenate(items) if items else np.empty(0, np.uint64), lengths
-
-
-def _concatenated(arrays: Arrays, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
-    """Arrays ``first`` .. ``last - 1`` concatenated, and their lengths."""
-    if isinstance(arrays, Spill):
-        return arrays.range(first, last), arrays.lengths(first, last)
-    items = [arrays[d] for d in range(first, last)]
     lengths = np.array([len(x) for x in items], np.int64)
     return np.concatenate(items) if items else np.empty(0, np.uint64), lengths
 
