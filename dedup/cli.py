@@ -209,10 +209,11 @@ _SharedOption = Annotated[
 @_with_config
 def scan(
     path: Annotated[
-        Path,
+        str,
         typer.Argument(
             help="A file (.txt, .jsonl, .json, .csv, .tsv, each also .gz, .bz2, .xz or .zst; "
             ".parquet; .warc, .wet, also .gz), a folder of them (read recursively), "
+            "a URL fsspec reads (s3://bucket/crawl/, gs://..., https://...), "
             "or - for JSON Lines on standard input."
         ),
     ],
@@ -284,6 +285,7 @@ def scan(
     config: Config | None = None,
 ) -> None:
     """Scan a corpus and report every duplicated span, cluster and boilerplate paragraph."""
+    from dedup.formats import location
     from dedup.outputs import check
     from dedup.reports.attributes import write_attributes
     from dedup.reports.html import write_html
@@ -293,25 +295,26 @@ def scan(
     from dedup.reports.terminal import render
 
     try:
+        corpus = location(path)
         outs = [o for o in (json_out, jsonl_out, html_out, parquet_out) if o is not None]
-        check([path], outs, force, files=True)
+        check([corpus], outs, force, files=True)
         if attributes_out is not None:
-            check([path], [*outs, attributes_out], force)
+            check([corpus], [*outs, attributes_out], force)
         _check_tmp_dir(tmp_dir)
-        source = _source(path, text_key, id_key, include, exclude, quiet)
+        source = _source(corpus, text_key, id_key, include, exclude, quiet)
         for given, option in ((html_out, "--html"), (attributes_out, "--attributes")):
             if given is not None:
                 _rereadable(source, option)
-        _check_index(index, read_only, path, outs + ([attributes_out] if attributes_out else []))
+        _check_index(index, read_only, corpus, outs + ([attributes_out] if attributes_out else []))
         config = _index_config(config, index)
-        recorded: dict[str, Any] = {"path": str(path.resolve()), "text_key": text_key}
+        recorded: dict[str, Any] = {"path": _absolute(corpus), "text_key": text_key}
         recorded["id_key"] = id_key
         recorded.update({k: v for k, v in (("include", include), ("exclude", exclude)) if v})
 
         def write(result: ScanResult) -> None:
             _unless_interrupted()
             if json_out is not None:
-                write_json(result, json_out, None if _is_stdin(path) else recorded, force)
+                write_json(result, json_out, None if _is_stdin(corpus) else recorded, force)
             if jsonl_out is not None:
                 write_jsonl(result, jsonl_out, force)
             if html_out is not None:
@@ -326,7 +329,7 @@ def scan(
         # the batch (run it again with --force), never a batch nobody saw.
         adding = index is not None and not read_only
         with_index: dict[str, Any] = {
-            "index": index, "read_only": read_only, "batch_name": str(path),
+            "index": index, "read_only": read_only, "batch_name": str(corpus),
         }  # fmt: skip
         if adding:
             with_index["before_adding"] = write
@@ -362,7 +365,7 @@ def report(
 ) -> None:
     """Render a saved JSON report as HTML, without scanning again."""
     from dedup.clean import check_corpus
-    from dedup.formats import Source
+    from dedup.formats import Source, location
     from dedup.outputs import check
     from dedup.readers import read_documents
     from dedup.reports.html import write_html
@@ -372,7 +375,7 @@ def report(
         check([report_path], [html_out], force, files=True)
         result = read_json(report_path)
         source = read_source(report_path) or {}
-        corpus = input_path or (Path(source["path"]) if "path" in source else None)
+        corpus = input_path or (location(source["path"]) if "path" in source else None)
         if corpus is None:
             raise DedupError(f"{report_path}: records no input path; give it with --input")
         check([report_path, corpus], [html_out], force, files=True)
@@ -393,7 +396,7 @@ def report(
 @app.command()
 @_with_config
 def clean(
-    path: Annotated[Path, typer.Argument(help="The corpus: as for dedup scan.")],
+    path: Annotated[str, typer.Argument(help="The corpus: as for dedup scan.")],
     out: Annotated[
         Path,
         typer.Option(
@@ -466,6 +469,7 @@ def clean(
 ) -> None:
     """Write the corpus back without its repeats (never text found nowhere else), log each cut."""
     from dedup.clean import CleanPolicy, check_corpus, clean_text, plan
+    from dedup.formats import location
     from dedup.outputs import check, staged
     from dedup.readers import read_documents
     from dedup.reports.json import read_json
@@ -474,14 +478,15 @@ def clean(
 
     log = log or out.with_name(out.name + ".removals.jsonl")
     try:
-        source = _source(path, text_key, id_key, include, exclude, quiet)
+        corpus = location(path)
+        source = _source(corpus, text_key, id_key, include, exclude, quiet)
         _rereadable(source, "clean")
         policy = CleanPolicy(
             within, near_duplicates, _representative(keep, "--keep"), across, boilerplate, formula
         )
         with ExitStack() as outputs:
             if not dry_run:  # claimed first: a second run on them stops before scanning
-                check([path] + ([report] if report else []), [out, log], force)
+                check([corpus] + ([report] if report else []), [out, log], force)
                 out_tmp, log_tmp = outputs.enter_context(staged([out, log], force))
             if report is not None:
                 if config is not None:
@@ -489,9 +494,9 @@ def clean(
                 if index is not None:
                     raise DedupError("--index does not apply with --report (its scan's did)")
                 result = read_json(report)
-                check_corpus(result, read_documents(source), str(path))
+                check_corpus(result, read_documents(source), str(corpus))
             else:
-                _check_index(index, False, path, [out, log])
+                _check_index(index, False, corpus, [out, log])
                 config = _index_config(config, index)
                 _check_tmp_dir(tmp_dir)
                 with_index = {"index": index, "read_only": True} if index else {}
@@ -501,7 +506,7 @@ def clean(
                 )  # fmt: skip
                 if index is not None and (skipped := result.config["index"]["skipped"]):
                     raise DedupError(
-                        f"{path}: {skipped:,} of its documents are in the index already: clean "
+                        f"{corpus}: {skipped:,} of its documents are in the index already: clean "
                         "a batch before scan --index adds it, or with --report of that scan"
                     )
             todo = plan(result, policy)
@@ -610,6 +615,13 @@ def _source(
             soft_wrap=True,
         )
     return source
+
+
+def _absolute(path: Path) -> str:
+    """Where the corpus is, recorded in a report: a URL as given."""
+    from dedup.formats import is_url
+
+    return str(path if is_url(path) else path.resolve())
 
 
 def _is_stdin(path: Path) -> bool:

@@ -42,6 +42,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from dedup.errors import OutputError
+from dedup.formats import is_url
 
 if sys.platform == "win32":
     import msvcrt
@@ -124,7 +125,7 @@ def check(
 ) -> None:
     """Refuse unsafe outputs with one line, before any work is done;
     ``files``: every output must be a file (a report), not a folder."""
-    ins = [p.resolve() for p in inputs]
+    ins = [p.resolve() for p in inputs if not is_url(p)]  # a URL is no local output's
     seen: dict[Path, Path] = {}
     for out in outputs:
         dst = out.resolve()

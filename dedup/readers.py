@@ -21,16 +21,24 @@ from pathlib import Path
 
 from dedup.engines import Engine, run
 from dedup.errors import InputError
-from dedup.formats import FORMATS, STDIN, File, Format, Source, format_of, supported
+from dedup.formats import FORMATS, STDIN, File, Format, Source, format_of, location, supported
 from dedup.models import Document
 
 
 def input_files(source: Source | str | Path) -> list[File]:
     """The files a corpus stands for, in reading order."""
-    source = source if isinstance(source, Source) else Source(Path(source))
+    source = source if isinstance(source, Source) else Source(_path(source))
     root = source.path
     if str(root) == STDIN:
         return [File(root, STDIN, FORMATS["jsonl"], "")]
+    try:
+        return _files(source)
+    except OSError as e:  # a URL's storage refused: no credentials, no bucket, no network
+        raise InputError(f"{root}: cannot read ({e.strerror or e})") from None
+
+
+def _files(source: Source) -> list[File]:
+    root = source.path
     if not root.exists():
         raise InputError(f"{root}: no such file or folder")
     if not root.is_dir():
@@ -67,6 +75,10 @@ def _walk(source: Source) -> list[tuple[Path, Format | None]]:
     return [(p, format_of(p)) for p in wanted]
 
 
+def _path(given: str | Path) -> Path:
+    return location(given) if isinstance(given, str) else given
+
+
 def _rel(p: Path, root: Path) -> str:
     return p.relative_to(root).as_posix()
 
@@ -75,7 +87,7 @@ def read_documents(
     path: str | Path | Source, text_key: str = "text", id_key: str = "id"
 ) -> Iterator[Document]:
     """Yield documents one at a time; raise InputError naming the file (and line)."""
-    source = path if isinstance(path, Source) else Source(Path(path), text_key, id_key)
+    source = path if isinstance(path, Source) else Source(_path(path), text_key, id_key)
     ids = Ids(source)
     for file in input_files(source):
         for record in file.format.read(file, source):

@@ -119,12 +119,41 @@ def _opener(name: str) -> Callable[..., Any] | None:
     return next((f for suffix, f in _OPEN.items() if name.lower().endswith(suffix)), None)
 
 
+def location(given: str) -> Path:
+    """A corpus as given: a path, or a URL (``s3://bucket/crawl/``, ``gs://``,
+    ``https://``, ...) that fsspec reads wherever a task runs, as a
+    ``upath.UPath``: the few ``Path`` calls the formats make (``open``,
+    ``stat``, ``rglob``, ``relative_to``) work on both."""
+    if "://" not in given:
+        return Path(given)
+    try:
+        from upath import UPath
+    except ImportError:
+        raise InputError(f"{given}: reading URLs needs pip install 'dedup[remote]'") from None
+    try:
+        url = UPath(given)
+        url.fs  # noqa: B018 (its driver is loaded here: a missing one is said now)
+    except (ImportError, ValueError, OSError) as e:  # no driver, or one that cannot start
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise InputError(f"{given}: cannot read this URL ({reason})") from None
+    return cast(Path, url)
+
+
+def is_url(path: Path) -> bool:
+    """Whether ``path`` is a URL (``location``), not this machine's."""
+    return not isinstance(path, Path)
+
+
 def open_input(path: Path) -> IO[bytes]:
     """``path`` for reading bytes, decompressed as its name says; ``-``: standard input."""
     if str(path) == STDIN:
         return sys.stdin.buffer
     opener = _opener(path.name)
     try:
+        if is_url(path):  # fsspec decompresses it (the same suffixes)
+            fh = cast(Any, path).open("rb", compression="infer")
+            # Buffered here: fsspec's own readline costs a block's copy a line (40x slower).
+            return cast(IO[bytes], fh if opener else io.BufferedReader(fh, 1 << 20))
         if opener is None:
             return path.open("rb")
         fh = opener(path, "rb")

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dedup.errors import InputError
-from dedup.formats import Cleaner, File, Format, Record, Source, Splitter, columns
+from dedup.formats import Cleaner, File, Format, Record, Source, Splitter, columns, is_url
 from dedup.models import Document
 
 if TYPE_CHECKING:  # imported where used: pyarrow costs 0.2 s to import
     import pyarrow as pa
+    import pyarrow.parquet as pq
 
 _ROWS = 1_000
 
@@ -27,13 +28,12 @@ def _batches(
     """Each batch of rows (of the row ``groups``, which ``n`` rows come
     before; default: all), and its documents."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     path = file.path
     try:
         # Pages streamed through a small buffer: by default a whole column
         # chunk is read at once, and memory grew with the file (0.5 GB at 1 GB).
-        parquet = pq.ParquetFile(path, buffer_size=1 << 20, pre_buffer=False)
+        parquet = _open(path, buffer_size=1 << 20, pre_buffer=False)
         names = parquet.schema_arrow.names
         if source.text_key not in names:
             raise InputError(
@@ -63,6 +63,13 @@ def _batches(
         raise InputError(f"{path}: row {n + 1}: cannot read as Parquet ({e})") from None
 
 
+def _open(path: Path, **options: Any) -> pq.ParquetFile:
+    """A Parquet file, a URL's through fsspec (pyarrow reads it as a file object)."""
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path.open("rb") if is_url(path) else path, **options)
+
+
 def read(file: File, source: Source) -> Iterator[Record]:
     for _, docs in _batches(file, source):
         for doc in docs:
@@ -72,10 +79,9 @@ def read(file: File, source: Source) -> Iterator[Record]:
 def _ranges(file: File, size: int) -> list[tuple[int, int]] | None:
     """Runs of row groups of about ``size`` bytes (a row group is not split)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     try:
-        meta = pq.ParquetFile(file.path).metadata
+        meta = _open(file.path).metadata
     except (OSError, pa.ArrowException):  # reading it whole says what is wrong, on one line
         return None
     ranges, start, held = [], 0, 0
@@ -88,9 +94,8 @@ def _ranges(file: File, size: int) -> list[tuple[int, int]] | None:
 
 
 def _count(file: File, start: int, stop: int) -> int:
-    import pyarrow.parquet as pq
 
-    meta = pq.ParquetFile(file.path).metadata
+    meta = _open(file.path).metadata
     return sum(meta.row_group(g).num_rows for g in range(start, stop))
 
 
@@ -106,7 +111,7 @@ def write(file: File, source: Source, dest: Path, name: str, clean: Cleaner) -> 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    parquet = pq.ParquetFile(file.path)
+    parquet = _open(file.path)
     schema = parquet.schema_arrow
     row_groups = parquet.metadata.num_row_groups
     codec = parquet.metadata.row_group(0).column(0).compression if row_groups else "SNAPPY"

@@ -41,7 +41,8 @@ def write(file: File, source: Source, dest: Path, name: str, clean: Cleaner) -> 
     if text is None:
         return
     if text == record.doc.text:
-        shutil.copyfile(file.path, dest)
+        with file.path.open("rb") as src, dest.open("wb") as out:  # a URL's too
+            shutil.copyfileobj(src, out)
     else:
         with open_output(dest, name) as fh:
             fh.write(text.encode("utf-8"))
