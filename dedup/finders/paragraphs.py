@@ -15,9 +15,9 @@ import numpy as np
 from dedup import kernels
 from dedup.align import Block, Copy, merge_blocks
 from dedup.config import Config
-from dedup.engines import Engine
+from dedup.engines import Engine, run
 from dedup.finders import Gathered, Stored, encode, shared_values, verify
-from dedup.index import Index, Outside
+from dedup.index import Index, Outside, held
 from dedup.lsh import band_pairs, decode, group_pairs
 from dedup.models import Boilerplate, Span, SpanKind
 from dedup.verify import Members, jaccard
@@ -28,32 +28,46 @@ def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int
 
     Only each group's first paragraph takes part in LSH, and only if it has
     at least k tokens: shorter paragraphs have one shingle, so exact groups
-    already cover them.
+    already cover them. Each band is bucketed by a task of its own, where
+    the workers see the index's folder (else here, a band after another).
     """
     adjacency: dict[int, list[int]] = {}
     is_long = c.para_ntok >= c.k
-    lsh_groups = np.flatnonzero(is_long[c.group_first])
-    if len(lsh_groups) < 2:
+    paras = c.group_first[np.flatnonzero(is_long[c.group_first])]  # ascending: pairs keep order
+    if len(paras) < 2:
         return adjacency
-    paras = c.group_first[lsh_groups]  # ascending: pairs keep their order
-    rows = (np.cumsum(is_long) - 1)[paras]  # their rows in para_bands and para_bits
-    # Most candidates fall far short (a bucket shared by chance): their bit
-    # maps, read here for every group at once, tell so without reading their
-    # shingle sets (kernels.may_reach: exact, a pair it drops cannot pass).
-    bits = np.stack([c.para_bits.column(w, rows) for w in range(c.para_bits.bands)], axis=1)
-    sizes = c.para_sets.sizes(paras)
-
-    def band(b: int) -> np.ndarray:
-        pairs = decode(band_pairs(c.para_bands.column(b, rows)))
-        return encode(paras[pairs[kernels.may_reach(pairs, bits, sizes, cfg.paragraph_threshold)]])
-
-    bands = (band(b) for b in range(c.para_bands.bands))
+    # The paragraphs in LSH, and their rows in para_bands and para_bits
+    lsh: np.ndarray | str = np.stack((paras, (np.cumsum(is_long) - 1)[paras]))
+    stored = Stored(c.path, cfg, "para_sets")
+    bucketing = engine if engine.shares_disk else Engine()
+    if not bucketing.local:  # the tasks read it where they run
+        np.save(c.path / "lsh.npy", lsh)
+        lsh = str(c.path / "lsh.npy")
+    bands = run(bucketing, partial(_band_candidates, stored, lsh), range(c.para_bands.bands))
     near = partial(_near_paragraphs, cfg)
-    verified = verify(bands, near, engine, Stored(c.path, cfg, "para_sets"))
+    verified = verify(bands, near, engine, stored)
     for ga, gb in c.para_group[decode(verified)].tolist():
         adjacency.setdefault(ga, []).append(gb)
         adjacency.setdefault(gb, []).append(ga)
     return adjacency
+
+
+def _band_candidates(stored: Stored, lsh: np.ndarray | str, band: int) -> np.ndarray:
+    """The candidate pairs (encoded) of one band: its buckets' pairs of
+    paragraphs, less those that cannot reach the threshold. Most fall far
+    short (a bucket shared by chance): the bit maps of the paired paragraphs
+    tell so without their shingle sets (kernels.may_reach: exact, a pair it
+    drops cannot pass). ``lsh``: the paragraphs in LSH and their rows, or
+    the file that holds them."""
+    c = held(stored.folder, stored.cfg, complete=True)
+    paras, rows = np.load(lsh, mmap_mode="r") if isinstance(lsh, str) else lsh
+    pairs = decode(band_pairs(c.para_bands.column(band, rows)))
+    items, slots = np.unique(pairs, return_inverse=True)  # the paragraphs paired here
+    bits = np.stack([c.para_bits.column(w, rows[items]) for w in range(c.para_bits.bands)], 1)
+    sizes = c.para_sets.sizes(paras[items])
+    keep = kernels.may_reach(slots.reshape(-1, 2), bits, sizes, stored.cfg.paragraph_threshold)
+    candidates: np.ndarray = encode(paras[pairs[keep]])
+    return candidates
 
 
 def _near_paragraphs(cfg: Config, item: tuple[Stored | Gathered, np.ndarray]) -> np.ndarray:
