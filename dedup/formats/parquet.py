@@ -12,7 +12,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dedup.errors import InputError
-from dedup.formats import Cleaner, File, Format, Record, Source, Splitter, columns, is_url
+from dedup.formats import (
+    Cleaner,
+    File,
+    Format,
+    Record,
+    Source,
+    Splitter,
+    columns,
+    is_url,
+    open_bytes,
+)
 from dedup.models import Document
 
 if TYPE_CHECKING:  # imported where used: pyarrow costs 0.2 s to import
@@ -67,7 +77,7 @@ def _open(path: Path, **options: Any) -> pq.ParquetFile:
     """A Parquet file, a URL's through fsspec (pyarrow reads it as a file object)."""
     import pyarrow.parquet as pq
 
-    return pq.ParquetFile(path.open("rb") if is_url(path) else path, **options)
+    return pq.ParquetFile(open_bytes(path) if is_url(path) else path, **options)
 
 
 def read(file: File, source: Source) -> Iterator[Record]:

@@ -15,6 +15,7 @@ from dedup.formats import (
     Record,
     Source,
     compressed,
+    open_bytes,
     open_input,
     open_output,
 )
@@ -41,7 +42,7 @@ def write(file: File, source: Source, dest: Path, name: str, clean: Cleaner) -> 
     if text is None:
         return
     if text == record.doc.text:
-        with file.path.open("rb") as src, dest.open("wb") as out:  # a URL's too
+        with open_bytes(file.path) as src, dest.open("wb") as out:
             shutil.copyfileobj(src, out)
     else:
         with open_output(dest, name) as fh:
