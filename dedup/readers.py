@@ -21,7 +21,18 @@ from pathlib import Path
 
 from dedup.engines import Engine, run
 from dedup.errors import InputError
-from dedup.formats import FORMATS, STDIN, File, Format, Source, format_of, location, supported
+from dedup.formats import (
+    FORMATS,
+    STDIN,
+    File,
+    Format,
+    Source,
+    format_of,
+    is_url,
+    location,
+    reason,
+    supported,
+)
 from dedup.models import Document
 
 
@@ -33,8 +44,14 @@ def input_files(source: Source | str | Path) -> list[File]:
         return [File(root, STDIN, FORMATS["jsonl"], "")]
     try:
         return _files(source)
-    except OSError as e:  # a URL's storage refused: no credentials, no bucket, no network
-        raise InputError(f"{root}: cannot read ({e.strerror or e})") from None
+    except InputError:
+        raise
+    except (
+        Exception
+    ) as e:  # a URL's storage refused (no network, no credentials): its driver's error
+        if not (isinstance(e, OSError) or is_url(root)):
+            raise
+        raise InputError(f"{root}: cannot read ({reason(e)})") from None
 
 
 def _files(source: Source) -> list[File]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -116,3 +117,18 @@ def test_a_bad_url_is_one_line(bucket: Path, corpus: str, said: str) -> None:
     done = CliRunner().invoke(app, ["scan", corpus, "-q"])
     assert done.exit_code == 1
     assert done.stderr.startswith(f"error: {said}") and done.stderr.count("\n") == 1
+
+
+def test_storage_out_of_reach_is_one_line(bucket: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+    s3fs.S3FileSystem.clear_instance_cache()  # a cached one knows the bucket's server
+    try:
+        done = CliRunner().invoke(app, ["scan", URL, "-q"])
+    finally:
+        s3fs.S3FileSystem.clear_instance_cache()
+    assert done.exit_code == 1
+    assert done.stderr.startswith(f"error: {URL}: cannot read (Could not connect to the endpoint")
+    assert done.stderr.count("\n") == 1

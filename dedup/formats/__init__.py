@@ -134,9 +134,18 @@ def location(given: str) -> Path:
         url = UPath(given)
         url.fs  # noqa: B018 (its driver is loaded here: a missing one is said now)
     except (ImportError, ValueError, OSError) as e:  # no driver, or one that cannot start
-        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise InputError(f"{given}: cannot read this URL ({reason})") from None
+        raise InputError(f"{given}: cannot read this URL ({reason(e)})") from None
+    try:
+        url.exists()  # no network, no credentials: said here, once
+    except Exception as e:  # each driver has errors of its own
+        raise InputError(f"{given}: cannot read ({reason(e)})") from None
     return cast(Path, url)
+
+
+def reason(e: BaseException) -> str:
+    """An error's first line, for a message of one line."""
+    text = str(e.strerror or e) if isinstance(e, OSError) else str(e)
+    return text.splitlines()[0] if text.strip() else type(e).__name__
 
 
 def is_url(path: Path) -> bool:
@@ -160,7 +169,11 @@ def open_input(path: Path) -> IO[bytes]:
         # zstandard's reader has no readline: buffered, it has.
         return cast(IO[bytes], io.BufferedReader(fh) if opener is zstandard.open else fh)
     except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror})") from None
+        raise InputError(f"{path}: cannot read ({reason(e)})") from None
+    except Exception as e:  # a URL's storage refused: its driver's own error
+        if not is_url(path):
+            raise
+        raise InputError(f"{path}: cannot read ({reason(e)})") from None
 
 
 def open_bytes(path: Path, **options: Any) -> IO[bytes]:

@@ -104,7 +104,6 @@ def _ranges(file: File, size: int) -> list[tuple[int, int]] | None:
 
 
 def _count(file: File, start: int, stop: int) -> int:
-
     meta = _open(file.path).metadata
     return sum(meta.row_group(g).num_rows for g in range(start, stop))
 
