@@ -6,9 +6,10 @@ template)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 
@@ -28,7 +29,7 @@ def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int
 
     Only each group's first paragraph takes part in LSH, and only if it has
     at least k tokens: shorter paragraphs have one shingle, so exact groups
-    already cover them. Each band is bucketed by a task of its own, where
+    already cover them. Each band is bucketed by a task of its own where
     the workers see the index's folder (else here, a band after another).
     """
     adjacency: dict[int, list[int]] = {}
@@ -36,14 +37,17 @@ def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int
     paras = c.group_first[np.flatnonzero(is_long[c.group_first])]  # ascending: pairs keep order
     if len(paras) < 2:
         return adjacency
-    # The paragraphs in LSH, and their rows in para_bands and para_bits
-    lsh: np.ndarray | str = np.stack((paras, (np.cumsum(is_long) - 1)[paras]))
+    rows = (np.cumsum(is_long) - 1)[paras]  # their rows in para_bands and para_bits
     stored = Stored(c.path, cfg, "para_sets")
-    bucketing = engine if engine.shares_disk else Engine()
-    if not bucketing.local:  # the tasks read it where they run
-        np.save(c.path / "lsh.npy", lsh)
-        lsh = str(c.path / "lsh.npy")
-    bands = run(bucketing, partial(_band_candidates, stored, lsh), range(c.para_bands.bands))
+    bands: Iterable[np.ndarray]
+    if engine.shares_disk and not engine.local:  # the tasks read them where they run
+        np.save(c.path / "lsh.npy", np.stack((paras, rows)))
+        task = partial(_band_candidates, stored, str(c.path / "lsh.npy"))
+        bands = run(engine, task, range(c.para_bands.bands))
+    else:  # here, a band when verify asks (it gathers the next while its tasks check these)
+        bits = np.stack([c.para_bits.column(w, rows) for w in range(c.para_bits.bands)], 1)
+        lsh = _Lsh(paras, rows, bits, c.para_sets.sizes(paras))
+        bands = map(partial(_band_candidates, stored, lsh), range(c.para_bands.bands))
     near = partial(_near_paragraphs, cfg)
     verified = verify(bands, near, engine, stored)
     for ga, gb in c.para_group[decode(verified)].tolist():
@@ -52,22 +56,36 @@ def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int
     return adjacency
 
 
-def _band_candidates(stored: Stored, lsh: np.ndarray | str, band: int) -> np.ndarray:
+class _Lsh(NamedTuple):
+    """The paragraphs in LSH, their rows in ``para_bands``, and their bit
+    maps and set sizes (``kernels.may_reach``), read once for every band."""
+
+    paras: np.ndarray
+    rows: np.ndarray
+    bits: np.ndarray
+    sizes: np.ndarray
+
+
+def _band_candidates(stored: Stored, lsh: _Lsh | str, band: int) -> np.ndarray:
     """The candidate pairs (encoded) of one band: its buckets' pairs of
     paragraphs, less those that cannot reach the threshold. Most fall far
     short (a bucket shared by chance): the bit maps of the paired paragraphs
     tell so without their shingle sets (kernels.may_reach: exact, a pair it
-    drops cannot pass). ``lsh``: the paragraphs in LSH and their rows, or
-    the file that holds them."""
+    drops cannot pass). ``lsh``: what every band reads, or the file of the
+    paragraphs and rows, in a task: it reads the bit maps and sizes of the
+    paragraphs its band pairs only (a task's memory stays a band's)."""
     c = held(stored.folder, stored.cfg, complete=True)
-    paras, rows = np.load(lsh, mmap_mode="r") if isinstance(lsh, str) else lsh
+    threshold = stored.cfg.paragraph_threshold
+    if isinstance(lsh, _Lsh):
+        pairs = decode(band_pairs(c.para_bands.column(band, lsh.rows)))
+        return encode(lsh.paras[pairs[kernels.may_reach(pairs, lsh.bits, lsh.sizes, threshold)]])
+    paras, rows = np.load(lsh, mmap_mode="r")
     pairs = decode(band_pairs(c.para_bands.column(band, rows)))
     items, slots = np.unique(pairs, return_inverse=True)  # the paragraphs paired here
     bits = np.stack([c.para_bits.column(w, rows[items]) for w in range(c.para_bits.bands)], 1)
     sizes = c.para_sets.sizes(paras[items])
-    keep = kernels.may_reach(slots.reshape(-1, 2), bits, sizes, stored.cfg.paragraph_threshold)
-    candidates: np.ndarray = encode(paras[pairs[keep]])
-    return candidates
+    keep = kernels.may_reach(slots.reshape(-1, 2), bits, sizes, threshold)
+    return encode(paras[pairs[keep]])
 
 
 def _near_paragraphs(cfg: Config, item: tuple[Stored | Gathered, np.ndarray]) -> np.ndarray:
