@@ -34,6 +34,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -140,11 +141,17 @@ def check(
             raise OutputError(f"{out}: named for two outputs (also {seen[dst]})")
         seen[dst] = out
         if not dst.parent.is_dir():
+            if _URL.match(str(out)):  # "s3://b/r.json", its "//" made "/" by Path
+                raise OutputError(f"{out}: a URL; outputs are written on this machine")
             raise OutputError(f"{out}: folder {out.parent} does not exist")
         if files and out.is_dir():
             raise OutputError(f"{out}: is a folder")
         if out.exists() and not force:
             raise OutputError(f"{out}: already exists (use --force to replace it)")
+
+
+# A URL's scheme, two letters or more (one is a Windows drive).
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:/")
 
 
 def _work(out: Path) -> Path:

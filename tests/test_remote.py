@@ -132,3 +132,11 @@ def test_storage_out_of_reach_is_one_line(bucket: Path, monkeypatch: pytest.Monk
     assert done.exit_code == 1
     assert done.stderr.startswith(f"error: {URL}: cannot read (Could not connect to the endpoint")
     assert done.stderr.count("\n") == 1
+
+
+def test_an_output_at_a_url_is_refused() -> None:
+    done = CliRunner().invoke(app, ["scan", str(SEEDS), "--json", "s3://crawl/report.json"])
+    assert done.exit_code == 1
+    assert (
+        done.stderr == "error: s3:/crawl/report.json: a URL; outputs are written on this machine\n"
+    )
