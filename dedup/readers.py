@@ -28,9 +28,8 @@ from dedup.formats import (
     Format,
     Source,
     format_of,
-    is_url,
     location,
-    reason,
+    reading,
     supported,
 )
 from dedup.models import Document
@@ -42,16 +41,8 @@ def input_files(source: Source | str | Path) -> list[File]:
     root = source.path
     if str(root) == STDIN:
         return [File(root, STDIN, FORMATS["jsonl"], "")]
-    try:
+    with reading(root):  # a URL's storage may refuse: no network, no credentials
         return _files(source)
-    except InputError:
-        raise
-    except (
-        Exception
-    ) as e:  # a URL's storage refused (no network, no credentials): its driver's error
-        if not (isinstance(e, OSError) or is_url(root)):
-            raise
-        raise InputError(f"{root}: cannot read ({reason(e)})") from None
 
 
 def _files(source: Source) -> list[File]:

@@ -75,16 +75,16 @@ def _band_candidates(stored: Stored, lsh: _Lsh | str, band: int) -> np.ndarray:
     paragraphs and rows, in a task: it reads the bit maps and sizes of the
     paragraphs its band pairs only (a task's memory stays a band's)."""
     c = held(stored.folder, stored.cfg, complete=True)
-    threshold = stored.cfg.paragraph_threshold
-    if isinstance(lsh, _Lsh):
-        pairs = decode(band_pairs(c.para_bands.column(band, lsh.rows)))
-        return encode(lsh.paras[pairs[kernels.may_reach(pairs, lsh.bits, lsh.sizes, threshold)]])
-    paras, rows = np.load(lsh, mmap_mode="r")
+    paras, rows = (lsh.paras, lsh.rows) if isinstance(lsh, _Lsh) else np.load(lsh, mmap_mode="r")
     pairs = decode(band_pairs(c.para_bands.column(band, rows)))
-    items, slots = np.unique(pairs, return_inverse=True)  # the paragraphs paired here
-    bits = np.stack([c.para_bits.column(w, rows[items]) for w in range(c.para_bits.bands)], 1)
-    sizes = c.para_sets.sizes(paras[items])
-    keep = kernels.may_reach(slots.reshape(-1, 2), bits, sizes, threshold)
+    if isinstance(lsh, _Lsh):
+        slots, bits, sizes = pairs, lsh.bits, lsh.sizes
+    else:
+        items, slots = np.unique(pairs, return_inverse=True)  # the paragraphs paired here
+        slots = slots.reshape(-1, 2)
+        bits = np.stack([c.para_bits.column(w, rows[items]) for w in range(c.para_bits.bands)], 1)
+        sizes = c.para_sets.sizes(paras[items])
+    keep = kernels.may_reach(slots, bits, sizes, stored.cfg.paragraph_threshold)
     return encode(paras[pairs[keep]])
 
 

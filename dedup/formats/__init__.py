@@ -14,6 +14,7 @@ import io
 import lzma
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
@@ -135,11 +136,23 @@ def location(given: str) -> Path:
         url.fs  # noqa: B018 (its driver is loaded here: a missing one is said now)
     except (ImportError, ValueError, OSError) as e:  # no driver, or one that cannot start
         raise InputError(f"{given}: cannot read this URL ({reason(e)})") from None
-    try:
+    with reading(cast(Path, url)):
         url.exists()  # no network, no credentials: said here, once
-    except Exception as e:  # each driver has errors of its own
-        raise InputError(f"{given}: cannot read ({reason(e)})") from None
     return cast(Path, url)
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """An error reading ``path`` as one line (InputError): an OSError, or
+    for a URL any error of its storage's driver (each has errors of its own)."""
+    try:
+        yield
+    except InputError:
+        raise
+    except Exception as e:
+        if not (isinstance(e, OSError) or is_url(path)):
+            raise
+        raise InputError(f"{path}: cannot read ({reason(e)})") from None
 
 
 def reason(e: BaseException) -> str:
@@ -158,7 +171,7 @@ def open_input(path: Path) -> IO[bytes]:
     if str(path) == STDIN:
         return sys.stdin.buffer
     opener = _opener(path.name)
-    try:
+    with reading(path):
         if is_url(path):  # fsspec decompresses it (the same suffixes)
             raw = open_bytes(path, compression="infer")
             # Buffered here: fsspec's own readline costs a block's copy a line (40x slower).
@@ -168,12 +181,6 @@ def open_input(path: Path) -> IO[bytes]:
         fh = opener(path, "rb")
         # zstandard's reader has no readline: buffered, it has.
         return cast(IO[bytes], io.BufferedReader(fh) if opener is zstandard.open else fh)
-    except OSError as e:
-        raise InputError(f"{path}: cannot read ({reason(e)})") from None
-    except Exception as e:  # a URL's storage refused: its driver's own error
-        if not is_url(path):
-            raise
-        raise InputError(f"{path}: cannot read ({reason(e)})") from None
 
 
 def open_bytes(path: Path, **options: Any) -> IO[bytes]:
