@@ -37,12 +37,11 @@ import gc  # noqa: E402
 import inspect  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
-from contextlib import ExitStack  # noqa: E402
+from collections.abc import Callable, Iterable, Iterator  # noqa: E402
+from contextlib import ExitStack, contextmanager  # noqa: E402
 from dataclasses import asdict, fields  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, get_type_hints  # noqa: E402
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeVar, get_type_hints  # noqa: E402
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
@@ -53,6 +52,8 @@ from dedup.config import KEEP, Config, Keep  # noqa: E402
 from dedup.errors import DedupError, OutputError  # noqa: E402
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from dedup.engines import Engine
     from dedup.formats import Source
     from dedup.models import Document, Removal, ScanResult
@@ -66,7 +67,8 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Find near-duplicate documents, repeated paragraphs and boilerplate in text corpora.",
 )
-_err = Console(stderr=True, markup=False)  # its lines name files: [a] is no markup
+_err = Console(stderr=True, markup=False)
+T = TypeVar("T")  # its lines name files: [a] is no markup
 
 
 def _version(value: bool) -> None:
@@ -92,6 +94,17 @@ def main(
     # ones, spent 0.62 s of a 14 s SaudiNewsNet scan walking them; every
     # 10,000, 0.15 s. The command owns the process; the library leaves it be.
     gc.set_threshold(10_000)
+
+
+def run() -> None:
+    """The ``dedup`` command: ``app``, saying so when it is stopped."""
+    try:
+        app(prog_name="dedup")
+    except SystemExit as e:
+        if e.code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
+            how = "interrupted" if e.code == 128 + signal.SIGINT else "terminated"
+            _err.print(f"dedup: {how}; outputs it had not finished are removed", highlight=False)
+        raise
 
 
 def _unless_interrupted() -> None:
@@ -318,7 +331,7 @@ def scan(
             if jsonl_out is not None:
                 write_jsonl(result, jsonl_out, force)
             if html_out is not None:
-                write_html(result, html_out, _texts(source), force=force)
+                write_html(result, html_out, _texts(source, quiet), force=force)
             if parquet_out is not None:
                 write_parquet(result, parquet_out, force)
             if attributes_out is not None:
@@ -360,37 +373,164 @@ def report(
         Path | None,
         typer.Option("--input", help="The scanned corpus (default: the path the report records)."),
     ] = None,
-    max_documents: Annotated[int, typer.Option(help="Documents rendered at most.")] = 1000,
+    max_documents: Annotated[
+        int, typer.Option(help="Texts of documents with findings embedded at most.")
+    ] = 100_000,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing report.")] = False,
 ) -> None:
     """Render a saved JSON report as HTML, without scanning again."""
-    from dedup.clean import check_corpus
-    from dedup.formats import Source, location
     from dedup.outputs import check
-    from dedup.readers import read_documents
     from dedup.reports.html import write_html
-    from dedup.reports.json import read_json, read_source
+    from dedup.reports.json import read_json
 
     try:
         check([report_path], [html_out], force, files=True)
         result = read_json(report_path)
-        source = read_source(report_path) or {}
-        corpus = input_path or (location(source["path"]) if "path" in source else None)
-        if corpus is None:
-            raise DedupError(f"{report_path}: records no input path; give it with --input")
-        check([report_path, corpus], [html_out], force, files=True)
-        keys = Source(
-            corpus,
-            source.get("text_key", "text"),
-            source.get("id_key", "id"),
-            tuple(source.get("include", ())),
-            tuple(source.get("exclude", ())),
-        )
-        check_corpus(result, read_documents(keys), str(corpus))
-        write_html(result, html_out, _texts(keys), max_documents, force)
+        source = _recorded(report_path, input_path)
+        check([report_path, source.path], [html_out], force, files=True)
+        _check_corpus(result, source, False)
+        write_html(result, html_out, _texts(source, False), max_documents, force)
     except DedupError as e:
         raise _fail(str(e)) from None
     _err.print(f"report written to {html_out}", highlight=False)
+
+
+def _check_corpus(result: ScanResult, source: Source, quiet: bool) -> None:
+    """``clean.check_corpus`` of the corpus ``source`` names, with progress."""
+    from dedup.clean import check_corpus
+    from dedup.readers import read_documents
+
+    where = "checking the corpus against the report"
+    with _progress(quiet, where, len(result.documents), "documents") as (advance, _):
+        check_corpus(result, _counted(read_documents(source), advance), str(source.path))
+
+
+def _counted(items: Iterable[T], advance: Callable[[int], None]) -> Iterator[T]:
+    for item in items:
+        advance(1)
+        yield item
+
+
+def _recorded(report_path: Path, input_path: Path | None) -> Source:
+    """The corpus a report describes: where it records (or ``input_path``),
+    read with the keys it records."""
+    from dedup.formats import Source, location
+    from dedup.reports.json import read_source
+
+    source = read_source(report_path) or {}
+    corpus = input_path or (location(source["path"]) if "path" in source else None)
+    if corpus is None:
+        raise DedupError(f"{report_path}: records no input path; give it with --input")
+    return Source(
+        corpus,
+        source.get("text_key", "text"),
+        source.get("id_key", "id"),
+        tuple(source.get("include", ())),
+        tuple(source.get("exclude", ())),
+    )
+
+
+@app.command()
+def explain(
+    report_path: Annotated[
+        Path, typer.Argument(metavar="REPORT", help="A JSON report of dedup scan.")
+    ],
+    doc: Annotated[str, typer.Argument(metavar="DOC", help="The document's id.")],
+    input_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--input",
+            help="The scanned corpus, to quote the spans (default: the path the report records).",
+        ),
+    ] = None,
+    within: _Within = True,
+    formula: _Formula = False,
+    near_duplicates: _NearDuplicates = True,
+    keep: _KeepOption = Config.representative,
+    across: _Across = False,
+    boilerplate: _BoilerplateOption = False,
+) -> None:
+    """Say what was found in one document, what it copies, and what clean does to it and why."""
+    import difflib
+
+    from dedup.clean import CleanPolicy, plan
+    from dedup.features import fingerprint
+    from dedup.readers import read_documents
+    from dedup.reports.explain import explain as explain_doc
+    from dedup.reports.json import read_json
+
+    try:
+        result = read_json(report_path)
+        stats = {d.id: d for d in [*result.indexed, *result.documents]}
+        if doc not in stats:
+            near = difflib.get_close_matches(doc, list(stats), n=1, cutoff=0.6)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            raise DedupError(f"{report_path}: no document {doc!r} ({len(stats):,} documents){hint}")
+        policy = CleanPolicy(
+            within, near_duplicates, _representative(keep, "--keep"), across, boilerplate, formula
+        )
+        text: str | None = None
+        try:
+            source = _recorded(report_path, input_path)
+            text = next((d.text for d in read_documents(source) if d.id == doc), None)
+        except DedupError as e:  # the corpus moved or is gone: say so, explain without quotes
+            _err.print(f"spans not quoted: {e}", highlight=False, soft_wrap=True)
+        if text is not None and f"{fingerprint(text):016x}" != stats[doc].fingerprint:
+            raise DedupError(f"{source.path}: {doc!r} is not the text the report describes")
+        lines = explain_doc(
+            result, doc, plan(result, policy), policy, lambda d: text if d == doc else None
+        )
+    except DedupError as e:
+        raise _fail(str(e)) from None
+    typer.echo("\n".join(lines))
+
+
+# What clean removes: its options, which dedup explain takes too.
+_CLEAN_PANEL = "What clean removes"
+_Within = Annotated[
+    bool,
+    typer.Option(
+        help="Remove later copies of blocks repeated inside a document.",
+        rich_help_panel=_CLEAN_PANEL,
+    ),
+]
+_Formula = Annotated[
+    bool,
+    typer.Option(
+        help="Also remove repeated formulas and refrains (a condolence or cabinet "
+        "formula for a second case, a poem's refrain).",
+        rich_help_panel=_CLEAN_PANEL,
+    ),
+]
+_NearDuplicates = Annotated[
+    bool,
+    typer.Option(
+        help="Drop each document that a kept document covers (see --keep).",
+        rich_help_panel=_CLEAN_PANEL,
+    ),
+]
+_KeepOption = Annotated[
+    str,
+    typer.Option(
+        help="Which document of a cluster to keep: covering (the copy that covers "
+        "the others) | first | longest.",
+        rich_help_panel=_CLEAN_PANEL,
+    ),
+]
+_Across = Annotated[
+    bool,
+    typer.Option(
+        help="Remove paragraphs that copy an earlier document's paragraph.",
+        rich_help_panel=_CLEAN_PANEL,
+    ),
+]
+_BoilerplateOption = Annotated[
+    bool,
+    typer.Option(
+        help="Remove boilerplate paragraphs, first occurrences too.",
+        rich_help_panel=_CLEAN_PANEL,
+    ),
+]
 
 
 @app.command()
@@ -403,32 +543,12 @@ def clean(
             "--out", "-o", help="Where to write the cleaned corpus (same format as the input)."
         ),
     ],
-    within: Annotated[
-        bool, typer.Option(help="Remove later copies of blocks repeated inside a document.")
-    ] = True,
-    formula: Annotated[
-        bool,
-        typer.Option(
-            help="Also remove repeated formulas and refrains (a condolence or cabinet "
-            "formula for a second case, a poem's refrain)."
-        ),
-    ] = False,
-    near_duplicates: Annotated[
-        bool, typer.Option(help="Drop each document that a kept document covers (see --keep).")
-    ] = True,
-    keep: Annotated[
-        str,
-        typer.Option(
-            help="Which document of a cluster to keep: covering (the copy that covers "
-            "the others) | first | longest."
-        ),
-    ] = Config.representative,
-    across: Annotated[
-        bool, typer.Option(help="Remove paragraphs that copy an earlier document's paragraph.")
-    ] = False,
-    boilerplate: Annotated[
-        bool, typer.Option(help="Remove boilerplate paragraphs, first occurrences too.")
-    ] = False,
+    within: _Within = True,
+    formula: _Formula = False,
+    near_duplicates: _NearDuplicates = True,
+    keep: _KeepOption = Config.representative,
+    across: _Across = False,
+    boilerplate: _BoilerplateOption = False,
     log: Annotated[
         Path | None,
         typer.Option(help="Removal log (JSONL). Default: OUT.removals.jsonl beside the output."),
@@ -468,7 +588,7 @@ def clean(
     config: Config | None = None,
 ) -> None:
     """Write the corpus back without its repeats (never text found nowhere else), log each cut."""
-    from dedup.clean import CleanPolicy, check_corpus, clean_text, plan
+    from dedup.clean import CleanPolicy, clean_text, plan
     from dedup.formats import location
     from dedup.outputs import check, staged
     from dedup.readers import read_documents
@@ -494,7 +614,7 @@ def clean(
                 if index is not None:
                     raise DedupError("--index does not apply with --report (its scan's did)")
                 result = read_json(report)
-                check_corpus(result, read_documents(source), str(corpus))
+                _check_corpus(result, source, quiet)
             else:
                 _check_index(index, False, corpus, [out, log])
                 config = _index_config(config, index)
@@ -511,8 +631,12 @@ def clean(
                     )
             todo = plan(result, policy)
             removals: list[Removal] = []
+            writing = outputs.enter_context(
+                _progress(quiet, "cleaning", len(result.documents), "documents")
+            )[0]
 
             def cleaned(doc: Document) -> str | None:
+                writing(1)
                 if doc.id in todo.dropped:
                     removals.append(todo.dropped[doc.id])
                     return None
@@ -576,19 +700,20 @@ def index_info(
     typer.echo("\n".join(lines))
 
 
-def _texts(source: Source) -> Callable[[set[str]], Iterator[tuple[str, str]]]:
+def _texts(source: Source, quiet: bool) -> Callable[[set[str]], Iterator[tuple[str, str]]]:
     """The texts of the documents asked for, read again from the corpus (for
-    the HTML report, which keeps only those it shows)."""
+    the HTML report, which embeds only those with findings)."""
     from dedup.readers import read_documents
 
     def texts(ids: set[str]) -> Iterator[tuple[str, str]]:
         left = set(ids)
-        for doc in read_documents(source):
-            if doc.id in left:
-                left.discard(doc.id)
-                yield doc.id, doc.text
-                if not left:
-                    return
+        with _progress(quiet, "reading the texts to show", None, "documents") as (advance, _):
+            for doc in _counted(read_documents(source), advance):
+                if doc.id in left:
+                    left.discard(doc.id)
+                    yield doc.id, doc.text
+                    if not left:
+                        return
 
     return texts
 
@@ -689,12 +814,9 @@ _SMALL_INPUT = 8_000_000  # bytes
 
 def _default_workers(source: Source) -> int:
     """Every core, unless the input is small."""
-    from dedup.readers import input_files
-
-    if _is_stdin(source.path):  # of unknown size
-        return os.cpu_count() or 1
-    size = sum(f.path.stat().st_size for f in input_files(source))
-    return 1 if size < _SMALL_INPUT else (os.cpu_count() or 1)
+    size = _input_size(source)
+    small = size is not None and size < _SMALL_INPUT  # standard input: of unknown size
+    return 1 if small else (os.cpu_count() or 1)
 
 
 def _engine(
@@ -734,42 +856,87 @@ def _scan_with_progress(
 ) -> ScanResult:
     """``pipeline.scan`` with a progress bar (``with_index``: its index
     arguments), where ``where`` says (the engine: ``_engine``)."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from dedup.pipeline import scan as run_scan
 
     workers, tmp_dir = where.workers or _default_workers(source), where.tmp_dir
     engine = _engine(where.engine, where.scheduler, where.shared_tmp_dir, workers, quiet)
-    if quiet or not sys.stderr.isatty():
-        result = run_scan(
-            source, config, workers=workers, tmp_dir=tmp_dir, engine=engine, **with_index
-        )
-        _unless_interrupted()
-        return result
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(bar_width=None),
-        TextColumn("{task.completed:,} docs"),
-        TextColumn("{task.fields[mb]:,.1f} MB"),
-        TextColumn("{task.fields[rate]:.1f} MB/s"),
-        TimeElapsedColumn(),
-        console=_err,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("reading", total=None, mb=0.0, rate=0.0)
-        size, start = [0], time.perf_counter()
+    # The tasks read the files (and say how many of their bytes) unless an
+    # index has the documents read here first: then the total is unknown.
+    total = None if with_index.get("index") else _input_size(source)
+    with _progress(quiet, "reading", total, "bytes") as (advance, bar):
 
-        def advance(documents: int, characters: int) -> None:
-            size[0] += characters
-            rate = size[0] / 1e6 / max(time.perf_counter() - start, 1e-9)
-            bar.update(task, advance=documents, mb=size[0] / 1e6, rate=rate)
+        def progress(documents: int, characters: int, size: int) -> None:
+            advance(size, documents)
 
         def stage(name: str) -> None:
-            bar.update(task, description=name)
+            if bar is not None:  # reading is done: the bar stands full, the clock counts on
+                bar.update(bar.task_ids[0], description=name)
 
         result = run_scan(
-            source, config, progress=advance, workers=workers, tmp_dir=tmp_dir, stage=stage,
+            source, config, progress=progress, workers=workers, tmp_dir=tmp_dir, stage=stage,
             engine=engine, **with_index,
         )  # fmt: skip
     _unless_interrupted()
     return result
+
+
+@contextmanager
+def _progress(
+    quiet: bool, description: str, total: int | None, unit: str
+) -> Iterator[tuple[Callable[..., None], Progress | None]]:
+    """A progress bar on stderr (when it is a terminal and not ``quiet``) of
+    ``total`` ``unit`` (``bytes`` or ``documents``), with an ETA when the
+    total is known; yields ``advance(n, documents=0)`` and the bar."""
+    if quiet or not _err.is_terminal:
+        yield (lambda n, documents=0: None), None
+        return
+    from datetime import timedelta
+
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TextColumn,
+    )
+    from rich.table import Column
+    from rich.text import Text
+
+    class Clock(ProgressColumn):
+        """Time left while the total is known and not reached, else time taken."""
+
+        def render(self, task: Task) -> Text:
+            left = task.time_remaining
+            if task.total is None or task.finished or left is None:
+                return Text(str(timedelta(seconds=int(task.elapsed or 0))), style="yellow")
+            return Text(f"{timedelta(seconds=int(left))} left", style="cyan")
+
+    columns: list[Any] = [
+        TextColumn("{task.description}", table_column=Column(max_width=26, no_wrap=True)),
+        BarColumn(bar_width=16),
+    ]
+    if unit == "bytes":
+        columns += [TextColumn("{task.fields[documents]:,} docs"), DownloadColumn()]
+    else:
+        columns += [MofNCompleteColumn(), TextColumn(unit)]
+    columns.append(Clock())
+    with Progress(*columns, console=_err, transient=True) as bar:
+        task = bar.add_task(description, total=total, documents=0)
+        count = [0]
+
+        def advance(n: int, documents: int = 0) -> None:
+            count[0] += documents
+            bar.update(task, advance=n, documents=count[0])
+
+        yield advance, bar
+
+
+def _input_size(source: Source) -> int | None:
+    """Bytes of the corpus's files (None for standard input)."""
+    from dedup.readers import input_files
+
+    if _is_stdin(source.path):
+        return None
+    return sum(f.path.stat().st_size for f in input_files(source))

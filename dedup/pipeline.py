@@ -49,7 +49,7 @@ _BATCH_DOCS = 1_000
 def scan(
     documents: Iterable[Document] | Source,
     config: Config | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
     workers: int = 1,
     tmp_dir: str | Path | None = None,
     stage: Callable[[str], None] | None = None,
@@ -68,8 +68,10 @@ def scan(
     cluster); the result is the same. Intermediate data is spilled to a
     temporary folder ``dedup-*`` in ``tmp_dir`` (default: the system's),
     removed at the end, or by the next scan if this one is killed.
-    ``progress`` is called as documents are read, with how many and their
-    characters; ``stage`` with the name of each later stage.
+    ``progress`` is called as documents are read, with how many, their
+    characters, and the bytes of input they came from (of the files, for a
+    ``Source``; else of their texts in UTF-8); ``stage`` with the name of
+    each later stage.
 
     With ``index`` (a file: archive.py), ``documents`` are a batch scanned
     against every document indexed before (the originals of what it copies
@@ -94,7 +96,7 @@ def scan(
 def _scan(
     documents: Iterable[Document] | Source,
     cfg: Config,
-    progress: Callable[[int, int], None] | None,
+    progress: Callable[[int, int, int], None] | None,
     workers: int,
     tmp_dir: str | Path | None,
     stage: Callable[[str], None] | None,
@@ -253,7 +255,7 @@ def _batches(documents: Iterable[T], size: int) -> Iterator[list[T]]:
 def _featurize(
     c: Index,
     documents: Iterable[Document],
-    progress: Callable[[int, int], None] | None,
+    progress: Callable[[int, int, int], None] | None,
     engine: Engine,
 ) -> None:
     """Per-document features (by ``engine``'s tasks), gathered in input order."""
@@ -272,7 +274,9 @@ def _featurize(
         ids = [doc.id for doc in docs]
         _record(c, ids, done, engine)
         if progress is not None:
-            progress(len(docs), sum(len(doc.text) for doc in docs))
+            chars = sum(len(doc.text) for doc in docs)
+            size = sum(len(doc.text.encode("utf-8", "surrogatepass")) for doc in docs)
+            progress(len(docs), chars, size)
 
 
 def _record(c: Index, ids: list[str], done: Any, engine: Engine) -> None:
@@ -294,20 +298,24 @@ def _features(
 
 
 def _featurize_parts(
-    c: Index, source: Source, progress: Callable[[int, int], None] | None, engine: Engine
+    c: Index, source: Source, progress: Callable[[int, int, int], None] | None, engine: Engine
 ) -> None:
     """``_featurize`` with the tasks reading the corpus, a part each: only
     ids and features come back, in input order, where ids are checked."""
     prepare()
     ids = Ids(source)
     task = partial(_read_task, source, c.cfg, c.path if engine.shares_disk else None)
-    for _, batches in engine.map(task, parts(source, engine)):
+    for load, batches in engine.map(task, parts(source, engine)):
+        size = sum(part.size for part in load)  # shared by its batches, by characters
+        total = sum(chars for _, _, chars, _ in batches) or 1
         for names, places, chars, done in batches:
             for name, where in zip(names, places, strict=True):
                 ids.add(name, where)
             _record(c, names, done, engine)
             if progress is not None:
-                progress(len(names), chars)
+                share = size * chars // total
+                progress(len(names), chars, share)
+                size, total = size - share, total - chars
     ids.done()
 
 

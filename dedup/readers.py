@@ -149,6 +149,7 @@ class Part:
     file: File
     range: tuple[int, int] | None = None
     before: int = 0  # the records of the file's ranges before this one
+    size: int = 0  # bytes of the file it reads (for progress)
 
 
 def parts(source: Source, engine: Engine, size: int = PART_BYTES) -> list[list[Part]]:
@@ -167,15 +168,16 @@ def parts(source: Source, engine: Engine, size: int = PART_BYTES) -> list[list[P
         if ranges:
             before = 0
             for r in ranges:
-                loads.append([Part(file, r, before)])
+                loads.append([Part(file, r, before, r[1] - r[0])])
                 before += next(counts)
             held = size
             continue
         if held >= size:
             loads.append([])
             held = 0
-        loads[-1].append(Part(file))
-        held += file.path.stat().st_size
+        size_of = file.path.stat().st_size
+        loads[-1].append(Part(file, size=size_of))
+        held += size_of
     return loads
 
 

@@ -25,25 +25,33 @@ def render(result: ScanResult) -> RenderableType:
     overview.add_row("boilerplate paragraphs", f"{s['boilerplate_paragraphs']:,}")
     parts: list[RenderableType] = [overview]
 
-    if result.spans:
+    # Largest first; boilerplate spans are grouped in the boilerplate table.
+    ranked = sorted(
+        (x for x in result.spans if x.kind != "boilerplate"), key=lambda x: x.start - x.end
+    )
+    if ranked:
         spans = Table(
-            title=f"duplicated spans (first {min(_ROWS, len(result.spans))} "
-            f"of {len(result.spans):,})"
+            title=f"largest duplicated spans ({min(_ROWS, len(ranked))} of {len(ranked):,}; "
+            "boilerplate below)"
         )
-        for col in ("document", "span", "kind", "similarity", "copies"):
+        for col in ("document", "span", "characters", "kind", "similarity", "copies"):
             spans.add_column(col, overflow="fold")
-        for x in result.spans[:_ROWS]:
+        for x in ranked[:_ROWS]:
             o = x.duplicate_of
             spans.add_row(
                 x.doc,
                 f"[{x.start}, {x.end})",
+                f"{x.end - x.start:,}",
                 x.kind,
                 f"{x.similarity:.3f}",
                 f"{o.doc} [{o.start}, {o.end})",
             )
         parts.append(spans)
     if result.clusters:
-        clusters = Table(title=f"near-duplicate documents ({len(result.clusters):,} clusters)")
+        clusters = Table(
+            title=f"largest near-duplicate clusters ({min(_ROWS, len(result.clusters))} of "
+            f"{len(result.clusters):,})"
+        )
         cols = (
             "cluster",
             "documents",
@@ -53,7 +61,7 @@ def render(result: ScanResult) -> RenderableType:
         )
         for col in cols:
             clusters.add_column(col, overflow="fold")
-        for c in result.clusters[:_ROWS]:
+        for c in sorted(result.clusters, key=lambda c: -len(c.members))[:_ROWS]:
             jac = min(p.jaccard for p in c.pairs)
             cont = min(p.containment(p.other(c.representative)) for p in c.pairs)
             clusters.add_row(
@@ -62,7 +70,10 @@ def render(result: ScanResult) -> RenderableType:
         parts.append(clusters)
     if result.boilerplate:
         top = sorted(result.boilerplate, key=lambda b: -b.documents)[:_ROWS]
-        table = Table(title="boilerplate (most widespread)")
+        table = Table(
+            title=f"boilerplate ({len(result.boilerplate):,} paragraphs, "
+            f"{sum(1 for x in result.spans if x.kind == 'boilerplate'):,} spans; most widespread)"
+        )
         for col in ("documents", "first seen", "text"):
             table.add_column(col)
         for b in top:
@@ -86,14 +97,15 @@ def render_removals(removals: list[Removal], result: ScanResult, dry_run: bool) 
         table.add_row(f"{reason} spans {verb}", f"{len(these):,} ({chars:,} characters)")
     parts: list[RenderableType] = [table]
     if removals:
-        detail = Table(title=f"first {min(_ROWS, len(removals))} of {len(removals):,} removals")
-        for col in ("document", "removed", "reason", "duplicates"):
+        detail = Table(title=f"largest removals ({min(_ROWS, len(removals))} of {len(removals):,})")
+        for col in ("document", "removed", "characters", "reason", "duplicates"):
             detail.add_column(col, overflow="fold")
-        for r in removals[:_ROWS]:
+        for r in sorted(removals, key=lambda r: r.start - r.end)[:_ROWS]:
             o = r.duplicate_of
             detail.add_row(
                 r.doc,
                 f"[{r.start}, {r.end})",
+                f"{r.end - r.start:,}",
                 r.reason,
                 "" if o is None else f"{o.doc} [{o.start}, {o.end})",
             )
