@@ -331,7 +331,9 @@ def scan(
             if jsonl_out is not None:
                 write_jsonl(result, jsonl_out, force)
             if html_out is not None:
-                write_html(result, html_out, _texts(source, quiet), force=force)
+                write_html(
+                    result, html_out, _texts(source, quiet, len(result.documents)), force=force
+                )
             if parquet_out is not None:
                 write_parquet(result, parquet_out, force)
             if attributes_out is not None:
@@ -389,7 +391,9 @@ def report(
         source = _recorded(report_path, input_path)
         check([report_path, source.path], [html_out], force, files=True)
         _check_corpus(result, source, False)
-        write_html(result, html_out, _texts(source, False), max_documents, force)
+        write_html(
+            result, html_out, _texts(source, False, len(result.documents)), max_documents, force
+        )
     except DedupError as e:
         raise _fail(str(e)) from None
     _err.print(f"report written to {html_out}", highlight=False)
@@ -400,8 +404,8 @@ def _check_corpus(result: ScanResult, source: Source, quiet: bool) -> None:
     from dedup.clean import check_corpus
     from dedup.readers import read_documents
 
-    where = "checking the corpus against the report"
-    with _progress(quiet, where, len(result.documents), "documents") as (advance, _):
+    counting = _progress(quiet, "checking the corpus", len(result.documents), "documents")
+    with counting as (advance, _):
         check_corpus(result, _counted(read_documents(source), advance), str(source.path))
 
 
@@ -700,14 +704,16 @@ def index_info(
     typer.echo("\n".join(lines))
 
 
-def _texts(source: Source, quiet: bool) -> Callable[[set[str]], Iterator[tuple[str, str]]]:
+def _texts(
+    source: Source, quiet: bool, total: int
+) -> Callable[[set[str]], Iterator[tuple[str, str]]]:
     """The texts of the documents asked for, read again from the corpus (for
     the HTML report, which embeds only those with findings)."""
     from dedup.readers import read_documents
 
     def texts(ids: set[str]) -> Iterator[tuple[str, str]]:
         left = set(ids)
-        with _progress(quiet, "reading the texts to show", None, "documents") as (advance, _):
+        with _progress(quiet, "reading texts", total, "documents") as (advance, _):
             for doc in _counted(read_documents(source), advance):
                 if doc.id in left:
                     left.discard(doc.id)
@@ -812,9 +818,8 @@ def _representative(value: str, option: str = "--representative") -> Keep:
 _SMALL_INPUT = 8_000_000  # bytes
 
 
-def _default_workers(source: Source) -> int:
-    """Every core, unless the input is small."""
-    size = _input_size(source)
+def _default_workers(size: int | None) -> int:
+    """Every core, unless the input (of ``size`` bytes) is small."""
     small = size is not None and size < _SMALL_INPUT  # standard input: of unknown size
     return 1 if small else (os.cpu_count() or 1)
 
@@ -858,11 +863,12 @@ def _scan_with_progress(
     arguments), where ``where`` says (the engine: ``_engine``)."""
     from dedup.pipeline import scan as run_scan
 
-    workers, tmp_dir = where.workers or _default_workers(source), where.tmp_dir
+    size = _input_size(source)
+    workers, tmp_dir = where.workers or _default_workers(size), where.tmp_dir
     engine = _engine(where.engine, where.scheduler, where.shared_tmp_dir, workers, quiet)
     # The tasks read the files (and say how many of their bytes) unless an
     # index has the documents read here first: then the total is unknown.
-    total = None if with_index.get("index") else _input_size(source)
+    total = None if with_index.get("index") else size
     with _progress(quiet, "reading", total, "bytes") as (advance, bar):
 
         def progress(documents: int, characters: int, size: int) -> None:
