@@ -57,3 +57,31 @@ def jsonl_corpus(given: Path | None, folder: str | Path, limit: int | None = Non
     path = Path(folder) / "corpus.jsonl"
     write_jsonl(saudinewsnet(limit), path)
     return path
+
+
+# Real text in scripts written without spaces, and in Cyrillic and English,
+# as Debian installs it: Vim's tutor translated (vim-runtime) and the
+# translations of the system's messages (gettext catalogs). Not invented text.
+VIM_TUTOR = Path("/usr/share/vim/vim90/tutor")
+LOCALE = Path("/usr/share/locale")
+
+
+def vim_tutor(lang: str) -> str:
+    """Vim's tutor in ``lang`` (``zh_cn``, ``ja``, ``ru``, ``en``)."""
+    name = "tutor.utf-8" if lang == "en" else f"tutor.{lang}.utf-8"
+    return (VIM_TUTOR / name).read_text(encoding="utf-8")
+
+
+def messages(lang: str) -> list[str]:
+    """The system's messages translated into ``lang`` (a locale folder name:
+    ``zh_CN``, ``ja``, ``th``, ``ru``), in file order; for ``en``, the English
+    originals of the Russian catalogs."""
+    import gettext
+
+    found = []
+    for mo in sorted((LOCALE / ("ru" if lang == "en" else lang) / "LC_MESSAGES").glob("*.mo")):
+        with mo.open("rb") as fh:
+            catalog = gettext.GNUTranslations(fh)._catalog  # type: ignore[attr-defined]
+        pairs = [(k, v) for k, v in catalog.items() if isinstance(k, str) and k]
+        found += [k if lang == "en" else v for k, v in pairs]
+    return found

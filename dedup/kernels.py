@@ -271,13 +271,15 @@ def _fmix32(h: np.uint32) -> np.uint32:
 @kernel
 def tokenize(
     codes: np.ndarray, word: np.ndarray, simple: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Maximal runs of word characters: (starts, ends, surface, hashes, fallback).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Maximal runs of word characters: (starts, ends, surface, hashes, fallback, split).
 
     ``surface`` hashes the characters as written; ``hashes`` is hash_key of
     the normalized token where every character has a one-character-or-none
     normalization in ``simple`` (-1: dropped, -2: none, so the token is
-    ``fallback`` and text.tokenize_batch normalizes it in Python)."""
+    ``fallback`` and text.tokenize_batch normalizes it in Python; -3: a
+    letter of a script written without spaces, so the token is also
+    ``split``, into the pieces text.pieces says)."""
     count = 0
     inside = False
     for c in codes:
@@ -290,6 +292,7 @@ def tokenize(
     surface = np.empty(count, np.uint64)
     hashes = np.empty(count, np.uint64)
     fallback = np.zeros(count, np.bool_)
+    split = np.zeros(count, np.bool_)
     n, i, t = len(codes), 0, 0
     while i < n:
         if not word[codes[i]]:
@@ -305,14 +308,92 @@ def tokenize(
             if m >= 0:
                 h = (h ^ np.uint64(m)) * _FNV_PRIME
                 kept += 1
-            elif m == -2:
+            elif m <= -2:
                 fallback[t] = True
+                if m == -3:
+                    split[t] = True
             i += 1
         ends[t] = i
         surface[t] = fmix64(s ^ np.uint64(i - starts[t]))
         hashes[t] = fmix64(h ^ np.uint64(kept))
         t += 1
-    return starts, ends, surface, hashes, fallback
+    return starts, ends, surface, hashes, fallback, split
+
+
+@kernel
+def split_pieces(
+    codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, kind: np.ndarray
+) -> np.ndarray:
+    """text.pieces of every token ``[starts[t], ends[t])`` of ``codes``: rows
+    (start, end, t), in order. ``kind`` is 1 for a letter of a script written
+    without spaces, 2 for a mark, 0 otherwise."""
+    count = 0
+    none = np.empty((0, 3), np.int64)
+    for t in range(len(starts)):
+        count = _walk(codes, starts[t], ends[t], kind, none, t, count, False)
+    out = np.empty((count, 3), np.int64)
+    at = 0
+    for t in range(len(starts)):
+        at = _walk(codes, starts[t], ends[t], kind, out, t, at, True)
+    return out
+
+
+@kernel
+def _walk(
+    codes: np.ndarray,
+    lo: int,
+    hi: int,
+    kind: np.ndarray,
+    out: np.ndarray,
+    t: int,
+    at: int,
+    fill: bool,
+) -> int:
+    """The pieces of codes[lo:hi] (rows of ``out`` from ``at`` when ``fill``,
+    else only counted); returns the next row."""
+    run = lo  # where the run being read starts
+    units = 0  # letters of the unspaced run being read
+    a = b = 0  # where its last two letters start
+    for i in range(lo, hi + 1):
+        k = kind[codes[i]] if i < hi else 0  # the end closes what is open
+        if units > 0 and k == 2 and i < hi:
+            continue  # a mark stays with its letter
+        if k == 1:
+            if units == 0 and i > run:
+                if fill:
+                    out[at, 0], out[at, 1], out[at, 2] = run, i, t
+                at += 1
+            if units >= 2:  # the pair of the letter two back ends here
+                if fill:
+                    out[at, 0], out[at, 1], out[at, 2] = a, i, t
+                at += 1
+                a = b
+            elif units == 0:
+                a = i
+            b = i
+            units += 1
+        elif units > 0:  # the unspaced run ends: its last pair (or lone letter)
+            if fill:
+                out[at, 0], out[at, 1], out[at, 2] = a, i, t
+            at += 1
+            units, run = 0, i
+        elif i == hi and run < hi:
+            if fill:
+                out[at, 0], out[at, 1], out[at, 2] = run, hi, t
+            at += 1
+    return at
+
+
+@kernel
+def span_hashes(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """text.hash_key of each ``codes[starts[t]:ends[t]]`` as written."""
+    out = np.empty(len(starts), np.uint64)
+    for t in range(len(starts)):
+        s = _FNV_OFFSET
+        for i in range(starts[t], ends[t]):
+            s = (s ^ np.uint64(codes[i])) * _FNV_PRIME
+        out[t] = fmix64(s ^ np.uint64(ends[t] - starts[t]))
+    return out
 
 
 @kernel

@@ -3,10 +3,12 @@
 Tokens are maximal runs of Unicode word characters (``regex``'s ``\\w``:
 letters, marks, digits, connector punctuation, joiners), so Arabic harakat and
 tatweel stay inside their word and punctuation such as «» or quotes never
-becomes a token. Each token keeps its ``[start, end)`` code-point span in the
-original text; normalization works on one token at a time, so a normalized
-token always points back at the characters it came from, whatever NFKC did to
-its length (ﻻ -> لا).
+becomes a token. In scripts written without spaces (Han, kana, Thai, Lao,
+Khmer, Myanmar) such a run is a whole clause: there, the tokens are
+overlapping pairs of characters (``pieces``). Each token keeps its
+``[start, end)`` code-point span in the original text; normalization works
+on one token at a time, so a normalized token always points back at the
+characters it came from, whatever NFKC did to its length (ﻻ -> لا).
 """
 
 from __future__ import annotations
@@ -26,10 +28,14 @@ from dedup import kernels
 #: 2: tokens that normalize to nothing are dropped.
 #: 3: hash_key is FNV-1a + fmix64 over code points (was BLAKE2b), so compiled
 #: code computes it.
-NORMALIZATION_VERSION = "3"
+#: 4: nonspacing marks are dropped only after Arabic, Hebrew, Syriac, Latin,
+#: Greek and Common letters; elsewhere they make another word (が, ข้าว, й);
+#: letters of scripts written without spaces are tokens in overlapping pairs.
+NORMALIZATION_VERSION = "4"
 NORMALIZATION = (
-    "NFKC, casefold, NFD and drop nonspacing marks (harakat, hamza above/below, "
-    "accents) and tatweel, alef forms -> ا, ى/ی -> ي, ک -> ك, ة -> ه, "
+    "NFKC, casefold, NFD and drop the nonspacing marks of Arabic, Hebrew, Syriac, "
+    "Latin and Greek (harakat, hamza above/below, points, accents) and tatweel, "
+    "alef forms -> ا, ى/ی -> ي, ک -> ك, ة -> ه, ё -> е, "
     "every decimal digit script -> ASCII; a token left empty is dropped"
 )
 
@@ -45,8 +51,16 @@ _LETTERS = str.maketrans(
         "\u06a9": "\u0643",  # ک keheh -> ك
         "\u0629": "\u0647",  # ة ta marbuta -> ه
         "\u0640": None,  # tatweel (kashida) is elongation only
+        "\u0451": "\u0435",  # ё -> е: Russian mostly writes ё as е
     }
 )
+
+# Scripts whose nonspacing marks are optional: vowel points (harakat, niqqud),
+# the hamza written above or below alef, and Latin and Greek accents, which
+# scraped text drops or keeps at random. A mark after a letter of any other
+# script is part of its spelling: kana voicing (か/が), Thai tone and vowel
+# marks (ข่าว/ข้าว/ขาว), Cyrillic breve (и/й), Indic vowel signs.
+_FOLDS_MARKS = regex.compile(r"[\p{Arabic}\p{Hebrew}\p{Syriac}\p{Latin}\p{Greek}\p{Common}]")
 
 
 # Tokens of plain Arabic letters, harakat, tatweel, Arabic or ASCII digits and
@@ -94,8 +108,14 @@ def normalize_token_full(token: str) -> str:
     """The reference normalization, character classes and all."""
     s = unicodedata.normalize("NFKC", token).casefold()
     s = unicodedata.normalize("NFD", s)
-    s = "".join(c for c in s if unicodedata.category(c) != "Mn")
-    s = unicodedata.normalize("NFC", s).translate(_LETTERS)
+    kept, folds = [], True  # a mark that starts the token goes, as before
+    for c in s:
+        if unicodedata.category(c) != "Mn":
+            folds = _FOLDS_MARKS.match(c) is not None
+        elif folds:
+            continue
+        kept.append(c)
+    s = unicodedata.normalize("NFC", "".join(kept)).translate(_LETTERS)
     if not s.isascii():
         s = "".join(_ascii_digit(c) for c in s)
     return s
@@ -120,6 +140,51 @@ def hash_key(key: str) -> int:
     for shift, multiplier in ((33, 0xFF51AFD7ED558CCD), (33, 0xC4CEB9FE1A85EC53)):
         h = ((h ^ (h >> shift)) * multiplier) & _MASK
     return h ^ (h >> 33)
+
+
+# Scripts written without spaces between words. A run of their letters is
+# cut into overlapping pairs of characters, each character with the marks
+# that follow it (Thai vowels and tones, kana voicing), as Lucene's CJK
+# analyzer does for Han and kana: one edited word then changes two tokens,
+# not a whole clause, and a short paragraph has tokens enough for shingles.
+# ー (the kana length mark) is of the Common script but written inside words.
+_UNSPACED = regex.compile(
+    r"[\p{Han}\p{Hiragana}\p{Katakana}\u30fc\uff70\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]"
+)
+
+
+def pieces(word: str) -> list[tuple[int, int]]:
+    """The ``[start, end)`` of each token ``word`` (a run of \\w) makes:
+    itself, or where it holds letters of a script written without spaces,
+    their overlapping pairs (a lone letter alone) between the runs of other
+    characters as they are."""
+    kinds = piece_kinds()
+    out: list[tuple[int, int]] = []
+    units: list[int] = []  # where each letter of the unspaced run being read starts
+    run = 0  # where the run being read starts
+    for i, c in enumerate(word):
+        kind = kinds[ord(c)]
+        if units and kind == 2:
+            continue  # a mark stays with its letter
+        if kind == 1:
+            if not units and i > run:
+                out.append((run, i))
+            units.append(i)
+        elif units:
+            _pairs(units, i, out)
+            units, run = [], i
+    if units:
+        _pairs(units, len(word), out)
+    elif run < len(word):
+        out.append((run, len(word)))
+    return out
+
+
+def _pairs(units: list[int], end: int, out: list[tuple[int, int]]) -> None:
+    bounds = [*units, end]
+    if len(units) == 1:
+        out.append((units[0], end))
+    out.extend((bounds[k], bounds[k + 2]) for k in range(len(units) - 1))
 
 
 class _TokenHashes(dict[str, int]):
@@ -164,6 +229,12 @@ def tokenize(text: str) -> Tokens:
     # parts[2i+1] is word i: it starts where parts[2i] ends.
     starts = bounds[0:-1:2]
     ends = bounds[1::2]
+    if _UNSPACED.search(text):
+        cut = [(s + a, s + b) for w, s in zip(words, starts.tolist(), strict=True)
+               for a, b in pieces(w)]  # fmt: skip
+        words = [text[a:b] for a, b in cut]
+        starts = np.array([a for a, _ in cut], dtype=np.int64)
+        ends = np.array([b for _, b in cut], dtype=np.int64)
     hashes = np.fromiter(map(_token_hashes.__getitem__, words), dtype=np.uint64, count=len(words))
     kept = hashes != EMPTY
     if not kept.all():  # a word of marks or tatweel only is no word
@@ -194,7 +265,8 @@ _MAX_CACHED = 256
 def char_tables() -> tuple[np.ndarray, np.ndarray]:
     """(is \\w, simple normalization) for every code point. The second is
     what normalize_token's fast path maps the character to: a code point, -1
-    for nothing, or -2 where the character needs the full normalization."""
+    for nothing, or -2 where the character needs the full normalization (-3:
+    and is a letter of a script written without spaces, see ``pieces``)."""
     codes = np.concatenate(
         (np.arange(0xD800, dtype=np.uint32), np.arange(0xE000, 0x110000, dtype=np.uint32))
     )
@@ -206,6 +278,9 @@ def char_tables() -> tuple[np.ndarray, np.ndarray]:
         for c in m.group():
             mapped = c.translate(_SIMPLE_MAP)
             simple[ord(c)] = ord(mapped) if mapped else -1
+    # the letters of those scripts (their marks go with the letter before)
+    letters = "".join(c for c in _UNSPACED.findall(chars) if unicodedata.category(c)[0] == "L")
+    simple[np.frombuffer(letters.encode("utf-32-le"), np.uint32)] = -3
     return word, simple
 
 
@@ -310,10 +385,12 @@ def tokenize_batch(texts: list[str]) -> TokenBatch:
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     doc_starts = np.concatenate(([0], np.cumsum(lengths + 1)))
-    starts, ends, surface, hashes, fallback = kernels.tokenize(codes, word, simple)
-    at = np.flatnonzero(fallback)
+    starts, ends, surface, hashes, fallback, split = kernels.tokenize(codes, word, simple)
+    at = np.flatnonzero(fallback & ~split)
     if len(at):
         hashes[at] = _normalized_hashes(text, starts[at], ends[at], surface[at])
+    if split.any():
+        starts, ends, surface, hashes = _split(text, codes, starts, ends, surface, hashes, split)
     kept = hashes != EMPTY  # as in tokenize()
     if not kept.all():
         starts, ends, surface, hashes = starts[kept], ends[kept], surface[kept], hashes[kept]
@@ -326,6 +403,51 @@ def tokenize_batch(texts: list[str]) -> TokenBatch:
         hashes=hashes,
         doc_tokens=np.searchsorted(starts, doc_starts),
     )
+
+
+def _split(
+    text: str,
+    codes: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    surface: np.ndarray,
+    hashes: np.ndarray,
+    split: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The tokens with each ``split`` one replaced by its ``pieces``."""
+    at = np.flatnonzero(split)
+    found = kernels.split_pieces(codes, starts[at], ends[at], piece_kinds())
+    first, last = found[:, 0].copy(), found[:, 1].copy()
+    written = kernels.span_hashes(codes, first, last)
+    normalized = _normalized_hashes(text, first, last, written)
+    # each token's pieces take its place, in order
+    kept = np.flatnonzero(~split)
+    order = np.argsort(np.concatenate((kept, at[found[:, 2]])), kind="stable")
+    return tuple(  # type: ignore[return-value]
+        np.concatenate((mine[kept], theirs))[order]
+        for mine, theirs in (
+            (starts, first),
+            (ends, last),
+            (surface, written),
+            (hashes, normalized),
+        )
+    )
+
+
+@lru_cache(maxsize=1)
+def piece_kinds() -> np.ndarray:
+    """For kernels.split_pieces: 1 for the letters ``pieces`` pairs, 2 for a
+    mark (of any script), 0 otherwise, for every code point."""
+    _, simple = char_tables()
+    kinds = np.zeros(0x110000, dtype=np.int8)
+    codes = np.concatenate(
+        (np.arange(0xD800, dtype=np.uint32), np.arange(0xE000, 0x110000, dtype=np.uint32))
+    )
+    chars = codes.tobytes().decode("utf-32-le")
+    marks = regex.sub(r"\P{M}+", "", chars).encode("utf-32-le")
+    kinds[np.frombuffer(marks, np.uint32)] = 2
+    kinds[simple == -3] = 1
+    return kinds
 
 
 def _normalized_hashes(

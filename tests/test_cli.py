@@ -33,7 +33,7 @@ def test_scan_writes_versioned_json(tmp_path: Path, seed_texts: dict[str, str]) 
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["schema"] == "dedup.report/3"
     assert set(report) >= {"config", "documents", "spans", "clusters", "summary", "boilerplate"}
-    assert report["config"]["normalization_version"] == "3"
+    assert report["config"]["normalization_version"] == "4"
     assert [d["id"] for d in report["documents"]] == sorted(seed_texts)
     assert set(report["documents"][0]["repetition"]) >= {"dup_line_frac", "dup_10_gram_char_frac"}
     for span in report["spans"]:

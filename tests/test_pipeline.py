@@ -59,7 +59,7 @@ def test_seeds_have_no_clusters_and_no_other_within_spans(seed_result: ScanResul
 
 def test_report_records_config(seed_result: ScanResult) -> None:
     cfg = seed_result.config
-    assert cfg["normalization_version"] == "3"
+    assert cfg["normalization_version"] == "4"
     assert cfg["minhash_scheme"] == "datasketch-2 affine32"
     assert cfg["shingle_size"] == 5 and cfg["num_perm"] == 128
     assert cfg["lsh"]["document"]["bands"] * cfg["lsh"]["document"]["rows"] <= 128

@@ -64,6 +64,9 @@ ALPHABET = st.sampled_from(
         *"ab Zé_١۲ قالﻻ\u0640\u064b\u200d«».,!?-",
         *("\n", "\r", "\r\n", "\t", "\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\xa0", "\u2028"),
         *("\u3000", "😀", "𝐀", "\ud800", "\U000e0001"),
+        # scripts written without spaces, their marks, and marks kept elsewhere
+        *"東京タワーはがข่าไทยйё",
+        *("\u3099", "\u0e48", "\u17d2", "\u0306"),
     ]
 )
 

@@ -6,6 +6,7 @@
 2. SaudiNewsNet: recall of the exact-duplicate groups (full corpus).
 3. SaudiNewsNet: the judged sample (benchmarks/quality/judged).
 4. SaudiNewsNet injection benchmark.
+5. The injection benchmark in Chinese, Japanese, Thai, Russian and English.
 Each part says it is skipped when its data is absent.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 import time
 
 from benchmarks.corpora import EXARAPLAGDET, SAUDINEWSNET, saudinewsnet
-from benchmarks.quality import exaraplagdet, injection, judged
+from benchmarks.quality import exaraplagdet, injection, judged, languages
 from benchmarks.quality.exact import exact_groups, pair_recall
 from dedup import scan
 from dedup.reports.json import to_dict
@@ -46,6 +47,8 @@ def main() -> None:
         injection.main()
     else:
         print(f"SaudiNewsNet skipped: {SAUDINEWSNET} not found")
+    print()
+    languages.main()
 
 
 if __name__ == "__main__":

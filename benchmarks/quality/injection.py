@@ -165,18 +165,19 @@ def build(
 
 
 def span_scores(
-    result: ScanResult, truth: list[Truth], docs: list[Document]
+    result: ScanResult,
+    truth: list[Truth],
+    docs: list[Document],
+    kinds: tuple[str, ...] = ("doubled block", "copied paragraph", "boilerplate"),
 ) -> dict[str, tuple[float, float, int]]:
     text = {d.id: d.text for d in docs}
     by_doc: dict[str, list] = {}
     for s in result.spans:
         by_doc.setdefault(s.doc, []).append(s)
-    first_footer = min(
-        (t.doc for t in truth if t.kind == "boilerplate"),
-        key=[d.id for d in result.documents].index,
-    )
+    footers = [t.doc for t in truth if t.kind == "boilerplate"]
+    first_footer = min(footers, key=[d.id for d in result.documents].index) if footers else None
     out = {}
-    for kind in ("doubled block", "copied paragraph", "boilerplate"):
+    for kind in kinds:
         cases = [
             t
             for t in truth

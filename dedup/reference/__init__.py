@@ -6,6 +6,7 @@ hold every fast path equal to (on hypothesis's text and on real news).
 | --- | --- |
 | ``features.featurize_batch`` | ``reference.featurize_batch``, built on: |
 | ``kernels.tokenize`` (``text.tokenize_batch``) | ``text.tokenize`` |
+| ``kernels.split_pieces``, ``span_hashes`` (unspaced scripts) | ``text.pieces``, ``hash_key`` |
 | ``kernels.tokenize``'s normalization and hashes | ``text.normalize_token``, ``hash_key`` |
 | ``kernels.paragraphs`` | ``segment.paragraphs`` |
 | ``kernels.repetition`` | ``repetition.repetition_stats`` |

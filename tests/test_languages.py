@@ -1,0 +1,116 @@
+"""Scripts written without spaces (Chinese, Japanese, Thai) and marks that
+make another word, on real text: Vim's tutor as translated and the system's
+Thai messages (benchmarks/corpora.py)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from benchmarks.corpora import LOCALE, VIM_TUTOR, messages, vim_tutor
+from dedup import Document, scan
+from dedup.text import normalize_token, pieces, tokenize
+from tests.conftest import needs
+from tests.test_reference import check_batch
+
+
+def test_marks_that_make_another_word_are_kept() -> None:
+    # kana voicing, Thai tone and vowel marks, Cyrillic breve, Devanagari vowel sign
+    for a, b in [("が", "か"), ("パン", "バン"), ("ข่าว", "ข้าว"), ("ข้าว", "ขาว"), ("й", "и"),
+                 ("किताब", "कताब")]:  # fmt: skip
+        assert normalize_token(a) != normalize_token(b), (a, b)
+    # optional marks still go: harakat, niqqud, Latin and Greek accents; ё is written е
+    for a, b in [("أَحْمَد", "احمد"), ("שָׁלוֹם", "שלום"), ("café", "cafe"), ("Ἀθῆναι", "αθηναι"),
+                 ("ёлка", "елка")]:  # fmt: skip
+        assert normalize_token(a) == normalize_token(b), (a, b)
+
+
+def test_pieces_are_overlapping_pairs_of_letters_with_their_marks() -> None:
+    word = "データベース2024年"
+    assert [word[a:b] for a, b in pieces(word)] == [
+        "デー",
+        "ータ",
+        "タベ",
+        "ベー",
+        "ース",
+        "2024",
+        "年",
+    ]
+    word = "iPhone手机"
+    assert [word[a:b] for a, b in pieces(word)] == ["iPhone", "手机"]
+    word = "ข่าวไทย"  # ข with its tone mark is one letter
+    assert [word[a:b] for a, b in pieces(word)] == ["ข่า", "าว", "วไ", "ไท", "ทย"]
+
+
+def texts() -> dict[str, str]:
+    needs(VIM_TUTOR / "tutor.ja.utf-8")
+    needs(LOCALE / "th")
+    return {
+        "zh": vim_tutor("zh_cn"),
+        "ja": vim_tutor("ja"),
+        "ru": vim_tutor("ru"),
+        "th": "\n".join(messages("th")),
+    }
+
+
+def test_tokens_of_real_text_point_at_their_characters() -> None:
+    for lang, text in texts().items():
+        toks = tokenize(text)
+        for word, s, e in zip(toks.words, toks.starts.tolist(), toks.ends.tolist(), strict=True):
+            assert text[s:e] == word
+        if lang in ("zh", "ja"):  # most tokens are two letters
+            two = sum(len(w) == 2 for w in toks.words)
+            assert two > 0.7 * len(toks), lang
+
+
+def test_batch_tokens_equal_the_plain_ones_on_real_text() -> None:
+    """kernels.tokenize and text._split against text.tokenize, with every
+    later kernel (shingles, MinHash, repetition) on top."""
+    check_batch([Document(lang, text) for lang, text in texts().items()])
+
+
+def paragraphs(lang: str, letters: int, rng: random.Random, n: int) -> list[str]:
+    """``n`` real paragraphs of at least ``letters`` characters: lines of the
+    text joined until they are that long (a tutor's lines are short)."""
+    lines = [line.strip() for line in texts()[lang].splitlines() if len(line.strip()) > 8]
+    out: list[str] = []
+    while len(out) < n:  # each from its own place: neighbouring messages are alike
+        start, joined = rng.randrange(len(lines) - 20), ""
+        while len(joined) < letters:
+            joined += lines[start]
+            start += 1
+        if joined not in out:
+            out.append(joined)
+    return out
+
+
+@pytest.mark.parametrize("lang", ["zh", "ja", "th"])
+def test_a_doubled_short_paragraph_is_found_with_exact_offsets(lang: str) -> None:
+    rng = random.Random(lang)
+    p = paragraphs(lang, 12, rng, 4)
+    text = "\n".join([p[0], p[1], p[2], p[1], p[3]])
+    result = scan([Document("d", text)])
+    (span,) = [s for s in result.spans if s.kind in ("within", "formula")]
+    first = text.index(p[1])
+    second = text.index(p[1], first + 1)
+    assert (span.start, span.end) == (second, second + len(p[1]))
+    assert (span.duplicate_of.start, span.duplicate_of.end) == (first, first + len(p[1]))
+
+
+@pytest.mark.parametrize("lang", ["zh", "ja", "th"])
+def test_a_copied_paragraph_with_one_word_replaced_is_found(lang: str) -> None:
+    rng = random.Random(lang)
+    p = paragraphs(lang, 60, rng, 6)
+    copied = p[1]
+    mid = len(copied) // 2
+    edited = copied[: mid - 1] + p[5][:2] + copied[mid + 1 :]  # two letters of another paragraph
+    a = "\n".join(p[:3])
+    b = "\n".join([p[3], edited, p[4]])
+    result = scan([Document("a", a), Document("b", b)])
+    found = [s for s in result.spans if s.doc == "b" and s.duplicate_of.doc == "a"]
+    assert found, [(s.doc, s.kind) for s in result.spans]
+    start = b.index(edited)
+    assert any(s.start <= start + 2 and s.end >= start + len(edited) - 2 for s in found)
+    original = a.index(copied)
+    assert any(s.duplicate_of.start <= original + 2 for s in found)
