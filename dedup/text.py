@@ -261,16 +261,21 @@ _U64 = np.uint64
 _MAX_CACHED = 256
 
 
+def _every_character() -> str:
+    """Every character but the surrogates, in order."""
+    codes = np.concatenate(
+        (np.arange(0xD800, dtype=np.uint32), np.arange(0xE000, 0x110000, dtype=np.uint32))
+    )
+    return codes.tobytes().decode("utf-32-le")
+
+
 @lru_cache(maxsize=1)
 def char_tables() -> tuple[np.ndarray, np.ndarray]:
     """(is \\w, simple normalization) for every code point. The second is
     what normalize_token's fast path maps the character to: a code point, -1
     for nothing, or -2 where the character needs the full normalization (-3:
     and is a letter of a script written without spaces, see ``pieces``)."""
-    codes = np.concatenate(
-        (np.arange(0xD800, dtype=np.uint32), np.arange(0xE000, 0x110000, dtype=np.uint32))
-    )
-    chars = codes.tobytes().decode("utf-32-le")  # every character but the surrogates
+    chars = _every_character()
     word = np.zeros(0x110000, dtype=bool)
     word[np.frombuffer(regex.sub(r"\W+", "", chars).encode("utf-32-le"), np.uint32)] = True
     simple = np.full(0x110000, -2, dtype=np.int32)
@@ -440,11 +445,7 @@ def piece_kinds() -> np.ndarray:
     mark (of any script), 0 otherwise, for every code point."""
     _, simple = char_tables()
     kinds = np.zeros(0x110000, dtype=np.int8)
-    codes = np.concatenate(
-        (np.arange(0xD800, dtype=np.uint32), np.arange(0xE000, 0x110000, dtype=np.uint32))
-    )
-    chars = codes.tobytes().decode("utf-32-le")
-    marks = regex.sub(r"\P{M}+", "", chars).encode("utf-32-le")
+    marks = regex.sub(r"\P{M}+", "", _every_character()).encode("utf-32-le")
     kinds[np.frombuffer(marks, np.uint32)] = 2
     kinds[simple == -3] = 1
     return kinds
