@@ -64,6 +64,7 @@
   }
   const fmt = (n) => n.toLocaleString("en");
   const pct = (x) => (100 * x).toFixed(1) + "%";
+  const plural = (n, noun) => `${fmt(n)} ${noun}${n === 1 ? "" : "s"}`;
   const route = (view, params) => "#" + view + (params ? "?" + new URLSearchParams(params) : "");
   const docLink = (d, params) => h("a", { href: route("doc", { d: docs[d][0], ...params }), dir: "auto" },
     h("bdi", {}, docs[d][0]));
@@ -358,8 +359,9 @@
     const list = (spansOf.get(d) || []).map((n) => D.spans[n]);
     return [
       h("h1", { dir: "auto" }, h("bdi", {}, id)),
-      h("p", { class: "muted" }, `${fmt(chars)} characters, ${fmt(tokens)} words, ${fmt(paras)} paragraphs` +
-        (indexed ? "; from the persistent index" : "") + `; ${fmt(list.length)} duplicated spans, ${fmt((origOf.get(d) || []).length)} copied by others`),
+      h("p", { class: "muted" }, `${fmt(chars)} characters, ${fmt(tokens)} tokens, ${fmt(paras)} paragraphs` +
+        (indexed ? "; from the persistent index" : "") +
+        `; ${plural(list.length, "duplicated span")}, ${fmt((origOf.get(d) || []).length)} copied by others`),
       c !== undefined ? h("p", {}, "Near-duplicate ", h("a", { href: route("cluster", { c: D.clusters[c][0] }) }, `cluster ${D.clusters[c][0]}`),
         ` (${fmt(D.clusters[c][2].length)} documents); kept: `, docLink(D.clusters[c][1]),
         D.clusters[c][1] !== d ? [" — ", pairLink(d, D.clusters[c][1], undefined, "side by side")] : " (this one)") : null,
@@ -381,7 +383,7 @@
       const shared = (spansOf.get(d) || []).filter((n) => D.spans[n][5] === other);
       return h("section", { class: "side", "data-doc": docs[d][0] },
         h("h2", { dir: "auto" }, docLink(d)),
-        h("p", { class: "muted" }, `${fmt(docs[d][1])} characters; ${fmt(shared.length)} spans copy the other` +
+        h("p", { class: "muted" }, `${fmt(docs[d][1])} characters; ${plural(shared.length, "span")} copying the other` +
           (p ? `; ${pct(p[d])} of its shingles are in the other` : "")),
         whyList(d),
         t ? marked(t, regions(d, other, href)) : h("p", { class: "muted" }, "Its text is not in this report."));
