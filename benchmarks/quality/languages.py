@@ -21,6 +21,8 @@ injection is a real false positive):
   documents. It must NOT be reported: the score is the characters of the
   spans that touch it (0 is right).
 
+Then whether French and Greek accents should be folded (``accents``).
+
 Spans are scored on characters as in benchmarks/quality/injection.py.
 """
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import unicodedata
 
 from benchmarks.corpora import LOCALE, messages
 from benchmarks.quality.injection import Truth, span_scores
@@ -126,6 +129,48 @@ def build(
     return [Document(d, texts[d]) for d in order], truth, phrase_at
 
 
+def accents(lang: str, sample: int = 500) -> tuple[int, int, int, int, int]:
+    """Whether to fold a script's accents, measured: of ``sample`` paragraphs
+    of 15+ words with accents, how many reach the paragraph threshold against
+    their copy with every accent stripped (as scrapes often write), with the
+    accents folded (normalization 4) and kept (NFKC and casefold only); then
+    the distinct words, and the folded keys that join two or more spellings
+    (the cost: à and a become one word)."""
+    from collections import defaultdict
+
+    from dedup.config import Config
+    from dedup.text import normalize_token, tokenize
+
+    def strip(text: str) -> str:
+        nfd = unicodedata.normalize("NFD", text)
+        return unicodedata.normalize("NFC", "".join(c for c in nfd if not unicodedata.combining(c)))
+
+    def shingles(text: str, fold: bool) -> set[tuple[str, ...]]:
+        words = [
+            normalize_token(w) if fold else unicodedata.normalize("NFKC", w).casefold()
+            for w in tokenize(text).words
+        ]
+        k = Config.shingle_size
+        return {tuple(words[i : i + k]) for i in range(max(1, len(words) - k + 1))}
+
+    found = messages(lang)
+    accented = [m for m in (" ".join(m.split()) for m in found) if len(m.split()) >= 15]
+    accented = [m for m in accented if strip(m) != m]
+    picked = random.Random(0).sample(accented, min(sample, len(accented)))
+    reach = [0, 0]
+    for m in picked:
+        for i, fold in enumerate((True, False)):
+            a, b = shingles(m, fold), shingles(strip(m), fold)
+            reach[i] += len(a & b) / len(a | b) >= Config.paragraph_threshold
+    spellings: dict[str, set[str]] = defaultdict(set)
+    for m in found:
+        for w in tokenize(m).words:
+            spellings[normalize_token(w)].add(unicodedata.normalize("NFKC", w).casefold())
+    words = sum(len(v) for v in spellings.values())
+    joined = sum(len(v) > 1 for v in spellings.values())
+    return reach[0], reach[1], len(picked), words, joined
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=0)
@@ -154,6 +199,17 @@ def main() -> None:
         print(
             f"{lang:<9}{len(docs):>10,}{'common phrase':>18}{len(phrase_at):>7}"
             f"   characters of spans touching it: {touching}"
+        )
+    print("\naccents, measured: accent-stripped copies of paragraphs with accents that reach")
+    print("the paragraph threshold, with accents folded (as now) and kept; the cost of folding")
+    for lang in ("fr", "el"):
+        if not (LOCALE / lang).exists():
+            print(f"{lang}: skipped, {LOCALE / lang} not found")
+            continue
+        folded, kept, n, words, joined = accents(lang)
+        print(
+            f"{lang}: folded {folded}/{n}, kept {kept}/{n}; of {words:,} spellings, "
+            f"{joined:,} folded keys join two or more"
         )
 
 
