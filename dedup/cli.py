@@ -67,8 +67,8 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Find near-duplicate documents, repeated paragraphs and boilerplate in text corpora.",
 )
-_err = Console(stderr=True, markup=False)
-T = TypeVar("T")  # its lines name files: [a] is no markup
+_err = Console(stderr=True, markup=False)  # its lines name files: [a] is no markup
+T = TypeVar("T")
 
 
 def _version(value: bool) -> None:
@@ -875,12 +875,15 @@ def _scan_with_progress(
             advance(size, documents)
 
         def stage(name: str) -> None:
-            if bar is not None:  # reading is done: the bar stands full, the clock counts on
-                bar.update(bar.task_ids[0], description=name)
+            assert bar is not None  # reading is done: the bar stands full, the clock counts on
+            bar.update(bar.task_ids[0], description=name)
 
+        # No bar, no callbacks: reading documents here would encode every
+        # text to count its bytes for nothing.
+        shown = bar is not None
         result = run_scan(
-            source, config, progress=progress, workers=workers, tmp_dir=tmp_dir, stage=stage,
-            engine=engine, **with_index,
+            source, config, progress=progress if shown else None, workers=workers,
+            tmp_dir=tmp_dir, stage=stage if shown else None, engine=engine, **with_index,
         )  # fmt: skip
     _unless_interrupted()
     return result
