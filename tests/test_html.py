@@ -98,6 +98,10 @@ def test_what_the_page_says_clean_removes_is_what_clean_removes(
     dropped_doc = next(iter(dropped))
     assert why[dropped_doc][0].startswith(f"drops it whole as a near-duplicate of {kept}")
     assert any(line.startswith("removes 1 within span") for line in why[kept])
+    covered = sum(1 for k in dropped.values() if k == kept)  # from clean's own plan
+    assert why[kept][0] == (
+        f"keeps it, and drops the {covered} near-duplicate document it covers (--keep covering)"
+    )
 
 
 def test_report_command_renders_a_saved_report(tmp_path: Path) -> None:

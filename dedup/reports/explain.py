@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from dedup.clean import CleanPolicy, Plan
-from dedup.models import KINDS, Cluster, ScanResult, Span
+from dedup.models import KINDS, ScanResult, Span, SpanKind
 
 # The clean flag that would change what happens to a kind's spans, by
 # whether they are removed now.
@@ -33,13 +33,10 @@ def _chars(n: int) -> str:
 
 
 def clean_reasons(
-    doc: str,
-    spans: list[Span],
-    todo: Plan,
-    policy: CleanPolicy,
-    cluster: Cluster | None,
+    doc: str, spans: list[Span], todo: Plan, policy: CleanPolicy, covers: int
 ) -> list[str]:
-    """What ``clean`` with ``policy`` does to ``doc`` (its findings: ``spans``), and why."""
+    """What ``clean`` with ``policy`` does to ``doc`` (its findings: ``spans``;
+    ``covers``: the documents ``todo`` drops as near-duplicates of it), and why."""
     dropped = todo.dropped.get(doc)
     if dropped is not None and dropped.duplicate_of is not None:
         return [
@@ -48,22 +45,21 @@ def clean_reasons(
             f"document, which is kept (--keep {policy.keep}); --no-near-duplicates keeps it"
         ]
     lines = []
-    if cluster is not None and cluster.representative == doc and policy.near_duplicates:
+    if covers:
         lines.append(
-            f"keeps it for its near-duplicate cluster {cluster.id} of {len(cluster.members):,} "
-            f"documents (--keep {policy.keep}) and drops the other "
-            f"{len(cluster.members) - 1:,}"
+            f"keeps it, and drops the {covers:,} near-duplicate document"
+            f"{'' if covers == 1 else 's'} it covers (--keep {policy.keep})"
         )
-    cut = Counter(span.kind for span, _ in todo.cuts.get(doc, []))
-    cut_chars = Counter[str]()
+    cut, cut_chars = Counter[SpanKind](), Counter[SpanKind]()
     for span, _ in todo.cuts.get(doc, []):
+        cut[span.kind] += 1
         cut_chars[span.kind] += span.end - span.start
     for kind, n in cut.items():
         lines.append(
             f"removes {n:,} {kind} span{'' if n == 1 else 's'} ({_chars(cut_chars[kind])} "
             f"and the blank lines they leave): {KINDS[kind].label}; {_SWITCH[kind, True]}"
         )
-    kept = Counter(s.kind for s in spans if s.doc == doc and s.kind not in cut)
+    kept = Counter(s.kind for s in spans if s.kind not in cut)
     for kind, n in kept.items():
         lines.append(
             f"keeps its {n:,} {kind} span{'' if n == 1 else 's'}: {KINDS[kind].label}; "
@@ -101,13 +97,13 @@ def explain(
         if cluster.representative == doc:
             lines.append(
                 f"near-duplicate cluster {cluster.id}: {len(cluster.members):,} documents, "
-                "this one kept"
+                "this one its representative"
             )
         else:
             pair = next(p for p in cluster.pairs if doc in (p.a, p.b))
             lines.append(
                 f"near-duplicate cluster {cluster.id}: {len(cluster.members):,} documents; "
-                f"kept: {cluster.representative} (Jaccard {pair.jaccard:.3f}, "
+                f"representative: {cluster.representative} (Jaccard {pair.jaccard:.3f}, "
                 f"{pair.containment(doc):.0%} of this one's shingles in it)"
             )
     near = [p for p in result.related if doc in (p.a, p.b)]
@@ -145,7 +141,8 @@ def explain(
     if len(lines) == 1:
         lines.append("no findings: nothing in it repeats, and nothing repeats it")
     lines.append(f"dedup clean ({_policy(policy)}):")
-    lines += ["  " + line for line in clean_reasons(doc, spans, todo, policy, cluster)]
+    covers = sum(1 for r in todo.dropped.values() if r.duplicate_of and r.duplicate_of.doc == doc)
+    lines += ["  " + line for line in clean_reasons(doc, spans, todo, policy, covers)]
     return lines
 
 

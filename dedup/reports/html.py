@@ -45,6 +45,7 @@ import base64
 import gzip
 import json
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
@@ -98,7 +99,7 @@ def _data(
 
     found: set[int] = set()
     spans_of: dict[str, list[Span]] = {}
-    cluster_of = {m: c for c in result.clusters for m in c.members}
+    covers = Counter(r.duplicate_of.doc for r in todo.dropped.values() if r.duplicate_of)
     for s in result.spans:
         join(s.doc, s.duplicate_of.doc)
         spans_of.setdefault(s.doc, []).append(s)
@@ -192,7 +193,7 @@ def _data(
                         spans_of.get(docs[i].id, []),
                         todo,
                         policy,
-                        cluster_of.get(docs[i].id),
+                        covers[docs[i].id],
                     ),
                 ]
                 for i in sorted(found)
