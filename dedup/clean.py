@@ -26,7 +26,7 @@ from dedup.cluster import Coverage, clusters
 from dedup.config import KEEP, Config, Keep
 from dedup.errors import ConfigError, InputError
 from dedup.features import fingerprint
-from dedup.models import Cluster, Document, Ref, Removal, ScanResult, Span
+from dedup.models import Cluster, DocStats, Document, Ref, Removal, ScanResult, Span
 from dedup.pipeline import scan
 
 
@@ -104,11 +104,16 @@ def check_corpus(result: ScanResult, documents: Iterable[Document], where: str) 
             raise InputError(f"{where}: {doc.id!r} is not in the report (more documents)")
         if doc.id != st.id:
             raise InputError(f"{where}: document {n + 1} is {doc.id!r}, the report's {st.id!r}")
-        if len(doc.text) != st.chars or f"{fingerprint(doc.text):016x}" != st.fingerprint:
-            raise InputError(f"{where}: {doc.id!r} is not the text the report describes")
+        check_text(st, doc.text, where)
     missing = next(expected, None)
     if missing is not None:
         raise InputError(f"{where}: {missing.id!r} of the report is missing")
+
+
+def check_text(st: DocStats, text: str, where: str) -> None:
+    """Refuse ``text`` unless it is the one ``st`` describes (length and fingerprint)."""
+    if len(text) != st.chars or f"{fingerprint(text):016x}" != st.fingerprint:
+        raise InputError(f"{where}: {st.id!r} is not the text the report describes")
 
 
 def kept_clusters(result: ScanResult, keep: Keep, chars: dict[str, int]) -> list[Cluster]:

@@ -457,8 +457,7 @@ def explain(
     """Say what was found in one document, what it copies, and what clean does to it and why."""
     import difflib
 
-    from dedup.clean import CleanPolicy, plan
-    from dedup.features import fingerprint
+    from dedup.clean import CleanPolicy, check_text, plan
     from dedup.readers import read_documents
     from dedup.reports.explain import explain as explain_doc
     from dedup.reports.json import read_json
@@ -479,8 +478,8 @@ def explain(
             text = next((d.text for d in read_documents(source) if d.id == doc), None)
         except DedupError as e:  # the corpus moved or is gone: say so, explain without quotes
             _err.print(f"spans not quoted: {e}", highlight=False, soft_wrap=True)
-        if text is not None and f"{fingerprint(text):016x}" != stats[doc].fingerprint:
-            raise DedupError(f"{source.path}: {doc!r} is not the text the report describes")
+        if text is not None:
+            check_text(stats[doc], text, str(source.path))
         lines = explain_doc(
             result, doc, plan(result, policy), policy, lambda d: text if d == doc else None
         )
