@@ -402,11 +402,12 @@
     return view;
   }
 
-  // Bring the other side's matching text level with `el`, and light both.
+  // Bring the other side's matching text level with `el`, and light both;
+  // returns the span's number (undefined for a mark of no span).
   function align(el) {
-    if (!el) return;
+    if (!el) return undefined;
     const key = el.dataset.keys.split(" ").find((k) => /^[so]/.test(k));
-    if (!key) return;
+    if (!key) return undefined;
     const n = key.slice(1), twin = (key[0] === "s" ? "o" : "s") + n;
     document.querySelectorAll(".m.hl").forEach((x) => x.classList.remove("hl"));
     document.querySelectorAll(`[data-keys~="s${n}"], [data-keys~="o${n}"]`).forEach((x) => x.classList.add("hl"));
@@ -415,13 +416,14 @@
     const target = other && other.querySelector(`[data-keys~="${twin}"]`);
     el.scrollIntoView({ block: "center" });
     if (target) other.scrollTop += target.getBoundingClientRect().top - el.getBoundingClientRect().top;
+    return n;
   }
   document.addEventListener("click", (e) => {
     const el = e.target.closest(".pair .m[data-keys]");
     if (!el) return;
     e.preventDefault();
-    const key = el.dataset.keys.split(" ").find((k) => /^[so]/.test(k));
-    if (key) { update({ s: key.slice(1) }); align(el); }
+    const n = align(el);
+    if (n !== undefined) update({ s: n }); // the address opens it aligned again
   });
 
   // --- routing: the fragment names the view; back and forward just work ------
