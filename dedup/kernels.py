@@ -614,14 +614,15 @@ def repetition(
         size = hi - lo
         # Lines: split at runs of "\n"; paragraphs: the stripped text split
         # at runs of two or more.
-        count, pieces, chars = _split_copies(codes, lo, hi, 1)
+        runs = _newline_runs(codes, lo, hi)
+        count, pieces, chars = _split_copies(codes, lo, hi, runs, 1)
         out[d, 2], out[d, 3] = count / pieces, chars / size
         a, b = lo, hi
         while a < b and space[codes[a]]:
             a += 1
         while b > a and space[codes[b - 1]]:
             b -= 1
-        count, pieces, chars = _split_copies(codes, a, b, 2)
+        count, pieces, chars = _split_copies(codes, a, b, runs, 2)
         out[d, 0], out[d, 1] = count / pieces, chars / size
         t_lo, t_hi = doc_tokens[d], doc_tokens[d + 1]
         _ngrams(
@@ -631,31 +632,52 @@ def repetition(
 
 
 @kernel
-def _split_copies(codes: np.ndarray, lo: int, hi: int, run: int) -> tuple[int, int, int]:
-    """Split codes[lo:hi] at runs of at least ``run`` newlines as re.split
-    does: (pieces that repeat an earlier one, pieces, their characters)."""
-    runs = 0  # at most a piece a run of newlines, and one more
-    for i in range(lo, hi):
-        runs += codes[i] == _NEWLINE and (i == lo or codes[i - 1] != _NEWLINE)
-    keys = np.empty(runs + 1, np.uint64)
-    lengths = np.empty(runs + 1, np.int64)
-    n = 0
-    start = i = lo
-    while i < hi:
-        if codes[i] != _NEWLINE:
+def _newline_runs(codes: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Each run of newlines in codes[lo:hi], as rows ``start, end``."""
+    text = codes[lo:hi]  # indices from 0: no check for negative ones, so the count vectorizes
+    n = 1 if len(text) and text[0] == _NEWLINE else 0
+    for i in range(1, len(text)):
+        n += int(text[i] == _NEWLINE and text[i - 1] != _NEWLINE)
+    runs = np.empty((n, 2), np.int64)
+    r, i = 0, 0
+    while r < n:
+        if text[i] != _NEWLINE:
             i += 1
             continue
         j = i
-        while j < hi and codes[j] == _NEWLINE:
+        while j < len(text) and text[j] == _NEWLINE:
             j += 1
-        if j - i >= run:
-            keys[n], lengths[n] = _hash_span(codes, start, i), i - start
-            n += 1
-            start = j
-        i = j
-    keys[n], lengths[n] = _hash_span(codes, start, hi), hi - start
+        runs[r, 0], runs[r, 1] = lo + i, lo + j
+        r, i = r + 1, j
+    return runs
+
+
+@kernel
+def _split_copies(
+    codes: np.ndarray, lo: int, hi: int, runs: np.ndarray, run: int
+) -> tuple[int, int, int]:
+    """Split codes[lo:hi] at the ``runs`` of newlines (_newline_runs) of at
+    least ``run`` as re.split does: (pieces that repeat an earlier one,
+    pieces, their characters). Only pieces whose length another piece
+    shares can repeat: only those are hashed."""
+    starts = np.empty(len(runs) + 1, np.int64)
+    lengths = np.empty(len(runs) + 1, np.int64)
+    n, start = 0, lo
+    for r in range(len(runs)):
+        if runs[r, 0] >= lo and runs[r, 1] <= hi and runs[r, 1] - runs[r, 0] >= run:
+            starts[n], lengths[n] = start, runs[r, 0] - start
+            n, start = n + 1, runs[r, 1]
+    starts[n], lengths[n] = start, hi - start
     n += 1
-    count, chars = _copies(keys[:n], lengths[:n])
+    group, counts = _groups(lengths[:n].astype(np.uint64))
+    keys = np.empty(n, np.uint64)
+    m = 0
+    for j in range(n):
+        if counts[group[j]] > 1:
+            keys[m] = _hash_span(codes, starts[j], starts[j] + lengths[j])
+            lengths[m] = lengths[j]
+            m += 1
+    count, chars = _copies(keys[:m], lengths[:m])
     return count, n, chars
 
 
@@ -757,7 +779,8 @@ def _ngrams(
     """The n-gram columns of one document's row: top 2..4-gram and duplicate
     5..10-gram characters (see repetition.repetition_stats). An n-gram can
     repeat only where the (n-1)-grams at its position and the next both do,
-    so each n looks only there."""
+    so each n looks only there. Each position's window sum grows by one
+    word a level (``acc``), as _window would compute it whole."""
     n_tok = len(words)
     cum = np.zeros(n_tok + 1, np.int64)
     cum[1:] = np.cumsum(lengths)
@@ -765,7 +788,9 @@ def _ngrams(
         if n_tok >= n:
             row[n + 2] = (cum[n] + n - 1) / size
     at = np.arange(n_tok)
+    acc = words * position[0]
     repeats = np.ones(n_tok + 1, np.bool_)
+    grams = np.empty(n_tok, np.uint64)
     for n in range(2, 11):
         m = 0
         for i in at:
@@ -773,10 +798,12 @@ def _ngrams(
                 at[m] = i
                 m += 1
         at = at[:m]
-        grams = np.empty(m, np.uint64)
+        length = position[64] * np.uint64(n)
         for j in range(m):
-            grams[j] = _window(words, at[j], n, position)
-        group, counts = _groups(grams)  # each n-gram's group of equal ones
+            i = at[j]
+            acc[i] += words[i + n - 1] * position[n - 1]
+            grams[j] = fmix64(acc[i] + length)
+        group, counts = _groups(grams[:m])  # each n-gram's group of equal ones
         repeats[:] = False
         best, best_count, chars, floor = -1, 1, 0, 0
         seen = np.zeros(len(counts), np.bool_)
@@ -852,10 +879,11 @@ def align_pairs(
     by_word = np.empty(len(values), np.uint64)
     by_position = np.empty(len(values), np.int64)
     first = np.zeros(len(offsets), np.int64)
+    found = find(values, starts, shift, rare)
     m = 0
     for s in range(len(offsets) - 1):
         for i in range(offsets[s], offsets[s + 1]):
-            if _find(values[i], starts, shift, rare) >= 0:
+            if found[i] >= 0:
                 at[m], words[m] = i - offsets[s], values[i]
                 m += 1
         first[s + 1] = m
