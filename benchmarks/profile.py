@@ -36,7 +36,7 @@ PARTS = [
     ("kernels.py", "distinct"),
     ("kernels.py", "repetition"),
     ("lsh.py", "band_keys"),
-    ("features.py", "paragraph_keys"),
+    ("kernels.py", "paragraph_keys"),
     ("features.py", "fingerprint"),
     ("features.py", "_previews"),
 ]

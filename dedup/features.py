@@ -16,9 +16,9 @@ import numpy as np
 from dedup import kernels
 from dedup.config import Config
 from dedup.lsh import band_keys, lsh_params
-from dedup.minhash import POSITION, MinHasher, fmix64, ranges
+from dedup.minhash import POSITION, MinHasher
 from dedup.repetition import stat_names
-from dedup.text import char_tables, space_tables, tokenize_batch
+from dedup.text import space_tables, tokenize_batch
 
 # Characters of a paragraph kept for the report's boilerplate preview.
 PREVIEW = 120
@@ -67,10 +67,11 @@ def keeps_tokens(cfg: Config) -> bool:
     return cfg.finds("paragraphs") or cfg.finds("passages")
 
 
-def prepare() -> None:
-    """Build the character lookup tables featurize_batch uses (about 0.3 s)."""
-    char_tables()
-    space_tables()
+def prepare(cfg: Config) -> None:
+    """Ready what featurize_batch uses: the character lookup tables (0.3 s)
+    and its kernels, loaded from numba's cache (0.6 s). Worker processes
+    forked afterwards have them ready too."""
+    featurize_batch(["prepare"], cfg)
 
 
 def featurize_batch(texts: list[str], cfg: Config) -> BatchFeatures:
@@ -98,7 +99,7 @@ def featurize_batch(texts: list[str], cfg: Config) -> BatchFeatures:
     previews, preview_lengths = np.empty(0, np.uint8), np.zeros(len(tok_lo), np.int64)
     para_keys = np.zeros(len(tok_lo), np.uint64)
     if cfg.finds("paragraphs"):
-        para_keys = paragraph_keys(hashes, tok_lo, tok_hi)
+        para_keys = kernels.paragraph_keys(hashes, tok_lo, tok_hi)
         para_sets, para_set_lengths, long_sigs = kernels.paragraph_sets(
             hashes, windows, tok_lo, tok_hi, k, POSITION, hasher.a, hasher.b
         )
@@ -154,25 +155,8 @@ def featurize_batch(texts: list[str], cfg: Config) -> BatchFeatures:
     )
 
 
-def paragraph_keys(hashes: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """An exact key of each token sequence hashes[lo:hi] (non-empty): a sum of
-    tokens mixed with their position, mixed with the length."""
-    at = ranges(lo, hi)
-    position = (at - np.repeat(lo, hi - lo)).astype(np.uint64)
-    terms = fmix64(hashes[at] ^ fmix64(position + np.uint64(1)))
-    sums = np.add.reduceat(terms, np.cumsum(hi - lo) - (hi - lo)) if len(lo) else terms
-    return fmix64(sums + (hi - lo).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
-
-
 def _previews(
     codes: np.ndarray, starts: np.ndarray, ends: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """UTF-8 of each paragraph's first PREVIEW characters, concatenated, and their lengths."""
-    ends = np.minimum(ends, starts + PREVIEW)
-    codes = codes[ranges(starts, ends)]
-    text = codes.tobytes().decode("utf-32-le", "surrogatepass")
-    data = np.frombuffer(text.encode("utf-8", "surrogatepass"), np.uint8)
-    size = 1 + (codes >= 0x80) + (codes >= 0x800) + (codes >= 0x10000)
-    cum = np.concatenate(([0], np.cumsum(size)))
-    offsets = np.cumsum(ends - starts) - (ends - starts)
-    return data, cum[offsets + (ends - starts)] - cum[offsets]
+    return kernels.utf8(codes, starts, np.minimum(ends, starts + PREVIEW))

@@ -385,6 +385,53 @@ def _walk(
 
 
 @kernel
+def paragraph_keys(hashes: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """An exact key of each token sequence ``hashes[lo:hi]`` (non-empty): a
+    sum of its tokens mixed with their positions, mixed with its length
+    (twin: reference.paragraph_keys)."""
+    out = np.empty(len(lo), np.uint64)
+    for p in range(len(lo)):
+        acc = np.uint64(0)
+        for i in range(lo[p], hi[p]):
+            acc += fmix64(hashes[i] ^ fmix64(np.uint64(i - lo[p] + 1)))
+        out[p] = fmix64(acc + np.uint64(hi[p] - lo[p]) * np.uint64(0x9E3779B97F4A7C15))
+    return out
+
+
+@kernel
+def utf8(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 of each ``codes[starts[t]:ends[t]]`` (a lone surrogate as
+    Python's "surrogatepass" writes it), concatenated, and their lengths."""
+    lengths = np.zeros(len(starts), np.int64)
+    for t in range(len(starts)):
+        for i in range(starts[t], ends[t]):
+            c = codes[i]
+            lengths[t] += 1 + int(c >= 0x80) + int(c >= 0x800) + int(c >= 0x10000)
+    out = np.empty(lengths.sum(), np.uint8)
+    at = 0
+    for t in range(len(starts)):
+        for i in range(starts[t], ends[t]):
+            c = codes[i]
+            if c < 0x80:
+                out[at] = c
+                at += 1
+                continue
+            if c < 0x800:
+                out[at] = 0xC0 | c >> 6
+                at += 1
+            elif c < 0x10000:
+                out[at], out[at + 1] = 0xE0 | c >> 12, 0x80 | (c >> 6 & 0x3F)
+                at += 2
+            else:
+                out[at], out[at + 1] = 0xF0 | c >> 18, 0x80 | (c >> 12 & 0x3F)
+                out[at + 2] = 0x80 | (c >> 6 & 0x3F)
+                at += 3
+            out[at] = 0x80 | (c & 0x3F)
+            at += 1
+    return out, lengths
+
+
+@kernel
 def span_hashes(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """text.hash_key of each ``codes[starts[t]:ends[t]]`` as written."""
     out = np.empty(len(starts), np.uint64)
@@ -477,9 +524,15 @@ def _unique_into(values: np.ndarray, out: np.ndarray, at: int) -> int:
 def windows(hashes: np.ndarray, k: int, position: np.ndarray) -> np.ndarray:
     """minhash.window_hashes(hashes, k): the hash of every k tokens in a row
     (across documents too; callers take those inside one)."""
-    out = np.empty(max(len(hashes) - k + 1, 0), np.uint64)
-    for i in range(len(out)):
-        out[i] = _window(hashes, i, k, position)
+    n = max(len(hashes) - k + 1, 0)
+    out = np.zeros(n, np.uint64)
+    for j in range(k):  # a term a pass: each pass vectorizes (2x _window a window)
+        term, step = hashes[j : j + n], position[j]
+        for i in range(n):
+            out[i] += term[i] * step
+    length = position[64] * np.uint64(k)
+    for i in range(n):
+        out[i] = fmix64(out[i] + length)
     return out
 
 

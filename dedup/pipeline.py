@@ -115,6 +115,9 @@ def _scan(
         if stage is not None:
             stage(name)
 
+    # Before the workers start: forked ones then have it ready (each took
+    # a second to ready its own). Spawned ones and Dask's ready their own.
+    prepare(cfg)
     with spill_folder(tmp_dir) as folder, engine or make_engine(workers) as run:
         corpus = Index(folder, cfg)
         if not run.local:
@@ -259,7 +262,6 @@ def _featurize(
     engine: Engine,
 ) -> None:
     """Per-document features (by ``engine``'s tasks), gathered in input order."""
-    prepare()  # the lookup tables, built once (a worker builds its own)
     task = partial(_features, c.cfg, c.path if engine.shares_disk else None)
     sent: deque[list[Document]] = deque()  # the batches whose texts the tasks have
 
@@ -302,7 +304,6 @@ def _featurize_parts(
 ) -> None:
     """``_featurize`` with the tasks reading the corpus, a part each: only
     ids and features come back, in input order, where ids are checked."""
-    prepare()
     ids = Ids(source)
     task = partial(_read_task, source, c.cfg, c.path if engine.shares_disk else None)
     for load, batches in engine.map(task, parts(source, engine)):

@@ -404,59 +404,88 @@ def add_passages(c: Index, spans: list[Span], cfg: Config, found: list[Passage])
         by_doc.setdefault(number[s.doc], []).append((number[s.duplicate_of.doc], s))
         if s.kind == "boilerplate":
             template.setdefault(number[s.doc], []).append(s)
+    # Spans are compared as ranges of tokens (those starting inside them).
     # Passages come by b, and an original is often copied by several: each
-    # document's token spans read once, not once a passage.
+    # document's token spans (and tokens) read once, not once a passage.
     spans_of = lru_cache(maxsize=1024)(c.token_spans.__getitem__)
+    words_of = lru_cache(maxsize=256)(c.tokens.__getitem__)
+
+    @lru_cache(maxsize=1024)
+    def cut(d: int) -> list[tuple[int, int]]:
+        return _token_ranges(template[d], spans_of(d)) if d in template else []
+
+    kept: list[tuple[Passage, int, int]] = []  # with its start and end in b
+    b, held = -1, []  # b's spans: original's doc, tokens lo, hi, whether a passage
     for found_p in sorted(found, key=attrgetter("b", "a", "b_lo")):
-        ta, tb = spans_of(found_p.a), spans_of(found_p.b)
-        p = _without_template(c, template, cfg, found_p, ta, tb)
+        if found_p.b != b:
+            b = found_p.b
+            mine = by_doc.get(b, [])
+            ranges = _token_ranges([s for _, s in mine], spans_of(b))
+            held = [(a, lo, hi, False) for (a, _), (lo, hi) in zip(mine, ranges, strict=True)]
+        p = _without_template(cfg, found_p, cut, words_of)
         if p is None:
             continue
-        start, end = int(tb[p.b_lo, 0]), int(tb[p.b_hi - 1, 1])
-        kept = by_doc.setdefault(p.b, [])
-        starts = tb[p.b_lo : p.b_hi, 0]
-        said = np.zeros(len(starts), bool)  # tokens an earlier original already accounts for
-        again = np.zeros(len(starts), bool)  # tokens a passage of the same original holds
-        for a, s in kept:
-            if s.end <= start or s.start >= end:
-                continue  # no token of the passage inside
-            inside = (starts >= s.start) & (starts < s.end)
-            if a <= p.a:
-                said |= inside
-            if a == p.a and s.match == "passage":
-                again |= inside
-        if len(starts) - said.sum() < cfg.passage_min_tokens or 2 * again.sum() >= len(starts):
+        n = p.b_hi - p.b_lo
+        said = np.zeros(n, bool)  # tokens an earlier original already accounts for
+        again = np.zeros(n, bool)  # tokens a passage of the same original holds
+        for a, lo, hi, passage in held:
+            lo, hi = max(lo, p.b_lo) - p.b_lo, min(hi, p.b_hi) - p.b_lo
+            if a > p.a or lo >= hi:
+                continue  # a later original, or no token of the passage inside
+            said[lo:hi] = True
+            if a == p.a and passage:
+                again[lo:hi] = True
+        if n - np.count_nonzero(said) < cfg.passage_min_tokens or 2 * np.count_nonzero(again) >= n:
             continue
-        orig = Ref(c.doc_ids[p.a], int(ta[p.a_lo, 0]), int(ta[p.a_hi - 1, 1]))
-        span = Span(c.doc_ids[p.b], start, end, "across", p.similarity, orig, "passage")
-        kept.append((p.a, span))
+        held.append((p.a, p.b_lo, p.b_hi, True))
+        tb = spans_of(b)
+        kept.append((p, int(tb[p.b_lo, 0]), int(tb[p.b_hi - 1, 1])))
+    # Their originals' offsets, each original's token spans read once.
+    origs: dict[int, Ref] = {}
+    for i in sorted(range(len(kept)), key=lambda i: kept[i][0].a):
+        p = kept[i][0]
+        ta = spans_of(p.a)
+        origs[i] = Ref(c.doc_ids[p.a], int(ta[p.a_lo, 0]), int(ta[p.a_hi - 1, 1]))
+    for i, (p, start, end) in enumerate(kept):
+        span = Span(c.doc_ids[p.b], start, end, "across", p.similarity, origs[i], "passage")
+        by_doc.setdefault(p.b, []).append((p.a, span))
     return [s for d in sorted(by_doc) for _, s in sorted(by_doc[d], key=lambda x: x[1].start)]
 
 
+def _token_ranges(spans: list[Span], token_spans: np.ndarray) -> list[tuple[int, int]]:
+    """The tokens each of ``spans`` holds (those that start inside it), as
+    ranges ``lo, hi``, given its document's ``token_spans``."""
+    if not spans:
+        return []
+    bounds = [(s.start, s.end) for s in spans]
+    found: list[tuple[int, int]] = np.searchsorted(token_spans[:, 0], bounds).tolist()
+    return found
+
+
 def _without_template(
-    c: Index,
-    template: dict[int, list[Span]],
     cfg: Config,
     p: Passage,
-    spans_a: np.ndarray,
-    spans_b: np.ndarray,
+    cut: Callable[[int], list[tuple[int, int]]],
+    words_of: Callable[[int], np.ndarray],
 ) -> Passage | None:
     """The passage without the boilerplate at its ends, and its similarity
     without the boilerplate inside it: a passage that matches only a
-    columnist's sign-off and contact lines is no copy. (``spans_a``,
-    ``spans_b``: the two documents' token spans.)"""
-    if p.a not in template and p.b not in template:
+    columnist's sign-off and contact lines is no copy. (``cut(d)``: the
+    tokens of document ``d``'s boilerplate spans, ``_token_ranges``;
+    ``words_of(d)``: its tokens.)"""
+    cut_a, cut_b = cut(p.a), cut(p.b)
+    if not cut_a and not cut_b:
         return p
     sides = []
-    for d, lo, hi, spans in ((p.a, p.a_lo, p.a_hi, spans_a), (p.b, p.b_lo, p.b_hi, spans_b)):
-        starts = spans[lo:hi, 0]
-        plain = np.ones(len(starts), bool)
-        for s in template.get(d, []):
-            plain &= (starts < s.start) | (starts >= s.end)
+    for d, lo, hi, ranges in ((p.a, p.a_lo, p.a_hi, cut_a), (p.b, p.b_lo, p.b_hi, cut_b)):
+        plain = np.ones(hi - lo, bool)
+        for first, last in ranges:
+            if max(first, lo) < min(last, hi):
+                plain[max(first, lo) - lo : min(last, hi) - lo] = False
         kept = np.flatnonzero(plain)
         if len(kept) < cfg.passage_min_tokens:
             return None
-        sides.append((lo + kept[0], lo + kept[-1] + 1, c.tokens[d][lo:hi][plain]))
+        sides.append((lo + kept[0], lo + kept[-1] + 1, words_of(d)[lo:hi][plain]))
     (a_lo, a_hi, words_a), (b_lo, b_hi, words_b) = sides
     similarity = jaccard(np.unique(words_a), np.unique(words_b))
     if similarity < cfg.passage_threshold:

@@ -9,6 +9,7 @@ hold every fast path equal to (on hypothesis's text and on real news).
 | ``kernels.split_pieces``, ``span_hashes`` (unspaced scripts) | ``text.pieces``, ``hash_key`` |
 | ``kernels.tokenize``'s normalization and hashes | ``text.normalize_token``, ``hash_key`` |
 | ``kernels.paragraphs`` | ``segment.paragraphs`` |
+| ``kernels.paragraph_keys`` | ``paragraph_keys`` |
 | ``kernels.repetition`` | ``repetition.repetition_stats`` |
 | ``kernels.paragraph_sets``, ``document_sets`` | ``shingle_sets``, ``MinHasher.signatures`` |
 | ``kernels.follow``, ``trim``, ``chain``, ``align`` | ``follow``, ``trim``, ``chain``, ``align`` |
@@ -33,9 +34,9 @@ import numpy as np
 
 from dedup import kernels
 from dedup.config import Config
-from dedup.features import PREVIEW, BatchFeatures, fingerprint, paragraph_keys
+from dedup.features import PREVIEW, BatchFeatures, fingerprint
 from dedup.lsh import band_keys, lsh_params
-from dedup.minhash import MinHasher, ranges, shingle_sets, window_hashes
+from dedup.minhash import MinHasher, fmix64, ranges, shingle_sets, window_hashes
 from dedup.repetition import repetition_stats, stat_names
 from dedup.segment import paragraphs
 from dedup.text import tokenize
@@ -485,3 +486,13 @@ def may_reach(
         most = (total - differ) // 2
         keep.append(total == most or most / (total - most) >= threshold)
     return np.array(keep, bool)
+
+
+def paragraph_keys(hashes: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """An exact key of each token sequence hashes[lo:hi] (non-empty): a sum of
+    tokens mixed with their position, mixed with the length."""
+    at = ranges(lo, hi)
+    position = (at - np.repeat(lo, hi - lo)).astype(np.uint64)
+    terms = fmix64(hashes[at] ^ fmix64(position + np.uint64(1)))
+    sums = np.add.reduceat(terms, np.cumsum(hi - lo) - (hi - lo)) if len(lo) else terms
+    return fmix64(sums + (hi - lo).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
