@@ -48,6 +48,7 @@ from dedup.lsh import lsh_params
 from dedup.minhash import ranges
 from dedup.models import Document
 from dedup.repetition import stat_names
+from dedup.verify import groups, unique
 
 SCHEMA = "dedup.sqlite/2"
 
@@ -184,7 +185,7 @@ class Archive:
         over the indexed rest (``Outside``). Read ``_CHUNK`` documents at a time."""
         vocab, vocab_df = document_frequencies(batch.doc_words)
         word_docs = self._counts("words", "word", vocab)
-        keys = np.unique(batch.para_key)
+        keys = unique(batch.para_key)
         key_docs = self._counts("paragraphs", "key", keys)
         everyone = self.size + len(batch.doc_ids)  # passage seeds once the batch is in
         rare = rare_words(vocab, word_docs + vocab_df, everyone, self.cfg.passage_max_df)
@@ -287,7 +288,7 @@ class Archive:
         documents are not in ``known`` and whose bit maps say they may cover
         one another (``may_cover``)."""
         pairs = pairs[~np.isin(pairs[:, 0], list(known))]
-        docs = np.unique(pairs[:, 0])
+        docs = unique(pairs[:, 0])
         if not len(docs):
             return pairs
         self._query(docs[:, None], "doc")
@@ -346,7 +347,7 @@ class Archive:
         if only is not None:
             mine = np.isin(values, only)
             values, owner = values[mine], owner[mine]
-        distinct = np.unique(values)
+        distinct = unique(values)
         if not len(distinct):
             return np.empty((0, 2), np.int64)
         self._query(_signed(distinct)[:, None], column)
@@ -369,7 +370,7 @@ class Archive:
         # Half of an indexed document's sketch in a batch document: that one
         # may be contained in this one (finders/documents.py) ...
         docs = pairs >> 32
-        self._query(np.unique(docs)[:, None], "doc")
+        self._query(unique(docs)[:, None], "doc")
         sizes = "SELECT doc, shingles FROM documents JOIN q USING (doc)"
         size = dict(self.db.execute(sizes).fetchall())
         m = self.cfg.containment_sketch
@@ -437,7 +438,7 @@ class Archive:
         known = self._count("paragraphs", "key", f.para_keys, para_doc, "para_docs", most)
         if len(f.para_bands):  # those of paragraphs that begin a new exact group
             long = f.para_ntok >= cfg.shingle_size
-            _, first_of = np.unique(f.para_keys, return_index=True)
+            _, first_of, _ = groups(f.para_keys)
             new = np.zeros(len(f.para_keys), bool)
             new[first_of] = [k not in known for k in _signed(f.para_keys[first_of]).tolist()]
             at = np.flatnonzero(new & long)  # their paragraph rows

@@ -32,6 +32,7 @@ from dedup.lsh import lsh_params
 from dedup.models import Ref
 from dedup.repetition import stat_names
 from dedup.store import BandFile, Chunk, Column, Folder, Spill
+from dedup.verify import groups, unique
 
 MANIFEST = "manifest.json"
 SCHEMA = "dedup.index/1"
@@ -349,7 +350,7 @@ class Index:
         small = np.int32 if fits else np.int64
         self.para_doc = np.repeat(np.arange(len(self.doc_ids), dtype=small), self.doc_paras)
         self.para_key = self._para_key.array()
-        _, first, inverse = np.unique(self.para_key, return_index=True, return_inverse=True)
+        _, first, inverse = groups(self.para_key)
         order = np.argsort(first)
         rank = np.empty(len(order), small)
         rank[order] = np.arange(len(order))
@@ -376,7 +377,7 @@ class Index:
         """The shingle set of paragraphs ``first`` .. ``last``."""
         if first == last:
             return self.para_sets[first]  # sorted and distinct already
-        return kernels.unique(self.para_sets.range(first, last + 1))
+        return unique(self.para_sets.range(first, last + 1))
 
     def close(self) -> None:
         self.folder.close()

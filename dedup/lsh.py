@@ -25,6 +25,7 @@ import numpy as np
 
 from dedup import kernels
 from dedup.minhash import fmix64
+from dedup.verify import unique
 
 # Buckets larger than this pair their members with the first member only: an
 # all-pairs bucket of n items costs n^2/2 verifications. Exact copies, the
@@ -99,4 +100,4 @@ def candidate_pairs(columns: Iterable[np.ndarray]) -> np.ndarray:
     item (``keys.T`` of a ``band_keys`` array). The pipeline verifies band by
     band instead (``band_pairs``), never holding every band's pairs at once."""
     pairs = [band_pairs(col) for col in columns]
-    return decode(np.unique(np.concatenate(pairs)) if pairs else np.empty(0, np.int64))
+    return decode(unique(np.concatenate(pairs)) if pairs else np.empty(0, np.int64))

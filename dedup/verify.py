@@ -19,6 +19,32 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return inter / union if union else 1.0
 
 
+def unique(values: np.ndarray) -> np.ndarray:
+    """np.unique(values), flattened, by numpy's sort. NumPy 2.3 and later
+    finds the distinct values of a plain np.unique with a hash table first:
+    40x slower on 600,000 paragraph numbers, 30x on 6M word hashes."""
+    ordered = np.sort(values, axis=None)
+    new = np.empty(len(ordered), bool)
+    new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    kept: np.ndarray = ordered[new]
+    return kept
+
+
+def groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """np.unique(keys, return_index=True, return_inverse=True) of a flat
+    array, by one stable argsort (numpy's own takes 2.5x as long): the
+    distinct keys, where each first occurs, and each key's number among them."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    new = np.empty(len(keys), bool)
+    new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    inverse = np.empty(len(keys), np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[new], order[new], inverse
+
+
 class Members:
     """Membership in a sorted set of hashes. Hashes are uniform, so an index
     of where each value of their top bits begins finds a value with a read

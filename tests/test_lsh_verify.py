@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from dedup import kernels, reference
 from dedup.lsh import MAX_BUCKET, band_keys, candidate_pairs, decode
-from dedup.verify import jaccard, overlap
+from dedup.verify import groups, jaccard, overlap, unique
 
 
 def reference_candidates(sigs: np.ndarray, bands: int, rows: int) -> set[tuple[int, int]]:
@@ -92,3 +92,21 @@ def test_lsh_params_are_datasketchs_choice() -> None:
         for threshold in (0.05, 0.3, 0.5, 0.6, 0.75, 0.8, 0.9, 0.95):
             expected = tuple(_optimal_param(threshold, num_perm, *WEIGHTS))
             assert lsh_params(threshold, num_perm) == expected, (threshold, num_perm)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 5), max_size=300),
+    st.sampled_from([np.uint64, np.int64]),
+)
+def test_unique_and_groups_equal_numpys(values: list[int], dtype: type) -> None:
+    """verify.unique and groups (by numpy's sort: its np.unique hashes first,
+    30x slower on big arrays) give np.unique's answers."""
+    keys = np.array([v % 2**63 if dtype is np.int64 else v for v in values], dtype)
+    assert np.array_equal(unique(keys), np.unique(keys))
+    assert np.array_equal(unique(keys.reshape(-1, 1)), np.unique(keys))  # flattened
+    distinct, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    got = groups(keys)
+    for mine, numpys in zip(got, (distinct, first, inverse.reshape(-1)), strict=True):
+        assert np.array_equal(mine, numpys)
+        assert mine.dtype.kind == numpys.dtype.kind

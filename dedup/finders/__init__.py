@@ -26,6 +26,7 @@ from dedup.engines import Engine, run
 from dedup.index import held
 from dedup.lsh import decode
 from dedup.store import Spill
+from dedup.verify import groups, unique
 
 
 def encode(pairs: np.ndarray) -> np.ndarray:
@@ -134,7 +135,7 @@ def verify(
 
 def _gathered(sets: Stored, pairs: np.ndarray) -> Gathered:
     spill: Spill = getattr(held(sets.folder, sets.cfg), sets.name)
-    return Gathered(spill, np.unique(decode(pairs)))
+    return Gathered(spill, unique(decode(pairs)))
 
 
 def shared_values(sets: Sets, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -148,7 +149,7 @@ def shared_values(sets: Sets, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray
     cuts = (np.flatnonzero(np.diff(part)) + 1).tolist()
     shared = [np.empty(0, np.int64)]
     for lo, hi in pairwise([0, *cuts, len(ab)]):
-        items, slots = np.unique(ab[lo:hi].reshape(-1), return_inverse=True)
+        items, _, slots = groups(ab[lo:hi].reshape(-1))
         slots = slots.reshape(-1, 2)
         offsets = np.concatenate(([0], np.cumsum(sets.sizes(items))))
         shared.append(kernels.overlaps(sets.gather(items), offsets, slots[:, 0], slots[:, 1]))
@@ -165,10 +166,10 @@ def windows(batches: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:
     for batch in batches:
         pending.append(batch)
         if sum(map(len, pending)) >= size:
-            yield np.unique(np.concatenate(pending))
+            yield unique(np.concatenate(pending))
             pending = []
     if pending:
-        yield np.unique(np.concatenate(pending))
+        yield unique(np.concatenate(pending))
 
 
 T = TypeVar("T")

@@ -18,7 +18,7 @@ from dedup.index import Index
 from dedup.lsh import band_pairs, decode
 from dedup.minhash import ranges
 from dedup.models import Cluster, DocPair
-from dedup.verify import Members
+from dedup.verify import Members, unique
 
 # Share of a document's smallest hashes another must hold for the pair to be
 # a containment candidate (``sketch_candidates``).
@@ -63,7 +63,7 @@ def document_clusters(
 def _estimates(c: Index, pairs: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
     """The MinHash estimate (minhash.estimate) of each pair ``(a, b)``: each
     signature read once, a read a run of documents, ``chunk`` pairs compared at a time."""
-    docs = np.unique(pairs)
+    docs = unique(pairs)
     if not len(docs):
         return np.empty(0)
     sigs = c.doc_sigs.gather(docs)
@@ -102,8 +102,8 @@ def sketch_candidates(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
     heads = []
     for _, values, lengths in _set_blocks(c, block):
         first = np.cumsum(lengths) - lengths
-        heads.append(kernels.unique(values[ranges(first, first + np.minimum(lengths, m))]))
-    sketch = kernels.unique(np.concatenate(heads)) if heads else np.empty(0, np.uint64)
+        heads.append(unique(values[ranges(first, first + np.minimum(lengths, m))]))
+    sketch = unique(np.concatenate(heads)) if heads else np.empty(0, np.uint64)
     if not len(sketch):
         return np.empty(0, np.int64)
     # Each hash is kept for its first containment_max_df holders only: one

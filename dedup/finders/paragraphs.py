@@ -21,7 +21,7 @@ from dedup.finders import Gathered, Stored, encode, shared_values, verify
 from dedup.index import Index, Outside, held
 from dedup.lsh import band_pairs, decode, group_pairs
 from dedup.models import Boilerplate, Span, SpanKind
-from dedup.verify import Members, jaccard
+from dedup.verify import Members, groups, jaccard, unique
 
 
 def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int]]:
@@ -80,7 +80,7 @@ def _band_candidates(stored: Stored, lsh: _Lsh | str, band: int) -> np.ndarray:
     if isinstance(lsh, _Lsh):
         slots, bits, sizes = pairs, lsh.bits, lsh.sizes
     else:
-        items, slots = np.unique(pairs, return_inverse=True)  # the paragraphs paired here
+        items, _, slots = groups(pairs.reshape(-1))  # the paragraphs paired here
         slots = slots.reshape(-1, 2)
         bits = np.stack([c.para_bits.column(w, rows[items]) for w in range(c.para_bits.bands)], 1)
         sizes = c.para_sets.sizes(paras[items])
@@ -130,7 +130,7 @@ def paragraph_spans(
     """Spans, boilerplate, and the document pairs sharing a non-boilerplate paragraph."""
     group_comp = _components(len(c.group_first), adjacency)
     comp = group_comp[c.para_group]  # per paragraph
-    comp_doc = np.unique(comp << 32 | c.para_doc)  # each (component, document) once
+    comp_doc = unique(comp << 32 | c.para_doc)  # each (component, document) once
     comps, docs_per_comp = np.unique(comp_doc >> 32, return_counts=True)
     comp_docs = np.zeros(len(c.group_first), np.int64)  # documents holding each component
     comp_docs[comps] = docs_per_comp
@@ -143,7 +143,7 @@ def paragraph_spans(
     boiler = np.flatnonzero(comp_docs >= cfg.boilerplate_min_docs)
     listed = boiler  # the boilerplate the result lists: with an index, the batch's
     if c.outside is not None:
-        mine = np.unique(comp_doc[(comp_doc & 0xFFFFFFFF) >= c.outside.first] >> 32)
+        mine = unique(comp_doc[(comp_doc & 0xFFFFFFFF) >= c.outside.first] >> 32)
         listed = boiler[np.isin(boiler, mine)]
     para_docs = comp_docs[comp]  # documents holding each paragraph's text
     is_boiler = np.zeros(len(c.group_first), bool)
@@ -156,7 +156,7 @@ def paragraph_spans(
     maybe = (c.group_first[c.para_group] < np.arange(len(c.para_group))) | has_near[c.para_group]
     spans: list[Span] = []
     short = c.para_ntok < cfg.min_paragraph_tokens  # may sit, uncopied, inside an original
-    for d in np.unique(c.para_doc[maybe]).tolist():
+    for d in unique(c.para_doc[maybe]).tolist():
         seen: dict[int, int] = {}  # group -> its first paragraph in this document
         copies: list[Copy] = []
         lo, hi = int(c.doc_first_para[d]), int(c.doc_first_para[d + 1])
@@ -235,7 +235,7 @@ def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> 
         lo, hi = int(c.doc_first_para[d]), int(c.doc_first_para[d + 1])
         inside = (c.para_start[lo:hi] >= s.start) & (c.para_end[lo:hi] <= s.end)
         paras[i] = lo + np.flatnonzero(inside)
-    mine = kernels.unique(np.concatenate(list(paras.values())))  # sorted: a row by searchsorted
+    mine = unique(np.concatenate(list(paras.values())))  # sorted: a row by searchsorted
     # Their affixes, then how many documents hold each: two passes over the tokens.
     pre = np.zeros((len(mine), _FRAME), np.uint64)
     suf = np.zeros_like(pre)
@@ -243,7 +243,7 @@ def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> 
         rows = np.searchsorted(mine, take)
         pre[rows], suf[rows] = prefixes, suffixes
     valid = np.arange(_FRAME) < c.para_ntok[mine, None]
-    wanted = kernels.unique(np.concatenate((pre[valid], suf[valid])))
+    wanted = unique(np.concatenate((pre[valid], suf[valid])))
     # int32 (document numbers and counts): the corpus's affixes are many
     is_wanted, df = Members(wanted), np.zeros(len(wanted), np.int32)
     last = [np.full(len(wanted), -1, np.int32) for _ in range(2)]  # as prefix, as suffix

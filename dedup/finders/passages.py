@@ -47,7 +47,7 @@ from dedup.store import Spill
 if TYPE_CHECKING:  # imported where used: scipy costs a scan without passages 0.1 s
     import scipy.sparse as sp
 from dedup.text import hash_key, normalize_token
-from dedup.verify import Members, jaccard
+from dedup.verify import Members, jaccard, unique
 
 # Function words of Arabic and English (normalized when loaded): frequent in
 # every text, so they are no evidence of copying even in a small corpus where
@@ -148,7 +148,7 @@ def _shipped(engine: Engine, state: _State, job: _Job, blocks: range) -> list[li
     def aligning() -> Iterator[_Shipment]:
         for _, pairs in found:
             if len(pairs):
-                docs = np.unique(pairs)
+                docs = unique(pairs)
                 yield state, job, pairs, docs, _read(tokens, docs)
 
     return run(engine, _align_shipped, aligning())
@@ -220,7 +220,7 @@ def _align_block(job: _Job, lo: int) -> list[Passage]:
     if not len(pairs):
         return []
     hi = min(lo + _BLOCK, len(tokens))
-    earlier = np.unique(pairs[:, 0][pairs[:, 0] < lo])
+    earlier = unique(pairs[:, 0][pairs[:, 0] < lo])
     docs = np.concatenate((earlier, np.arange(lo, hi)))  # sorted: a slot by searchsorted
     return _align(state, job, pairs, docs, _read(tokens, docs))
 
@@ -311,9 +311,14 @@ def document_frequencies(
         pending.append(values)
         if sum(map(len, pending)) >= merge_every or first == last:
             words, counts = np.unique(np.concatenate(pending), return_counts=True)
-            vocab, inverse = np.unique(np.concatenate((vocab, words)), return_inverse=True)
-            df = np.bincount(inverse.reshape(-1), np.concatenate((df, counts)), len(vocab))
-            df = df.astype(np.int64)
+            # Two sorted runs: the stable sort merges them.
+            keys, counts = np.concatenate((vocab, words)), np.concatenate((df, counts))
+            order = np.argsort(keys, kind="stable")
+            keys, counts = keys[order], counts[order]
+            new = np.ones(len(keys), bool)
+            new[1:] = keys[1:] != keys[:-1]
+            starts = np.flatnonzero(new)
+            vocab, df = keys[starts], np.add.reduceat(counts, starts).astype(np.int64)
             pending = []
     return vocab, df
 
@@ -324,11 +329,12 @@ def _incidence(doc_words: Arrays, rare: np.ndarray, is_rare: Members) -> sp.csr_
 
     rows, cols = [], []
     for first, words, lengths in _blocks(doc_words):
-        found = is_rare(words)
+        at = is_rare.find(words)  # the column: where the word is in ``rare``
+        found = at >= 0
         rows.append(
             np.repeat(np.arange(first, first + len(lengths), dtype=np.int32), lengths)[found]
         )
-        cols.append(np.searchsorted(rare, words[found]).astype(np.int32))
+        cols.append(at[found].astype(np.int32))
     row, col = np.concatenate(rows), np.concatenate(cols)
     return sp.csr_matrix(
         (np.ones(len(col), np.int32), (row, col)), shape=(len(doc_words), len(rare))
@@ -487,7 +493,7 @@ def _without_template(
             return None
         sides.append((lo + kept[0], lo + kept[-1] + 1, words_of(d)[lo:hi][plain]))
     (a_lo, a_hi, words_a), (b_lo, b_hi, words_b) = sides
-    similarity = jaccard(np.unique(words_a), np.unique(words_b))
+    similarity = jaccard(unique(words_a), unique(words_b))
     if similarity < cfg.passage_threshold:
         return None
     return Passage(p.a, int(a_lo), int(a_hi), p.b, int(b_lo), int(b_hi), round(similarity, 4))
