@@ -121,7 +121,7 @@ def test_passages(benchmark: BenchmarkFixture, docs: list[Document], tmp_path: P
     benchmark(
         lambda: find_passages(
             lambda: hashes,
-            words,
+            lambda: words,
             tmp_path,
             Engine(),
             gap=25,

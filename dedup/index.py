@@ -405,6 +405,11 @@ def tokens_of(folder: Path, cfg: Config) -> Spill:
     return held(folder, cfg, complete=True).tokens
 
 
+def words_of(folder: Path, cfg: Config) -> Spill:
+    """The index's distinct words a document, where a task runs."""
+    return held(folder, cfg, complete=True).doc_words
+
+
 def held(folder: Path, cfg: Config, complete: bool = False) -> Index:
     """The index at ``folder`` in this process: the one made here or inherited,
     else the stores of one opened from its manifest when a ``complete`` one

@@ -39,7 +39,7 @@ import numpy as np
 from dedup import kernels
 from dedup.config import Config
 from dedup.engines import Engine, run
-from dedup.index import Index, Outside, tokens_of
+from dedup.index import Index, Outside, tokens_of, words_of
 from dedup.lsh import decode
 from dedup.models import Ref, Span
 from dedup.store import Spill
@@ -88,7 +88,7 @@ class Passage:
 
 def find_passages(
     tokens: Callable[[], Arrays],
-    doc_words: Arrays,
+    doc_words: Callable[[], Arrays],
     folder: Path,
     engine: Engine,
     *,
@@ -102,40 +102,56 @@ def find_passages(
     """Copied passages between documents (``a < b`` in input order), aligned
     by ``engine``'s tasks, a block of later documents at a time.
 
-    ``tokens()[d]``: document ``d``'s normalized token hashes (a picklable
-    callable: a task opens them where it runs); ``doc_words[d]``: the same,
-    sorted and distinct. Both are read a document at a time (they may be
+    ``tokens()[d]``: document ``d``'s normalized token hashes; ``doc_words()[d]``:
+    the same, sorted and distinct (picklable callables: a task opens them
+    where it runs). Both are read a document at a time (they may be
     spilled to disk), so memory grows with the rare words, not the text.
-    What the tasks share (the rare words, the document x rare-word matrix)
-    is saved in ``folder`` when they run in other processes that see it,
-    else sent to each worker (``Engine.share``). ``outside``:
-    counts of documents a persistent index holds beyond these (rarity is
-    over every document).
+    What the tasks share (the rare words, the document x rare-word matrix:
+    ``_state``) is made by a task and saved in ``folder`` when they run in
+    other processes that see it, else made here and sent to each worker
+    (``Engine.share``). ``outside``: counts of documents a persistent index
+    holds beyond these (rarity is over every document).
     """
-    n = len(doc_words)
+    n = len(doc_words())
     if n < 2:
         return []
+    job = _Job(str(folder / "passages"), tokens, gap, min_seeds, threshold, min_tokens)
+    blocks = range(0, n, _BLOCK)
+    if engine.shares_disk and not engine.local:
+        # By a worker: this process finds paragraph spans meanwhile, and
+        # here the two took the interpreter from each other.
+        run(engine, partial(_save_state, doc_words, max_df, outside), [job.key])
+        found = run(engine, partial(_align_block, job), blocks)
+    else:
+        state = _state(doc_words(), max_df, outside)
+        if not engine.shares_disk:
+            found = _shipped(engine, engine.share(state), job, blocks)
+        else:
+            _STATES[job.key] = state
+            try:
+                found = run(engine, partial(_align_block, job), blocks)
+            finally:
+                _STATES.pop(job.key, None)
+    return [p for passages in found for p in passages]
+
+
+def _state(doc_words: Arrays, max_df: int, outside: Outside | None) -> _State:
+    """The rare words (seeds) and the documents holding each."""
     vocab, df = document_frequencies(doc_words)
-    everyone = n
+    everyone = len(doc_words)
     if outside is not None:  # documents of a persistent index this scan did not read
         df = df + Outside.count(vocab, outside.words, outside.word_docs)
         everyone += outside.docs
     rare = rare_words(vocab, df, everyone, max_df)
     incidence = _incidence(doc_words, rare, Members(rare))
-    state = _State(rare, incidence, incidence.T.tocsr())
-    job = _Job(str(folder / "passages"), tokens, gap, min_seeds, threshold, min_tokens)
-    blocks = range(0, n, _BLOCK)
-    if not engine.shares_disk:
-        found = _shipped(engine, engine.share(state), job, blocks)
-    else:
-        _STATES[job.key] = state
-        if not engine.local:
-            state.save(job.key)
-        try:
-            found = run(engine, partial(_align_block, job), blocks)
-        finally:
-            _STATES.pop(job.key, None)
-    return [p for passages in found for p in passages]
+    return _State(rare, incidence, incidence.T.tocsr())
+
+
+def _save_state(
+    doc_words: Callable[[], Arrays], max_df: int, outside: Outside | None, key: str
+) -> None:
+    """A task: the ``_state`` made where it runs, saved at ``key``."""
+    _state(doc_words(), max_df, outside).save(key)
 
 
 def _shipped(engine: Engine, state: _State, job: _Job, blocks: range) -> list[list[Passage]]:
@@ -377,7 +393,7 @@ def aligned_passages(c: Index, cfg: Config, engine: Engine) -> list[Passage]:
     """Every passage copied between two documents of the index (find_passages)."""
     return find_passages(
         partial(tokens_of, c.path, cfg),
-        c.doc_words,
+        partial(words_of, c.path, cfg),
         c.path,
         engine,
         gap=cfg.passage_gap,
