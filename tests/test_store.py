@@ -42,6 +42,32 @@ def test_spill_round_trip(tmp_path: Path) -> None:
     folder.close()
 
 
+@pytest.mark.skipif(os.name == "nt", reason="Windows reads are never mapped (store._MAPS)")
+def test_big_reads_are_mapped_where_one_stretch_of_a_file_holds_them(tmp_path: Path) -> None:
+    """A read of a megabyte or more maps the file when its chunks follow one
+    another in it, and reads them (pread) when they lie in two files; both
+    give the values stored, and a map is read-only."""
+    rng = np.random.default_rng(7)
+    parts = [rng.integers(0, 2**63, 100_000, dtype=np.uint64) for _ in range(4)]
+    folder = Folder(tmp_path)
+    one = Spill(folder, "one", np.uint64)
+    for part in parts:
+        one.extend(part, np.array([len(part)]))
+    whole = np.concatenate(parts)
+    got = one.range(0, 4)  # 3.2 MB in one file, four chunks one after another
+    assert isinstance(got.base, np.memmap) and np.array_equal(got, whole)
+    with pytest.raises(ValueError):
+        got[0] = 1
+    inside = one._items(150_000, 350_000)  # a stretch from inside chunks
+    assert isinstance(inside.base, np.memmap) and np.array_equal(inside, whole[150_000:350_000])
+    assert not isinstance(one[0].base, np.memmap)  # 800 KB: read
+    two = Spill(folder, "two", np.uint64)
+    for k, part in enumerate(parts):  # chunks alternate between two files
+        two.add(folder.write("two" if k % 2 else "other", part), np.array([len(part)]))
+    got = two.range(0, 4)
+    assert not isinstance(got.base, np.memmap) and np.array_equal(got, whole)
+
+
 def test_spill_of_rows(tmp_path: Path) -> None:
     spans = np.arange(40, dtype=np.int32).reshape(20, 2)
     spill = Spill(Folder(tmp_path), "s", np.int32, 2)

@@ -287,22 +287,25 @@ def _affix_blocks(
     c: Index, block: int, only: np.ndarray | None = None
 ) -> Iterator[tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]]:
     """``(paragraphs, (prefix hashes, suffix hashes))``, the paragraphs of
-    ``block`` documents at a time (those in ``only``, if given):
-    ``(paragraphs, _FRAME)`` tables, entry ``j`` the hash of the first or
-    last ``j + 1`` tokens (0 past the paragraph's length)."""
-    n = len(c.doc_ids)
-    doc_tok_first = np.concatenate(([0], np.cumsum(c.doc_ntok)))
+    ``block`` documents at a time (those in ``only``, if given, sorted: then
+    only their documents' tokens are read): ``(paragraphs, _FRAME)`` tables,
+    entry ``j`` the hash of the first or last ``j + 1`` tokens (0 past the
+    paragraph's length)."""
+    doc_tok_first = np.cumsum(c.doc_ntok) - c.doc_ntok
     para_tok_first = np.cumsum(c.para_ntok) - c.para_ntok
-    for lo in range(0, n, block):
-        hi = min(n, lo + block)
-        p_lo, p_hi = int(c.doc_first_para[lo]), int(c.doc_first_para[hi])
+    docs = np.arange(len(c.doc_ids)) if only is None else unique(c.para_doc[only])
+    for lo in range(0, len(docs), block):
+        some = docs[lo : lo + block]
+        p_lo, p_hi = int(c.doc_first_para[some[0]]), int(c.doc_first_para[some[-1] + 1])
         take = np.arange(p_lo, p_hi)
-        if only is not None:  # sorted
+        if only is not None:
             take = only[np.searchsorted(only, p_lo) : np.searchsorted(only, p_hi)]
-            if not len(take):
-                continue
-        tokens = c.tokens.range(lo, hi)
-        first = para_tok_first[take] - doc_tok_first[lo]
+        tokens = c.tokens.gather(some)  # a read a run of consecutive documents
+        read_first = np.cumsum(c.doc_ntok[some]) - c.doc_ntok[some]  # each one's, in tokens
+        owner = c.para_doc[take]
+        first = (
+            read_first[np.searchsorted(some, owner)] + para_tok_first[take] - doc_tok_first[owner]
+        )
         yield (
             take,
             kernels.affixes(tokens, first, c.para_ntok[take], _FRAME, _PREFIX, _SUFFIX, _MIX),

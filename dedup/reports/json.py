@@ -47,6 +47,7 @@ from dedup.models import (
     Cluster,
     DocPair,
     DocStats,
+    DocTable,
     MatchKind,
     Ref,
     ScanResult,
@@ -66,10 +67,15 @@ def summary(result: ScanResult) -> dict[str, Any]:
         counted = reach.get((s.doc, s.kind), 0)
         chars[s.kind] += max(0, s.end - max(s.start, counted))
         reach[(s.doc, s.kind)] = max(counted, s.end)
-    corpus, total = hashlib.blake2b(digest_size=8), 0
-    for d in result.documents:
-        corpus.update(f"{d.id}\t{d.fingerprint}\n".encode("utf-8", "surrogatepass"))
-        total += d.chars
+    docs = result.documents
+    if isinstance(docs, DocTable):
+        ids, marks, total = docs.identities()
+    else:
+        ids, marks = [d.id for d in docs], [d.fingerprint for d in docs]
+        total = sum(d.chars for d in docs)
+    corpus = hashlib.blake2b(digest_size=8)
+    for doc_id, mark in zip(ids, marks, strict=True):
+        corpus.update(f"{doc_id}\t{mark}\n".encode("utf-8", "surrogatepass"))
     return {
         "documents": len(result.documents),
         "fingerprint": corpus.hexdigest(),  # of every id and text, in order
