@@ -5,7 +5,8 @@
 Contenders, each in its own process (so each peak RSS is its own), all
 reading the same JSONL file:
 
-- ``dedup``: the full ``dedup scan`` (every level, JSON report), one worker;
+- ``dedup``: the full ``dedup scan`` (every level, JSON report; the corpus
+  given as the CLI gives it, a ``Source`` the workers read too), one worker;
   ``dedup-2``: the same with two workers; ``dedup-docs``: near-duplicate
   documents only (``--levels documents``), one worker: the same job as the
   baselines', verified.
@@ -77,11 +78,12 @@ def run_rensa(path: Path) -> int:
 
 
 def run_dedup(path: Path, workers: int, levels: str | None = None) -> int:
-    from dedup import Config, read_documents, scan
+    from dedup import Config, Source, scan
     from dedup.reports.json import write_json
 
     config = Config(levels=levels) if levels else None
-    result = scan(read_documents(path), config, workers=workers)
+    # The corpus as `dedup scan` gives it: with workers, they read it too.
+    result = scan(Source(path), config, workers=workers)
     with tempfile.TemporaryDirectory() as tmp:
         write_json(result, Path(tmp) / "report.json")
     return sum(len(c.pairs) for c in result.clusters) + len(result.related)
