@@ -436,10 +436,7 @@ def span_hashes(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.n
     """text.hash_key of each ``codes[starts[t]:ends[t]]`` as written."""
     out = np.empty(len(starts), np.uint64)
     for t in range(len(starts)):
-        s = _FNV_OFFSET
-        for i in range(starts[t], ends[t]):
-            s = (s ^ np.uint64(codes[i])) * _FNV_PRIME
-        out[t] = fmix64(s ^ np.uint64(ends[t] - starts[t]))
+        out[t] = _hash_span(codes, starts[t], ends[t])
     return out
 
 

@@ -25,7 +25,6 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from dedup import kernels
 from dedup.archive import Archive
 from dedup.config import Config
 from dedup.engines import Engine, engine_of, make_engine
@@ -117,13 +116,10 @@ def _scan(
 
     # Before the workers start: forked ones then have it ready (each took
     # a second to ready its own). Spawned ones and Dask's ready their own.
+    # This process's first kernel call (0.4 s) is then behind it too.
     prepare(cfg)
     with spill_folder(tmp_dir) as folder, engine or make_engine(workers) as run:
         corpus = Index(folder, cfg)
-        if not run.local:
-            # While the workers featurize, this process readies numba for the
-            # stages it runs itself: a process's first kernel call costs 0.4 s.
-            _started(partial(kernels.unique, np.empty(0, np.uint64)))
         skipped: list[str] = []
         batch = corpus  # the documents read (with an index, not all the scan reads)
         try:

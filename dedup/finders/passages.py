@@ -47,7 +47,7 @@ from dedup.store import Spill
 if TYPE_CHECKING:  # imported where used: scipy costs a scan without passages 0.1 s
     import scipy.sparse as sp
 from dedup.text import hash_key, normalize_token
-from dedup.verify import Members, jaccard, unique
+from dedup.verify import Members, groups, jaccard, unique
 
 # Function words of Arabic and English (normalized when loaded): frequent in
 # every text, so they are no evidence of copying even in a small corpus where
@@ -327,14 +327,10 @@ def document_frequencies(
         pending.append(values)
         if sum(map(len, pending)) >= merge_every or first == last:
             words, counts = np.unique(np.concatenate(pending), return_counts=True)
-            # Two sorted runs: the stable sort merges them.
-            keys, counts = np.concatenate((vocab, words)), np.concatenate((df, counts))
-            order = np.argsort(keys, kind="stable")
-            keys, counts = keys[order], counts[order]
-            new = np.ones(len(keys), bool)
-            new[1:] = keys[1:] != keys[:-1]
-            starts = np.flatnonzero(new)
-            vocab, df = keys[starts], np.add.reduceat(counts, starts).astype(np.int64)
+            # Two sorted runs: groups' stable sort merges them.
+            vocab, _, inverse = groups(np.concatenate((vocab, words)))
+            df = np.bincount(inverse, np.concatenate((df, counts)), len(vocab))
+            df = df.astype(np.int64)
             pending = []
     return vocab, df
 

@@ -32,6 +32,11 @@ def _chars(n: int) -> str:
     return f"{n:,} character{'' if n == 1 else 's'}"
 
 
+def covers(todo: Plan) -> Counter[str]:
+    """How many documents ``todo`` drops as near-duplicates of each one it keeps."""
+    return Counter(r.duplicate_of.doc for r in todo.dropped.values() if r.duplicate_of)
+
+
 def clean_reasons(
     doc: str, spans: list[Span], todo: Plan, policy: CleanPolicy, covers: int
 ) -> list[str]:
@@ -141,8 +146,7 @@ def explain(
     if len(lines) == 1:
         lines.append("no findings: nothing in it repeats, and nothing repeats it")
     lines.append(f"dedup clean ({_policy(policy)}):")
-    covers = sum(1 for r in todo.dropped.values() if r.duplicate_of and r.duplicate_of.doc == doc)
-    lines += ["  " + line for line in clean_reasons(doc, spans, todo, policy, covers)]
+    lines += ["  " + line for line in clean_reasons(doc, spans, todo, policy, covers(todo)[doc])]
     return lines
 
 

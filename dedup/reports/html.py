@@ -45,7 +45,6 @@ import base64
 import gzip
 import json
 import unicodedata
-from collections import Counter
 from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
@@ -53,7 +52,7 @@ from typing import Any
 
 from dedup.clean import CleanPolicy, clean_text, plan
 from dedup.models import KINDS, ScanResult, Span
-from dedup.reports.explain import clean_reasons
+from dedup.reports.explain import clean_reasons, covers
 from dedup.reports.json import summary, write_atomic
 
 # A big corpus's report stays a file a browser opens: texts past this many
@@ -99,7 +98,7 @@ def _data(
 
     found: set[int] = set()
     spans_of: dict[str, list[Span]] = {}
-    covers = Counter(r.duplicate_of.doc for r in todo.dropped.values() if r.duplicate_of)
+    covered = covers(todo)
     for s in result.spans:
         join(s.doc, s.duplicate_of.doc)
         spans_of.setdefault(s.doc, []).append(s)
@@ -193,7 +192,7 @@ def _data(
                         spans_of.get(docs[i].id, []),
                         todo,
                         policy,
-                        covers[docs[i].id],
+                        covered[docs[i].id],
                     ),
                 ]
                 for i in sorted(found)
