@@ -32,7 +32,7 @@ from dedup.lsh import lsh_params
 from dedup.models import Ref
 from dedup.repetition import stat_names
 from dedup.store import BandFile, Chunk, Column, Folder, Spill
-from dedup.verify import groups, unique
+from dedup.verify import groups
 
 MANIFEST = "manifest.json"
 SCHEMA = "dedup.index/1"
@@ -372,12 +372,6 @@ class Index:
         """Paragraphs ``first`` .. ``last`` (one document's) as a place in it."""
         doc = self.doc_ids[int(self.para_doc[first])]
         return Ref(doc, int(self.para_start[first]), int(self.para_end[last]))
-
-    def union_set(self, first: int, last: int) -> np.ndarray:
-        """The shingle set of paragraphs ``first`` .. ``last``."""
-        if first == last:
-            return self.para_sets[first]  # sorted and distinct already
-        return unique(self.para_sets.range(first, last + 1))
 
     def close(self) -> None:
         self.folder.close()

@@ -1350,6 +1350,28 @@ def overlaps(
 
 
 @kernel
+def range_jaccards(
+    values: np.ndarray,
+    offsets: np.ndarray,
+    a_lo: np.ndarray,
+    a_hi: np.ndarray,
+    b_lo: np.ndarray,
+    b_hi: np.ndarray,
+) -> np.ndarray:
+    """The Jaccard similarity of the union of sets ``a_lo[i]`` ..
+    ``a_hi[i] - 1`` and that of sets ``b_lo[i]`` .. ``b_hi[i] - 1``, for
+    every ``i`` (sets as in ``overlaps``, sorted and distinct)."""
+    out = np.empty(len(a_lo))
+    for i in range(len(a_lo)):
+        a = values[offsets[a_lo[i]] : offsets[a_hi[i]]]
+        b = values[offsets[b_lo[i]] : offsets[b_hi[i]]]
+        out[i] = _jaccard(
+            a if a_hi[i] - a_lo[i] == 1 else unique(a), b if b_hi[i] - b_lo[i] == 1 else unique(b)
+        )
+    return out
+
+
+@kernel
 def overlap(a: np.ndarray, b: np.ndarray) -> int:
     """How many values two sorted, distinct arrays share: a merge of the
     two, or, when one is far smaller, a binary search of each of its values

@@ -164,6 +164,22 @@ def test_overlaps_equal_intersect1d_pair_by_pair(
 
 
 @settings(max_examples=100, deadline=None)
+@given(st.lists(SETS, min_size=1, max_size=8), st.data())
+def test_range_jaccards_equal_jaccard_of_unions(
+    sets: list[np.ndarray], data: st.DataObject
+) -> None:
+    """kernels.range_jaccards (a block of paragraphs against its original's)."""
+    offsets = np.concatenate(([0], np.cumsum([len(x) for x in sets])))
+    ranges = st.tuples(st.integers(0, len(sets) - 1), st.integers(1, len(sets))).map(sorted)
+    asked = np.array(data.draw(st.lists(st.tuples(ranges, ranges), max_size=20)), np.int64)
+    asked = asked.reshape(-1, 4)
+    got = kernels.range_jaccards(np.concatenate(sets), offsets, *asked.T)
+    union = lambda lo, hi: np.unique(np.concatenate([*sets[lo:hi], np.empty(0, np.uint64)]))  # noqa: E731
+    expected = [jaccard(union(a, b), union(c, d)) for a, b, c, d in asked.tolist()]
+    assert got.tolist() == expected
+
+
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.integers(0, 40), max_size=12), st.integers(0, 2**32))
 def test_affixes_equal_their_twin(counts: list[int], seed: int) -> None:
     """Template-frame hashes of paragraphs of every length, around the frame's

@@ -39,6 +39,9 @@ def test_spill_round_trip(tmp_path: Path) -> None:
     assert spill.sizes(items).tolist() == [len(arrays[i]) for i in items]
     assert np.array_equal(spill.gather(items), np.concatenate([arrays[i] for i in items]))
     assert len(spill.gather(items[:0])) == 0
+    empty = Spill(folder, "e", np.uint64)  # arrays, all empty: no chunk at all
+    empty.extend(np.empty(0, np.uint64), np.zeros(3, np.int64))
+    assert len(empty.gather(np.arange(3))) == 0
     folder.close()
 
 
@@ -66,6 +69,16 @@ def test_big_reads_are_mapped_where_one_stretch_of_a_file_holds_them(tmp_path: P
         two.add(folder.write("two" if k % 2 else "other", part), np.array([len(part)]))
     got = two.range(0, 4)
     assert not isinstance(got.base, np.memmap) and np.array_equal(got, whole)
+    # Gathers read a stretch of a file at once (mapped here): the same values.
+    pieces = [part[i : i + 1000] for part in parts for i in range(0, 100_000, 1000)]
+    for alternate in (False, True):  # chunks in one file, or alternating between two
+        many = Spill(folder, "many", np.uint64)
+        for k in range(4):
+            values = np.concatenate(pieces[100 * k : 100 * k + 100])
+            chunk = folder.write(f"many-{alternate}-{k % 2 if alternate else 0}", values)
+            many.add(chunk, np.full(100, 1000))
+        items = np.unique(rng.integers(0, 400, 150))  # runs, gaps, and runs across files
+        assert np.array_equal(many.gather(items), np.concatenate([pieces[i] for i in items]))
 
 
 def test_spill_of_rows(tmp_path: Path) -> None:
@@ -124,6 +137,8 @@ def test_chunks_from_many_processes_read_as_one(tmp_path: Path) -> None:
         bands.add(band_chunks)
     assert all((spill[i] == a).all() and len(spill[i]) == len(a) for i, a in enumerate(arrays))
     assert (spill.range(5, 33) == np.concatenate(arrays[5:33])).all()
+    items = np.array([0, 1, 6, 7, 8, 9, 15, 16, 17, 30, 39])  # runs across the two files
+    assert np.array_equal(spill.gather(items), np.concatenate([arrays[i] for i in items]))
     assert all((bands.column(b) == keys[:, b]).all() for b in range(3))
     folder.close()
 

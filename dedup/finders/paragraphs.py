@@ -21,7 +21,7 @@ from dedup.finders import Gathered, Stored, encode, shared_values, verify
 from dedup.index import Index, Outside, held
 from dedup.lsh import band_pairs, decode, group_pairs
 from dedup.models import Boilerplate, Span, SpanKind
-from dedup.verify import Members, groups, jaccard, unique
+from dedup.verify import Members, groups, unique
 
 
 def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int]]:
@@ -156,6 +156,23 @@ def paragraph_spans(
     maybe = (c.group_first[c.para_group] < np.arange(len(c.para_group))) | has_near[c.para_group]
     spans: list[Span] = []
     short = c.para_ntok < cfg.min_paragraph_tokens  # may sit, uncopied, inside an original
+    doc_of = lambda p: int(c.para_doc[p])  # noqa: E731
+    pending: list[tuple[list[Copy], Block]] = []  # blocks and their document's copies
+
+    def flush() -> None:
+        """Spans of the pending blocks, their sets read together."""
+        sims = _similarities(c, [b for _, b in pending])
+        for (copies, block), sim in zip(pending, sims, strict=True):
+            for b, similarity in _split(c, copies, block, sim, cfg, short):
+                formula = b.kind == "within" and _is_formula(c, b, para_docs, cfg)
+                copy = c.ref(b.first, b.last)
+                kind = "formula" if formula else b.kind
+                origin = c.ref(b.orig_first, b.orig_last)
+                spans.append(
+                    Span(copy.doc, copy.start, copy.end, kind, round(similarity, 4), origin)
+                )
+        pending.clear()
+
     for d in unique(c.para_doc[maybe]).tolist():
         seen: dict[int, int] = {}  # group -> its first paragraph in this document
         copies: list[Copy] = []
@@ -175,19 +192,10 @@ def paragraph_spans(
             seen.setdefault(g, p)
             if orig is not None:
                 copies.append(Copy(p, orig, kind, c.para_ntok[p] >= cfg.min_paragraph_tokens))
-        for b, sim in _blocks(c, copies, cfg, short):
-            copy = c.ref(b.first, b.last)
-            formula = b.kind == "within" and _is_formula(c, b, para_docs, cfg)
-            spans.append(
-                Span(
-                    copy.doc,
-                    copy.start,
-                    copy.end,
-                    "formula" if formula else b.kind,
-                    round(sim, 4),
-                    c.ref(b.orig_first, b.orig_last),
-                )
-            )
+        pending += [(copies, b) for b in merge_blocks(copies, doc_of, cfg.max_gap)]
+        if len(pending) >= _PENDING:
+            flush()
+    flush()
 
     boilerplate = []
     for x in listed.tolist():
@@ -312,27 +320,45 @@ def _affix_blocks(
         )
 
 
-def _blocks(
-    c: Index, copies: list[Copy], cfg: Config, short: np.ndarray
-) -> Iterator[tuple[Block, float]]:
-    """A document's copies merged into blocks, with their similarity. The
-    original side of a block may skip ``max_gap`` paragraphs the copy leaves
-    out; where that drags the similarity below the threshold (a long
-    paragraph skipped), the block is split there instead: its original would
-    claim text never copied."""
-    doc_of = lambda p: int(c.para_doc[p])  # noqa: E731
+def _similarities(c: Index, blocks: list[Block]) -> list[float]:
+    """Each block's similarity: the Jaccard similarity of its paragraphs'
+    shingles and its original's, their sets read together (a read each cost
+    more than the comparison)."""
+    r = np.array([(b.first, b.last, b.orig_first, b.orig_last) for b in blocks], np.int64)
+    r = r.reshape(-1, 4)
+    sims = np.ones(len(r))
+    # One paragraph copying one of its own group: the same normalized
+    # tokens, so the same shingle set.
+    same = (r[:, 0] == r[:, 1]) & (r[:, 2] == r[:, 3])
+    read = ~(same & (c.para_group[r[:, 0]] == c.para_group[r[:, 2]]))
+    lo, hi = r[read][:, [0, 2]].ravel(), r[read][:, [1, 3]].ravel() + 1  # copy, original, ...
+    n = hi - lo
+    paras = unique(np.arange(n.sum()) + np.repeat(lo - (np.cumsum(n) - n), n))  # all in them
+    offsets = np.concatenate(([0], np.cumsum(c.para_sets.sizes(paras))))
+    first, end = np.searchsorted(paras, lo), np.searchsorted(paras, hi - 1) + 1
+    sims[read] = kernels.range_jaccards(
+        c.para_sets.gather(paras), offsets, first[0::2], end[0::2], first[1::2], end[1::2]
+    )
+    out: list[float] = sims.tolist()
+    return out
 
-    def similarity(b: Block) -> float:
-        one = b.first == b.last and b.orig_first == b.orig_last
-        if one and c.para_group[b.first] == c.para_group[b.orig_first]:
-            return 1.0  # the same normalized tokens: the same shingle set
-        return jaccard(c.union_set(b.first, b.last), c.union_set(b.orig_first, b.orig_last))
 
-    for b in merge_blocks(copies, doc_of, cfg.max_gap):
-        sim = similarity(b)
-        if sim < cfg.paragraph_threshold and b.orig_last - b.orig_first > b.last - b.first:
-            inside = [x for x in copies if b.first <= x.para <= b.last]
-            for part in merge_blocks(inside, doc_of, cfg.max_gap, lambda p: bool(short[p])):
-                yield part, similarity(part)
-        else:
-            yield b, sim
+# Blocks whose similarity is read at once (paragraph_spans).
+_PENDING = 4096
+
+
+def _split(
+    c: Index, copies: list[Copy], b: Block, similarity: float, cfg: Config, short: np.ndarray
+) -> list[tuple[Block, float]]:
+    """The block ``b`` of a document's copies, with its ``similarity``. Its
+    original side may skip ``max_gap`` paragraphs the copy leaves out; where
+    that drags the similarity below the threshold (a long paragraph
+    skipped), the block is split there instead: its original would claim
+    text never copied."""
+    if similarity >= cfg.paragraph_threshold or b.orig_last - b.orig_first <= b.last - b.first:
+        return [(b, similarity)]
+    inside = [x for x in copies if b.first <= x.para <= b.last]
+    parts = merge_blocks(
+        inside, lambda p: int(c.para_doc[p]), cfg.max_gap, lambda p: bool(short[p])
+    )
+    return list(zip(parts, _similarities(c, parts), strict=True))
