@@ -48,7 +48,7 @@ from dedup.lsh import lsh_params
 from dedup.minhash import ranges
 from dedup.models import Document
 from dedup.repetition import stat_names
-from dedup.verify import groups, unique
+from dedup.verify import counted, groups, unique
 
 SCHEMA = "dedup.sqlite/2"
 
@@ -208,8 +208,8 @@ class Archive:
                 corpus.add(batch.doc_ids[lo : lo + _CHUNK], f)
         # Holders of the batch's paragraphs and words among the indexed
         # documents not read here: all holders, less those read.
-        read_key, read_key_count = np.unique(np.concatenate(read_keys), return_counts=True)
-        read_word, read_word_count = np.unique(np.concatenate(read_words), return_counts=True)
+        read_key, read_key_count = counted(np.concatenate(read_keys))
+        read_word, read_word_count = counted(np.concatenate(read_words))
         corpus.outside = Outside(
             first=len(related),
             docs=self.size - len(related),
@@ -364,7 +364,7 @@ class Archive:
         hi = np.searchsorted(values[order], found[:, 0].view(np.uint64), "right")
         a = np.repeat(found[:, 1], hi - lo)
         b = owner[order][ranges(lo, hi)]
-        pairs, shared = np.unique(a << 32 | b, return_counts=True)
+        pairs, shared = counted(a << 32 | b)
         if only is not None:
             return _pairs(pairs[shared >= self.cfg.passage_min_seeds])
         # Half of an indexed document's sketch in a batch document: that one
@@ -384,7 +384,7 @@ class Archive:
         at = np.arange(len(values))[order][ranges(lo, hi)]  # each holding's place in values
         starts = np.cumsum(lengths) - lengths
         in_sketch = at - starts[b] < m
-        held, times = np.unique(a[in_sketch] << 32 | b[in_sketch], return_counts=True)
+        held, times = counted(a[in_sketch] << 32 | b[in_sketch])
         return _pairs(np.union1d(pairs[shared >= need], held[times >= _CONTAINED]))
 
     def _counts(self, table: str, column: str, values: np.ndarray) -> np.ndarray:

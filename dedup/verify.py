@@ -31,6 +31,18 @@ def unique(values: np.ndarray) -> np.ndarray:
     return kept
 
 
+def counted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(values, return_counts=True) of a flat array the caller is
+    done with: sorted in place, where numpy's copies it first (new memory
+    costs a page fault every 4 KB, 10 ms a MB on a virtual machine)."""
+    values.sort()
+    new = np.empty(len(values), bool)
+    new[:1] = True
+    np.not_equal(values[1:], values[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    return values[starts], np.diff(starts, append=len(values))
+
+
 def groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """np.unique(keys, return_index=True, return_inverse=True) of a flat
     array, by one stable argsort (numpy's own takes 2.5x as long): the

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from dedup import kernels, reference
 from dedup.lsh import MAX_BUCKET, band_keys, candidate_pairs, decode
-from dedup.verify import groups, jaccard, overlap, unique
+from dedup.verify import counted, groups, jaccard, overlap, unique
 
 
 def reference_candidates(sigs: np.ndarray, bands: int, rows: int) -> set[tuple[int, int]]:
@@ -99,8 +99,8 @@ def test_lsh_params_are_datasketchs_choice() -> None:
     st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 5), max_size=300),
     st.sampled_from([np.uint64, np.int64]),
 )
-def test_unique_and_groups_equal_numpys(values: list[int], dtype: type) -> None:
-    """verify.unique and groups (by numpy's sort: its np.unique hashes first,
+def test_unique_groups_and_counted_equal_numpys(values: list[int], dtype: type) -> None:
+    """verify.unique, groups and counted (by numpy's sort: its np.unique hashes first,
     30x slower on big arrays) give np.unique's answers."""
     keys = np.array([v % 2**63 if dtype is np.int64 else v for v in values], dtype)
     assert np.array_equal(unique(keys), np.unique(keys))
@@ -110,3 +110,6 @@ def test_unique_and_groups_equal_numpys(values: list[int], dtype: type) -> None:
     for mine, numpys in zip(got, (distinct, first, inverse.reshape(-1)), strict=True):
         assert np.array_equal(mine, numpys)
         assert mine.dtype.kind == numpys.dtype.kind
+    numpys = np.unique(keys, return_counts=True)
+    for mine, numpy in zip(counted(keys.copy()), numpys, strict=True):
+        assert np.array_equal(mine, numpy) and mine.dtype == numpy.dtype

@@ -21,7 +21,7 @@ from dedup.finders import Gathered, Stored, encode, shared_values, verify
 from dedup.index import Index, Outside, held
 from dedup.lsh import band_pairs, decode, group_pairs
 from dedup.models import Boilerplate, Span, SpanKind
-from dedup.verify import Members, groups, unique
+from dedup.verify import Members, counted, groups, unique
 
 
 def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int]]:
@@ -131,7 +131,7 @@ def paragraph_spans(
     group_comp = _components(len(c.group_first), adjacency)
     comp = group_comp[c.para_group]  # per paragraph
     comp_doc = unique(comp << 32 | c.para_doc)  # each (component, document) once
-    comps, docs_per_comp = np.unique(comp_doc >> 32, return_counts=True)
+    comps, docs_per_comp = counted(comp_doc >> 32)
     comp_docs = np.zeros(len(c.group_first), np.int64)  # documents holding each component
     comp_docs[comps] = docs_per_comp
     occurrences = np.bincount(comp, minlength=len(c.group_first))

@@ -47,7 +47,7 @@ from dedup.store import Spill
 if TYPE_CHECKING:  # imported where used: scipy costs a scan without passages 0.1 s
     import scipy.sparse as sp
 from dedup.text import hash_key, normalize_token
-from dedup.verify import Members, groups, jaccard, unique
+from dedup.verify import Members, counted, groups, jaccard, unique
 
 # Function words of Arabic and English (normalized when loaded): frequent in
 # every text, so they are no evidence of copying even in a small corpus where
@@ -326,7 +326,7 @@ def document_frequencies(
     for first, values, _ in _blocks(doc_words, block):
         pending.append(values)
         if sum(map(len, pending)) >= merge_every or first == last:
-            words, counts = np.unique(np.concatenate(pending), return_counts=True)
+            words, counts = counted(np.concatenate(pending))
             # Two sorted runs: groups' stable sort merges them.
             vocab, _, inverse = groups(np.concatenate((vocab, words)))
             df = np.bincount(inverse, np.concatenate((df, counts)), len(vocab))
