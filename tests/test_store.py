@@ -11,7 +11,7 @@ import pytest
 
 from dedup.engines.processes import ProcessEngine
 from dedup.errors import OutputError
-from dedup.store import BandFile, Chunk, Column, Folder, Spill
+from dedup.store import BandFile, Chunk, Column, Folder, Spill, _Chunks
 
 
 def test_column_grows_and_keeps_rows() -> None:
@@ -46,7 +46,9 @@ def test_spill_round_trip(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(os.name == "nt", reason="Windows reads are never mapped (store._MAPS)")
-def test_big_reads_are_mapped_where_one_stretch_of_a_file_holds_them(tmp_path: Path) -> None:
+def test_big_reads_are_mapped_where_one_stretch_of_a_file_holds_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A read of a megabyte or more maps the file when its chunks follow one
     another in it, and reads them (pread) when they lie in two files; both
     give the values stored, and a map is read-only."""
@@ -69,16 +71,26 @@ def test_big_reads_are_mapped_where_one_stretch_of_a_file_holds_them(tmp_path: P
         two.add(folder.write("two" if k % 2 else "other", part), np.array([len(part)]))
     got = two.range(0, 4)
     assert not isinstance(got.base, np.memmap) and np.array_equal(got, whole)
-    # Gathers read a stretch of a file at once (mapped here): the same values.
+    # Gathers read a stretch of a file at once (mapped where the items fill
+    # half of it, else one by one): the same values.
     pieces = [part[i : i + 1000] for part in parts for i in range(0, 100_000, 1000)]
+    mapped: list[object] = []  # the maps made
+    spy = lambda self, *at, f=_Chunks._mapped: mapped.append(at) or f(self, *at)  # noqa: E731
     for alternate in (False, True):  # chunks in one file, or alternating between two
         many = Spill(folder, "many", np.uint64)
         for k in range(4):
             values = np.concatenate(pieces[100 * k : 100 * k + 100])
             chunk = folder.write(f"many-{alternate}-{k % 2 if alternate else 0}", values)
             many.add(chunk, np.full(100, 1000))
-        items = np.unique(rng.integers(0, 400, 150))  # runs, gaps, and runs across files
-        assert np.array_equal(many.gather(items), np.concatenate([pieces[i] for i in items]))
+        sparse = np.unique(rng.integers(0, 400, 150))  # runs, gaps, and runs across files
+        dense = np.setdiff1d(np.arange(20, 390), sparse[::3])
+        for items, maps in ((sparse, False), (dense, not alternate)):
+            mapped.clear()
+            with monkeypatch.context() as patch:
+                patch.setattr(_Chunks, "_mapped", spy)
+                got = many.gather(items)
+            assert np.array_equal(got, np.concatenate([pieces[i] for i in items]))
+            assert bool(mapped) == maps  # a file's 3.2 MB, 37% or 90% of them asked; 800 KB
 
 
 def test_spill_of_rows(tmp_path: Path) -> None:
