@@ -173,25 +173,28 @@ def paragraph_spans(
                 )
         pending.clear()
 
+    long = c.para_ntok >= cfg.min_paragraph_tokens
     for d in unique(c.para_doc[maybe]).tolist():
         seen: dict[int, int] = {}  # group -> its first paragraph in this document
         copies: list[Copy] = []
         lo, hi = int(c.doc_first_para[d]), int(c.doc_first_para[d + 1])
-        for p, g in enumerate(c.para_group[lo:hi].tolist(), start=lo):
-            near = adjacency.get(g, [])
+        mine = c.para_group[lo:hi]  # a document's rows as lists: numpy's scalars are slow
+        rows = zip(mine.tolist(), c.group_first[mine].tolist(), is_boiler[comp[lo:hi]].tolist(),
+                   long[lo:hi].tolist(), strict=True)  # fmt: skip
+        for p, (g, first, boiler, is_long) in enumerate(rows, start=lo):
+            near = adjacency.get(g)
             kind: SpanKind = "within"
             orig = seen.get(g)
-            if orig is None:
+            if orig is None and near:
                 orig = min((seen[h] for h in near if h in seen), default=None)
             if orig is None:
-                kind = "boilerplate" if is_boiler[comp[p]] else "across"
-                first = int(c.group_first[g])
+                kind = "boilerplate" if boiler else "across"
                 orig = first if first < p else None
-                if orig is None:
+                if orig is None and near:
                     orig = min((f for h in near if (f := int(c.group_first[h])) < p), default=None)
             seen.setdefault(g, p)
             if orig is not None:
-                copies.append(Copy(p, orig, kind, c.para_ntok[p] >= cfg.min_paragraph_tokens))
+                copies.append(Copy(p, orig, kind, is_long))
         pending += [(copies, b) for b in merge_blocks(copies, doc_of, cfg.max_gap)]
         if len(pending) >= _PENDING:
             flush()
