@@ -51,9 +51,14 @@ def test_a_client_is_an_engine_and_gives_the_local_answer(client: distributed.Cl
     one = scan(news)
     assert one.spans and one.clusters and any(s.match == "passage" for s in one.spans)
     assert scan(news, engine=client) == one
-    # The workers let go of the scan's files when it is done.
+    # Told that they see the scan's folder (they do), the workers open its
+    # index and the passage alignment's state there. They let go of both
+    # when the scan is done: maps of files the scan removes.
+    assert scan(news, engine=DaskEngine(client, shared_disk=True)) == one
     held = client.run(lambda: len(__import__("dedup.index").index._HELD))
     assert set(held.values()) == {0}
+    states = client.run(lambda: len(__import__("dedup.finders.passages").finders.passages._STATES))
+    assert set(states.values()) == {0}
 
 
 def _refuse_opening(folder: str) -> None:

@@ -150,7 +150,7 @@ class DaskEngine(Engine):
         # Called as a scan ends, also on its way out with an error: a cluster
         # that is gone has nothing left to forget, and the scan's error matters.
         with contextlib.suppress(Exception):
-            self._client.run(forget, str(folder))
+            self._client.run(_forget, str(folder))
 
     def __exit__(
         self,
@@ -162,6 +162,15 @@ class DaskEngine(Engine):
             made.close()
         if self._own:
             self.client, self._own = None, []
+
+
+def _forget(folder: str) -> None:
+    """On a worker: let go of what tasks opened in a scan's folder, its index
+    and the passage alignment's state."""
+    from dedup.finders import passages
+
+    forget(folder)
+    passages.forget(folder)
 
 
 def _call(task: Callable[[Any], R], whole: bool, *parts: Any) -> R:

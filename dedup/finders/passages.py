@@ -223,6 +223,14 @@ class _State:
 _STATES: dict[str, _State] = {}
 
 
+def forget(folder: str) -> None:
+    """Let go of the alignment states of this process under ``folder`` (a
+    scan's, done): a Dask worker outlives the scans it aligned for, and a
+    state maps files the scan removes."""
+    for key in [k for k in _STATES if Path(folder) in Path(k).parents]:
+        _STATES.pop(key, None)
+
+
 def _align_block(job: _Job, lo: int) -> list[Passage]:
     """The passages of documents ``lo`` .. ``lo + _BLOCK - 1`` (as ``b``):
     the tokens of the block and of the earlier documents it pairs with in
