@@ -139,7 +139,7 @@ def test_reports(benchmark: BenchmarkFixture, docs: list[Document], tmp_path: Pa
     texts = {d.id: d.text for d in docs}
 
     def run() -> None:
-        write_json(result, tmp_path / "report.json")
+        write_json(result, tmp_path / "report.json", force=True)  # again each round
         render_html(result, lambda ids: ((i, texts[i]) for i in ids))
 
     benchmark(run)
