@@ -25,6 +25,7 @@ from dedup.config import Config
 from dedup.engines import Engine, run
 from dedup.index import held
 from dedup.lsh import decode
+from dedup.minhash import ranges
 from dedup.store import Spill
 from dedup.verify import groups, unique
 
@@ -82,10 +83,7 @@ class Gathered:
 
     def gather(self, items: np.ndarray) -> np.ndarray:
         at = np.searchsorted(self.items, items)
-        starts, lengths = self.offsets[at], self.offsets[at + 1] - self.offsets[at]
-        firsts = np.cumsum(lengths) - lengths  # of each set, in the result
-        where = np.arange(lengths.sum()) + np.repeat(starts - firsts, lengths)
-        gathered: np.ndarray = self.values[where]
+        gathered: np.ndarray = self.values[ranges(self.offsets[at], self.offsets[at + 1])]
         return gathered
 
 

@@ -20,6 +20,7 @@ from dedup.engines import Engine, run
 from dedup.finders import Gathered, Stored, encode, shared_values, verify
 from dedup.index import Index, Outside, held
 from dedup.lsh import band_pairs, decode, group_pairs
+from dedup.minhash import ranges
 from dedup.models import Boilerplate, Span, SpanKind
 from dedup.verify import Members, counted, groups, unique
 
@@ -335,8 +336,7 @@ def _similarities(c: Index, blocks: list[Block]) -> list[float]:
     same = (r[:, 0] == r[:, 1]) & (r[:, 2] == r[:, 3])
     read = ~(same & (c.para_group[r[:, 0]] == c.para_group[r[:, 2]]))
     lo, hi = r[read][:, [0, 2]].ravel(), r[read][:, [1, 3]].ravel() + 1  # copy, original, ...
-    n = hi - lo
-    paras = unique(np.arange(n.sum()) + np.repeat(lo - (np.cumsum(n) - n), n))  # all in them
+    paras = unique(ranges(lo, hi))  # every paragraph in them
     offsets = np.concatenate(([0], np.cumsum(c.para_sets.sizes(paras))))
     first, end = np.searchsorted(paras, lo), np.searchsorted(paras, hi - 1) + 1
     sims[read] = kernels.range_jaccards(
