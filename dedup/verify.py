@@ -24,10 +24,7 @@ def unique(values: np.ndarray) -> np.ndarray:
     finds the distinct values of a plain np.unique with a hash table first:
     40x slower on 600,000 paragraph numbers, 30x on 6M word hashes."""
     ordered = np.sort(values, axis=None)
-    new = np.empty(len(ordered), bool)
-    new[:1] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
-    kept: np.ndarray = ordered[new]
+    kept: np.ndarray = ordered[_firsts(ordered)]
     return kept
 
 
@@ -36,11 +33,16 @@ def counted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     done with: sorted in place, where numpy's copies it first (new memory
     costs a page fault every 4 KB, 10 ms a MB on a virtual machine)."""
     values.sort()
-    new = np.empty(len(values), bool)
-    new[:1] = True
-    np.not_equal(values[1:], values[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
+    starts = np.flatnonzero(_firsts(values))
     return values[starts], np.diff(starts, append=len(values))
+
+
+def _firsts(ordered: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of the sorted array ``ordered`` begins."""
+    new = np.empty(len(ordered), bool)
+    new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    return new
 
 
 def groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -49,9 +51,7 @@ def groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     distinct keys, where each first occurs, and each key's number among them."""
     order = np.argsort(keys, kind="stable")
     ordered = keys[order]
-    new = np.empty(len(keys), bool)
-    new[:1] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    new = _firsts(ordered)
     inverse = np.empty(len(keys), np.int64)
     inverse[order] = np.cumsum(new) - 1
     return ordered[new], order[new], inverse
