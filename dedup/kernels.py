@@ -508,13 +508,29 @@ def unique(values: np.ndarray) -> np.ndarray:
 @kernel
 def _unique_into(values: np.ndarray, out: np.ndarray, at: int) -> int:
     """Write the distinct values, sorted, at out[at:]; return how many."""
-    ordered = np.sort(values)
+    return _distinct_into(np.sort(values), out, at)
+
+
+@kernel
+def _distinct_into(ordered: np.ndarray, out: np.ndarray, at: int) -> int:
+    """_unique_into of values already sorted."""
     m = 0
     for j in range(len(ordered)):
         if j == 0 or ordered[j] != ordered[j - 1]:
             out[at + m] = ordered[j]
             m += 1
     return m
+
+
+def sort_runs(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """A copy of ``values`` with each run ``values[starts[i]:ends[i]]`` sorted
+    (the runs are disjoint). Not compiled: numpy's sort (SIMD) called from
+    Python a run at a time is 4-6x numba's np.sort on a batch's paragraphs
+    and documents, the call included."""
+    out = values.copy()
+    for lo, hi in zip(starts.tolist(), ends.tolist()):
+        out[lo:hi].sort()
+    return out
 
 
 @kernel
@@ -536,7 +552,7 @@ def windows(hashes: np.ndarray, k: int, position: np.ndarray) -> np.ndarray:
 @kernel
 def paragraph_sets(
     hashes: np.ndarray,
-    windows: np.ndarray,
+    ordered: np.ndarray,
     tok_lo: np.ndarray,
     tok_hi: np.ndarray,
     k: int,
@@ -547,7 +563,8 @@ def paragraph_sets(
     """Each paragraph's shingle set, sorted and distinct: the k-token
     windows inside it, or one shingle of all its tokens when it has fewer
     than k (sets, lengths); and the MinHash signature of each paragraph of
-    at least k tokens (one row each)."""
+    at least k tokens (one row each). ``ordered``: the windows (``windows``)
+    with those of each paragraph of at least k tokens sorted (sort_runs)."""
     n_par = len(tok_lo)
     n_long = 0
     for p in range(n_par):
@@ -562,7 +579,7 @@ def paragraph_sets(
             sets[at] = _window(hashes, lo, hi - lo, position)
             lengths[p] = 1
         else:
-            lengths[p] = _unique_into(windows[lo : hi - k + 1], sets, at)
+            lengths[p] = _distinct_into(ordered[lo : hi - k + 1], sets, at)
             _minhash(sets[at : at + lengths[p]], a, b, sigs[q])
             q += 1
         at += lengths[p]
@@ -573,6 +590,7 @@ def paragraph_sets(
 def document_sets(
     hashes: np.ndarray,
     windows: np.ndarray,
+    ordered: np.ndarray,
     doc_tokens: np.ndarray,
     tok_lo: np.ndarray,
     tok_hi: np.ndarray,
@@ -585,7 +603,9 @@ def document_sets(
     """Each document's shingle set, sorted and distinct: every k-token window
     of it, across line breaks (a hard-wrapped copy has other lines but the
     same words), or one shingle of all its tokens (sets, lengths); and its
-    MinHash signature (all max when it has no token).
+    MinHash signature (all max when it has no token). ``ordered``: the
+    windows with those of each document of at least k tokens sorted
+    (sort_runs).
 
     Given the signatures of its paragraphs of at least k tokens
     (paragraph_sets; ``tok_lo``, ``tok_hi``: its paragraphs), a document's is
@@ -612,7 +632,7 @@ def document_sets(
     for d in range(n_doc):
         lo, hi = doc_tokens[d], doc_tokens[d + 1]
         if hi - lo >= k:
-            lengths[d] = _unique_into(windows[lo : hi - k + 1], sets, at)
+            lengths[d] = _distinct_into(ordered[lo : hi - k + 1], sets, at)
             if not from_paragraphs:
                 _minhash(sets[at : at + lengths[d]], a, b, sigs[d])
             else:
@@ -628,13 +648,14 @@ def document_sets(
 
 
 @kernel
-def distinct(hashes: np.ndarray, doc_tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each document's distinct token hashes, sorted, and how many."""
+def distinct(ordered: np.ndarray, doc_tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each document's distinct token hashes, sorted, and how many
+    (``ordered``: the token hashes with each document's sorted, sort_runs)."""
     counts = np.zeros(len(doc_tokens) - 1, np.int64)
-    out = np.empty(len(hashes), np.uint64)
+    out = np.empty(len(ordered), np.uint64)
     at = 0
     for d in range(len(counts)):
-        counts[d] = _unique_into(hashes[doc_tokens[d] : doc_tokens[d + 1]], out, at)
+        counts[d] = _distinct_into(ordered[doc_tokens[d] : doc_tokens[d + 1]], out, at)
         at += counts[d]
     return out[:at].copy(), counts
 
