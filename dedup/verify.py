@@ -65,12 +65,17 @@ class Members:
     2^26 buckets, 256 MB), most values that are not members (most looked
     up are not) land in an empty bucket: one read."""
 
-    def __init__(self, sorted_set: np.ndarray, bits: int | None = None) -> None:
+    def __init__(self, sorted_set: np.ndarray, bits: int | None = None, rare: bool = False) -> None:
+        """``rare``: most values looked up are no members. A bit map then
+        says so first (kernels.find): about 64 bits a member, at most 1 MB."""
         self.set = sorted_set
         bits = bits or max(1, min(26, len(sorted_set).bit_length() + 2))
         self.shift = np.uint64(64 - bits)
         self.starts = np.zeros((1 << bits) + 1, np.int32 if len(sorted_set) < 2**31 else np.int64)
         kernels.bucket_starts(sorted_set, self.shift, self.starts)
+        self.bitmap = np.empty(0, np.uint64)
+        if rare:
+            self.bitmap = kernels.bit_filter(sorted_set, min(23, len(sorted_set).bit_length() + 6))
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
         """np.isin(values, the set)."""
@@ -80,4 +85,4 @@ class Members:
     def find(self, values: np.ndarray) -> np.ndarray:
         """Where each value is in the set (-1: not in it), compiled
         (kernels.find; tests/test_kernels.py)."""
-        return kernels.find(values, self.starts, self.shift, self.set)
+        return kernels.find(values, self.starts, self.shift, self.set, self.bitmap)

@@ -381,11 +381,11 @@ def test_align_pairs_equals_its_twin_pair_by_pair_on_news() -> None:
     args = (cfg.passage_gap, cfg.passage_min_seeds, cfg.passage_min_tokens, cfg.passage_threshold)
     args += (_BRIDGE, _ANCHOR, _WINDOW, _DENSE, STOP_SORTED)
     pairs = np.array([(a, b) for b in range(len(docs)) for a in range(max(0, b - 10), b)])
-    is_rare = Members(rare)
+    is_rare = Members(rare, rare=True)
     offsets = np.concatenate(([0], np.cumsum([len(d) for d in docs])))
     rows, similarities = kernels.align_pairs(
         np.concatenate(docs), offsets, pairs[:, 0], pairs[:, 1],
-        is_rare.starts, is_rare.shift, rare, args,
+        is_rare.starts, is_rare.shift, rare, is_rare.bitmap, args,
     )  # fmt: skip
     expected_rows, expected_similarities = [], []
     for i, (a, b) in enumerate(pairs.tolist()):

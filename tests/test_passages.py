@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import Counter
 from pathlib import Path
@@ -184,14 +185,17 @@ def test_members_equal_isin_and_searchsorted() -> None:
     extremes = np.array([0, 1, 2**63, 2**64 - 1], np.uint64)
     for ordered in (np.unique(pool[:2000]), np.unique(small), np.unique(extremes)):
         values = np.concatenate((pool, near, small, small + np.uint64(1), extremes))
-        for bits in (None, 1, 4, 24):  # one bucket for all, ..., most buckets empty
-            members = Members(ordered, bits)
+        for bits, rare in itertools.product((None, 1, 4, 24), (False, True)):
+            # one bucket for all, ..., most buckets empty; with a bit map or not
+            members = Members(ordered, bits, rare)
+            bitmap_bits = 2 ** min(23, len(ordered).bit_length() + 6) if rare else 0
+            assert len(members.bitmap) * 64 == bitmap_bits
             assert np.array_equal(members(values), np.isin(values, ordered))
             at = members.find(values)
             inside = at >= 0
             assert np.array_equal(at[inside], np.searchsorted(ordered, values[inside]))
             assert np.array_equal(ordered[at[inside]], values[inside])
-    assert not Members(pool[:0])(pool).any()
+    assert not Members(pool[:0])(pool).any() and not Members(pool[:0], rare=True)(pool).any()
 
 
 def test_spilled_and_listed_documents_give_the_same_candidates(tmp_path: Path) -> None:

@@ -143,7 +143,7 @@ def _state(doc_words: Arrays, max_df: int, outside: Outside | None) -> _State:
         df = df + Outside.count(vocab, outside.words, outside.word_docs)
         everyone += outside.docs
     rare = rare_words(vocab, df, everyone, max_df)
-    incidence = _incidence(doc_words, rare, Members(rare))
+    incidence = _incidence(doc_words, rare, Members(rare, rare=True))
     return _State(rare, incidence, incidence.T.tocsr())
 
 
@@ -189,7 +189,7 @@ class _State:
         self, rare: np.ndarray, incidence: sp.csr_matrix, transposed: sp.csr_matrix
     ) -> None:
         self.rare = rare
-        self.is_rare = Members(rare)
+        self.is_rare = Members(rare, rare=True)
         self.incidence = incidence
         self.transposed = transposed
 
@@ -278,7 +278,7 @@ def _align(
     rows, similarities = kernels.align_pairs(
         values, np.concatenate(([0], np.cumsum(lengths))),
         np.searchsorted(docs, pairs[:, 0]), np.searchsorted(docs, pairs[:, 1]),
-        state.is_rare.starts, state.is_rare.shift, state.rare,
+        state.is_rare.starts, state.is_rare.shift, state.rare, state.is_rare.bitmap,
         (job.gap, job.min_seeds, job.min_tokens, job.threshold,
          _BRIDGE, _ANCHOR, _WINDOW, _DENSE, STOP_SORTED),
     )  # fmt: skip
@@ -374,7 +374,7 @@ def _block_pairs(
 
 def _candidate_pairs(doc_words: Arrays, rare: np.ndarray, min_seeds: int) -> np.ndarray:
     """Every candidate pair (see ``_block_pairs``), sorted."""
-    incidence = _incidence(doc_words, rare, Members(rare))
+    incidence = _incidence(doc_words, rare, Members(rare, rare=True))
     transposed = incidence.T.tocsr()
     blocks = range(0, len(doc_words), _BLOCK)
     pairs = [_block_pairs(incidence, transposed, lo, lo + _BLOCK, min_seeds) for lo in blocks]
