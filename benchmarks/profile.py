@@ -35,7 +35,7 @@ PARTS = [
     ("kernels.py", "document_sets"),
     ("kernels.py", "distinct"),
     ("kernels.py", "repetition"),
-    ("lsh.py", "band_keys"),
+    ("kernels.py", "band_keys"),
     ("kernels.py", "paragraph_keys"),
     ("features.py", "fingerprint"),
     ("features.py", "_previews"),

@@ -15,7 +15,7 @@ import numpy as np
 
 from dedup import kernels
 from dedup.config import Config
-from dedup.lsh import band_keys, lsh_params
+from dedup.lsh import lsh_params
 from dedup.minhash import POSITION, MinHasher
 from dedup.repetition import stat_names
 from dedup.text import space_tables, tokenize_batch
@@ -130,8 +130,11 @@ def featurize_batch(texts: list[str], cfg: Config) -> BatchFeatures:
         )  # fmt: skip
     tok_doc = np.repeat(np.arange(n), np.diff(doc_tokens))
     spans = np.empty((0, 2), np.int32)
-    if keeps_tokens(cfg):
-        spans = np.stack((batch.starts, batch.ends), axis=1) - batch.doc_starts[tok_doc, None]
+    if keeps_tokens(cfg):  # offsets in the document, written as int32 at once
+        spans = np.empty((len(hashes), 2), np.int32)
+        first = batch.doc_starts[tok_doc]
+        np.subtract(batch.starts, first, out=spans[:, 0], casting="unsafe")
+        np.subtract(batch.ends, first, out=spans[:, 1], casting="unsafe")
     para_doc = tok_doc[tok_lo]
     offsets = batch.doc_starts[para_doc]
     return BatchFeatures(
@@ -141,7 +144,7 @@ def featurize_batch(texts: list[str], cfg: Config) -> BatchFeatures:
         fingerprints=np.fromiter(map(fingerprint, texts), np.uint64, n),
         repetition=repetition,
         doc_sigs=sigs,
-        doc_bands=band_keys(sigs, *lsh_params(cfg.document_threshold, cfg.num_perm)),
+        doc_bands=kernels.band_keys(sigs, *lsh_params(cfg.document_threshold, cfg.num_perm)),
         doc_sets=doc_sets,
         doc_set_lengths=doc_set_lengths,
         para_starts=starts - offsets,
@@ -150,12 +153,12 @@ def featurize_batch(texts: list[str], cfg: Config) -> BatchFeatures:
         para_keys=para_keys,
         para_sets=para_sets,
         para_set_lengths=para_set_lengths,
-        para_bands=band_keys(long_sigs, *lsh_params(cfg.paragraph_threshold, cfg.num_perm)),
+        para_bands=kernels.band_keys(long_sigs, *lsh_params(cfg.paragraph_threshold, cfg.num_perm)),
         para_bits=para_bits,
         previews=previews,
         preview_lengths=preview_lengths,
         token_hashes=hashes if keeps_tokens(cfg) else empty,
-        token_spans=spans.astype(np.int32),
+        token_spans=spans,
         doc_words=doc_words,
         doc_word_counts=doc_word_counts,
     )

@@ -133,9 +133,27 @@ def trim(
     text at its ends: each side shrunk to its first and last content words
     found on the other side with ``dense`` such words in their window of
     ``window`` tokens. Its plain twin: reference.trim."""
+    return _trim(ids_a, ids_b, a_lo, a_hi, b_lo, b_hi, window, dense, stop)[:4]
+
+
+@kernel
+def _trim(
+    ids_a: np.ndarray,
+    ids_b: np.ndarray,
+    a_lo: int,
+    a_hi: int,
+    b_lo: int,
+    b_hi: int,
+    window: int,
+    dense: int,
+    stop: np.ndarray,
+) -> tuple[int, int, int, int, np.ndarray]:
+    """trim, and the words of b's side (sorted, distinct): align's
+    similarity reads them too."""
     b_lo, b_hi = _dense(ids_b, b_lo, b_hi, unique(ids_a[a_lo:a_hi]), stop, window, dense)
-    a_lo, a_hi = _dense(ids_a, a_lo, a_hi, unique(ids_b[b_lo:b_hi]), stop, window, dense)
-    return a_lo, a_hi, b_lo, b_hi
+    words_b = unique(ids_b[b_lo:b_hi])
+    a_lo, a_hi = _dense(ids_a, a_lo, a_hi, words_b, stop, window, dense)
+    return a_lo, a_hi, b_lo, b_hi, words_b
 
 
 @kernel
@@ -1090,10 +1108,12 @@ def align(
     kept = 0
     for r in range(n):
         x = joined_ranges[r]
-        a_lo, a_hi, b_lo, b_hi = trim(ids_a, ids_b, x[0], x[1], x[2], x[3], window, dense, stop)
+        a_lo, a_hi, b_lo, b_hi, words_b = _trim(
+            ids_a, ids_b, x[0], x[1], x[2], x[3], window, dense, stop
+        )
         if min(a_hi - a_lo, b_hi - b_lo) < min_tokens:
             continue
-        similarity = _jaccard(unique(ids_a[a_lo:a_hi]), unique(ids_b[b_lo:b_hi]))
+        similarity = _jaccard(unique(ids_a[a_lo:a_hi]), words_b)
         if similarity >= threshold:
             out[kept, 0], out[kept, 1], out[kept, 2], out[kept, 3] = a_lo, a_hi, b_lo, b_hi
             similarities[kept] = similarity
@@ -1271,6 +1291,20 @@ def sketch_pairs(
 # bits: at 100k synthetic documents they leave 2.3x fewer pairs to read than 256.
 BIT_WORDS = 8
 _PICK = np.uint64(0x9E3779B97F4A7C15)
+
+
+@kernel
+def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """lsh.band_keys (its twin), a signature at a time: numpy's is a pass
+    over all of them a row of a band."""
+    keys = np.empty((len(signatures), bands), np.uint64)
+    for i in range(len(signatures)):
+        for band in range(bands):
+            key = np.uint64(0)
+            for r in range(band * rows, (band + 1) * rows):
+                key = key * np.uint64(0x9E3779B97F4A7C15) + np.uint64(signatures[i, r])
+            keys[i, band] = fmix64(key)
+    return keys
 
 
 @kernel

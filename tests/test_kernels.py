@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
 from dedup import Config, Document, kernels, read_documents, reference, scan
 from dedup.finders.passages import _ANCHOR, _BRIDGE, _DENSE, _WINDOW, STOP_SORTED
+from dedup.lsh import band_keys
 from dedup.text import tokenize
 from dedup.verify import Members, jaccard
 from tests.conftest import ROOT, needs
@@ -216,6 +217,17 @@ def test_unique_equals_np_unique(values: list[int]) -> None:
     """kernels.unique (shingle set unions, containment sketch heads)."""
     array = np.array(values, np.uint64)
     assert np.array_equal(kernels.unique(array), np.unique(array))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 40), st.sampled_from([(1, 1), (4, 3), (9, 13), (25, 5)]), st.integers())
+def test_band_keys_equal_their_twin(n: int, shape: tuple[int, int], seed: int) -> None:
+    """kernels.band_keys against lsh.band_keys, the numpy twin."""
+    bands, rows = shape
+    sigs = np.random.default_rng(abs(seed)).integers(0, 2**32, (n, 128), np.uint32)
+    sigs[: n // 2, :5] = np.iinfo(np.uint32).max  # an empty set's
+    got = kernels.band_keys(sigs, bands, rows)
+    assert got.dtype == np.uint64 and np.array_equal(got, band_keys(sigs, bands, rows))
 
 
 BIG_SETS = st.lists(st.integers(0, 2**64 - 1), max_size=300).map(
