@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -262,3 +263,24 @@ def test_clean_takes_the_scan_settings(tmp_path: Path, seed_texts: dict[str, str
     args = ["clean", str(corpus), "--out", str(tmp_path / "o"), "--report", str(report)]
     result = runner.invoke(app, [*args, "--shingle-size", "4"])
     assert result.exit_code == 1 and "scan settings do not apply with --report" in result.output
+
+
+def test_the_command_asks_numpy_for_no_huge_pages_unless_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """cli._small_pages: their faults stalled scans on virtual machines;
+    NUMPY_MADVISE_HUGEPAGE, when set, still decides."""
+    switch = np._core.multiarray._set_madvise_hugepage  # returns the setting it replaces
+    before = switch(True)
+    try:
+        for told, asks in ((None, False), ("1", True)):
+            if told is None:
+                monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+            else:
+                monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", told)
+            switch(True)
+            result = runner.invoke(app, ["scan", str(SEEDS), "-q"])
+            assert result.exit_code == 0, result.output
+            assert switch(True) is asks
+    finally:
+        switch(before)
