@@ -79,8 +79,10 @@ def run_rensa(path: Path) -> int:
 
 def run_dedup(path: Path, workers: int, levels: str | None = None) -> int:
     from dedup import Config, Source, scan
+    from dedup.cli import own_process
     from dedup.reports.json import write_json
 
+    own_process()  # as `dedup scan` runs
     config = Config(levels=levels) if levels else None
     # The corpus as `dedup scan` gives it: with workers, they read it too.
     result = scan(Source(path), config, workers=workers)

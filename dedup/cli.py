@@ -89,21 +89,23 @@ def main(
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    own_process()
+
+
+def own_process() -> None:
+    """What the command sets for the process it owns (the library leaves a
+    process be; benchmarks.compare runs a scan as the command does)."""
     # A scan makes hundreds of thousands of objects that live to its end
     # (documents read, spans, pairs): Python's collector, run every 700 new
     # ones, spent 0.62 s of a 14 s SaudiNewsNet scan walking them; every
-    # 10,000, 0.15 s. The command owns the process; the library leaves it be.
+    # 10,000, 0.15 s.
     gc.set_threshold(10_000)
-    _small_pages()
-
-
-def _small_pages() -> None:
-    """Have numpy stop asking Linux for huge pages (2 MB) for arrays of 4 MB
-    or more, unless NUMPY_MADVISE_HUGEPAGE says otherwise. The kernel then
-    compacts memory to find each one when the array is first written: on
-    this project's virtual machines, the first 200 MB array of a process
-    took 1.8 s to fill (0.1 s in small pages), and a SaudiNewsNet scan spent
-    0.4-0.8 s more in the system."""
+    # numpy asks Linux for huge pages (2 MB) for arrays of 4 MB or more, and
+    # the kernel compacts memory to find each one when the array is first
+    # written: on this project's virtual machines, the first 200 MB array of
+    # a process took 1.8 s to fill (0.1 s in small pages), and a SaudiNewsNet
+    # scan spent 0.4-0.8 s more in the system. Unless NUMPY_MADVISE_HUGEPAGE
+    # says otherwise, small pages.
     import numpy as np
 
     core = np._core if hasattr(np, "_core") else np.core  # numpy 2, numpy 1

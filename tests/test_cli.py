@@ -268,7 +268,7 @@ def test_clean_takes_the_scan_settings(tmp_path: Path, seed_texts: dict[str, str
 def test_the_command_asks_numpy_for_no_huge_pages_unless_told(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """cli._small_pages: their faults stalled scans on virtual machines;
+    """cli.own_process: their faults stalled scans on virtual machines;
     NUMPY_MADVISE_HUGEPAGE, when set, still decides."""
     switch = np._core.multiarray._set_madvise_hugepage  # returns the setting it replaces
     before = switch(True)
