@@ -225,6 +225,16 @@ def test_small_files_are_read_together() -> None:
     assert _by_parts(source, 1) == _by_parts(source, 1 << 20) == _whole(source)
 
 
+def test_a_source_takes_its_path_as_a_string_too(tmp_path: Path) -> None:
+    """As read_documents does (it failed: "'str' object has no attribute 'exists'")."""
+    from dedup import scan
+
+    assert Source(str(SEEDS)) == Source(SEEDS)
+    assert scan(Source(str(SEEDS))) == scan(Source(SEEDS))
+    with pytest.raises(InputError, match="nowhere"):
+        list(read_documents(Source(str(tmp_path / "nowhere"))))
+
+
 def test_a_scan_whose_tasks_read_the_input_names_the_bad_line(tmp_path: Path) -> None:
     """Read in parts by the workers, a bad line or a duplicate id far into a
     file gives the error a whole read gives: file and line."""

@@ -40,6 +40,10 @@ class Source:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        if isinstance(self.path, str):  # as read_documents takes it: a path or a URL
+            object.__setattr__(self, "path", location(self.path))
+
 
 @dataclass(frozen=True, slots=True)
 class Record:
