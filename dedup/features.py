@@ -100,28 +100,28 @@ def featurize_batch(texts: list[str], cfg: Config) -> BatchFeatures:
     para_keys = np.zeros(len(tok_lo), np.uint64)
     if cfg.finds("paragraphs"):
         para_keys = kernels.paragraph_keys(hashes, tok_lo, tok_hi)
+        # (each sorted copy a temporary: a one-line document's is its size)
         long = tok_hi - tok_lo >= k
-        ordered = kernels.sort_runs(windows, tok_lo[long], tok_hi[long] - k + 1)
         para_sets, para_set_lengths, long_sigs = kernels.paragraph_sets(
-            hashes, ordered, tok_lo, tok_hi, k, POSITION, hasher.a, hasher.b
-        )
+            hashes, kernels.sort_runs(windows, tok_lo[long], tok_hi[long] - k + 1),
+            tok_lo, tok_hi, k, POSITION, hasher.a, hasher.b,
+        )  # fmt: skip
         previews, preview_lengths = _previews(batch.codes, starts, ends)
-        para_bits = kernels.set_bits(para_sets, para_set_lengths, kernels.BIT_WORDS)[
-            tok_hi - tok_lo >= k
-        ]
+        para_bits = kernels.set_bits(para_sets, para_set_lengths, kernels.BIT_WORDS)[long]
     doc_sets, doc_set_lengths = empty, np.zeros(n, np.int64)
     sigs = np.full((n, cfg.num_perm), np.iinfo(np.uint32).max, np.uint32)
     if cfg.finds("documents"):
         long = np.diff(doc_tokens) >= k
-        ordered = kernels.sort_runs(windows, doc_tokens[:-1][long], doc_tokens[1:][long] - k + 1)
         doc_sets, doc_set_lengths, sigs = kernels.document_sets(
-            hashes, windows, ordered, doc_tokens, tok_lo, tok_hi, long_sigs, k, POSITION,
-            hasher.a, hasher.b,
+            hashes, windows,
+            kernels.sort_runs(windows, doc_tokens[:-1][long], doc_tokens[1:][long] - k + 1),
+            doc_tokens, tok_lo, tok_hi, long_sigs, k, POSITION, hasher.a, hasher.b,
         )  # fmt: skip
     doc_words, doc_word_counts = empty, np.zeros(n, np.int64)
     if cfg.finds("passages"):
-        ordered = kernels.sort_runs(hashes, doc_tokens[:-1], doc_tokens[1:])
-        doc_words, doc_word_counts = kernels.distinct(ordered, doc_tokens)
+        doc_words, doc_word_counts = kernels.distinct(
+            kernels.sort_runs(hashes, doc_tokens[:-1], doc_tokens[1:]), doc_tokens
+        )
     repetition = np.zeros((n, len(stat_names())))
     if cfg.finds("repetition"):
         repetition = kernels.repetition(
