@@ -128,28 +128,12 @@ def trim(
     window: int,
     dense: int,
     stop: np.ndarray,
-) -> tuple[int, int, int, int]:
+) -> tuple[int, int, int, int, np.ndarray]:
     """The passage ``[a_lo, a_hi)``, ``[b_lo, b_hi)`` without the unrelated
     text at its ends: each side shrunk to its first and last content words
     found on the other side with ``dense`` such words in their window of
-    ``window`` tokens. Its plain twin: reference.trim."""
-    return _trim(ids_a, ids_b, a_lo, a_hi, b_lo, b_hi, window, dense, stop)[:4]
-
-
-@kernel
-def _trim(
-    ids_a: np.ndarray,
-    ids_b: np.ndarray,
-    a_lo: int,
-    a_hi: int,
-    b_lo: int,
-    b_hi: int,
-    window: int,
-    dense: int,
-    stop: np.ndarray,
-) -> tuple[int, int, int, int, np.ndarray]:
-    """trim, and the words of b's side (sorted, distinct): align's
-    similarity reads them too."""
+    ``window`` tokens; and the words of b's side (sorted, distinct), which
+    align's similarity reads too. Its plain twin: reference.trim (the ends)."""
     b_lo, b_hi = _dense(ids_b, b_lo, b_hi, unique(ids_a[a_lo:a_hi]), stop, window, dense)
     words_b = unique(ids_b[b_lo:b_hi])
     a_lo, a_hi = _dense(ids_a, a_lo, a_hi, words_b, stop, window, dense)
@@ -1108,7 +1092,7 @@ def align(
     kept = 0
     for r in range(n):
         x = joined_ranges[r]
-        a_lo, a_hi, b_lo, b_hi, words_b = _trim(
+        a_lo, a_hi, b_lo, b_hi, words_b = trim(
             ids_a, ids_b, x[0], x[1], x[2], x[3], window, dense, stop
         )
         if min(a_hi - a_lo, b_hi - b_lo) < min_tokens:
