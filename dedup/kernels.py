@@ -504,18 +504,13 @@ def _window(values: np.ndarray, lo: int, n: int, position: np.ndarray) -> np.uin
 def unique(values: np.ndarray) -> np.ndarray:
     """np.unique(values): numba's builds a list a value at a time, 5x slower."""
     out = np.empty(len(values), values.dtype)
-    return out[: _unique_into(values, out, 0)]
-
-
-@kernel
-def _unique_into(values: np.ndarray, out: np.ndarray, at: int) -> int:
-    """Write the distinct values, sorted, at out[at:]; return how many."""
-    return _distinct_into(np.sort(values), out, at)
+    return out[: _distinct_into(np.sort(values), out, 0)]
 
 
 @kernel
 def _distinct_into(ordered: np.ndarray, out: np.ndarray, at: int) -> int:
-    """_unique_into of values already sorted."""
+    """Write the distinct values of the sorted array ``ordered`` at
+    out[at:]; return how many."""
     m = 0
     for j in range(len(ordered)):
         if j == 0 or ordered[j] != ordered[j - 1]:
