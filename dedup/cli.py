@@ -106,12 +106,20 @@ def own_process() -> None:
     # a process took 1.8 s to fill (0.1 s in small pages), and a SaudiNewsNet
     # scan spent 0.4-0.8 s more in the system. Unless NUMPY_MADVISE_HUGEPAGE
     # says otherwise, small pages.
-    import numpy as np
-
-    core = np._core if hasattr(np, "_core") else np.core  # numpy 2, numpy 1
-    switch = getattr(core.multiarray, "_set_madvise_hugepage", None)
+    switch = huge_pages_switch()
     if switch is not None and "NUMPY_MADVISE_HUGEPAGE" not in os.environ:
         switch(False)
+
+
+def huge_pages_switch() -> Callable[[bool], bool] | None:
+    """numpy's switch of huge pages (it returns the setting it replaces), if it has one."""
+    import numpy as np
+
+    # numpy 2's is in numpy._core; numpy 1 has a numpy._core without it, once imported.
+    core = getattr(np, "_core", None)
+    multiarray = getattr(core, "multiarray", None) or getattr(np, "core").multiarray  # noqa: B009
+    switch: Callable[[bool], bool] | None = getattr(multiarray, "_set_madvise_hugepage", None)
+    return switch
 
 
 def run() -> None:
