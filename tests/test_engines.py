@@ -10,16 +10,19 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
-from dedup import Document, read_documents, scan
+from dedup import Config, Document, read_documents, scan
 from dedup.cli import app
 from dedup.engines import Engine, make_engine, run
 from dedup.engines.processes import ProcessEngine
 from dedup.finders import ahead
+from dedup.finders.documents import sketch_candidates
 from tests.conftest import SEEDS, needs
+from tests.test_index import build
 
 
 def square_all(batch: list[int]) -> list[int]:
@@ -128,3 +131,19 @@ def test_reading_ahead_keeps_order_errors_and_stops() -> None:
     assert [next(endless) for _ in range(3)] == [0, 1, 2]
     endless.close()  # the caller stops: the producer thread ends
     assert threading.active_count() == before
+
+
+def test_containment_candidates_by_tasks_a_block_each_equal_one_pass(tmp_path: Path) -> None:
+    """sketch_candidates: each task counts the holders of every sketch hash
+    in its block of documents, and the counts are summed; blocks of any
+    size, on any engine, give the candidates of one block of them all."""
+    needs(SAUDINEWSNET)
+    docs = list(saudinewsnet(2500))
+    cfg = Config()
+    index = build(tmp_path, docs, cfg)
+    whole = sketch_candidates(index, cfg, Engine(), block=len(docs))
+    assert len(whole) > 100
+    assert np.array_equal(sketch_candidates(index, cfg, Engine(), block=300), whole)
+    with ProcessEngine(2) as engine:
+        assert np.array_equal(sketch_candidates(index, cfg, engine, block=300), whole)
+    index.close()

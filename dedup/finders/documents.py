@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import partial
 from itertools import chain
+from typing import NamedTuple
 
 import numpy as np
 
@@ -87,7 +88,7 @@ def _near_documents(cfg: Config, item: tuple[Stored | Gathered, np.ndarray]) -> 
     return kept
 
 
-def sketch_candidates(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
+def sketch_candidates(c: Index, cfg: Config, engine: Engine, block: int = 10_000) -> np.ndarray:
     """Documents (encoded pairs) one of which holds at least half of the
     other's ``containment_sketch`` smallest shingle hashes.
 
@@ -96,23 +97,35 @@ def sketch_candidates(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
     (binomially 7e-4); a document sharing only a paragraph or two of x holds
     far fewer. Two passes over the shingle sets, ``block`` documents at a
     time: the smallest hashes of every document (each set is sorted: they
-    come first), then which of them each document holds.
+    come first), here; then which of them each document holds, by the
+    engine's tasks (``_holdings``), whose counts of holders are summed here.
     """
     m, most = cfg.containment_sketch, cfg.containment_max_df
-    heads = []
-    for _, values, lengths in _set_blocks(c, block):
-        first = np.cumsum(lengths) - lengths
-        heads.append(unique(values[ranges(first, first + np.minimum(lengths, m))]))
-    sketch = unique(np.concatenate(heads)) if heads else np.empty(0, np.uint64)
+    sketch = _smallest(c, m, block)
     if not len(sketch):
         return np.empty(0, np.int64)
-    # Each hash is kept for its first containment_max_df holders only: one
-    # in more counts for nothing (boilerplate), and its holdings stay few.
-    members, df = Members(sketch), np.zeros(len(sketch), np.int64)
-    held = [
-        kernels.holdings(values, lengths, lo, members.starts, members.shift, sketch, m, df, most)
-        for lo, values, lengths in _set_blocks(c, block)
-    ]
+    members = Members(sketch)
+    whole = _Sketch(sketch, members.starts, members.shift)
+    shared: _Sketch | str = whole
+    if engine.shares_disk and not engine.local:  # the tasks map it from the scan's folder
+        shared = str(c.path / "sketch")
+        whole.save(shared)
+    elif not engine.shares_disk:  # sent to each worker once
+        shared = engine.share(whole)
+    del members, whole  # (in this process's memory as long as the tasks need it only)
+    stored = Stored(c.path, cfg, "doc_sets")
+
+    def items() -> Iterator[_HoldingsItem]:
+        for lo in range(0, len(c.doc_ids), block):
+            docs = np.arange(lo, min(len(c.doc_ids), lo + block))
+            sets = stored if engine.shares_disk else Gathered(c.doc_sets, docs)
+            yield sets, shared, docs, m, most
+
+    df = np.zeros(len(sketch), np.int64)
+    held = []
+    for _, (keys, owners, own, hashes, counts) in engine.map(_holdings, items()):
+        df[hashes] += counts
+        held.append((keys, owners, own))
     # Every count is in: the holdings of hashes in at most `most` sets stay,
     # a block at a time (the corpus's holdings are this stage's memory).
     kept = []
@@ -123,6 +136,59 @@ def sketch_candidates(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
     kept.reverse()
     keys, owners, own = (np.concatenate(part) for part in zip(*kept, strict=True))
     return kernels.sketch_pairs(keys, owners, own, most, _SKETCH_SHARE)
+
+
+def _smallest(c: Index, m: int, block: int) -> np.ndarray:
+    """The ``m`` smallest hashes of every document's shingle set (they come
+    first), sorted and distinct."""
+    heads = []
+    for _, values, lengths in _set_blocks(c, block):
+        first = np.cumsum(lengths) - lengths
+        heads.append(unique(values[ranges(first, first + np.minimum(lengths, m))]))
+    return unique(np.concatenate(heads)) if heads else np.empty(0, np.uint64)
+
+
+class _Sketch(NamedTuple):
+    """The smallest hashes of every document, sorted, and their ``Members`` index."""
+
+    values: np.ndarray
+    starts: np.ndarray
+    shift: np.uint64
+
+    def save(self, key: str) -> None:
+        for name, array in zip(self._fields, (*self[:2], np.array([self.shift])), strict=True):
+            np.save(f"{key}.{name}.npy", array)
+
+    @classmethod
+    def load(cls, key: str) -> _Sketch:
+        """Memory-mapped: the workers of a machine share one copy in its page cache."""
+        values, starts, shift = (
+            np.asarray(np.load(f"{key}.{name}.npy", mmap_mode="r")) for name in cls._fields
+        )
+        return cls(values, starts, shift[0])
+
+
+# A holdings task's item: the sets (where the task opens them), the sketch
+# (or where it is saved), the block's documents, containment_sketch and
+# containment_max_df.
+_HoldingsItem = tuple["Stored | Gathered", "_Sketch | str", np.ndarray, int, int]
+
+
+def _holdings(item: _HoldingsItem) -> tuple[np.ndarray, ...]:
+    """A block's holdings of sketch hashes (kernels.holdings: for each hash,
+    its first ``containment_max_df`` holders in the block), and how many of
+    the block's documents hold each hash they hold: ``(keys, owners, own,
+    hashes, counts)``."""
+    sets, shared, docs, m, most = item
+    sketch = _Sketch.load(shared) if isinstance(shared, str) else shared
+    opened = sets.open()
+    df = np.zeros(len(sketch.values), np.int64)
+    keys, owners, own = kernels.holdings(
+        opened.gather(docs), opened.sizes(docs), int(docs[0]),
+        sketch.starts, sketch.shift, sketch.values, m, df, most,
+    )  # fmt: skip
+    hashes = np.flatnonzero(df)
+    return keys, owners, own, hashes, df[hashes]
 
 
 def _set_blocks(c: Index, block: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
