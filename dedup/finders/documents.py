@@ -112,7 +112,7 @@ def sketch_candidates(c: Index, cfg: Config, engine: Engine, block: int = 10_000
         whole.save(shared)
     elif not engine.shares_disk:  # sent to each worker once
         shared = engine.share(whole)
-    del members, whole  # (in this process's memory as long as the tasks need it only)
+    del members, whole  # the tasks' now (in this process only for the local engine's)
     stored = Stored(c.path, cfg, "doc_sets")
 
     def items() -> Iterator[_HoldingsItem]:
@@ -176,9 +176,9 @@ _HoldingsItem = tuple["Stored | Gathered", "_Sketch | str", np.ndarray, int, int
 
 def _holdings(item: _HoldingsItem) -> tuple[np.ndarray, ...]:
     """A block's holdings of sketch hashes (kernels.holdings: for each hash,
-    its first ``containment_max_df`` holders in the block), and how many of
-    the block's documents hold each hash they hold: ``(keys, owners, own,
-    hashes, counts)``."""
+    its first ``containment_max_df`` holders in the block: a hash in more
+    documents counts for nothing, boilerplate), and how many of the block's
+    documents hold each hash they hold: ``(keys, owners, own, hashes, counts)``."""
     sets, shared, docs, m, most = item
     sketch = _Sketch.load(shared) if isinstance(shared, str) else shared
     opened = sets.open()
