@@ -113,7 +113,7 @@ class Archive:
         except BaseException:
             self.db.close()
             raise
-        self._names = [f.name for f in fields(BatchFeatures)]
+        self._names = _KEPT
         self._zip, self._unzip = zstandard.ZstdCompressor(3), zstandard.ZstdDecompressor()
 
     def _check(self) -> None:
@@ -602,6 +602,9 @@ _CONTAINED = 3  # see Archive._sharing
 # of 1,000 synthetic documents had against 100,000 indexed ones.
 DOC_WORDS = 32
 _CHUNK = 10_000  # documents whose features are in memory at once
+# The features an index keeps of a document: not the repeats inside it,
+# which only the scan that reads it reports.
+_KEPT = [f.name for f in fields(BatchFeatures) if f.name not in ("repeats", "repeat_similarity")]
 
 
 def _chunks(batch: Index) -> Iterator[BatchFeatures]:
@@ -680,7 +683,7 @@ def _widths(cfg: Config) -> dict[str, tuple[np.dtype, int]]:
     }
     for name in ("fingerprints", "doc_sets", "para_keys", "para_sets", "token_hashes", "doc_words"):
         wide[name] = (hashes, 0)
-    return {f.name: wide.get(f.name, (ints, 0)) for f in fields(BatchFeatures)}
+    return {name: wide.get(name, (ints, 0)) for name in _KEPT}
 
 
 def _bounds(f: BatchFeatures, cfg: Config) -> list[np.ndarray]:
@@ -716,9 +719,7 @@ def _bounds(f: BatchFeatures, cfg: Config) -> list[np.ndarray]:
         "para_set_lengths",
         "preview_lengths",
     }
-    return [
-        own.get(fl.name, paras if fl.name in para_rows else docs) for fl in fields(BatchFeatures)
-    ]
+    return [own.get(name, paras if name in para_rows else docs) for name in _KEPT]
 
 
 def _band_rows(keys: np.ndarray, owners: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ to send between processes and to append to the scan's stores.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from dedup.lsh import lsh_params
 from dedup.minhash import POSITION, MinHasher
 from dedup.repetition import stat_names
 from dedup.text import space_tables, tokenize_batch
+from dedup.verify import groups
 
 # Characters of a paragraph kept for the report's boilerplate preview.
 PREVIEW = 120
@@ -52,6 +53,11 @@ class BatchFeatures:
     token_spans: np.ndarray  # int32 (tokens, 2) char spans
     doc_words: np.ndarray  # uint64: each document's distinct token hashes, concatenated
     doc_word_counts: np.ndarray
+    # Stretches repeating an earlier stretch of their own document (kernels.repeats):
+    # rows doc (in the batch), a_lo, a_hi, b_lo, b_hi (tokens), and their similarities.
+    # Only the scan reads them: a persistent index does not keep them.
+    repeats: np.ndarray = field(default_factory=lambda: np.empty((0, 5), np.int64))
+    repeat_similarity: np.ndarray = field(default_factory=lambda: np.empty(0))
 
 
 def fingerprint(text: str) -> int:
@@ -110,13 +116,20 @@ def featurize_batch(texts: list[str], cfg: Config) -> BatchFeatures:
         para_bits = kernels.set_bits(para_sets, para_set_lengths, kernels.BIT_WORDS)[long]
     doc_sets, doc_set_lengths = empty, np.zeros(n, np.int64)
     sigs = np.full((n, cfg.num_perm), np.iinfo(np.uint32).max, np.uint32)
-    if cfg.finds("documents"):
+    repeats, repeat_similarity = np.empty((0, 5), np.int64), np.empty(0)
+    if cfg.finds("documents") or cfg.finds("passages"):
         long = np.diff(doc_tokens) >= k
-        doc_sets, doc_set_lengths, sigs = kernels.document_sets(
-            hashes, windows,
-            kernels.sort_runs(windows, doc_tokens[:-1][long], doc_tokens[1:][long] - k + 1),
-            doc_tokens, tok_lo, tok_hi, long_sigs, k, POSITION, hasher.a, hasher.b,
-        )  # fmt: skip
+        ordered = kernels.sort_runs(windows, doc_tokens[:-1][long], doc_tokens[1:][long] - k + 1)
+        if cfg.finds("documents"):
+            doc_sets, doc_set_lengths, sigs = kernels.document_sets(
+                hashes, windows, ordered, doc_tokens, tok_lo, tok_hi, long_sigs, k, POSITION,
+                hasher.a, hasher.b,
+            )  # fmt: skip
+        if cfg.finds("passages"):
+            repeats, repeat_similarity = _repeats(
+                windows, ordered, doc_tokens, tok_lo, tok_hi, para_keys, cfg
+            )
+        del ordered  # (a one-line document's is its size)
     doc_words, doc_word_counts = empty, np.zeros(n, np.int64)
     if cfg.finds("passages"):
         doc_words, doc_word_counts = kernels.distinct(
@@ -161,7 +174,49 @@ def featurize_batch(texts: list[str], cfg: Config) -> BatchFeatures:
         token_spans=spans,
         doc_words=doc_words,
         doc_word_counts=doc_word_counts,
+        repeats=repeats,
+        repeat_similarity=repeat_similarity,
     )
+
+
+def _repeats(
+    windows: np.ndarray,
+    ordered: np.ndarray,
+    doc_tokens: np.ndarray,
+    tok_lo: np.ndarray,
+    tok_hi: np.ndarray,
+    para_keys: np.ndarray,
+    cfg: Config,
+) -> tuple[np.ndarray, np.ndarray]:
+    """kernels.repeats of each document that may hold one (kernels.repeating:
+    a few in a hundred), as BatchFeatures holds them; without those the
+    paragraphs report whole (where paragraphs are looked for): a copy made of
+    paragraphs of ``min_paragraph_tokens`` or more, each found earlier in
+    its document, is a paragraph span already (most repeats in a corpus whose
+    lines are paragraphs; tests/test_repeats.py holds the report equal)."""
+    k, least = cfg.shingle_size, cfg.passage_min_tokens
+    rows, similarities = [np.empty((0, 5), np.int64)], [np.empty(0)]
+    for d in kernels.repeating(ordered, doc_tokens, k, least).tolist():
+        t0, t1 = doc_tokens[d], doc_tokens[d + 1]
+        w = windows[t0 : t1 - k + 1]
+        found, similarity = kernels.repeats(
+            w, np.argsort(w, kind="stable"), k, least, cfg.passage_gap, cfg.paragraph_threshold
+        )
+        if cfg.finds("paragraphs") and len(found):
+            p0, p1 = np.searchsorted(tok_lo, [t0, t1])  # the document's paragraphs
+            _, first, inverse = groups(para_keys[p0:p1])
+            again = (first[inverse] < np.arange(p1 - p0)) & (
+                tok_hi[p0:p1] - tok_lo[p0:p1] >= cfg.min_paragraph_tokens
+            )
+            said = np.zeros(t1 - t0, bool)  # its tokens in such paragraphs
+            for lo, hi in zip(tok_lo[p0:p1][again] - t0, tok_hi[p0:p1][again] - t0, strict=True):
+                said[lo:hi] = True
+            before = np.concatenate(([0], np.cumsum(said)))
+            new = before[found[:, 3]] - before[found[:, 2]] < found[:, 3] - found[:, 2]
+            found, similarity = found[new], similarity[new]
+        rows.append(np.column_stack((np.full(len(found), d), found)))
+        similarities.append(similarity)
+    return np.concatenate(rows), np.concatenate(similarities)
 
 
 def _previews(

@@ -105,6 +105,8 @@ class Index:
         self._para_start, self._para_end = Column(np.int64), Column(np.int64)
         self._para_ntok = Column(np.int32)
         self._para_key = Column(np.uint64)
+        # ... and a row a repeat inside one document (few): doc, a_lo, a_hi, b_lo, b_hi.
+        self._repeats, self._repeat_similarity = Column(np.int64, 5), Column(np.float64)
         # On disk.
         self.doc_sigs = Spill(self.folder, "doc_sigs", np.uint32, cfg.num_perm)
         self.doc_sets = Spill(self.folder, "doc_sets", np.uint64)
@@ -189,6 +191,7 @@ class Index:
                 return np.empty((0, files.bands), np.uint64)
             return files.rows(first, last)
 
+        mine = slice(*np.searchsorted(self.repeats[:, 0], [lo, hi]))
         return BatchFeatures(
             chars=self.doc_chars[lo:hi],
             tokens=self.doc_ntok[lo:hi],
@@ -213,10 +216,14 @@ class Index:
             token_spans=self.token_spans.range(lo, hi),
             doc_words=self.doc_words.range(lo, hi),
             doc_word_counts=self.doc_words.lengths(lo, hi),
+            repeats=self.repeats[mine] - np.array([lo, 0, 0, 0, 0]),
+            repeat_similarity=self.repeat_similarity[mine],
         )
 
     def append(self, ids: list[str], f: BatchFeatures, w: Written) -> None:
         """Record a batch, in input order (in the parent)."""
+        self._repeats.extend(f.repeats + np.array([len(self.doc_ids), 0, 0, 0, 0]))
+        self._repeat_similarity.extend(f.repeat_similarity)
         self.doc_ids.extend(ids)
         self._chars.extend(f.chars)
         self._ntok.extend(f.tokens)
@@ -253,6 +260,8 @@ class Index:
             "para_end": self.para_end,
             "para_ntok": self.para_ntok,
             "para_key": self._para_key.array(),
+            "repeats": self.repeats,
+            "repeat_similarity": self.repeat_similarity,
         }
         stores = {}
         for name, store in self._stores().items():
@@ -320,6 +329,8 @@ class Index:
         index._para_start, index._para_end, index._para_ntok, index._para_key = (
             column(n) for n in ("para_start", "para_end", "para_ntok", "para_key")
         )
+        index._repeats = column("repeats")
+        index._repeat_similarity = column("repeat_similarity")
         index.finish()
         return index
 
@@ -332,7 +343,7 @@ class Index:
         columns: list[Column | Spill] = [
             self._chars, self._ntok, self._paras, self._repetition, self._fingerprints,
             self._para_start, self._para_end, self._para_ntok, self._para_key,
-            *self._stores().values(),
+            self._repeats, self._repeat_similarity, *self._stores().values(),
         ]  # fmt: skip
         for column in columns:
             column.trim()
@@ -341,6 +352,8 @@ class Index:
         )
         self.repetition = self._repetition.array()
         self.fingerprints = self._fingerprints.array()
+        self.repeats = self._repeats.array()
+        self.repeat_similarity = self._repeat_similarity.array()
         self.doc_first_para = np.concatenate(([0], np.cumsum(self.doc_paras)))
         self.para_start, self.para_end, self.para_ntok = (
             c.array() for c in (self._para_start, self._para_end, self._para_ntok)

@@ -1155,6 +1155,165 @@ def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return shared / union if union else 1.0
 
 
+# --- Repeats inside one document (features.featurize_batch; twin: reference.repeats)
+
+
+@kernel
+def repeating(ordered: np.ndarray, doc_tokens: np.ndarray, k: int, min_tokens: int) -> np.ndarray:
+    """The documents that may hold a repeat (repeats): long enough for two
+    sides of ``min_tokens`` tokens, with as many windows equal to an earlier
+    one as a repeat needs, seen in ``ordered`` (each document's windows of
+    ``k`` tokens, sorted: sort_runs)."""
+    need = (min_tokens - k + 2) // 2  # a repeat's windows that repeat, at least
+    out = np.empty(len(doc_tokens), np.int64)
+    n = 0
+    for d in range(len(doc_tokens) - 1):
+        t0, t1 = doc_tokens[d], doc_tokens[d + 1]
+        if t1 - t0 < 2 * min_tokens or t1 - t0 - k + 1 < 2:
+            continue
+        repeated = 0
+        for i in range(t0 + 1, t1 - k + 1):
+            repeated += ordered[i] == ordered[i - 1]
+        if repeated >= need:
+            out[n] = d
+            n += 1
+    return out[:n].copy()
+
+
+@kernel
+def repeats(
+    w: np.ndarray, order: np.ndarray, k: int, min_tokens: int, gap: int, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stretches of a document that repeat an earlier stretch of the same
+    document, wherever its line breaks are (a doubled block inside one long
+    line): rows ``a_lo, a_hi, b_lo, b_hi`` (its tokens ``[b_lo, b_hi)``
+    repeat its tokens ``[a_lo, a_hi)``, ``a_hi <= b_lo``) and their
+    similarities: the Jaccard similarity of the two sides' sets of windows
+    (shingles), at least ``threshold``, as for repeated paragraphs.
+
+    ``w``: the hash of the ``k`` tokens from each token on; ``order``: its
+    stable argsort (numpy's: 4x numba's here), so each window finds its
+    first occurrence. Windows equal to earlier ones at a near-constant
+    distance (``gap`` tokens of leeway: an edited word, a word put in) make
+    blocks (_repeat_blocks), cut into ranges (_repeat_ranges). Memory is a
+    few arrays the size of the document."""
+    m = len(w)
+    first = np.empty(m, np.int64)
+    g = 0
+    for i in range(m):
+        if i == 0 or w[order[i]] != w[order[i - 1]]:
+            g = order[i]
+        first[order[i]] = g
+    kept = _repeat_ranges(_repeat_blocks(w, first, gap), k, min_tokens)
+    rows = np.empty((len(kept), 4), np.int64)
+    similarities = np.empty(len(kept))
+    n = 0
+    for r in range(len(kept)):
+        a_lo, a_hi, b_lo, b_hi = kept[r, 0], kept[r, 1], kept[r, 2], kept[r, 3]
+        similarity = _jaccard(unique(w[a_lo : a_hi - k + 1]), unique(w[b_lo : b_hi - k + 1]))
+        if similarity >= threshold:
+            rows[n], similarities[n] = kept[r], similarity
+            n += 1
+    return rows[:n].copy(), similarities[:n].copy()
+
+
+@kernel
+def _repeat_blocks(w: np.ndarray, first: np.ndarray, gap: int) -> np.ndarray:
+    """Blocks of windows ``j`` each equal to an earlier window ``j - distance``,
+    the distance changing by at most ``gap`` from one to the next, with
+    fewer than ``gap`` windows between: rows ``b_lo, b_hi, a_lo, a_hi,
+    repeated`` (window ranges; ``repeated``: windows of the block that
+    repeat), in the order they close; a block closes ``gap`` windows after
+    its last. A window goes on the open block whose distance it keeps (of
+    two, the one extended last), else the one with an equal window before
+    it nearest its distance, else opens a block at its first occurrence
+    (``first``): so a copy of text that repeats inside itself stays one block."""
+    m = len(w)
+    out = np.empty((16, 5), np.int64)
+    n = 0
+    opened = np.empty((gap + 2, 6), np.int64)  # b_lo, b_hi, a_lo, a_hi, repeated, distance
+    k = 0
+    for j in range(m + 1):
+        # close the blocks left behind (all of them at the end)
+        x = 0
+        while x < k:
+            if j == m or j - opened[x, 1] >= gap:
+                if n == len(out):
+                    grown = np.empty((2 * n, 5), np.int64)
+                    grown[:n] = out
+                    out = grown
+                out[n] = opened[x, :5]
+                n += 1
+                opened[x] = opened[k - 1]
+                k -= 1
+            else:
+                x += 1
+        if j == m:
+            break
+        if first[j] == j:  # no earlier window equals it
+            continue
+        best, at = -1, -1
+        for x in range(k):  # the distance kept
+            if w[j - opened[x, 5]] == w[j] and (best < 0 or opened[x, 1] > opened[best, 1]):
+                best, at = x, j - opened[x, 5]
+        if best < 0:  # an equal window near an open block's distance, before its copy
+            nearest = gap + 1
+            for x in range(k):
+                for shift in range(-gap, gap + 1):
+                    i = j - opened[x, 5] + shift
+                    if 0 <= i < opened[x, 0] and w[i] == w[j]:
+                        off = abs(shift)
+                        if off < nearest or (off == nearest and opened[x, 1] > opened[best, 1]):
+                            best, at, nearest = x, i, off
+        if best < 0:
+            opened[k, 0], opened[k, 1], opened[k, 4], opened[k, 5] = j, j + 1, 1, j - first[j]
+            opened[k, 2], opened[k, 3] = first[j], first[j] + 1
+            k += 1
+        else:
+            o = opened[best]
+            o[1] = j + 1
+            o[2], o[3] = min(o[2], at), max(o[3], at + 1)
+            o[4] += 1
+            o[5] = j - at
+    return out[:n].copy()
+
+
+@kernel
+def _repeat_ranges(blocks: np.ndarray, k: int, min_tokens: int) -> np.ndarray:
+    """The blocks (_repeat_blocks) with at least half their windows repeated,
+    as token ranges ``a_lo, a_hi, b_lo, b_hi``, by copy. A block whose
+    original runs into its copy (text repeated over and over) is cut in
+    copies of its first stretch, one after another; a copy starting inside
+    the one before starts after it; each side ``min_tokens`` long."""
+    order = np.argsort(blocks[:, 0], kind="mergesort")
+    out = np.empty((16, 4), np.int64)
+    n = 0
+    end = 0  # where the last kept copy ends
+    for r in range(len(blocks)):
+        b = blocks[order[r]]
+        b_lo, b_hi, a_lo, a_hi, repeated = b[0], b[1], b[2], b[3], b[4]
+        if 2 * repeated < b_hi - b_lo:
+            continue
+        b_hi, a_hi = b_hi + k - 1, a_hi + k - 1  # windows -> tokens
+        period = b_lo - a_lo if a_hi > b_lo else b_hi - b_lo
+        for start in range(b_lo, b_hi, period):
+            lo, hi, o_lo, o_hi = start, min(start + period, b_hi), a_lo, a_hi
+            if a_hi > b_lo:  # a copy of the first period
+                o_hi = a_lo + hi - lo
+            if end > lo:  # a copy inside the last one: after it
+                o_lo, lo = o_lo + end - lo, end
+            if min(o_hi - o_lo, hi - lo) < min_tokens:
+                continue
+            if n == len(out):
+                grown = np.empty((2 * n, 4), np.int64)
+                grown[:n] = out
+                out = grown
+            out[n, 0], out[n, 1], out[n, 2], out[n, 3] = o_lo, o_hi, lo, hi
+            n += 1
+            end = hi
+    return out[:n].copy()
+
+
 # --- Containment sketch (finders/documents; twins: reference.holdings, sketch_pairs)
 
 

@@ -61,7 +61,8 @@ class Span:
     paragraphs; ``similarity`` is the Jaccard similarity of the two sides'
     word-shingle sets) or ``passage`` (a passage inside paragraphs, words
     possibly reordered; ``similarity`` is the Jaccard similarity of the two
-    sides' word sets).
+    sides' word sets; for a repeat inside one document, found wherever its
+    line breaks are, of their word-shingle sets, as for paragraphs).
     """
 
     doc: str

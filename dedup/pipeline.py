@@ -32,6 +32,7 @@ from dedup.features import BatchFeatures, featurize_batch, prepare
 from dedup.finders.documents import document_clusters, sketch_candidates
 from dedup.finders.paragraphs import paragraph_edges, paragraph_spans, templates
 from dedup.finders.passages import Passage, add_passages, aligned_passages
+from dedup.finders.repeats import formulas, repeated_passages
 from dedup.formats import STDIN, Source
 from dedup.index import Index, Written, held
 from dedup.models import Boilerplate, Cluster, DocPair, DocTable, Document, ScanResult, Span
@@ -162,14 +163,16 @@ def _scan(
                 # theirs: 3.2 GB at 1M documents, 2.5 GB one after the other.)
                 say("containment candidates")
                 sketched = sketch_candidates(corpus, cfg, run)
-            if cfg.finds("passages"):
-                say("adding passages")
-                spans = add_passages(corpus, spans, cfg, passages)
             found: list[Cluster] = []
             related: list[DocPair] = []
             if sketched is not None:
                 say("document clusters")
                 found, related = document_clusters(corpus, shared, sketched, cfg, run)
+            if cfg.finds("passages"):
+                say("adding passages")
+                repeats = repeated_passages(corpus)
+                formula = partial(formulas, corpus, cfg, run, found)
+                spans = add_passages(corpus, spans, cfg, passages + repeats, formula)
             result = _result(corpus, cfg, spans, found, boilerplate, related)
             if archive is not None and corpus.outside is not None:
                 result.config["index"] = {

@@ -43,9 +43,21 @@ EDGE_CASES = [
 ]
 
 
+# Repeats inside one line (kernels.repeats): doubled, three times, over and
+# over, an edited copy, a copy with a word put in, a copy of a copy.
+_WORDS = [f"w{i}" for i in range(60)]
+REPEATS = [
+    " ".join(_WORDS[:30] * 2),
+    " ".join(_WORDS[:25] * 3 + _WORDS[40:]),
+    " ".join(_WORDS[:7] * 20),
+    " ".join(_WORDS[:40] + _WORDS[50:55] + _WORDS[:20] + ["x"] + _WORDS[21:40]),
+    " ".join(_WORDS[:40] + _WORDS[:20] + ["x", "y"] + _WORDS[20:40] + _WORDS[10:35]),
+]
+
+
 def test_batch_equals_plain_on_seeds_and_edge_cases(seed_texts: dict[str, str]) -> None:
     docs = [Document(k, v) for k, v in seed_texts.items()]
-    docs += [Document(f"e{i}", t) for i, t in enumerate(EDGE_CASES)]
+    docs += [Document(f"e{i}", t) for i, t in enumerate(EDGE_CASES + REPEATS)]
     check_batch(docs)
     check_batch(docs, Config(shingle_size=3))
     check_batch([Document("e", "")])
@@ -74,4 +86,7 @@ ALPHABET = st.sampled_from(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.lists(ALPHABET, max_size=80).map("".join), min_size=1, max_size=6))
 def test_batch_equals_plain_on_random_text(texts: list[str]) -> None:
-    check_batch([Document(str(i), t) for i, t in enumerate(texts)], Config(shingle_size=2))
+    docs = [Document(str(i), t) for i, t in enumerate(texts)]
+    check_batch(docs, Config(shingle_size=2))
+    # repeats of a few tokens, so that short random text has them
+    check_batch(docs, Config(shingle_size=2, passage_min_tokens=3, passage_gap=2))

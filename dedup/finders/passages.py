@@ -41,8 +41,8 @@ from dedup.config import Config
 from dedup.engines import Engine, run
 from dedup.index import Index, Outside, tokens_of, words_of
 from dedup.lsh import decode
-from dedup.models import Ref, Span
-from dedup.store import Spill
+from dedup.models import Ref, Span, SpanKind
+from dedup.store import Column, Spill
 
 if TYPE_CHECKING:  # imported where used: scipy costs a scan without passages 0.1 s
     import scipy.sparse as sp
@@ -409,9 +409,17 @@ def aligned_passages(c: Index, cfg: Config, engine: Engine) -> list[Passage]:
     )
 
 
-def add_passages(c: Index, spans: list[Span], cfg: Config, found: list[Passage]) -> list[Span]:
-    """Paragraph spans plus the passages ``found`` (aligned_passages) they do
-    not already cover, in document order.
+def add_passages(
+    c: Index,
+    spans: list[Span],
+    cfg: Config,
+    found: list[Passage],
+    formulas: Callable[[list[Passage]], set[Passage]] | None = None,
+) -> list[Span]:
+    """Paragraph spans plus the passages ``found`` (aligned_passages, and
+    repeats inside one document: ``a == b``, kind ``within``, or ``formula``
+    for those of them ``formulas`` names: finders/repeats.py) they do not
+    already cover, in document order.
 
     A passage is redundant when fewer than ``passage_min_tokens`` of its
     tokens lie outside the spans of its document whose originals are as
@@ -441,20 +449,26 @@ def add_passages(c: Index, spans: list[Span], cfg: Config, found: list[Passage])
         return _token_ranges(template[d], spans_of(d)) if d in template else []
 
     kept: list[tuple[Passage, int, int]] = []  # with its start and end in b
-    b, held = -1, []  # b's spans: original's doc, tokens lo, hi, whether a passage
+    b, held = -1, Column(np.int64, 4)  # b's spans: original's doc, tokens lo, hi, a passage?
     for found_p in sorted(found, key=attrgetter("b", "a", "b_lo")):
         if found_p.b != b:
             b = found_p.b
             mine = by_doc.get(b, [])
             ranges = _token_ranges([s for _, s in mine], spans_of(b))
-            held = [(a, lo, hi, False) for (a, _), (lo, hi) in zip(mine, ranges, strict=True)]
-        p = _without_template(cfg, found_p, cut, words_of)
+            held = Column(np.int64, 4)
+            rows = [(a, lo, hi, 0) for (a, _), (lo, hi) in zip(mine, ranges, strict=True)]
+            held.extend(np.array(rows, np.int64).reshape(-1, 4))
+        # (a repeat inside one document: its similarity is of its windows, as a paragraph's)
+        p = found_p if found_p.a == b else _without_template(cfg, found_p, cut, words_of)
         if p is None:
             continue
         n = p.b_hi - p.b_lo
         said = np.zeros(n, bool)  # tokens an earlier original already accounts for
         again = np.zeros(n, bool)  # tokens a passage of the same original holds
-        for a, lo, hi, passage in held:
+        h = held.array()
+        if len(h) > 64:  # (a one-line document may hold thousands: those inside, at once)
+            h = h[(h[:, 1] < p.b_hi) & (h[:, 2] > p.b_lo)]
+        for a, lo, hi, passage in h.tolist():
             lo, hi = max(lo, p.b_lo) - p.b_lo, min(hi, p.b_hi) - p.b_lo
             if a > p.a or lo >= hi:
                 continue  # a later original, or no token of the passage inside
@@ -463,9 +477,11 @@ def add_passages(c: Index, spans: list[Span], cfg: Config, found: list[Passage])
                 again[lo:hi] = True
         if n - np.count_nonzero(said) < cfg.passage_min_tokens or 2 * np.count_nonzero(again) >= n:
             continue
-        held.append((p.a, p.b_lo, p.b_hi, True))
+        held.extend(np.array([(p.a, p.b_lo, p.b_hi, 1)]))
         tb = spans_of(b)
         kept.append((p, int(tb[p.b_lo, 0]), int(tb[p.b_hi - 1, 1])))
+    within = [p for p, _, _ in kept if p.a == p.b]
+    formula = formulas(within) if formulas is not None and within else set()
     # Their originals' offsets, each original's token spans read once.
     origs: dict[int, Ref] = {}
     for i in sorted(range(len(kept)), key=lambda i: kept[i][0].a):
@@ -473,7 +489,8 @@ def add_passages(c: Index, spans: list[Span], cfg: Config, found: list[Passage])
         ta = spans_of(p.a)
         origs[i] = Ref(c.doc_ids[p.a], int(ta[p.a_lo, 0]), int(ta[p.a_hi - 1, 1]))
     for i, (p, start, end) in enumerate(kept):
-        span = Span(c.doc_ids[p.b], start, end, "across", p.similarity, origs[i], "passage")
+        kind: SpanKind = "across" if p.a != p.b else "formula" if p in formula else "within"
+        span = Span(c.doc_ids[p.b], start, end, kind, p.similarity, origs[i], "passage")
         by_doc.setdefault(p.b, []).append((p.a, span))
     return [s for d in sorted(by_doc) for _, s in sorted(by_doc[d], key=lambda x: x[1].start)]
 

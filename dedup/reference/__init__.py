@@ -13,6 +13,7 @@ hold every fast path equal to (on hypothesis's text and on real news).
 | ``kernels.repetition`` | ``repetition.repetition_stats`` |
 | ``kernels.paragraph_sets``, ``document_sets`` | ``shingle_sets``, ``MinHasher.signatures`` |
 | ``kernels.follow``, ``trim``, ``chain``, ``align`` | ``follow``, ``trim``, ``chain``, ``align`` |
+| ``kernels.repeats`` (inside one document) | ``repeats`` |
 | ``kernels.find`` (``verify.Members``) | ``np.isin``, ``np.searchsorted`` |
 | ``kernels.overlap`` (``verify.overlap``) | ``np.intersect1d`` |
 | ``kernels.affixes``, ``holders`` | ``affixes``, ``holders`` |
@@ -54,6 +55,7 @@ def featurize_batch(texts: list[str], cfg: Config) -> BatchFeatures:
     doc_sets: list[np.ndarray] = []
     words: list[np.ndarray] = []
     previews: list[bytes] = []
+    repeated: list[tuple[int, int, int, int, int, float]] = []
     for i, text in enumerate(texts):
         tokens = tokenize(text)
         paras = paragraphs(text, tokens)
@@ -71,6 +73,19 @@ def featurize_batch(texts: list[str], cfg: Config) -> BatchFeatures:
             for a, b in zip(paras.tok_lo.tolist(), paras.tok_hi.tolist(), strict=True)
         ]
         rows["para_keys"].append(np.array(one_key, dtype=np.uint64))
+        if cfg.finds("passages"):
+            args = (k, cfg.passage_min_tokens, cfg.passage_gap, cfg.paragraph_threshold)
+            twice = repeats(tokens.hashes, *args)
+            if cfg.finds("paragraphs"):  # not those made of paragraphs said twice
+                seen: set[int] = set()
+                said: set[int] = set()
+                bounds = zip(one_key, paras.tok_lo.tolist(), paras.tok_hi.tolist(), strict=True)
+                for key, lo, hi in bounds:
+                    if key in seen and hi - lo >= cfg.min_paragraph_tokens:
+                        said.update(range(lo, hi))
+                    seen.add(key)
+                twice = [r for r in twice if not set(range(r[2], r[3])) <= said]
+            repeated += [(i, *r) for r in twice]
         para_sets.extend(shingle_sets(tokens.hashes, paras.tok_lo, paras.tok_hi, k))
         previews.extend(
             text[s : min(e, s + PREVIEW)].encode("utf-8", "surrogatepass")
@@ -105,6 +120,8 @@ def featurize_batch(texts: list[str], cfg: Config) -> BatchFeatures:
         preview_lengths=lengths(previews),
         doc_words=np.concatenate(words),
         doc_word_counts=lengths(words),
+        repeats=np.array([r[:5] for r in repeated], np.int64).reshape(-1, 5),
+        repeat_similarity=np.array([r[5] for r in repeated], np.float64),
         **flat,
     )
 
@@ -368,6 +385,63 @@ def _grow(ids: list[int], lo: int, hi: int, words: set[int], stop: set[int]) -> 
         if ids[i - 1] not in stop:
             edge = i
     return lo, edge
+
+
+def repeats(
+    hashes: np.ndarray, k: int, min_tokens: int, gap: int, threshold: float
+) -> list[tuple[int, int, int, int, float]]:
+    """kernels.repeats of one document's token hashes: ``(a_lo, a_hi, b_lo,
+    b_hi, similarity)``, each window's first occurrence from a dict, the open
+    blocks in a list."""
+    windows = window_hashes(hashes, k).tolist()
+    if len(hashes) < 2 * min_tokens or len(windows) < 2:
+        return []
+    seen: dict[int, int] = {}
+    first = [seen.setdefault(w, j) for j, w in enumerate(windows)]
+    opened: list[list[int]] = []  # b_lo, b_hi, a_lo, a_hi, repeated, distance
+    blocks = []
+    for j, f in enumerate(first):
+        blocks += [o for o in opened if j - o[1] >= gap]
+        opened = [o for o in opened if j - o[1] < gap]
+        if f == j:
+            continue
+        kept = [o for o in opened if windows[j - o[5]] == windows[j]]
+        near = [
+            (abs(i - j + o[5]), -o[1], i, o)
+            for o in opened
+            for i in range(max(0, j - o[5] - gap), min(o[0], j - o[5] + gap + 1))
+            if windows[i] == windows[j]
+        ]
+        if kept:
+            o = max(kept, key=lambda o: o[1])
+            at = j - o[5]
+        elif near:
+            _, _, at, o = min(near, key=lambda x: x[:3])
+        else:
+            opened.append([j, j + 1, f, f + 1, 1, j - f])
+            continue
+        o[1], o[2], o[3], o[4], o[5] = j + 1, min(o[2], at), max(o[3], at + 1), o[4] + 1, j - at
+    found = []
+    end = 0
+    for b_lo, b_hi, a_lo, a_hi, repeated, _ in sorted(blocks + opened):
+        if 2 * repeated < b_hi - b_lo:
+            continue
+        b_hi, a_hi = b_hi + k - 1, a_hi + k - 1
+        period = b_lo - a_lo if a_hi > b_lo else b_hi - b_lo
+        for lo in range(b_lo, b_hi, period):
+            hi, o_lo, o_hi = min(lo + period, b_hi), a_lo, a_hi
+            if a_hi > b_lo:
+                o_hi = a_lo + hi - lo
+            if end > lo:
+                o_lo, lo = o_lo + end - lo, end
+            if min(o_hi - o_lo, hi - lo) < min_tokens:
+                continue
+            end = hi
+            a, b = set(windows[o_lo : o_hi - k + 1]), set(windows[lo : hi - k + 1])
+            similarity = len(a & b) / len(a | b) if a | b else 1.0  # (shorter than k: no window)
+            if similarity >= threshold:
+                found.append((o_lo, o_hi, lo, hi, similarity))
+    return found
 
 
 def affixes(
