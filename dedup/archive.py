@@ -113,7 +113,6 @@ class Archive:
         except BaseException:
             self.db.close()
             raise
-        self._names = _KEPT
         self._zip, self._unzip = zstandard.ZstdCompressor(3), zstandard.ZstdDecompressor()
 
     def _check(self) -> None:
@@ -504,8 +503,7 @@ class Archive:
         blobs = []
         for d in range(len(f.chars)):
             parts = [
-                getattr(f, name)[b[d] : b[d + 1]]
-                for name, b in zip(self._names, bounds, strict=True)
+                getattr(f, name)[b[d] : b[d + 1]] for name, b in zip(_KEPT, bounds, strict=True)
             ]
             head = np.array([len(p) for p in parts], np.int64).tobytes()
             raw = head + b"".join(p.tobytes() for p in parts)
@@ -515,12 +513,12 @@ class Archive:
     def unpack(self, blobs: list[bytes]) -> BatchFeatures:
         """The features of the documents of ``blobs``, one after another."""
         widths = _widths(self.cfg)
-        parts: dict[str, list[np.ndarray]] = {name: [] for name in self._names}
+        parts: dict[str, list[np.ndarray]] = {name: [] for name in _KEPT}
         for blob in blobs:
             raw = self._unzip.decompress(blob)
-            head = np.frombuffer(raw, np.int64, len(self._names))
+            head = np.frombuffer(raw, np.int64, len(_KEPT))
             at = head.nbytes
-            for name, rows in zip(self._names, head.tolist(), strict=True):
+            for name, rows in zip(_KEPT, head.tolist(), strict=True):
                 dtype, width = widths[name]
                 values = np.frombuffer(raw, dtype, rows * max(width, 1), at)
                 parts[name].append(values.reshape(rows, width) if width else values)

@@ -1238,10 +1238,7 @@ def _repeat_blocks(w: np.ndarray, first: np.ndarray, gap: int) -> np.ndarray:
         x = 0
         while x < k:
             if j == m or j - opened[x, 1] >= gap:
-                if n == len(out):
-                    grown = np.empty((2 * n, 5), np.int64)
-                    grown[:n] = out
-                    out = grown
+                out = _with_room(out, n)
                 out[n] = opened[x, :5]
                 n += 1
                 opened[x] = opened[k - 1]
@@ -1304,14 +1301,21 @@ def _repeat_ranges(blocks: np.ndarray, k: int, min_tokens: int) -> np.ndarray:
                 o_lo, lo = o_lo + end - lo, end
             if min(o_hi - o_lo, hi - lo) < min_tokens:
                 continue
-            if n == len(out):
-                grown = np.empty((2 * n, 4), np.int64)
-                grown[:n] = out
-                out = grown
+            out = _with_room(out, n)
             out[n, 0], out[n, 1], out[n, 2], out[n, 3] = o_lo, o_hi, lo, hi
             n += 1
             end = hi
     return out[:n].copy()
+
+
+@kernel
+def _with_room(out: np.ndarray, n: int) -> np.ndarray:
+    """``out`` (its first ``n`` rows filled), twice as long if it is full."""
+    if n < len(out):
+        return out
+    grown = np.empty((2 * n, out.shape[1]), out.dtype)
+    grown[:n] = out
+    return grown
 
 
 # --- Containment sketch (finders/documents; twins: reference.holdings, sketch_pairs)

@@ -9,11 +9,11 @@ least ``passage_min_tokens`` tokens repeating an earlier one, whose
 windows reach ``paragraph_threshold`` Jaccard similarity with it, as a
 repeated paragraph must. Here they become passages of a document with
 itself (add_passages keeps those no paragraph span already says), and of
-those kept, those a reader keeps are told apart, as for paragraphs: a repeat away from
-its original whose text is common in the corpus (half its windows in at
-least ``formula_min_docs`` documents, near-duplicates counting once: a
-title or formula written out twice) is a ``formula``; a repeat right after
-its original never is.
+those kept, those a reader keeps are told apart, as for paragraphs: a
+repeat away from its original whose text is common in the corpus (half
+its windows in at least ``formula_min_docs`` documents, near-duplicates
+counting once: a title or formula written out twice) is a ``formula``; a
+repeat right after its original never is.
 """
 
 from __future__ import annotations
@@ -71,8 +71,8 @@ def formulas(
     for cluster in clusters:
         group[[c.doc_number[m] for m in cluster.members]] = c.doc_number[cluster.representative]
     # each window's holders, as groups: window << 32 | group, each once
-    found = [at << 32 | group[doc] for at, doc in run(where, _held, items)]
-    held = unique(np.concatenate([np.empty(0, np.int64), *found]))
+    hits = [at << 32 | group[doc] for at, doc in run(where, _held, items)]
+    held = unique(np.concatenate([np.empty(0, np.int64), *hits]))
     groups = np.bincount(held >> 32, minlength=len(wanted))
     common = [groups[np.searchsorted(wanted, w)] >= cfg.formula_min_docs for w in copies]
     return {
