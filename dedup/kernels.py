@@ -1627,3 +1627,53 @@ def overlap(a: np.ndarray, b: np.ndarray) -> int:
         else:
             j += 1
     return shared
+
+
+# --- Paragraphs copied with a word or two edited (finders/paragraphs.py;
+# twin: reference.edit_distance)
+
+
+@kernel
+def edit_distances(
+    values: np.ndarray,
+    offsets: np.ndarray,
+    slot_a: np.ndarray,
+    slot_b: np.ndarray,
+    most: np.ndarray,
+) -> np.ndarray:
+    """For each pair ``i`` of token runs (``values[offsets[s]:offsets[s + 1]]``
+    for run ``s``, pair ``i`` is ``slot_a[i], slot_b[i]``), the number of
+    tokens to insert, delete or replace to turn one into the other, or
+    ``most[i] + 1`` where that is more than ``most[i]``. Only the diagonal
+    band of width ``most[i]`` either side is filled: a cell outside it is
+    more than ``most[i]`` already."""
+    out = np.empty(len(slot_a), np.int64)
+    for i in range(len(slot_a)):
+        a = values[offsets[slot_a[i]] : offsets[slot_a[i] + 1]]
+        b = values[offsets[slot_b[i]] : offsets[slot_b[i] + 1]]
+        out[i] = _edit_distance(a, b, most[i])
+    return out
+
+
+@kernel
+def _edit_distance(a: np.ndarray, b: np.ndarray, most: int) -> int:
+    n, m = len(a), len(b)
+    over = most + 1
+    if abs(n - m) > most:
+        return over
+    # row[j]: the distance of a[:i] and b[:j]; cells outside the band hold over.
+    row = np.full(m + 1, over, np.int64)
+    for j in range(min(m, most) + 1):
+        row[j] = j
+    for i in range(1, n + 1):
+        lo, hi = max(1, i - most), min(m, i + most)
+        diagonal = row[lo - 1]  # the row before's, one column left
+        row[lo - 1] = i if lo == 1 else over
+        best = row[lo - 1]
+        for j in range(lo, hi + 1):
+            cell = min(diagonal + (a[i - 1] != b[j - 1]), row[j] + 1, row[j - 1] + 1, over)
+            diagonal, row[j] = row[j], cell
+            best = min(best, cell)
+        if best >= over:  # every path through this row costs more already
+            return over
+    return int(min(row[m], over))

@@ -199,6 +199,44 @@ def test_affixes_equal_their_twin(counts: list[int], seed: int) -> None:
 
 
 @settings(max_examples=300, deadline=None)
+@given(st.lists(TOKENS.map(lambda t: t[:30]), min_size=2, max_size=6), st.data())
+def test_edit_distances_equal_their_twin(runs: list[np.ndarray], data: st.DataObject) -> None:
+    """Banded edit distances, capped at most + 1, against the whole table's;
+    tokens from a few values, so that runs differ by an edit or two as often
+    as by many."""
+    pairs = data.draw(st.lists(st.tuples(*[st.integers(0, len(runs) - 1)] * 2), max_size=20))
+    most = np.array(
+        data.draw(st.lists(st.integers(0, 8), min_size=len(pairs), max_size=len(pairs)))
+    )
+    a, b = np.array([p[0] for p in pairs], np.int64), np.array([p[1] for p in pairs], np.int64)
+    offsets = np.concatenate(([0], np.cumsum([len(r) for r in runs])))
+    got = kernels.edit_distances(np.concatenate(runs), offsets, a, b, most.astype(np.int64))
+    plain = [reference.edit_distance(runs[x].tolist(), runs[y].tolist()) for x, y in pairs]
+    assert got.tolist() == [min(d, m + 1) for d, m in zip(plain, most.tolist(), strict=True)]
+
+
+def test_edit_distances_equal_their_twin_on_news() -> None:
+    """Paragraph against paragraph of SaudiNewsNet articles, near and far,
+    with the bound the finder gives them and with a wide one."""
+    needs(SAUDINEWSNET)
+    paras = [tokenize(p).hashes for d in saudinewsnet(60) for p in d.text.split("\n") if p.strip()][
+        :300
+    ]
+    rng = np.random.default_rng(0)
+    pairs = np.array([(i, (i + int(rng.integers(1, 4))) % len(paras)) for i in range(len(paras))])
+    pairs = np.concatenate((pairs, np.stack((np.arange(len(paras)),) * 2, axis=1)))
+    offsets = np.concatenate(([0], np.cumsum([len(p) for p in paras])))
+    plain = [reference.edit_distance(paras[x].tolist(), paras[y].tolist()) for x, y in pairs]
+    for most in (
+        np.full(len(pairs), 40),
+        np.array([max(len(paras[x]), len(paras[y])) // 8 for x, y in pairs]),
+    ):
+        got = kernels.edit_distances(np.concatenate(paras), offsets, pairs[:, 0], pairs[:, 1], most)
+        assert got.tolist() == [min(d, m + 1) for d, m in zip(plain, most.tolist(), strict=True)]
+    assert sum(0 < d <= 40 for d in plain) >= 5  # some near, not only equal or far
+
+
+@settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 9)), max_size=200), st.data())
 def test_holders_equals_its_twin(pairs: list[tuple[int, int]], data: st.DataObject) -> None:
     """Owners ascending, in one call or two (templates counts a block at a time)."""

@@ -9,7 +9,7 @@ import random
 import pytest
 
 from benchmarks.corpora import LOCALE, VIM_TUTOR, messages, vim_tutor
-from dedup import Document, scan
+from dedup import Document, reference, scan
 from dedup.text import normalize_token, pieces, tokenize
 from tests.conftest import needs
 from tests.test_reference import check_batch
@@ -114,3 +114,60 @@ def test_a_copied_paragraph_with_one_word_replaced_is_found(lang: str) -> None:
     assert any(s.start <= start + 2 and s.end >= start + len(edited) - 2 for s in found)
     original = a.index(copied)
     assert any(s.duplicate_of.start <= original + 2 for s in found)
+
+
+def short_messages(lang: str, rng: random.Random, n: int) -> list[str]:
+    """``n`` of the system's messages in ``lang`` with 16-22 tokens, from
+    far apart in the catalogs (neighbouring messages are alike)."""
+    needs(LOCALE / {"zh": "zh_CN", "en": "ru"}.get(lang, lang))
+    found = messages({"zh": "zh_CN"}.get(lang, lang))
+    fit = [m for m in found if "%" not in m and 16 <= len(tokenize(m)) <= 22]
+    step = len(fit) // n
+    return [" ".join(fit[rng.randrange(i * step, (i + 1) * step)].split()) for i in range(n)]
+
+
+def replace_one(text: str, other: str, spaced: bool) -> str:
+    """``text`` with its middle word replaced by ``other``'s longest (spaced
+    scripts), or its middle letter by one of ``other``'s (the others: two
+    of their tokens, pairs of letters, change)."""
+    tokens = tokenize(text)
+    i = len(tokens) // 2
+    a, b = int(tokens.starts[i]), int(tokens.ends[i])
+    if spaced:
+        return text[:a] + max((w for w in other.split() if w.isalpha()), key=len) + text[b:]
+    letter = next(c for c in other if c.isalpha() and c not in text[a:b])
+    return text[:a] + letter + text[a + 1 :]
+
+
+@pytest.mark.parametrize("lang", ["zh", "ja", "th", "ru", "en"])
+def test_a_short_paragraph_copied_with_a_word_replaced_is_found(lang: str) -> None:
+    """A paragraph of 16-22 tokens, too short for one edit to leave it at the
+    paragraph threshold on shingles, copied into another document with a
+    word (or a letter) replaced: found by its token edits, offsets exact,
+    similarity 1 - edits / tokens."""
+    p = short_messages(lang, random.Random(f"short {lang}"), 6)
+    copied, edited = p[1], replace_one(p[1], p[5], lang in ("ru", "en"))
+    a, b = "\n".join(p[:3]), "\n".join([p[3], edited, p[4]])
+    ours, theirs = tokenize(edited).hashes, tokenize(copied).hashes
+    grams = [{tuple(t[i : i + 5]) for i in range(len(t) - 4)} for t in (ours, theirs)]
+    assert len(grams[0] & grams[1]) < 0.6 * len(grams[0] | grams[1])  # shingles alone miss it
+    result = scan([Document("a", a), Document("b", b)])
+    (span,) = [s for s in result.spans if s.doc == "b"]
+    start, original = b.index(edited), a.index(copied)
+    assert (span.kind, span.start, span.end) == ("across", start, start + len(edited))
+    assert (span.duplicate_of.doc, span.duplicate_of.start) == ("a", original)
+    assert span.duplicate_of.end == original + len(copied)
+    edits = reference.edit_distance(ours.tolist(), theirs.tolist())
+    assert 0 < edits <= 2
+    assert span.similarity == round(1 - edits / max(len(ours), len(theirs)), 4)
+
+
+@pytest.mark.parametrize("lang", ["zh", "ru"])
+def test_short_paragraphs_opening_alike_are_no_copies(lang: str) -> None:
+    """Different short paragraphs opening with the same six tokens (a real
+    message's), in many documents: their shared k-gram makes them
+    candidates, their edits keep them apart."""
+    p = short_messages(lang, random.Random(f"alike {lang}"), 25)
+    opening = p[24][: int(tokenize(p[24]).ends[5])]
+    docs = [Document(str(i), f"{p[2 * i]}\n{opening} {p[2 * i + 1]}") for i in range(12)]
+    assert scan(docs).spans == []

@@ -1,12 +1,20 @@
 from __future__ import annotations
 
+import random
+from pathlib import Path
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup import kernels, reference
+from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
+from dedup import Config, Document, kernels, reference
+from dedup.finders.paragraphs import edited_pairs, most_edits, short_limit
+from dedup.index import Index
 from dedup.lsh import MAX_BUCKET, band_keys, candidate_pairs, decode
 from dedup.verify import counted, groups, jaccard, overlap, unique
+from tests.conftest import needs
+from tests.test_index import build
 
 
 def reference_candidates(sigs: np.ndarray, bands: int, rows: int) -> set[tuple[int, int]]:
@@ -113,3 +121,39 @@ def test_unique_groups_and_counted_equal_numpys(values: list[int], dtype: type) 
     numpys = np.unique(keys, return_counts=True)
     for mine, numpy in zip(counted(keys.copy()), numpys, strict=True):
         assert np.array_equal(mine, numpy) and mine.dtype == numpy.dtype
+
+
+def test_edited_pairs_equal_brute_force_on_news(tmp_path: Path) -> None:
+    """Short paragraphs copied with a word replaced (into documents of their
+    own) among 400 SaudiNewsNet articles: the k-gram candidates find every
+    pair of short paragraphs within their edit bound that comparing all
+    pairs finds, read a few documents at a time."""
+    needs(SAUDINEWSNET)
+    news = list(saudinewsnet(400))
+    rng = random.Random(0)
+    lines = [x for d in news for x in d.text.split("\n") if 12 <= len(x.split()) <= 22]
+    copies = []
+    for i, line in enumerate(rng.sample(lines, 40)):
+        words = line.split()
+        words[len(words) // 2] = rng.choice(rng.choice(lines).split())
+        copies.append(Document(f"copy/{i}", " ".join(words)))
+    cfg = Config()
+    c = build(tmp_path, news + copies, cfg)
+    found = {tuple(p) for p in edited_pairs(c, cfg, block=37).tolist()}
+    count = c.para_ntok[c.group_first]
+    paras = c.group_first[(count >= 2 * cfg.shingle_size) & (count <= short_limit(cfg))]
+    runs = [c.tokens[int(c.para_doc[p])][_first(c, p) :][: int(c.para_ntok[p])] for p in paras]
+    pairs = np.array([(i, j) for j in range(len(paras)) for i in range(j)])
+    longer = np.maximum(*(c.para_ntok[paras[pairs[:, k]]] for k in (0, 1))).astype(np.int64)
+    most = most_edits(longer, cfg)
+    offsets = np.concatenate(([0], np.cumsum([len(r) for r in runs])))
+    edits = kernels.edit_distances(np.concatenate(runs), offsets, pairs[:, 0], pairs[:, 1], most)
+    expected = {(int(paras[i]), int(paras[j])) for i, j in pairs[edits <= most].tolist()}
+    assert found == expected
+    assert len(expected) >= 30  # the copies (a replaced word may be the same word)
+
+
+def _first(c: Index, p: int) -> int:
+    """Paragraph ``p``'s first token in its document's tokens."""
+    d = int(c.para_doc[p])
+    return int(c.para_ntok[c.doc_first_para[d] : p].sum())

@@ -6,6 +6,7 @@ template)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from functools import partial
@@ -19,14 +20,15 @@ from dedup.config import Config
 from dedup.engines import Engine, run
 from dedup.finders import Gathered, Stored, encode, shared_values, verify
 from dedup.index import Index, Outside, held
-from dedup.lsh import band_pairs, decode, group_pairs
-from dedup.minhash import ranges
+from dedup.lsh import MAX_BUCKET, band_pairs, decode, group_pairs
+from dedup.minhash import ranges, window_hashes
 from dedup.models import Boilerplate, Span, SpanKind
 from dedup.verify import Members, counted, groups, unique
 
 
 def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int]]:
-    """Exact groups -> the other groups they are verified near-duplicates of.
+    """Exact groups -> the other groups they are verified near-duplicates of:
+    by LSH on shingles, and short ones copied with an edit (``edited_pairs``).
 
     Only each group's first paragraph takes part in LSH, and only if it has
     at least k tokens: shorter paragraphs have one shingle, so exact groups
@@ -38,6 +40,9 @@ def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int
     paras = c.group_first[np.flatnonzero(is_long[c.group_first])]  # ascending: pairs keep order
     if len(paras) < 2:
         return adjacency
+    for ga, gb in c.para_group[edited_pairs(c, cfg)].tolist():
+        adjacency.setdefault(ga, []).append(gb)
+        adjacency.setdefault(gb, []).append(ga)
     rows = (np.cumsum(is_long) - 1)[paras]  # their rows in para_bands and para_bits
     stored = Stored(c.path, cfg, "para_sets")
     bands: Iterable[np.ndarray]
@@ -108,6 +113,88 @@ def similar(
     return found
 
 
+def short_limit(cfg: Config) -> int:
+    """The fewest tokens a paragraph needs for one edited token to leave its
+    shingle set at ``paragraph_threshold`` (24 at k = 5, 0.6): one replaced
+    token costs k of its n - k + 1 shingles and puts k new ones in."""
+    k, t = cfg.shingle_size, cfg.paragraph_threshold
+    return math.ceil((2 * k - 1 + t) / (1 - t)) if t < 1 else 2**31
+
+
+def edited_pairs(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
+    """Pairs ``(p, q)`` of paragraphs, each the first of its exact group,
+    that are copies with a word or two edited: short paragraphs (2k tokens
+    to ``short_limit``, those LSH on shingles misses) whose token edit
+    similarity, 1 - edits / tokens of the longer, reaches ``edit_threshold``.
+
+    Candidates by pigeonhole: a paragraph's disjoint k-grams (tokens 0 to
+    k - 1, k to 2k - 1, ...) outnumber the edits its copy may have, so the
+    copy holds one of them unchanged. Each is looked up among every k-gram
+    of the others; a k-gram in more than ``MAX_BUCKET`` paragraphs (a
+    formula's) pairs the first of them with the rest only. Tokens are read
+    ``block`` documents at a time, three times (the disjoint k-grams, then
+    every k-gram, then the candidates' tokens): never all at once."""
+    k, lo, hi = cfg.shingle_size, 2 * cfg.shingle_size, short_limit(cfg)
+    count = c.para_ntok[c.group_first]
+    paras = c.group_first[(count >= lo) & (count <= hi)]
+    if len(paras) < 2:
+        return np.empty((0, 2), np.int64)
+    chunks = [
+        grams[at % k == 0]  # a paragraph's k-grams at 0, k, 2k, ...
+        for _, grams, at in _grams(c, paras, k, block)
+    ]
+    looked = Members(unique(np.concatenate(chunks)))
+    held = []  # (k-gram, paragraph): every k-gram of a paragraph that is one's disjoint one
+    for take, grams, _ in _grams(c, paras, k, block):
+        found = looked.find(grams)
+        held.append(found[found >= 0].astype(np.int64) << 32 | take[found >= 0])
+    both = unique(np.concatenate(held))  # by k-gram, then paragraph; each once
+    pairs = decode(unique(group_pairs(both & 0xFFFFFFFF, both >> 32, MAX_BUCKET)))
+    if not len(pairs):
+        return pairs
+    # Their tokens, then the edit distance of each pair, up to what it may be.
+    need = unique(pairs.reshape(-1))
+    values = np.concatenate([t for t, _ in _paragraph_tokens(c, need, block)])
+    ntok = c.para_ntok[need].astype(np.int64)
+    offsets = np.concatenate(([0], np.cumsum(ntok)))
+    slots = np.searchsorted(need, pairs)
+    most = most_edits(np.maximum(ntok[slots[:, 0]], ntok[slots[:, 1]]), cfg)
+    edits = kernels.edit_distances(values, offsets, slots[:, 0], slots[:, 1], most)
+    kept: np.ndarray = pairs[edits <= most]
+    return kept
+
+
+def most_edits(longer: np.ndarray, cfg: Config) -> np.ndarray:
+    """The edits two runs of tokens may differ by, ``longer`` the length of
+    the longer (1e-9: 1 - 0.9 is a hair under 0.1 in floating point)."""
+    most: np.ndarray = np.floor(longer * (1 - cfg.edit_threshold) + 1e-9).astype(np.int64)
+    return most
+
+
+def _grams(
+    c: Index, paras: np.ndarray, k: int, block: int
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``(paragraph, k-gram, position)`` rows of every k-gram of the
+    paragraphs ``paras`` (sorted), ``block`` documents' at a time."""
+    for tokens, take in _paragraph_tokens(c, paras, block):
+        n = c.para_ntok[take].astype(np.int64)
+        starts = np.concatenate(([0], np.cumsum(n)))[:-1]
+        grams = window_hashes(tokens, k)  # across paragraphs too: those inside are kept
+        count = np.maximum(n - k + 1, 0)
+        at = ranges(np.zeros(len(n), np.int64), count)  # each k-gram's position in its paragraph
+        owner = np.repeat(np.arange(len(n)), count)
+        yield take[owner], grams[starts[owner] + at], at
+
+
+def _paragraph_tokens(
+    c: Index, paras: np.ndarray, block: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The tokens of the paragraphs ``paras`` (sorted) concatenated, and those
+    paragraphs, ``block`` documents' at a time."""
+    for take, tokens, first in _token_blocks(c, block, paras):
+        yield tokens[ranges(first, first + c.para_ntok[take])], take
+
+
 def _components(n: int, adjacency: dict[int, list[int]]) -> np.ndarray:
     """Each node's component, named by its smallest node."""
     a = np.fromiter((g for g, others in adjacency.items() for _ in others), np.int64)
@@ -162,10 +249,10 @@ def paragraph_spans(
 
     def flush() -> None:
         """Spans of the pending blocks, their sets read together."""
-        sims = _similarities(c, [b for _, b in pending])
+        sims = _similarities(c, [b for _, b in pending], cfg)
         for (copies, block), sim in zip(pending, sims, strict=True):
             for b, similarity in _split(c, copies, block, sim, cfg, short):
-                formula = b.kind == "within" and _is_formula(c, b, para_docs, cfg)
+                formula = b.kind == "within" and _is_formula(c, b, copies, para_docs, cfg)
                 copy = c.ref(b.first, b.last)
                 kind = "formula" if formula else b.kind
                 origin = c.ref(b.orig_first, b.orig_last)
@@ -214,14 +301,30 @@ def paragraph_spans(
     return spans, boilerplate, decode(pairs)
 
 
-def _is_formula(c: Index, b: Block, docs: np.ndarray, cfg: Config) -> bool:
+def _is_formula(c: Index, b: Block, copies: list[Copy], docs: np.ndarray, cfg: Config) -> bool:
     """Whether a block repeated inside its document is one a reader keeps
     (``docs``: how many documents hold each paragraph's text; see
-    ``Config.formula_min_docs``)."""
+    ``Config.formula_min_docs``). A short paragraph repeated away from its
+    original with a word or two changed counts as common: a formula with
+    its slot filled anew (a condolence cable's for a second sender)."""
     if b.first == b.orig_last + 1:  # doubled in place: a scraping repeat
         return False
-    common = bool((docs[b.first : b.last + 1] >= cfg.formula_min_docs).all())
+    rare = docs[b.first : b.last + 1] < cfg.formula_min_docs
+    origs = {x.para: x.orig for x in copies if b.first <= x.para <= b.last}
+    common = all(
+        _edited(c, p, origs.get(p), cfg) for p in (b.first + np.flatnonzero(rare)).tolist()
+    )
     return common or int(c.para_ntok[b.first : b.last + 1].sum()) < cfg.formula_max_tokens
+
+
+def _edited(c: Index, p: int, orig: int | None, cfg: Config) -> bool:
+    """Whether paragraph ``p`` is a short one that copies ``orig`` with a
+    word or two edited: their shingle sets alone would not say so."""
+    if orig is None or c.para_group[p] == c.para_group[orig] or c.para_ntok[p] > short_limit(cfg):
+        return False
+    a, b = c.para_sets[p], c.para_sets[orig]
+    shared = kernels.overlap(a, b)
+    return bool(shared < cfg.paragraph_threshold * (len(a) + len(b) - shared))
 
 
 def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> list[Span]:
@@ -303,6 +406,20 @@ def _affix_blocks(
     only their documents' tokens are read): ``(paragraphs, _FRAME)`` tables,
     entry ``j`` the hash of the first or last ``j + 1`` tokens (0 past the
     paragraph's length)."""
+    for take, tokens, first in _token_blocks(c, block, only):
+        yield (
+            take,
+            kernels.affixes(tokens, first, c.para_ntok[take], _FRAME, _PREFIX, _SUFFIX, _MIX),
+        )
+
+
+def _token_blocks(
+    c: Index, block: int, only: np.ndarray | None = None
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``(paragraphs, tokens, first)``: the paragraphs of ``block`` documents
+    at a time (those in ``only``, if given, sorted: then only their
+    documents' tokens are read), those documents' tokens, and where each
+    paragraph's first token is in them."""
     doc_tok_first = np.cumsum(c.doc_ntok) - c.doc_ntok
     para_tok_first = np.cumsum(c.para_ntok) - c.para_ntok
     docs = np.arange(len(c.doc_ids)) if only is None else unique(c.para_doc[only])
@@ -318,16 +435,15 @@ def _affix_blocks(
         first = (
             read_first[np.searchsorted(some, owner)] + para_tok_first[take] - doc_tok_first[owner]
         )
-        yield (
-            take,
-            kernels.affixes(tokens, first, c.para_ntok[take], _FRAME, _PREFIX, _SUFFIX, _MIX),
-        )
+        yield take, tokens, first
 
 
-def _similarities(c: Index, blocks: list[Block]) -> list[float]:
+def _similarities(c: Index, blocks: list[Block], cfg: Config) -> list[float]:
     """Each block's similarity: the Jaccard similarity of its paragraphs'
     shingles and its original's, their sets read together (a read each cost
-    more than the comparison)."""
+    more than the comparison); under ``paragraph_threshold`` (short
+    paragraphs copied with an edit), their token edit similarity if that
+    reaches ``edit_threshold``."""
     r = np.array([(b.first, b.last, b.orig_first, b.orig_last) for b in blocks], np.int64)
     r = r.reshape(-1, 4)
     sims = np.ones(len(r))
@@ -342,8 +458,28 @@ def _similarities(c: Index, blocks: list[Block]) -> list[float]:
     sims[read] = kernels.range_jaccards(
         c.para_sets.gather(paras), offsets, first[0::2], end[0::2], first[1::2], end[1::2]
     )
+    low = np.flatnonzero(sims < cfg.paragraph_threshold)
+    if len(low):
+        sims[low] = np.maximum(sims[low], _edit_similarities(c, r[low], cfg))
     out: list[float] = sims.tolist()
     return out
+
+
+def _edit_similarities(c: Index, r: np.ndarray, cfg: Config) -> np.ndarray:
+    """For blocks ``r`` (rows: first, last, original's first and last
+    paragraph), 1 - edits / tokens of the longer side where that reaches
+    ``edit_threshold``, else 0."""
+    lo, hi = r[:, [0, 2]].ravel(), r[:, [1, 3]].ravel() + 1  # copy, original, copy, ...
+    paras = unique(ranges(lo, hi))
+    values = np.concatenate([t for t, _ in _paragraph_tokens(c, paras, 10_000)])
+    at = np.concatenate(([0], np.cumsum(c.para_ntok[paras].astype(np.int64))))
+    start, end = at[np.searchsorted(paras, lo)], at[np.searchsorted(paras, hi - 1) + 1]
+    offsets = np.concatenate(([0], np.cumsum(end - start)))
+    longer = (end - start).reshape(-1, 2).max(axis=1)
+    most = most_edits(longer, cfg)
+    slot = np.arange(0, 2 * len(r), 2)
+    edits = kernels.edit_distances(values[ranges(start, end)], offsets, slot, slot + 1, most)
+    return np.where(edits <= most, 1 - edits / np.maximum(longer, 1), 0.0)
 
 
 # Blocks whose similarity is read at once (paragraph_spans).
@@ -364,4 +500,4 @@ def _split(
     parts = merge_blocks(
         inside, lambda p: int(c.para_doc[p]), cfg.max_gap, lambda p: bool(short[p])
     )
-    return list(zip(parts, _similarities(c, parts), strict=True))
+    return list(zip(parts, _similarities(c, parts, cfg), strict=True))

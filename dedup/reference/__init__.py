@@ -19,6 +19,7 @@ hold every fast path equal to (on hypothesis's text and on real news).
 | ``kernels.affixes``, ``holders`` | ``affixes``, ``holders`` |
 | ``kernels.holdings``, ``sketch_pairs`` | ``holdings``, ``sketch_pairs`` |
 | ``kernels.set_bits``, ``may_reach`` | ``set_bits``, ``may_reach`` |
+| ``kernels.edit_distances`` | ``edit_distance`` |
 
 Where upstream code exists, the tests call it instead of a twin:
 datasketch's ``MinHash`` (tests/test_minhash.py) and datatrove's Gopher
@@ -570,3 +571,14 @@ def paragraph_keys(hashes: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.nda
     terms = fmix64(hashes[at] ^ fmix64(position + np.uint64(1)))
     sums = np.add.reduceat(terms, np.cumsum(hi - lo) - (hi - lo)) if len(lo) else terms
     return fmix64(sums + (hi - lo).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+
+
+def edit_distance(a: list[int], b: list[int]) -> int:
+    """Tokens to insert, delete or replace to turn ``a`` into ``b``
+    (Levenshtein's distance, every cell of the table)."""
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        diagonal, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            diagonal, row[j] = row[j], min(diagonal + (x != y), row[j] + 1, row[j - 1] + 1)
+    return row[-1]
