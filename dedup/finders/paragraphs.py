@@ -21,7 +21,7 @@ from dedup.engines import Engine, run
 from dedup.finders import Gathered, Stored, encode, shared_values, verify
 from dedup.index import Index, Outside, held
 from dedup.lsh import MAX_BUCKET, band_pairs, decode, group_pairs
-from dedup.minhash import ranges, window_hashes
+from dedup.minhash import POSITION, ranges
 from dedup.models import Boilerplate, Span, SpanKind
 from dedup.verify import Members, counted, groups, unique
 
@@ -40,9 +40,6 @@ def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int
     paras = c.group_first[np.flatnonzero(is_long[c.group_first])]  # ascending: pairs keep order
     if len(paras) < 2:
         return adjacency
-    for ga, gb in c.para_group[edited_pairs(c, cfg)].tolist():
-        adjacency.setdefault(ga, []).append(gb)
-        adjacency.setdefault(gb, []).append(ga)
     rows = (np.cumsum(is_long) - 1)[paras]  # their rows in para_bands and para_bits
     stored = Stored(c.path, cfg, "para_sets")
     bands: Iterable[np.ndarray]
@@ -56,7 +53,7 @@ def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int
         bands = map(partial(_band_candidates, stored, lsh), range(c.para_bands.bands))
     near = partial(_near_paragraphs, cfg)
     verified = verify(bands, near, engine, stored)
-    for ga, gb in c.para_group[decode(verified)].tolist():
+    for ga, gb in c.para_group[np.concatenate((decode(verified), edited_pairs(c, cfg)))].tolist():
         adjacency.setdefault(ga, []).append(gb)
         adjacency.setdefault(gb, []).append(ga)
     return adjacency
@@ -179,7 +176,7 @@ def _grams(
     for tokens, take in _paragraph_tokens(c, paras, block):
         n = c.para_ntok[take].astype(np.int64)
         starts = np.concatenate(([0], np.cumsum(n)))[:-1]
-        grams = window_hashes(tokens, k)  # across paragraphs too: those inside are kept
+        grams = kernels.windows(tokens, k, POSITION)  # across paragraphs too: those inside kept
         count = np.maximum(n - k + 1, 0)
         at = ranges(np.zeros(len(n), np.int64), count)  # each k-gram's position in its paragraph
         owner = np.repeat(np.arange(len(n)), count)
@@ -323,8 +320,8 @@ def _edited(c: Index, p: int, orig: int | None, cfg: Config) -> bool:
     if orig is None or c.para_group[p] == c.para_group[orig] or c.para_ntok[p] > short_limit(cfg):
         return False
     a, b = c.para_sets[p], c.para_sets[orig]
-    shared = kernels.overlap(a, b)
-    return bool(shared < cfg.paragraph_threshold * (len(a) + len(b) - shared))
+    sizes = np.array([len(a)]), np.array([len(b)])
+    return not similar(*sizes, np.array([kernels.overlap(a, b)]), cfg.paragraph_threshold)[0]
 
 
 def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> list[Span]:
