@@ -89,7 +89,8 @@ class Config:
     # Passages inside paragraphs (see finders/passages.py): seeds are words found in
     # at most passage_max_df documents; a passage needs passage_min_seeds
     # distinct seeds chained with gaps of at most passage_gap tokens, at least
-    # passage_min_tokens tokens, and word-set Jaccard >= passage_threshold.
+    # passage_min_tokens tokens, and Jaccard >= passage_threshold of their word
+    # sets and of their words counted with repeats.
     # Tuned on ExAraPlagDet dev (benchmarks/quality).
     # A pipeline that only wants near-duplicate documents leaves the rest out
     # and gets them faster (documents only: no paragraph, token or word
@@ -105,7 +106,9 @@ class Config:
     passage_max_df: int = _option(20, "A passage seed is a word in at most this many documents.")
     passage_min_tokens: int = _option(20, "Tokens a passage needs.")
     passage_threshold: float = _option(
-        0.3, "Word-set Jaccard similarity a passage and its original must reach."
+        0.3,
+        "Jaccard similarity a passage and its original must reach, of their word sets "
+        "and of their words counted with repeats.",
     )
     # Which documents of a near-duplicate cluster are kept (cluster.py):
     # covering (the copy that covers the others), first or longest.

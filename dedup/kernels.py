@@ -1093,10 +1093,21 @@ def align(
         if min(a_hi - a_lo, b_hi - b_lo) < min_tokens:
             continue
         similarity = _jaccard(unique(ids_a[a_lo:a_hi]), words_b)
-        if similarity >= threshold:
-            out[kept, 0], out[kept, 1], out[kept, 2], out[kept, 3] = a_lo, a_hi, b_lo, b_hi
-            similarities[kept] = similarity
-            kept += 1
+        if similarity < threshold:
+            continue
+        if counted_jaccard(np.sort(ids_a[a_lo:a_hi]), np.sort(ids_b[b_lo:b_hi])) < threshold:
+            # A side says the other's words over and over: cut to once, verified again.
+            b_hi = once(ids_b, b_lo, b_hi, np.sort(ids_a[a_lo:a_hi]), stop)
+            a_hi = once(ids_a, a_lo, a_hi, np.sort(ids_b[b_lo:b_hi]), stop)
+            if min(a_hi - a_lo, b_hi - b_lo) < min_tokens:
+                continue
+            similarity = _jaccard(unique(ids_a[a_lo:a_hi]), unique(ids_b[b_lo:b_hi]))
+            counted = counted_jaccard(np.sort(ids_a[a_lo:a_hi]), np.sort(ids_b[b_lo:b_hi]))
+            if min(similarity, counted) < threshold:
+                continue
+        out[kept, 0], out[kept, 1], out[kept, 2], out[kept, 3] = a_lo, a_hi, b_lo, b_hi
+        similarities[kept] = similarity
+        kept += 1
     return out[:kept], similarities[:kept]
 
 
@@ -1153,6 +1164,51 @@ def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
     shared = overlap(a, b)
     union = len(a) + len(b) - shared
     return shared / union if union else 1.0
+
+
+@kernel
+def counted_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """The Jaccard similarity of two sorted arrays counted with repeats (as
+    multisets; twin: reference.counted_jaccard): a word said three times on
+    one side and once on the other is one shared and two not, so a passage
+    that says its original's phrase three times is not its copy."""
+    shared = i = j = 0
+    while i < len(a) and j < len(b):  # equal runs pair off one by one
+        if a[i] == b[j]:
+            shared += 1
+            i += 1
+            j += 1
+        elif a[i] < b[j]:
+            i += 1
+        else:
+            j += 1
+    union = len(a) + len(b) - shared
+    return shared / union if union else 1.0
+
+
+@kernel
+def once(ids: np.ndarray, lo: int, hi: int, other: np.ndarray, stop: np.ndarray) -> int:
+    """Where ``ids[lo:hi]`` stops copying ``other`` (sorted, with repeats)
+    once: after its last content word of ``other`` before the first content
+    word it says more often than ``other`` does (dpkg's "package format
+    version" three times, copying it once); ``hi`` if there is none. Twin:
+    reference.once."""
+    used = np.zeros(len(other), np.int64)  # at each word's first place in other
+    end = lo
+    for i in range(lo, hi):
+        w = ids[i]
+        k = np.searchsorted(other, w)
+        if k == len(other) or other[k] != w:
+            continue  # a word other has not: inserted text
+        content = not _has(stop, w)
+        if used[k] == np.searchsorted(other, w, side="right") - k:
+            if content:
+                return end
+            continue
+        used[k] += 1
+        if content:
+            end = i + 1
+    return hi
 
 
 # --- Repeats inside one document (features.featurize_batch; twin: reference.repeats)

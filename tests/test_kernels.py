@@ -151,6 +151,18 @@ def test_overlap_equals_intersect1d(a: np.ndarray, b: np.ndarray) -> None:
     assert kernels.overlap(a, b) == len(np.intersect1d(a, b)) == kernels.overlap(b, a)
 
 
+@settings(max_examples=400, deadline=None)
+@given(TOKENS, TOKENS, st.sets(st.integers(1, 6)), st.data())
+def test_counted_jaccard_and_once_equal_their_twins(
+    a: np.ndarray, b: np.ndarray, stop: set[int], data: st.DataObject
+) -> None:
+    assert kernels.counted_jaccard(np.sort(a), np.sort(b)) == reference.counted_jaccard(a, b)
+    lo = data.draw(st.integers(0, len(b)))
+    hi = data.draw(st.integers(lo, len(b)))
+    words = np.array(sorted(stop), np.uint64)
+    assert kernels.once(b, lo, hi, np.sort(a), words) == reference.once(b, lo, hi, a, words)
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(SETS, min_size=1, max_size=8), st.data())
 def test_overlaps_equal_intersect1d_pair_by_pair(

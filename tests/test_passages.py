@@ -104,6 +104,21 @@ def test_passage_runs_across_a_changed_word_and_an_insertion(seed_texts: dict[st
     assert o_start <= start and o_end >= end and (start - o_start) + (o_end - end) <= 12
 
 
+def test_a_passage_said_three_times_copies_its_original_once(seed_texts: dict[str, str]) -> None:
+    """A copy side that says the original again and again (dpkg's "package
+    format version" in three messages) shares its word set, not its words:
+    the passage is the first saying, not the three and the text between."""
+    source = seed_texts[S000]
+    start, end = passage_of(source, 30, 40)
+    between = " ".join(seed_texts[S003].split()[300:320])  # text of the host's topic
+    copy = source[start:end]
+    text, p_start, _ = embed(seed_texts[S003], f"{copy} {between} {copy} {between} {copy}")
+    spans = found(source, text)
+    assert (p_start, p_start + len(copy), start, end) in spans
+    assert text[p_start : p_start + len(copy)] == source[start:end]
+    assert all(e - s < 2 * len(copy) for s, e, _, _ in spans)
+
+
 def test_follow_bridges_small_differences_only() -> None:
     a = np.arange(1, 61, dtype=np.uint64)  # small numbers: no stop word's hash
     b = a.copy()

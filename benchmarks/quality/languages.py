@@ -7,7 +7,7 @@ The text is what this machine has in these languages (benchmarks/corpora.py):
 the translations of the system's messages (gettext catalogs) into Chinese,
 Japanese, Thai and Russian, and their English originals. A paragraph is
 consecutive messages joined to about a news paragraph's length
-(``MIN_CHARS``); six paragraphs make a document.
+(``MIN_TOKENS``); six paragraphs make a document.
 
 Kinds of injection, each into its own documents, chosen among those in which
 the unmodified text has no finding (so every reported character outside an
@@ -32,9 +32,12 @@ import argparse
 import random
 import unicodedata
 
+import regex
+
 from benchmarks.corpora import LOCALE, messages
 from benchmarks.quality.injection import Truth, span_scores
 from dedup import Document, scan
+from dedup.text import tokenize
 
 # A phrase each language opens many sentences with, in its own script.
 PHRASES = {
@@ -48,10 +51,12 @@ UNSPACED = ("zh", "ja", "th")
 KINDS = ("doubled block", "copied paragraph")
 
 
-# A paragraph's least length, in characters: messages are short, so
-# consecutive ones are joined until a paragraph is about as long as a news
-# paragraph (25 words; 50 Chinese or Japanese characters).
-MIN_CHARS = {"zh": 50, "ja": 50, "th": 80, "ru": 150, "en": 150}
+# A paragraph's least length, in tokens: messages are short, so consecutive
+# ones are joined until a paragraph is about as long as a news paragraph, 25
+# words; in letter pairs (Chinese, Japanese and Thai tokens), 40 for Chinese
+# and Japanese (1.6 letters a word) and 60 for Thai. Counted in characters,
+# a paragraph of command lines ("git stash list [<选项>]") was 14 tokens.
+MIN_TOKENS = {"zh": 40, "ja": 40, "th": 60, "ru": 25, "en": 25}
 
 
 LOCALES = {"zh": "zh_CN", "ja": "ja", "th": "th", "ru": "ru", "en": "en"}
@@ -66,21 +71,35 @@ def paragraphs(lang: str) -> list[str]:
             continue
         seen.add(line)
         joined = f"{joined} {line}" if joined else line
-        if len(joined) >= MIN_CHARS[lang]:
+        if len(tokenize(joined)) >= MIN_TOKENS[lang]:
             out.append(joined)
             joined = ""
     return out
 
 
 def edit(paragraph: str, other: str, lang: str, rng: random.Random) -> str:
-    """``paragraph`` with one word replaced by one of ``other``'s."""
+    """``paragraph`` with one word replaced by one of ``other``'s: in
+    Chinese, Japanese and Thai, two letters of the script by two of
+    ``other``'s (a short word), where the middle half of the paragraph has
+    such letters; not two letters inside a Latin name ("pstatus" ->
+    "pstat定时" is two words edited, not one)."""
     if lang in UNSPACED:
-        i = rng.randrange(len(paragraph) // 4, 3 * len(paragraph) // 4)
-        j = rng.randrange(len(other) - 2)
-        return paragraph[:i] + other[j : j + 2] + paragraph[i + 2 :]
+        mine = _letter_pairs(paragraph, len(paragraph) // 4, 3 * len(paragraph) // 4)
+        theirs = _letter_pairs(other, 0, len(other))
+        if mine and theirs:
+            i, j = rng.choice(mine), rng.choice(theirs)
+            return paragraph[:i] + other[j : j + 2] + paragraph[i + 2 :]
     words, others = paragraph.split(" "), other.split(" ")
     words[rng.randrange(len(words) // 4, 3 * len(words) // 4 + 1)] = rng.choice(others)
     return " ".join(words)
+
+
+_SCRIPT = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}[\p{Thai}&&\p{L}]]{2}", regex.V1)
+
+
+def _letter_pairs(text: str, lo: int, hi: int) -> list[int]:
+    """Where two letters of a script written without spaces begin, in ``[lo, hi)``."""
+    return [m.start() for m in _SCRIPT.finditer(text, lo, hi, overlapped=True)]
 
 
 def build(
@@ -142,7 +161,7 @@ def accents(lang: str, sample: int = 500) -> tuple[int, int, int, int, int]:
     from collections import defaultdict
 
     from dedup.config import Config
-    from dedup.text import normalize_token, tokenize
+    from dedup.text import normalize_token
 
     def strip(text: str) -> str:
         nfd = unicodedata.normalize("NFD", text)

@@ -22,7 +22,9 @@ with words rather than n-grams as seeds:
    words found in the other side's passage
    (shuffled text), always ending on a content word. Passages that touch in
    ``b`` are joined, and each is verified: the Jaccard similarity of the two
-   sides' word sets must reach ``threshold``.
+   sides' word sets must reach ``threshold``, and of their words counted
+   with repeats too; a side that says the other's words over and over is
+   first cut to where it stops copying them once (kernels.once).
 """
 
 from __future__ import annotations
@@ -531,6 +533,7 @@ def _without_template(
         sides.append((lo + kept[0], lo + kept[-1] + 1, words_of(d)[lo:hi][plain]))
     (a_lo, a_hi, words_a), (b_lo, b_hi, words_b) = sides
     similarity = jaccard(unique(words_a), unique(words_b))
-    if similarity < cfg.passage_threshold:
+    counted = kernels.counted_jaccard(np.sort(words_a), np.sort(words_b))
+    if min(similarity, counted) < cfg.passage_threshold:
         return None
     return Passage(p.a, int(a_lo), int(a_hi), p.b, int(b_lo), int(b_hi), round(similarity, 4))

@@ -30,7 +30,7 @@ force in tests/test_lsh_verify.py and tests/test_passages.py.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import numpy as np
 
@@ -290,13 +290,52 @@ def align(
         a_lo, a_hi, b_lo, b_hi = trim(ids_a, ids_b, *merged, window, dense, stop)
         if min(a_hi - a_lo, b_hi - b_lo) < min_tokens:
             continue
-        words_a, words_b_ = set(ids_a[a_lo:a_hi].tolist()), set(ids_b[b_lo:b_hi].tolist())
-        union = len(words_a | words_b_)
-        similarity = len(words_a & words_b_) / union if union else 1.0
-        if similarity >= threshold:
-            out.append([a_lo, a_hi, b_lo, b_hi])
-            similarities.append(similarity)
+        similarity = _set_jaccard(ids_a[a_lo:a_hi], ids_b[b_lo:b_hi])
+        if similarity < threshold:
+            continue
+        if counted_jaccard(ids_a[a_lo:a_hi], ids_b[b_lo:b_hi]) < threshold:
+            # A side says the other's words over and over: cut to once, verified again.
+            b_hi = once(ids_b, b_lo, b_hi, ids_a[a_lo:a_hi], stop)
+            a_hi = once(ids_a, a_lo, a_hi, ids_b[b_lo:b_hi], stop)
+            if min(a_hi - a_lo, b_hi - b_lo) < min_tokens:
+                continue
+            similarity = _set_jaccard(ids_a[a_lo:a_hi], ids_b[b_lo:b_hi])
+            if min(similarity, counted_jaccard(ids_a[a_lo:a_hi], ids_b[b_lo:b_hi])) < threshold:
+                continue
+        out.append([a_lo, a_hi, b_lo, b_hi])
+        similarities.append(similarity)
     return np.array(out, np.int64).reshape(-1, 4), np.array(similarities, np.float64)
+
+
+def _set_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    words_a, words_b = set(a.tolist()), set(b.tolist())
+    union = len(words_a | words_b)
+    return len(words_a & words_b) / union if union else 1.0
+
+
+def counted_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """kernels.counted_jaccard by collections.Counter: shared words counted
+    as often as both sides say them, over as often as either does."""
+    ca, cb = Counter(a.tolist()), Counter(b.tolist())
+    union = sum((ca | cb).values())
+    return sum((ca & cb).values()) / union if union else 1.0
+
+
+def once(ids: np.ndarray, lo: int, hi: int, other: np.ndarray, stop: np.ndarray) -> int:
+    """kernels.once with a Counter of the words ``other`` has left to give."""
+    left, stop_words = Counter(other.tolist()), set(stop.tolist())
+    end = lo
+    for i, w in enumerate(ids[lo:hi].tolist(), lo):
+        if w not in left:
+            continue
+        if left[w] == 0:
+            if w not in stop_words:
+                return end
+            continue
+        left[w] -= 1
+        if w not in stop_words:
+            end = i + 1
+    return hi
 
 
 def _merge(chains: list[list[int]], gap: int) -> list[list[int]]:
