@@ -38,12 +38,14 @@ class Config:
     paragraph_threshold: float = _option(
         0.6, "Jaccard similarity at which two paragraphs are copies."
     )
-    # One edited word costs a paragraph k of its shingles: under 24 tokens
-    # (k = 5, threshold 0.6) that alone takes it under paragraph_threshold,
-    # and a short paragraph copied with a word changed would go unseen. Such
+    # One edited word costs a paragraph k of its shingles, k + 2 where it is
+    # three letter pairs (Chinese, Japanese, Thai): under 24 tokens, 32 in
+    # letter pairs (k = 5, threshold 0.6), that alone may take it under
+    # paragraph_threshold, and a short paragraph copied with a word changed
+    # would go unseen. Such
     # paragraphs are compared token by token instead: a copy may have one
-    # token in eight inserted, deleted or replaced (the languages benchmark's
-    # copies with a word replaced, 11-24 tokens: 1-2 edits).
+    # token in eight inserted, deleted or replaced (tests/test_languages.py:
+    # a word or two letters replaced in paragraphs of 16-31 tokens).
     edit_threshold: float = _option(
         0.875, "Token edit similarity at which two short paragraphs are copies."
     )

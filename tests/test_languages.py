@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 
 import pytest
+import regex
 
 from benchmarks.corpora import LOCALE, VIM_TUTOR, messages, vim_tutor
 from dedup import Document, reference, scan
@@ -116,12 +117,19 @@ def test_a_copied_paragraph_with_one_word_replaced_is_found(lang: str) -> None:
     assert any(s.duplicate_of.start <= original + 2 for s in found)
 
 
-def short_messages(lang: str, rng: random.Random, n: int) -> list[str]:
-    """``n`` of the system's messages in ``lang`` with 16-22 tokens, from
-    far apart in the catalogs (neighbouring messages are alike)."""
+# A letter of a script whose tokens are pairs of letters (text.pieces).
+_PAIRED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}[\p{Thai}&&\p{L}]]", regex.V1)
+
+
+def short_messages(
+    lang: str, rng: random.Random, n: int, sizes: tuple[int, int] = (16, 22)
+) -> list[str]:
+    """``n`` of the system's messages in ``lang`` with 16-22 tokens (or
+    ``sizes``), from far apart in the catalogs (neighbouring messages are
+    alike)."""
     needs(LOCALE / {"zh": "zh_CN", "en": "ru"}.get(lang, lang))
     found = messages({"zh": "zh_CN"}.get(lang, lang))
-    fit = [m for m in found if "%" not in m and 16 <= len(tokenize(m)) <= 22]
+    fit = [m for m in found if "%" not in m and sizes[0] <= len(tokenize(m)) <= sizes[1]]
     step = len(fit) // n
     return [" ".join(fit[rng.randrange(i * step, (i + 1) * step)].split()) for i in range(n)]
 
@@ -160,6 +168,41 @@ def test_a_short_paragraph_copied_with_a_word_replaced_is_found(lang: str) -> No
     edits = reference.edit_distance(ours.tolist(), theirs.tolist())
     assert 0 < edits <= 2
     assert span.similarity == round(1 - edits / max(len(ours), len(theirs)), 4)
+
+
+@pytest.mark.parametrize("lang", ["zh", "ja", "th"])
+def test_a_paragraph_of_25_to_31_pairs_with_a_two_letter_word_replaced_is_found(
+    lang: str,
+) -> None:
+    """Two letters replaced inside a run of letter pairs change three pairs:
+    a paragraph of 25-31 pairs keeps under 0.6 of its shingles, and is
+    found by its token edits (three, one in eight or fewer)."""
+    p = short_messages(lang, random.Random(f"word {lang}"), 6, (25, 31))
+    copied = p[1]
+    toks = tokenize(copied)
+    # the middle pair whose two letters and both neighbours are one run's
+    i = next(
+        i
+        for i in sorted(range(1, len(toks) - 1), key=lambda i: abs(i - len(toks) // 2))
+        if toks.ends[i - 1] > toks.starts[i] and toks.ends[i] > toks.starts[i + 1]
+        and toks.ends[i] - toks.starts[i] == 2
+    )  # fmt: skip
+    at = int(toks.starts[i])
+    letters = [c for c in p[5] if _PAIRED.match(c) and c not in copied[at - 1 : at + 3]][:2]
+    edited = copied[:at] + "".join(letters) + copied[at + 2 :]
+    ours, theirs = tokenize(edited).hashes, tokenize(copied).hashes
+    grams = [{tuple(t[i : i + 5]) for i in range(len(t) - 4)} for t in (ours, theirs)]
+    assert len(grams[0] & grams[1]) < 0.6 * len(grams[0] | grams[1])  # shingles alone miss it
+    assert reference.edit_distance(ours.tolist(), theirs.tolist()) == 3
+    a, b = "\n".join(p[:3]), "\n".join([p[3], edited, p[4]])
+    # (the paragraph span: in a corpus of two documents every letter pair
+    # shared is a rare word, and Thai's make a passage of their own too)
+    result = scan([Document("a", a), Document("b", b)])
+    (span,) = [s for s in result.spans if s.doc == "b" and s.match == "paragraph"]
+    start, original = b.index(edited), a.index(copied)
+    assert (span.kind, span.start, span.end) == ("across", start, start + len(edited))
+    assert (span.duplicate_of.start, span.duplicate_of.end) == (original, original + len(copied))
+    assert span.similarity == round(1 - 3 / max(len(ours), len(theirs)), 4)
 
 
 @pytest.mark.parametrize("lang", ["zh", "ru"])

@@ -110,12 +110,26 @@ def similar(
     return found
 
 
-def short_limit(cfg: Config) -> int:
-    """The fewest tokens a paragraph needs for one edited token to leave its
-    shingle set at ``paragraph_threshold`` (24 at k = 5, 0.6): one replaced
-    token costs k of its n - k + 1 shingles and puts k new ones in."""
-    k, t = cfg.shingle_size, cfg.paragraph_threshold
-    return math.ceil((2 * k - 1 + t) / (1 - t)) if t < 1 else 2**31
+def short_limit(cfg: Config, paired: bool = False) -> int:
+    """The fewest tokens a paragraph needs for one edited word to leave its
+    shingle set at ``paragraph_threshold``: 24 at k = 5, 0.6, and 32 for a
+    paragraph ``paired`` (written in letter pairs: Chinese, Japanese, Thai),
+    where a word of two letters replaced changes three tokens. ``e`` tokens
+    replaced in a row cost k + e - 1 of the n - k + 1 shingles and put as
+    many new ones in."""
+    k, t, e = cfg.shingle_size, cfg.paragraph_threshold, 3 if paired else 1
+    return math.ceil((2 * k - 2 + e * (1 + t)) / (1 - t)) if t < 1 else 2**31
+
+
+def short(c: Index, paras: np.ndarray, cfg: Config) -> np.ndarray:
+    """Which of ``paras`` are short paragraphs (edited_pairs). Letter pairs
+    overlap, so a paragraph of them has about a character a token, one of
+    words five or more: under two, it is ``paired``."""
+    n = c.para_ntok[paras].astype(np.int64)
+    paired = c.para_end[paras] - c.para_start[paras] < 2 * n
+    limit = np.where(paired, short_limit(cfg, True), short_limit(cfg))
+    found: np.ndarray = (n >= 2 * cfg.shingle_size) & (n <= limit)
+    return found
 
 
 def edited_pairs(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
@@ -131,9 +145,8 @@ def edited_pairs(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
     formula's) pairs the first of them with the rest only. Tokens are read
     ``block`` documents at a time, three times (the disjoint k-grams, then
     every k-gram, then the candidates' tokens): never all at once."""
-    k, lo, hi = cfg.shingle_size, 2 * cfg.shingle_size, short_limit(cfg)
-    count = c.para_ntok[c.group_first]
-    paras = c.group_first[(count >= lo) & (count <= hi)]
+    k = cfg.shingle_size
+    paras = c.group_first[short(c, c.group_first, cfg)]
     if len(paras) < 2:
         return np.empty((0, 2), np.int64)
     chunks = [
@@ -146,7 +159,12 @@ def edited_pairs(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
         found = looked.find(grams)
         held.append(found[found >= 0].astype(np.int64) << 32 | take[found >= 0])
     both = unique(np.concatenate(held))  # by k-gram, then paragraph; each once
-    pairs = decode(unique(group_pairs(both & 0xFFFFFFFF, both >> 32, MAX_BUCKET)))
+    candidates = decode(unique(group_pairs(both & 0xFFFFFFFF, both >> 32, MAX_BUCKET)))
+    # Lengths further apart than the edits allowed cannot pass: left out
+    # before their tokens are read (most candidates, where paragraphs share
+    # a template's k-grams).
+    n = c.para_ntok[candidates].astype(np.int64)
+    pairs: np.ndarray = candidates[np.abs(n[:, 0] - n[:, 1]) <= most_edits(n.max(axis=1), cfg)]
     if not len(pairs):
         return pairs
     # Their tokens, then the edit distance of each pair, up to what it may be.
@@ -317,7 +335,7 @@ def _is_formula(c: Index, b: Block, copies: list[Copy], docs: np.ndarray, cfg: C
 def _edited(c: Index, p: int, orig: int | None, cfg: Config) -> bool:
     """Whether paragraph ``p`` is a short one that copies ``orig`` with a
     word or two edited: their shingle sets alone would not say so."""
-    if orig is None or c.para_group[p] == c.para_group[orig] or c.para_ntok[p] > short_limit(cfg):
+    if orig is None or c.para_group[p] == c.para_group[orig] or not short(c, np.array([p]), cfg)[0]:
         return False
     a, b = c.para_sets[p], c.para_sets[orig]
     sizes = np.array([len(a)]), np.array([len(b)])
