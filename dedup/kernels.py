@@ -1172,16 +1172,7 @@ def counted_jaccard(a: np.ndarray, b: np.ndarray) -> float:
     multisets; twin: reference.counted_jaccard): a word said three times on
     one side and once on the other is one shared and two not, so a passage
     that says its original's phrase three times is not its copy."""
-    shared = i = j = 0
-    while i < len(a) and j < len(b):  # equal runs pair off one by one
-        if a[i] == b[j]:
-            shared += 1
-            i += 1
-            j += 1
-        elif a[i] < b[j]:
-            i += 1
-        else:
-            j += 1
+    shared = _merged(a, b)  # equal runs pair off one by one
     union = len(a) + len(b) - shared
     return shared / union if union else 1.0
 
@@ -1665,14 +1656,22 @@ def overlap(a: np.ndarray, b: np.ndarray) -> int:
     in the rest of the other."""
     if len(a) > len(b):
         a, b = b, a
-    shared = i = j = 0
     if 8 * len(a) < len(b):
+        shared = j = 0
         for v in a:
             j += np.searchsorted(b[j:], v)
             if j == len(b):
                 break
             shared += b[j] == v
         return shared
+    return _merged(a, b)
+
+
+@kernel
+def _merged(a: np.ndarray, b: np.ndarray) -> int:
+    """The values two sorted arrays share, by a merge: with repeats, a value
+    counts as often as both hold it."""
+    shared = i = j = 0
     while i < len(a) and j < len(b):
         if a[i] == b[j]:
             shared += 1
