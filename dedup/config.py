@@ -42,10 +42,10 @@ class Config:
     # three letter pairs (Chinese, Japanese, Thai): under 24 tokens, 32 in
     # letter pairs (k = 5, threshold 0.6), that alone may take it under
     # paragraph_threshold, and a short paragraph copied with a word changed
-    # would go unseen. Such
-    # paragraphs are compared token by token instead: a copy may have one
-    # token in eight inserted, deleted or replaced (tests/test_languages.py:
-    # a word or two letters replaced in paragraphs of 16-31 tokens).
+    # would go unseen. Such paragraphs are compared token by token instead:
+    # a copy may have one token in eight inserted, deleted or replaced
+    # (tests/test_languages.py: a word or two letters replaced in paragraphs
+    # of 16-31 tokens).
     edit_threshold: float = _option(
         0.875, "Token edit similarity at which two short paragraphs are copies."
     )

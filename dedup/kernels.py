@@ -1095,9 +1095,10 @@ def align(
         similarity = _jaccard(unique(ids_a[a_lo:a_hi]), words_b)
         if similarity < threshold:
             continue
-        if counted_jaccard(np.sort(ids_a[a_lo:a_hi]), np.sort(ids_b[b_lo:b_hi])) < threshold:
+        sorted_a = np.sort(ids_a[a_lo:a_hi])
+        if counted_jaccard(sorted_a, np.sort(ids_b[b_lo:b_hi])) < threshold:
             # A side says the other's words over and over: cut to once, verified again.
-            b_hi = once(ids_b, b_lo, b_hi, np.sort(ids_a[a_lo:a_hi]), stop)
+            b_hi = once(ids_b, b_lo, b_hi, sorted_a, stop)
             a_hi = once(ids_a, a_lo, a_hi, np.sort(ids_b[b_lo:b_hi]), stop)
             if min(a_hi - a_lo, b_hi - b_lo) < min_tokens:
                 continue

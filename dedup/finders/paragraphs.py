@@ -164,16 +164,17 @@ def edited_pairs(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
     # before their tokens are read (most candidates, where paragraphs share
     # a template's k-grams).
     n = c.para_ntok[candidates].astype(np.int64)
-    pairs: np.ndarray = candidates[np.abs(n[:, 0] - n[:, 1]) <= most_edits(n.max(axis=1), cfg)]
+    most = most_edits(n.max(axis=1), cfg)
+    near = np.abs(n[:, 0] - n[:, 1]) <= most
+    pairs: np.ndarray = candidates[near]
     if not len(pairs):
         return pairs
     # Their tokens, then the edit distance of each pair, up to what it may be.
     need = unique(pairs.reshape(-1))
     values = np.concatenate([t for t, _ in _paragraph_tokens(c, need, block)])
-    ntok = c.para_ntok[need].astype(np.int64)
-    offsets = np.concatenate(([0], np.cumsum(ntok)))
+    offsets = np.concatenate(([0], np.cumsum(c.para_ntok[need].astype(np.int64))))
     slots = np.searchsorted(need, pairs)
-    most = most_edits(np.maximum(ntok[slots[:, 0]], ntok[slots[:, 1]]), cfg)
+    most = most[near]
     edits = kernels.edit_distances(values, offsets, slots[:, 0], slots[:, 1], most)
     kept: np.ndarray = pairs[edits <= most]
     return kept

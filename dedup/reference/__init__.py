@@ -290,7 +290,7 @@ def align(
         a_lo, a_hi, b_lo, b_hi = trim(ids_a, ids_b, *merged, window, dense, stop)
         if min(a_hi - a_lo, b_hi - b_lo) < min_tokens:
             continue
-        similarity = _set_jaccard(ids_a[a_lo:a_hi], ids_b[b_lo:b_hi])
+        similarity = _set_jaccard(ids_a[a_lo:a_hi].tolist(), ids_b[b_lo:b_hi].tolist())
         if similarity < threshold:
             continue
         if counted_jaccard(ids_a[a_lo:a_hi], ids_b[b_lo:b_hi]) < threshold:
@@ -299,7 +299,7 @@ def align(
             a_hi = once(ids_a, a_lo, a_hi, ids_b[b_lo:b_hi], stop)
             if min(a_hi - a_lo, b_hi - b_lo) < min_tokens:
                 continue
-            similarity = _set_jaccard(ids_a[a_lo:a_hi], ids_b[b_lo:b_hi])
+            similarity = _set_jaccard(ids_a[a_lo:a_hi].tolist(), ids_b[b_lo:b_hi].tolist())
             if min(similarity, counted_jaccard(ids_a[a_lo:a_hi], ids_b[b_lo:b_hi])) < threshold:
                 continue
         out.append([a_lo, a_hi, b_lo, b_hi])
@@ -307,8 +307,9 @@ def align(
     return np.array(out, np.int64).reshape(-1, 4), np.array(similarities, np.float64)
 
 
-def _set_jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    words_a, words_b = set(a.tolist()), set(b.tolist())
+def _set_jaccard(a: list[int], b: list[int]) -> float:
+    """The Jaccard similarity of the sets of ``a`` and of ``b`` (1 if both are empty)."""
+    words_a, words_b = set(a), set(b)
     union = len(words_a | words_b)
     return len(words_a & words_b) / union if union else 1.0
 
@@ -477,8 +478,8 @@ def repeats(
             if min(o_hi - o_lo, hi - lo) < min_tokens:
                 continue
             end = hi
-            a, b = set(windows[o_lo : o_hi - k + 1]), set(windows[lo : hi - k + 1])
-            similarity = len(a & b) / len(a | b) if a | b else 1.0  # (shorter than k: no window)
+            # (a side shorter than k has no window)
+            similarity = _set_jaccard(windows[o_lo : o_hi - k + 1], windows[lo : hi - k + 1])
             if similarity >= threshold:
                 found.append((o_lo, o_hi, lo, hi, similarity))
     return found
