@@ -900,6 +900,115 @@ def _ngrams(
             break
 
 
+# --- Paragraph copies and their blocks (finders/paragraphs.py)
+
+# A copy's kind, as paragraph_copies and copy_blocks write it.
+WITHIN, ACROSS, BOILERPLATE = 0, 1, 2
+
+
+@kernel
+def paragraph_copies(
+    docs: np.ndarray,
+    doc_first_para: np.ndarray,
+    para_group: np.ndarray,
+    group_first: np.ndarray,
+    boiler: np.ndarray,
+    long: np.ndarray,
+    near_starts: np.ndarray,
+    near: np.ndarray,
+) -> np.ndarray:
+    """Every paragraph of ``docs`` that copies an earlier one, and which:
+    rows ``para, orig, kind, long`` in paragraph order (twin:
+    reference.paragraph_copies). The original is the document's first
+    paragraph of its group, else of a group near it (``near[near_starts[g]:
+    near_starts[g + 1]]``: the groups verified near group ``g``), the
+    earliest; else (across, or boilerplate where ``boiler`` says so) the
+    group's first paragraph, else a near group's, the earliest."""
+    size = 0
+    for d in docs:
+        size += doc_first_para[d + 1] - doc_first_para[d]
+    rows = np.empty((size, 4), np.int64)
+    m = 0
+    for d in docs:
+        lo, hi = doc_first_para[d], doc_first_para[d + 1]
+        # The document's groups, sorted, each with its first paragraph here.
+        order = np.argsort(para_group[lo:hi], kind="mergesort")
+        groups = para_group[lo:hi][order]
+        firsts = order + lo
+        for p in range(lo, hi):
+            g = para_group[p]
+            kind, orig = WITHIN, _first_here(g, groups, firsts, p)
+            if orig < 0:
+                for j in range(near_starts[g], near_starts[g + 1]):
+                    f = _first_here(near[j], groups, firsts, p)
+                    if f >= 0 and (orig < 0 or f < orig):
+                        orig = f
+            if orig < 0:
+                kind = BOILERPLATE if boiler[p] else ACROSS
+                if group_first[g] < p:
+                    orig = group_first[g]
+                else:
+                    for j in range(near_starts[g], near_starts[g + 1]):
+                        f = group_first[near[j]]
+                        if f < p and (orig < 0 or f < orig):
+                            orig = f
+            if orig >= 0:
+                rows[m, 0], rows[m, 1], rows[m, 2], rows[m, 3] = p, orig, kind, long[p]
+                m += 1
+    return rows[:m]
+
+
+@kernel
+def _first_here(g: np.int64, groups: np.ndarray, firsts: np.ndarray, p: int) -> int:
+    """The first paragraph of group ``g`` in a document (``groups`` sorted,
+    the first of each run at ``firsts``), if it comes before ``p``; else -1."""
+    k = np.searchsorted(groups, g)
+    return firsts[k] if k < len(groups) and groups[k] == g and firsts[k] < p else -1
+
+
+@kernel
+def copy_blocks(
+    copies: np.ndarray, para_doc: np.ndarray, max_gap: int, short: np.ndarray
+) -> np.ndarray:
+    """Each document's ``copies`` (paragraph_copies' rows, documents one
+    after another) merged into blocks: rows ``kind, first, last,
+    orig_first, orig_last, long`` (twin: reference.merge_blocks). Paragraph
+    ``p`` extends the block that ends at ``p - 1`` when its original lies in
+    the same document just after the block's last original, skipping at
+    most ``max_gap`` paragraphs there, each ``short`` (any, if it is empty):
+    a long paragraph the copy leaves out ends the block, or the original
+    would claim text never copied. A within-document block never overlaps
+    its own original. A block needs a long paragraph unless it is
+    boilerplate: short lines ("اقرأ أيضا") may sit inside a repeated block,
+    not be reported on their own."""
+    rows = np.empty((len(copies), 6), np.int64)  # and whether it holds a long paragraph
+    m = 0
+    for i in range(len(copies)):
+        para, orig, kind = copies[i, 0], copies[i, 1], copies[i, 2]
+        if m:
+            x = rows[m - 1]
+            joins = (
+                para == x[2] + 1
+                and para_doc[para] == para_doc[x[2]]
+                and kind == x[0]
+                and para_doc[orig] == para_doc[x[4]]
+                and x[4] < orig <= x[4] + 1 + max_gap
+                and (kind != WITHIN or orig < x[1])
+            )
+            for q in range(x[4] + 1, orig if joins and len(short) else 0):
+                joins = joins and short[q]
+            if joins:
+                x[2], x[4] = para, orig
+                x[5] = x[5] or copies[i, 3]
+                continue
+        rows[m, 0], rows[m, 1], rows[m, 2] = kind, para, para
+        rows[m, 3], rows[m, 4], rows[m, 5] = orig, orig, copies[i, 3]
+        m += 1
+    kept = (rows[:m, 5] != 0) | (rows[:m, 0] == BOILERPLATE)
+    blocks: np.ndarray = rows[:m][kept]
+    return blocks
+
+
 # --- Passage alignment of one pair (finders/passages.py; twin: reference.align)
 
 
@@ -1110,6 +1219,45 @@ def align(
         similarities[kept] = similarity
         kept += 1
     return out[:kept], similarities[:kept]
+
+
+@kernel
+def new_passages(held: np.ndarray, asked: np.ndarray, min_tokens: int) -> np.ndarray:
+    """Which of a document's passages ``asked`` (rows ``a, lo, hi``: their
+    original's document and their tokens here, in the order they are
+    weighed) say something new (twin: reference.new_passages): at least
+    ``min_tokens`` of their tokens outside the ranges ``held`` (rows ``a, lo,
+    hi``: the document's spans and their originals' documents) whose
+    originals are as early as theirs, and at most half of them in a passage
+    kept already from the same original. A passage kept is held from then on."""
+    rows = np.empty((len(held) + len(asked), 4), np.int64)  # a, lo, hi, a passage?
+    rows[: len(held), :3] = held
+    rows[: len(held), 3] = 0
+    n_rows = len(held)
+    longest = 0
+    for i in range(len(asked)):
+        longest = max(longest, asked[i, 2] - asked[i, 1])
+    said = np.zeros(longest, np.bool_)  # tokens an earlier original already accounts for
+    again = np.zeros(longest, np.bool_)  # tokens a passage of the same original holds
+    keep = np.zeros(len(asked), np.bool_)
+    for i in range(len(asked)):
+        a, lo, hi = asked[i, 0], asked[i, 1], asked[i, 2]
+        n = hi - lo
+        said[:n] = False
+        again[:n] = False
+        for r in range(n_rows):
+            x, y = max(rows[r, 1], lo) - lo, min(rows[r, 2], hi) - lo
+            if rows[r, 0] > a or x >= y:
+                continue  # a later original, or no token of the passage inside
+            said[x:y] = True
+            if rows[r, 0] == a and rows[r, 3]:
+                again[x:y] = True
+        if n - np.count_nonzero(said[:n]) < min_tokens or 2 * np.count_nonzero(again[:n]) >= n:
+            continue
+        keep[i] = True
+        rows[n_rows, 0], rows[n_rows, 1], rows[n_rows, 2], rows[n_rows, 3] = a, lo, hi, 1
+        n_rows += 1
+    return keep
 
 
 @kernel

@@ -163,6 +163,69 @@ def test_counted_jaccard_and_once_equal_their_twins(
     assert kernels.once(b, lo, hi, np.sort(a), words) == reference.once(b, lo, hi, a, words)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 7), max_size=8), min_size=1, max_size=6),
+    st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=12),
+    st.integers(0, 2**30),
+    st.integers(0, 3),
+)
+def test_paragraph_copies_and_blocks_equal_their_twins(
+    docs: list[list[int]], edges: list[tuple[int, int]], seed: int, max_gap: int
+) -> None:
+    """kernels.paragraph_copies and copy_blocks (a document's copies and
+    their blocks: paragraph spans) on documents of paragraphs in groups
+    0-7, some groups verified near others."""
+    rng = np.random.default_rng(seed)
+    para_group = np.array([g for d in docs for g in d], np.int64)
+    lengths = [len(d) for d in docs]
+    doc_first_para = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    para_doc = np.repeat(np.arange(len(docs)), lengths)
+    group_first = np.full(8, len(para_group), np.int64)
+    np.minimum.at(group_first, para_group, np.arange(len(para_group)))
+    near: dict[int, list[int]] = {}
+    for g, h in {(g, h) for g, h in edges if g != h}:
+        near.setdefault(g, []).append(h)
+        near.setdefault(h, []).append(g)
+    counts = np.array([len(near.get(g, [])) for g in range(8)], np.int64)
+    near_starts = np.concatenate(([0], np.cumsum(counts)))
+    adjacent = np.array([h for g in range(8) for h in near.get(g, [])], np.int64)
+    boiler, long, short = (rng.random(len(para_group)) < 0.3 for _ in range(3))
+    chosen = np.flatnonzero(rng.random(len(docs)) < 0.8)
+    asked = (chosen, doc_first_para, para_group, group_first, boiler, long, near_starts, adjacent)
+    rows = kernels.paragraph_copies(*asked)
+    assert rows.tolist() == reference.paragraph_copies(*asked).tolist()
+
+    kinds = ["within", "across", "boilerplate"]
+    for skipped in (np.empty(0, bool), short):
+        is_short = skipped.__getitem__ if len(skipped) else lambda p: True
+        expected = []
+        for d in chosen.tolist():
+            mine = rows[para_doc[rows[:, 0]] == d].tolist()
+            copies = [reference.Copy(p, o, kinds[k], bool(x)) for p, o, k, x in mine]
+            for b in reference.merge_blocks(copies, lambda p: int(para_doc[p]), max_gap, is_short):
+                row = [kinds.index(b.kind), b.first, b.last, b.orig_first, b.orig_last, b.long]
+                expected.append(row)
+        got = kernels.copy_blocks(rows, para_doc, max_gap, skipped)
+        assert got.tolist() == expected
+
+
+RANGES = st.lists(
+    st.tuples(st.integers(0, 3), st.integers(0, 40), st.integers(1, 30)).map(
+        lambda r: (r[0], r[1], r[1] + r[2])
+    ),
+    max_size=12,
+).map(lambda rows: np.array(rows, np.int64).reshape(-1, 3))
+
+
+@settings(max_examples=300, deadline=None)
+@given(RANGES, RANGES, st.integers(1, 12))
+def test_new_passages_equals_its_twin(held: np.ndarray, asked: np.ndarray, least: int) -> None:
+    """kernels.new_passages (which of a document's passages add_passages keeps)."""
+    got = kernels.new_passages(held, asked, least)
+    assert got.tolist() == reference.new_passages(held, asked, least).tolist()
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(SETS, min_size=1, max_size=8), st.data())
 def test_overlaps_equal_intersect1d_pair_by_pair(

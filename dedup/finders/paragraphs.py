@@ -1,5 +1,5 @@
 """Paragraph level: exact groups and LSH-verified near-duplicates of paragraphs,
-merged into blocks (align.py) and reported as spans: ``within`` (repeated
+merged into blocks (kernels.copy_blocks) and reported as spans: ``within`` (repeated
 inside the document), ``formula`` (a repeat a reader keeps), ``across``
 (copied from an earlier document), ``boilerplate`` (in many documents, or a
 template)."""
@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import NamedTuple
 
 import numpy as np
 
 from dedup import kernels
-from dedup.align import Block, Copy, merge_blocks
 from dedup.config import Config
 from dedup.engines import Engine, run
 from dedup.finders import Gathered, Stored, encode, shared_values, verify
@@ -24,6 +23,19 @@ from dedup.lsh import MAX_BUCKET, band_pairs, decode, group_pairs
 from dedup.minhash import POSITION, ranges
 from dedup.models import Boilerplate, Span, SpanKind
 from dedup.verify import Members, counted, groups, unique
+
+
+@dataclass(slots=True)
+class Block:
+    """Paragraphs ``first..last`` copying ``orig_first..orig_last`` (inclusive,
+    global paragraph numbers): consecutive copies merged (kernels.copy_blocks)."""
+
+    kind: SpanKind
+    first: int
+    last: int
+    orig_first: int
+    orig_last: int
+    long: bool  # it holds a paragraph of at least min_paragraph_tokens tokens
 
 
 def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int]]:
@@ -260,13 +272,15 @@ def paragraph_spans(
     maybe = (c.group_first[c.para_group] < np.arange(len(c.para_group))) | has_near[c.para_group]
     spans: list[Span] = []
     short = c.para_ntok < cfg.min_paragraph_tokens  # may sit, uncopied, inside an original
-    doc_of = lambda p: int(c.para_doc[p])  # noqa: E731
-    pending: list[tuple[list[Copy], Block]] = []  # blocks and their document's copies
+    long = ~short
+    boiler = is_boiler[comp]
+    near_starts, near = _near_lists(adjacency, len(c.group_first))
+    pending: list[tuple[Block, np.ndarray]] = []  # blocks and their copies' rows
 
     def flush() -> None:
         """Spans of the pending blocks, their sets read together."""
-        sims = _similarities(c, [b for _, b in pending], cfg)
-        for (copies, block), sim in zip(pending, sims, strict=True):
+        sims = _similarities(c, [b for b, _ in pending], cfg)
+        for (block, copies), sim in zip(pending, sims, strict=True):
             for b, similarity in _split(c, copies, block, sim, cfg, short):
                 formula = b.kind == "within" and _is_formula(c, b, copies, para_docs, cfg)
                 copy = c.ref(b.first, b.last)
@@ -277,31 +291,19 @@ def paragraph_spans(
                 )
         pending.clear()
 
-    long = c.para_ntok >= cfg.min_paragraph_tokens
-    for d in unique(c.para_doc[maybe]).tolist():
-        seen: dict[int, int] = {}  # group -> its first paragraph in this document
-        copies: list[Copy] = []
-        lo, hi = int(c.doc_first_para[d]), int(c.doc_first_para[d + 1])
-        mine = c.para_group[lo:hi]  # a document's rows as lists: numpy's scalars are slow
-        rows = zip(mine.tolist(), c.group_first[mine].tolist(), is_boiler[comp[lo:hi]].tolist(),
-                   long[lo:hi].tolist(), strict=True)  # fmt: skip
-        for p, (g, first, boiler, is_long) in enumerate(rows, start=lo):
-            near = adjacency.get(g)
-            kind: SpanKind = "within"
-            orig = seen.get(g)
-            if orig is None and near:
-                orig = min((seen[h] for h in near if h in seen), default=None)
-            if orig is None:
-                kind = "boilerplate" if boiler else "across"
-                orig = first if first < p else None
-                if orig is None and near:
-                    orig = min((f for h in near if (f := int(c.group_first[h])) < p), default=None)
-            seen.setdefault(g, p)
-            if orig is not None:
-                copies.append(Copy(p, orig, kind, is_long))
-        pending += [(copies, b) for b in merge_blocks(copies, doc_of, cfg.max_gap)]
-        if len(pending) >= _PENDING:
-            flush()
+    docs = unique(c.para_doc[maybe])
+    for lo in range(0, len(docs), _DOCS):  # (a copy's row for every copying paragraph)
+        rows = kernels.paragraph_copies(
+            docs[lo : lo + _DOCS], c.doc_first_para, c.para_group, c.group_first,
+            boiler, long, near_starts, near,
+        )  # fmt: skip
+        blocks = kernels.copy_blocks(rows, c.para_doc, cfg.max_gap, np.empty(0, bool))
+        at = np.searchsorted(rows[:, 0], blocks[:, 1])
+        to = np.searchsorted(rows[:, 0], blocks[:, 2], "right")
+        for row, i, j in zip(blocks.tolist(), at.tolist(), to.tolist(), strict=True):
+            pending.append((_block(row), rows[i:j]))
+            if len(pending) >= _PENDING:
+                flush()
     flush()
 
     boilerplate = []
@@ -317,16 +319,17 @@ def paragraph_spans(
     return spans, boilerplate, decode(pairs)
 
 
-def _is_formula(c: Index, b: Block, copies: list[Copy], docs: np.ndarray, cfg: Config) -> bool:
+def _is_formula(c: Index, b: Block, copies: np.ndarray, docs: np.ndarray, cfg: Config) -> bool:
     """Whether a block repeated inside its document is one a reader keeps
-    (``docs``: how many documents hold each paragraph's text; see
+    (``copies``: kernels.paragraph_copies' rows, its own among them;
+    ``docs``: how many documents hold each paragraph's text; see
     ``Config.formula_min_docs``). A short paragraph repeated away from its
     original with a word or two changed counts as common: a formula with
     its slot filled anew (a condolence cable's for a second sender)."""
     if b.first == b.orig_last + 1:  # doubled in place: a scraping repeat
         return False
     rare = docs[b.first : b.last + 1] < cfg.formula_min_docs
-    origs = {x.para: x.orig for x in copies if b.first <= x.para <= b.last}
+    origs = {p: orig for p, orig in copies[:, :2].tolist() if b.first <= p <= b.last}
     common = all(
         _edited(c, p, origs.get(p), cfg) for p in (b.first + np.flatnonzero(rare)).tolist()
     )
@@ -376,7 +379,7 @@ def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> 
     valid = np.arange(_FRAME) < c.para_ntok[mine, None]
     wanted = unique(np.concatenate((pre[valid], suf[valid])))
     # int32 (document numbers and counts): the corpus's affixes are many
-    is_wanted, df = Members(wanted), np.zeros(len(wanted), np.int32)
+    is_wanted, df = Members(wanted, rare=True), np.zeros(len(wanted), np.int32)
     last = [np.full(len(wanted), -1, np.int32) for _ in range(2)]  # as prefix, as suffix
     for take, tables in _affix_blocks(c, block):
         ok = np.arange(_FRAME) < c.para_ntok[take, None]
@@ -503,7 +506,7 @@ _PENDING = 4096
 
 
 def _split(
-    c: Index, copies: list[Copy], b: Block, similarity: float, cfg: Config, short: np.ndarray
+    c: Index, copies: np.ndarray, b: Block, similarity: float, cfg: Config, short: np.ndarray
 ) -> list[tuple[Block, float]]:
     """The block ``b`` of a document's copies, with its ``similarity``. Its
     original side may skip ``max_gap`` paragraphs the copy leaves out; where
@@ -512,8 +515,31 @@ def _split(
     text never copied."""
     if similarity >= cfg.paragraph_threshold or b.orig_last - b.orig_first <= b.last - b.first:
         return [(b, similarity)]
-    inside = [x for x in copies if b.first <= x.para <= b.last]
-    parts = merge_blocks(
-        inside, lambda p: int(c.para_doc[p]), cfg.max_gap, lambda p: bool(short[p])
-    )
+    inside = copies[(copies[:, 0] >= b.first) & (copies[:, 0] <= b.last)]
+    found = kernels.copy_blocks(inside, c.para_doc, cfg.max_gap, short)
+    parts = [_block(row) for row in found.tolist()]
     return list(zip(parts, _similarities(c, parts, cfg), strict=True))
+
+
+# kernels.paragraph_copies' kinds, by number (kernels.WITHIN, ACROSS, BOILERPLATE).
+_KINDS: list[SpanKind] = ["within", "across", "boilerplate"]
+
+
+def _block(row: list[int]) -> Block:
+    """A row of kernels.copy_blocks."""
+    kind, first, last, orig_first, orig_last, long = row
+    return Block(_KINDS[kind], first, last, orig_first, orig_last, bool(long))
+
+
+# Documents whose copies are found at once (paragraph_spans).
+_DOCS = 10_000
+
+
+def _near_lists(adjacency: dict[int, list[int]], groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """``adjacency`` as arrays: group ``g``'s near groups are
+    ``near[starts[g]:starts[g + 1]]``."""
+    keys = sorted(adjacency)
+    counts = np.zeros(groups, np.int64)
+    counts[keys] = [len(adjacency[g]) for g in keys]
+    near = np.array([h for g in keys for h in adjacency[g]], np.int64)
+    return np.concatenate(([0], np.cumsum(counts))), near

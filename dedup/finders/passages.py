@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache, partial
+from itertools import compress, groupby
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -44,7 +45,7 @@ from dedup.engines import Engine, run
 from dedup.index import Index, Outside, tokens_of, words_of
 from dedup.lsh import decode
 from dedup.models import Ref, Span, SpanKind
-from dedup.store import Column, Spill
+from dedup.store import Spill
 
 if TYPE_CHECKING:  # imported where used: scipy costs a scan without passages 0.1 s
     import scipy.sparse as sp
@@ -451,37 +452,24 @@ def add_passages(
         return _token_ranges(template[d], spans_of(d)) if d in template else []
 
     kept: list[tuple[Passage, int, int]] = []  # with its start and end in b
-    b, held = -1, Column(np.int64, 4)  # b's spans: original's doc, tokens lo, hi, a passage?
-    for found_p in sorted(found, key=attrgetter("b", "a", "b_lo")):
-        if found_p.b != b:
-            b = found_p.b
-            mine = by_doc.get(b, [])
-            ranges = _token_ranges([s for _, s in mine], spans_of(b))
-            held = Column(np.int64, 4)
-            rows = [(a, lo, hi, 0) for (a, _), (lo, hi) in zip(mine, ranges, strict=True)]
-            held.extend(np.array(rows, np.int64).reshape(-1, 4))
+    for b, group in groupby(sorted(found, key=attrgetter("b", "a", "b_lo")), attrgetter("b")):
         # (a repeat inside one document: its similarity is of its windows, as a paragraph's)
-        p = found_p if found_p.a == b else _without_template(cfg, found_p, cut, words_of)
-        if p is None:
+        weighed = [p if p.a == b else _without_template(cfg, p, cut, words_of) for p in group]
+        asked = [p for p in weighed if p is not None]
+        if not asked:
             continue
-        n = p.b_hi - p.b_lo
-        said = np.zeros(n, bool)  # tokens an earlier original already accounts for
-        again = np.zeros(n, bool)  # tokens a passage of the same original holds
-        h = held.array()
-        if len(h) > 64:  # (a one-line document may hold thousands: those inside, at once)
-            h = h[(h[:, 1] < p.b_hi) & (h[:, 2] > p.b_lo)]
-        for a, lo, hi, passage in h.tolist():
-            lo, hi = max(lo, p.b_lo) - p.b_lo, min(hi, p.b_hi) - p.b_lo
-            if a > p.a or lo >= hi:
-                continue  # a later original, or no token of the passage inside
-            said[lo:hi] = True
-            if a == p.a and passage:
-                again[lo:hi] = True
-        if n - np.count_nonzero(said) < cfg.passage_min_tokens or 2 * np.count_nonzero(again) >= n:
-            continue
-        held.extend(np.array([(p.a, p.b_lo, p.b_hi, 1)]))
+        mine = by_doc.get(b, [])
         tb = spans_of(b)
-        kept.append((p, int(tb[p.b_lo, 0]), int(tb[p.b_hi - 1, 1])))
+        held = [
+            (a, lo, hi)
+            for (a, _), (lo, hi) in zip(mine, _token_ranges([s for _, s in mine], tb), strict=True)
+        ]
+        rows = np.array([(p.a, p.b_lo, p.b_hi) for p in asked], np.int64)
+        new = kernels.new_passages(
+            np.array(held, np.int64).reshape(-1, 3), rows, cfg.passage_min_tokens
+        )
+        starts, ends = tb[rows[new, 1], 0].tolist(), tb[rows[new, 2] - 1, 1].tolist()
+        kept += zip(compress(asked, new), starts, ends, strict=True)
     within = [p for p, _, _ in kept if p.a == p.b]
     formula = formulas(within) if formulas is not None and within else set()
     # Their originals' offsets, each original's token spans read once.

@@ -20,6 +20,8 @@ hold every fast path equal to (on hypothesis's text and on real news).
 | ``kernels.holdings``, ``sketch_pairs`` | ``holdings``, ``sketch_pairs`` |
 | ``kernels.set_bits``, ``may_reach`` | ``set_bits``, ``may_reach`` |
 | ``kernels.edit_distances`` | ``edit_distance`` |
+| ``kernels.new_passages`` (finders/passages.py) | ``new_passages`` |
+| ``kernels.paragraph_copies``, ``copy_blocks`` | ``paragraph_copies``, ``merge_blocks`` |
 
 Where upstream code exists, the tests call it instead of a twin:
 datasketch's ``MinHash`` (tests/test_minhash.py) and datatrove's Gopher
@@ -31,14 +33,18 @@ force in tests/test_lsh_verify.py and tests/test_passages.py.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from dedup import kernels
 from dedup.config import Config
 from dedup.features import PREVIEW, BatchFeatures, fingerprint
+from dedup.finders.paragraphs import Block
 from dedup.lsh import band_keys, lsh_params
 from dedup.minhash import MinHasher, fmix64, ranges, shingle_sets, window_hashes
+from dedup.models import SpanKind
 from dedup.repetition import repetition_stats, stat_names
 from dedup.segment import paragraphs
 from dedup.text import tokenize
@@ -503,6 +509,100 @@ def affixes(
                 h = (h * int(mix) + w) % 2**64
                 tables[side, p, j] = h
     return tables[0], tables[1]
+
+
+def paragraph_copies(
+    docs: np.ndarray,
+    doc_first_para: np.ndarray,
+    para_group: np.ndarray,
+    group_first: np.ndarray,
+    boiler: np.ndarray,
+    long: np.ndarray,
+    near_starts: np.ndarray,
+    near: np.ndarray,
+) -> np.ndarray:
+    """kernels.paragraph_copies, paragraph by paragraph with a dict of the
+    groups seen in the document."""
+    kinds = {"within": kernels.WITHIN, "across": kernels.ACROSS, "boilerplate": kernels.BOILERPLATE}
+    rows = []
+    for d in docs.tolist():
+        seen: dict[int, int] = {}  # group -> its first paragraph in this document
+        for p in range(int(doc_first_para[d]), int(doc_first_para[d + 1])):
+            g = int(para_group[p])
+            adjacent = near[near_starts[g] : near_starts[g + 1]].tolist()
+            kind = "within"
+            orig = seen.get(g)
+            if orig is None:
+                orig = min((seen[h] for h in adjacent if h in seen), default=None)
+            if orig is None:
+                kind = "boilerplate" if boiler[p] else "across"
+                orig = int(group_first[g]) if group_first[g] < p else None
+                if orig is None:
+                    orig = min(
+                        (f for h in adjacent if (f := int(group_first[h])) < p), default=None
+                    )
+            seen.setdefault(g, p)
+            if orig is not None:
+                rows.append((p, orig, kinds[kind], int(long[p])))
+    return np.array(rows, np.int64).reshape(-1, 4)
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """Paragraph ``para`` copies paragraph ``orig`` (global paragraph indices)."""
+
+    para: int
+    orig: int
+    kind: SpanKind
+    long: bool  # the paragraph has at least min_paragraph_tokens tokens
+
+
+def merge_blocks(
+    copies: list[Copy],
+    para_doc: Callable[[int], int],
+    max_gap: int,
+    is_short: Callable[[int], bool] = lambda p: True,
+) -> list[Block]:
+    """kernels.copy_blocks of one document's copies (in paragraph order), a
+    Copy object and a Block object each."""
+    blocks: list[Block] = []
+    cur: Block | None = None
+    for c in copies:
+        if (
+            cur is not None
+            and c.para == cur.last + 1
+            and c.kind == cur.kind
+            and para_doc(c.orig) == para_doc(cur.orig_last)
+            and cur.orig_last < c.orig <= cur.orig_last + 1 + max_gap
+            and all(is_short(p) for p in range(cur.orig_last + 1, c.orig))
+            and (c.kind != "within" or c.orig < cur.first)
+        ):
+            cur.last, cur.orig_last = c.para, c.orig
+            cur.long = cur.long or c.long
+            continue
+        cur = Block(c.kind, c.para, c.para, c.orig, c.orig, c.long)
+        blocks.append(cur)
+    return [b for b in blocks if b.long or b.kind == "boilerplate"]
+
+
+def new_passages(held: np.ndarray, asked: np.ndarray, min_tokens: int) -> np.ndarray:
+    """kernels.new_passages with sets of token positions."""
+    rows = [(a, lo, hi, False) for a, lo, hi in held.tolist()]
+    keep = []
+    for a, lo, hi in asked.tolist():
+        said: set[int] = set()
+        again: set[int] = set()
+        for x, first, last, passage in rows:
+            if x <= a:
+                inside = set(range(max(first, lo), min(last, hi)))
+                said |= inside
+                if x == a and passage:
+                    again |= inside
+        new = hi - lo - len(said) >= min_tokens and 2 * len(again) < hi - lo
+        if new:
+            rows.append((a, lo, hi, True))
+        keep.append(new)
+    return np.array(keep, bool)
 
 
 def holders(owners: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
