@@ -49,10 +49,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "base"
-        subprocess.run(
+        added = subprocess.run(
             ["git", "worktree", "add", "--detach", str(base), args.revision],
-            cwd=ROOT, check=True, capture_output=True,
+            cwd=ROOT, capture_output=True, text=True,
         )  # fmt: skip
+        if added.returncode:
+            sys.exit(f"cannot check out {args.revision}: {added.stderr.strip()}")
         try:
             corpus = jsonl_corpus(args.input, tmp)
             sides = {args.revision: base, "this checkout": ROOT}
