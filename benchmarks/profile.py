@@ -21,7 +21,8 @@ from itertools import pairwise
 from pathlib import Path
 
 from benchmarks.corpora import jsonl_corpus
-from dedup import Config, read_documents, scan
+from dedup import Config, Source, read_documents, scan
+from dedup.cli import own_process
 from dedup.features import featurize_batch
 from dedup.reports.json import write_json
 
@@ -46,7 +47,7 @@ def stages(path: Path, workers: int, levels: str | None) -> None:
     cfg = Config(levels=levels) if levels else Config()
     marks: list[tuple[str, float]] = [("read + featurize", time.perf_counter())]
     result = scan(
-        read_documents(path),
+        Source(path),  # as `dedup scan` gives it: with workers, they read it
         cfg,
         workers=workers,
         stage=lambda name: marks.append((name, time.perf_counter())),
@@ -96,6 +97,7 @@ def main() -> None:
         "--levels", help="comma-separated levels for the stage times (default: all)"
     )
     args = parser.parse_args()
+    own_process()  # as `dedup scan` runs (its collector's threshold, small pages)
     with tempfile.TemporaryDirectory() as tmp:
         path = jsonl_corpus(args.input, tmp, args.limit)
         stages(path, args.workers, args.levels)
