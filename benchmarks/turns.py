@@ -36,7 +36,10 @@ def scan(tree: Path, corpus: Path, report: Path, workers: int) -> float:
     command = [sys.executable, "-m", "dedup", "scan", str(corpus), "--json", str(report)]
     command += ["--force", "--workers", str(workers)]
     start = time.perf_counter()
-    subprocess.run(command, env=env, cwd=tree, check=True, capture_output=True)
+    done = subprocess.run(command, env=env, cwd=tree, capture_output=True, text=True)
+    if done.returncode:
+        last = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+        sys.exit(f"{tree}: dedup scan failed: {last}")
     return time.perf_counter() - start
 
 

@@ -995,8 +995,9 @@ def copy_blocks(
                 and x[4] < orig <= x[4] + 1 + max_gap
                 and (kind != WITHIN or orig < x[1])
             )
-            for q in range(x[4] + 1, orig if joins and len(short) else 0):
-                joins = joins and short[q]
+            if joins and len(short):  # what the original skips must be short
+                for q in range(x[4] + 1, orig):
+                    joins = joins and short[q]
             if joins:
                 x[2], x[4] = para, orig
                 x[5] = x[5] or copies[i, 3]

@@ -133,8 +133,9 @@ def short_limit(cfg: Config, paired: bool = False) -> int:
     return math.ceil((2 * k - 2 + e * (1 + t)) / (1 - t)) if t < 1 else 2**31
 
 
-def short(c: Index, paras: np.ndarray, cfg: Config) -> np.ndarray:
-    """Which of ``paras`` are short paragraphs (edited_pairs). Letter pairs
+def edit_sized(c: Index, paras: np.ndarray, cfg: Config) -> np.ndarray:
+    """Which of ``paras`` are short enough to be compared by their edits
+    (edited_pairs; not ``min_paragraph_tokens``' short). Letter pairs
     overlap, so a paragraph of them has about a character a token, one of
     words five or more: under two, it is ``paired``."""
     n = c.para_ntok[paras].astype(np.int64)
@@ -158,7 +159,7 @@ def edited_pairs(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
     ``block`` documents at a time, three times (the disjoint k-grams, then
     every k-gram, then the candidates' tokens): never all at once."""
     k = cfg.shingle_size
-    paras = c.group_first[short(c, c.group_first, cfg)]
+    paras = c.group_first[edit_sized(c, c.group_first, cfg)]
     if len(paras) < 2:
         return np.empty((0, 2), np.int64)
     chunks = [
@@ -339,7 +340,11 @@ def _is_formula(c: Index, b: Block, copies: np.ndarray, docs: np.ndarray, cfg: C
 def _edited(c: Index, p: int, orig: int | None, cfg: Config) -> bool:
     """Whether paragraph ``p`` is a short one that copies ``orig`` with a
     word or two edited: their shingle sets alone would not say so."""
-    if orig is None or c.para_group[p] == c.para_group[orig] or not short(c, np.array([p]), cfg)[0]:
+    if (
+        orig is None
+        or c.para_group[p] == c.para_group[orig]
+        or not edit_sized(c, np.array([p]), cfg)[0]
+    ):
         return False
     a, b = c.para_sets[p], c.para_sets[orig]
     sizes = np.array([len(a)]), np.array([len(b)])
@@ -508,15 +513,14 @@ _PENDING = 4096
 def _split(
     c: Index, copies: np.ndarray, b: Block, similarity: float, cfg: Config, short: np.ndarray
 ) -> list[tuple[Block, float]]:
-    """The block ``b`` of a document's copies, with its ``similarity``. Its
-    original side may skip ``max_gap`` paragraphs the copy leaves out; where
-    that drags the similarity below the threshold (a long paragraph
-    skipped), the block is split there instead: its original would claim
-    text never copied."""
+    """The block ``b`` (``copies``: its rows of kernels.paragraph_copies),
+    with its ``similarity``. Its original side may skip ``max_gap``
+    paragraphs the copy leaves out; where that drags the similarity below
+    the threshold (a long paragraph skipped), the block is split there
+    instead: its original would claim text never copied."""
     if similarity >= cfg.paragraph_threshold or b.orig_last - b.orig_first <= b.last - b.first:
         return [(b, similarity)]
-    inside = copies[(copies[:, 0] >= b.first) & (copies[:, 0] <= b.last)]
-    found = kernels.copy_blocks(inside, c.para_doc, cfg.max_gap, short)
+    found = kernels.copy_blocks(copies, c.para_doc, cfg.max_gap, short)
     parts = [_block(row) for row in found.tolist()]
     return list(zip(parts, _similarities(c, parts, cfg), strict=True))
 
