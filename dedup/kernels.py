@@ -1223,6 +1223,54 @@ def align(
 
 
 @kernel
+def seed_pairs(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    t_indptr: np.ndarray,
+    t_indices: np.ndarray,
+    lo: int,
+    hi: int,
+    min_seeds: int,
+) -> np.ndarray:
+    """Pairs ``a < b``, ``b`` in ``[lo, hi)``, of documents sharing at least
+    ``min_seeds`` rare words, encoded ``a << 32 | b`` and sorted: row ``d``
+    of the document x rare-word incidence matrix (CSR: ``indptr``,
+    ``indices``) holds ``d``'s rare words, row ``w`` of its transpose
+    (``t_indptr``, ``t_indices``, ascending) the documents holding ``w``,
+    read up to ``b`` only: half a sparse product's work, and no product to
+    filter."""
+    counts = np.zeros(len(indptr) - 1, np.int32)
+    touched = np.empty(len(indptr) - 1, np.int64)
+    out = np.empty(1024, np.int64)
+    m = 0
+    for b in range(lo, min(hi, len(indptr) - 1)):
+        t = 0
+        for k in range(indptr[b], indptr[b + 1]):
+            w = indices[k]
+            for j in range(t_indptr[w], t_indptr[w + 1]):
+                a = t_indices[j]
+                if a >= b:
+                    break
+                if counts[a] == 0:
+                    touched[t] = a
+                    t += 1
+                counts[a] += 1
+        for i in range(t):
+            a = touched[i]
+            if counts[a] >= min_seeds:
+                if m == len(out):
+                    grown = np.empty(2 * m, np.int64)
+                    grown[:m] = out
+                    out = grown
+                out[m] = a << 32 | b
+                m += 1
+            counts[a] = 0
+    found = out[:m].copy()
+    found.sort()
+    return found
+
+
+@kernel
 def new_passages(held: np.ndarray, asked: np.ndarray, min_tokens: int) -> np.ndarray:
     """Which of a document's passages ``asked`` (rows ``a, lo, hi``: their
     original's document and their tokens here, in the order they are
@@ -1696,7 +1744,7 @@ def may_reach(
     return keep
 
 
-# --- Template frames (finders/paragraphs.templates; twins: reference.affixes, holders)
+# --- Template frames (finders/paragraphs.templates; twins: reference.affixes, affix_holders)
 
 
 @kernel
@@ -1725,16 +1773,49 @@ def affixes(
 
 
 @kernel
-def holders(owners: np.ndarray, ids: np.ndarray, last: np.ndarray, counts: np.ndarray) -> None:
-    """Add to ``counts[w]`` how many distinct owners hold ``w``, from the
-    pairs ``(owners[i], ids[i])`` with owners ascending (across calls too):
-    ``last[w]``, the last owner counted for ``w`` (-1 before any), says
-    whether this one is new. No sort, where np.unique would sort them all."""
-    for i in range(len(ids)):
-        w = ids[i]
-        if last[w] != owners[i]:
-            last[w] = owners[i]
-            counts[w] += 1
+def affix_holders(
+    tokens: np.ndarray,
+    first: np.ndarray,
+    count: np.ndarray,
+    owners: np.ndarray,
+    frame: int,
+    seeds: tuple[np.uint64, np.uint64, np.uint64],
+    starts: np.ndarray,
+    shift: np.uint64,
+    ordered: np.ndarray,
+    bitmap: np.ndarray,
+    last: tuple[np.ndarray, np.ndarray],
+    counts: np.ndarray,
+) -> None:
+    """Add to ``counts[w]`` how many documents hold member ``w`` of the
+    sorted set ``ordered`` (``find``'s ``starts``, ``shift``, ``bitmap``)
+    among their paragraphs' ``affixes``, as a prefix and as a suffix: paragraph ``p``
+    of document ``owners[p]`` (ascending across calls); ``seeds``: prefix,
+    suffix, mix; ``last``: the last document counted for each member, as a
+    prefix and as a suffix (-1 before any), so a document counts once
+    without a sort. The set holds every affix of the paragraphs
+    templates asks about, so an affix not in it has no longer one in it: a
+    paragraph's walk stops there (one found anyway would be a 64-bit hash
+    collision), and most stop after a token or two."""
+    prefix, suffix, mix = seeds
+    mask = np.uint64(64 * len(bitmap) - 1)
+    for p in range(len(first)):
+        d = owners[p]
+        for side in range(2):
+            h = prefix if side == 0 else suffix
+            seen = last[side]
+            for j in range(min(count[p], frame)):
+                at = first[p] + j if side == 0 else first[p] + count[p] - 1 - j
+                h = h * mix + tokens[at]
+                x = h & mask
+                if not (bitmap[x >> np.uint64(6)] >> (x & np.uint64(63))) & np.uint64(1):
+                    break
+                w = _find(h, starts, shift, ordered)
+                if w < 0:
+                    break
+                if seen[w] != d:
+                    seen[w] = d
+                    counts[w] += 1
 
 
 # --- Candidate pairs (lsh.band_pairs; twin: tests/test_lsh_verify.py's brute force)

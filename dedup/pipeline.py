@@ -156,23 +156,28 @@ def _scan(
             if cfg.finds("passages"):
                 say("passages")
                 passages = aligning()
-            sketched = None
-            if cfg.finds("documents"):
-                # After the alignment: its tasks and these share the engine.
-                # (Beside paragraph spans, their memory came on top of
-                # theirs: 3.2 GB at 1M documents, 2.5 GB one after the other.)
-                say("containment candidates")
-                sketched = sketch_candidates(corpus, cfg, run)
-            found: list[Cluster] = []
-            related: list[DocPair] = []
-            if sketched is not None:
-                say("document clusters")
-                found, related = document_clusters(corpus, shared, sketched, cfg, run)
+            # After the alignment: its tasks and these share the engine.
+            # (Beside paragraph spans, their memory came on top of theirs:
+            # 3.2 GB at 1M documents, 2.5 GB one after the other.)
+            clustering: Callable[[], tuple[list[Cluster], list[DocPair]]]
+            if cfg.finds("passages") and cfg.finds("documents") and not run.local:
+                # The workers (and numpy) cluster documents while this process
+                # weighs the passages; the formulas, which read the clusters,
+                # wait for them, and only then use the engine.
+                say("document clusters beside adding passages")
+                clustering = _started(partial(_documents, corpus, shared, cfg, run, None))
+            else:
+                clustered = _documents(corpus, shared, cfg, run, say)
+                clustering = lambda: clustered  # noqa: E731
             if cfg.finds("passages"):
                 say("adding passages")
                 repeats = repeated_passages(corpus)
-                formula = partial(formulas, corpus, cfg, run, found)
+
+                def formula(within: list[Passage]) -> set[Passage]:
+                    return formulas(corpus, cfg, run, clustering()[0], within)
+
                 spans = add_passages(corpus, spans, cfg, passages + repeats, formula)
+            found, related = clustering()
             result = _result(corpus, cfg, spans, found, boilerplate, related)
             if archive is not None and corpus.outside is not None:
                 result.config["index"] = {
@@ -192,6 +197,25 @@ def _scan(
             corpus.close()
             batch.close()
     return result
+
+
+def _documents(
+    c: Index,
+    shared: np.ndarray,
+    cfg: Config,
+    engine: Engine,
+    say: Callable[[str], None] | None,
+) -> tuple[list[Cluster], list[DocPair]]:
+    """The document level's clusters and related pairs (none if it is not
+    looked for); ``say`` names its stages."""
+    if not cfg.finds("documents"):
+        return [], []
+    if say is not None:
+        say("containment candidates")
+    sketched = sketch_candidates(c, cfg, engine)
+    if say is not None:
+        say("document clusters")
+    return document_clusters(c, shared, sketched, cfg, engine)
 
 
 def _result(

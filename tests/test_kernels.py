@@ -273,6 +273,41 @@ def test_affixes_equal_their_twin(counts: list[int], seed: int) -> None:
     assert all(np.array_equal(g, e) for g, e in zip(got, expected, strict=True))
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(1, 4), max_size=20), min_size=1, max_size=12),
+    st.lists(st.integers(0, 3), min_size=1),
+    st.data(),
+)
+def test_affix_holders_equals_its_twin(
+    paragraphs: list[list[int]], docs: list[int], data: st.DataObject
+) -> None:
+    """Template frames counted (templates' pass over the corpus), the walk
+    stopped at the first affix not asked about, against every affix looked
+    up: paragraphs of a few tokens, so that affixes recur, of documents in
+    order, the asked ones' affixes the set, in one call or two."""
+    count = np.array([len(x) for x in paragraphs], np.int64)
+    tokens = np.array([t for x in paragraphs for t in x], np.uint64)
+    first = np.cumsum(count) - count
+    owners = np.sort(np.resize(np.array(docs, np.int64), len(count)))
+    seeds = (np.uint64(0x243F6A8885A308D3), np.uint64(0x13198A2E03707344), np.uint64(0x1B3))
+    asked = np.array(data.draw(st.lists(st.booleans(), min_size=len(count), max_size=len(count))))
+    pre, suf = kernels.affixes(tokens, first[asked], count[asked], 16, *seeds)
+    valid = np.arange(16) < count[asked, None]
+    wanted = np.unique(np.concatenate((pre[valid], suf[valid])))
+    is_wanted = Members(wanted, rare=True)
+    last = (np.full(len(wanted), -1, np.int32), np.full(len(wanted), -1, np.int32))
+    counts = np.zeros(len(wanted), np.int32)
+    cut = data.draw(st.integers(0, len(count)))
+    for part in (slice(0, cut), slice(cut, None)):
+        kernels.affix_holders(
+            tokens, first[part], count[part], owners[part], 16, seeds,
+            is_wanted.starts, is_wanted.shift, wanted, is_wanted.bitmap, last, counts,
+        )  # fmt: skip
+    expected = reference.affix_holders(tokens, first, count, owners, 16, seeds, wanted)
+    assert counts.tolist() == expected.tolist()
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(TOKENS.map(lambda t: t[:30]), min_size=2, max_size=6), st.data())
 def test_edit_distances_equal_their_twin(runs: list[np.ndarray], data: st.DataObject) -> None:
@@ -309,20 +344,6 @@ def test_edit_distances_equal_their_twin_on_news() -> None:
         got = kernels.edit_distances(np.concatenate(paras), offsets, pairs[:, 0], pairs[:, 1], most)
         assert got.tolist() == [min(d, m + 1) for d, m in zip(plain, most.tolist(), strict=True)]
     assert sum(0 < d <= 40 for d in plain) >= 5  # some near, not only equal or far
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 9)), max_size=200), st.data())
-def test_holders_equals_its_twin(pairs: list[tuple[int, int]], data: st.DataObject) -> None:
-    """Owners ascending, in one call or two (templates counts a block at a time)."""
-    pairs.sort(key=lambda p: p[0])
-    owners = np.array([o for o, _ in pairs], np.int64)
-    ids = np.array([w for _, w in pairs], np.int64)
-    cut = data.draw(st.integers(0, len(pairs)))
-    last, counts = np.full(10, -1, np.int32), np.zeros(10, np.int32)  # as templates has them
-    kernels.holders(owners[:cut], ids[:cut], last, counts)
-    kernels.holders(owners[cut:], ids[cut:], last, counts)
-    assert np.array_equal(counts, reference.holders(owners, ids, 10))
 
 
 @settings(max_examples=200, deadline=None)

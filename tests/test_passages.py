@@ -18,7 +18,10 @@ from dedup.finders.passages import (
     _DENSE,
     _WINDOW,
     STOP_SORTED,
+    _block_pairs,
     _candidate_pairs,
+    _incidence,
+    _transposed,
     document_frequencies,
 )
 from dedup.kernels import follow, trim
@@ -189,6 +192,11 @@ def test_candidate_pairs_equal_brute_force(seed: int, n_docs: int, min_seeds: in
                 expected.append((a, b))
     pairs = _candidate_pairs(words, rare, min_seeds)
     assert [tuple(p) for p in decode(pairs).tolist()] == expected
+    # a few later documents at a time, as the alignment tasks ask
+    incidence = _incidence(words, rare, Members(rare, rare=True))
+    transposed = _transposed(incidence)
+    blocks = [_block_pairs(incidence, transposed, lo, lo + 3, min_seeds) for lo in range(0, 12, 3)]
+    assert np.sort(np.concatenate(blocks)).tolist() == pairs.tolist()
 
 
 def test_members_equal_isin_and_searchsorted() -> None:

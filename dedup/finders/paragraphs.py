@@ -385,14 +385,12 @@ def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> 
     wanted = unique(np.concatenate((pre[valid], suf[valid])))
     # int32 (document numbers and counts): the corpus's affixes are many
     is_wanted, df = Members(wanted, rare=True), np.zeros(len(wanted), np.int32)
-    last = [np.full(len(wanted), -1, np.int32) for _ in range(2)]  # as prefix, as suffix
-    for take, tables in _affix_blocks(c, block):
-        ok = np.arange(_FRAME) < c.para_ntok[take, None]
-        owner = np.broadcast_to(c.para_doc[take, None], ok.shape)[ok]  # ascending
-        for table, seen in zip(tables, last, strict=True):
-            at = is_wanted.find(table[ok])
-            keep = at >= 0
-            kernels.holders(owner[keep], at[keep], seen, df)
+    last = (np.full(len(wanted), -1, np.int32), np.full(len(wanted), -1, np.int32))
+    for take, tokens, first in _token_blocks(c, block):
+        kernels.affix_holders(
+            tokens, first, c.para_ntok[take], c.para_doc[take], _FRAME, (_PREFIX, _SUFFIX, _MIX),
+            is_wanted.starts, is_wanted.shift, is_wanted.set, is_wanted.bitmap, last, df,
+        )  # fmt: skip
 
     # A paragraph's frame: its affixes found in at least boilerplate_min_docs
     # documents and in twice as many as the paragraph itself (its longest
@@ -423,13 +421,12 @@ _PREFIX, _SUFFIX, _MIX = (
 
 
 def _affix_blocks(
-    c: Index, block: int, only: np.ndarray | None = None
+    c: Index, block: int, only: np.ndarray
 ) -> Iterator[tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]]:
-    """``(paragraphs, (prefix hashes, suffix hashes))``, the paragraphs of
-    ``block`` documents at a time (those in ``only``, if given, sorted: then
-    only their documents' tokens are read): ``(paragraphs, _FRAME)`` tables,
-    entry ``j`` the hash of the first or last ``j + 1`` tokens (0 past the
-    paragraph's length)."""
+    """``(paragraphs, (prefix hashes, suffix hashes))`` of the paragraphs
+    ``only`` (sorted), ``block`` documents' at a time (only their tokens
+    are read): ``(paragraphs, _FRAME)`` tables, entry ``j`` the hash of
+    the first or last ``j + 1`` tokens (0 past the paragraph's length)."""
     for take, tokens, first in _token_blocks(c, block, only):
         yield (
             take,

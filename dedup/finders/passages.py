@@ -147,7 +147,7 @@ def _state(doc_words: Arrays, max_df: int, outside: Outside | None) -> _State:
         everyone += outside.docs
     rare = rare_words(vocab, df, everyone, max_df)
     incidence = _incidence(doc_words, rare, Members(rare, rare=True))
-    return _State(rare, incidence, incidence.T.tocsr())
+    return _State(rare, incidence, _transposed(incidence))
 
 
 def _save_state(
@@ -368,17 +368,25 @@ def _block_pairs(
     incidence: sp.csr_matrix, transposed: sp.csr_matrix, lo: int, hi: int, min_seeds: int
 ) -> np.ndarray:
     """Pairs ``a < b`` with ``b`` in ``[lo, hi)`` sharing at least ``min_seeds``
-    distinct rare words, encoded ``a << 32 | b`` and sorted: one sparse product."""
-    shared = (incidence[lo:hi] @ transposed).tocoo()  # later (b) x every document (a)
-    b, a = shared.row.astype(np.int64) + lo, shared.col.astype(np.int64)
-    keep = (shared.data >= min_seeds) & (a < b)
-    return np.sort(a[keep] << 32 | b[keep])
+    distinct rare words, encoded ``a << 32 | b`` and sorted (kernels.seed_pairs;
+    ``transposed``: ``_transposed``)."""
+    return kernels.seed_pairs(
+        incidence.indptr, incidence.indices, transposed.indptr, transposed.indices,
+        lo, hi, min_seeds,
+    )  # fmt: skip
+
+
+def _transposed(incidence: sp.csr_matrix) -> sp.csr_matrix:
+    """The rare-word x document matrix, each word's documents ascending."""
+    transposed = incidence.T.tocsr()
+    transposed.sort_indices()
+    return transposed
 
 
 def _candidate_pairs(doc_words: Arrays, rare: np.ndarray, min_seeds: int) -> np.ndarray:
     """Every candidate pair (see ``_block_pairs``), sorted."""
     incidence = _incidence(doc_words, rare, Members(rare, rare=True))
-    transposed = incidence.T.tocsr()
+    transposed = _transposed(incidence)
     blocks = range(0, len(doc_words), _BLOCK)
     pairs = [_block_pairs(incidence, transposed, lo, lo + _BLOCK, min_seeds) for lo in blocks]
     return np.sort(np.concatenate(pairs))

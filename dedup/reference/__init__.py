@@ -16,7 +16,7 @@ hold every fast path equal to (on hypothesis's text and on real news).
 | ``kernels.repeats`` (inside one document) | ``repeats`` |
 | ``kernels.find`` (``verify.Members``) | ``np.isin``, ``np.searchsorted`` |
 | ``kernels.overlap`` (``verify.overlap``) | ``np.intersect1d`` |
-| ``kernels.affixes``, ``holders`` | ``affixes``, ``holders`` |
+| ``kernels.affixes``, ``affix_holders`` | ``affixes``, ``affix_holders`` |
 | ``kernels.holdings``, ``sketch_pairs`` | ``holdings``, ``sketch_pairs`` |
 | ``kernels.set_bits``, ``may_reach`` | ``set_bits``, ``may_reach`` |
 | ``kernels.edit_distances`` | ``edit_distance`` |
@@ -511,6 +511,32 @@ def affixes(
     return tables[0], tables[1]
 
 
+def affix_holders(
+    tokens: np.ndarray,
+    first: np.ndarray,
+    count: np.ndarray,
+    owners: np.ndarray,
+    frame: int,
+    seeds: tuple[np.uint64, np.uint64, np.uint64],
+    wanted: np.ndarray,
+) -> np.ndarray:
+    """kernels.affix_holders in one call: for each of ``wanted``, how many
+    documents hold it as a prefix plus how many as a suffix, every affix of
+    every paragraph looked up."""
+    index = {v: i for i, v in enumerate(wanted.tolist())}
+    counts = np.zeros(len(wanted), np.int64)
+    for table in affixes(tokens, first, count, frame, *seeds):
+        held = {
+            (index[v], d)
+            for row, n, d in zip(table.tolist(), count.tolist(), owners.tolist(), strict=True)
+            for v in row[:n]
+            if v in index
+        }
+        for w, _ in held:
+            counts[w] += 1
+    return counts
+
+
 def paragraph_copies(
     docs: np.ndarray,
     doc_first_para: np.ndarray,
@@ -603,13 +629,6 @@ def new_passages(held: np.ndarray, asked: np.ndarray, min_tokens: int) -> np.nda
             rows.append((a, lo, hi, True))
         keep.append(new)
     return np.array(keep, bool)
-
-
-def holders(owners: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
-    """For each id 0..n-1, how many distinct owners hold it (kernels.holders
-    in one call, with a sort)."""
-    pairs = np.unique(owners.astype(np.int64) * n + ids)
-    return np.bincount(pairs % n, minlength=n)
 
 
 def holdings(
