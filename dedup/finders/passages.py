@@ -460,14 +460,17 @@ def add_passages(
         return _token_ranges(template[d], spans_of(d)) if d in template else []
 
     kept: list[tuple[Passage, int, int]] = []  # with its start and end in b
-    for b, group in groupby(sorted(found, key=attrgetter("b", "a", "b_lo")), attrgetter("b")):
+    by_b = [
+        (b, list(g))
+        for b, g in groupby(sorted(found, key=attrgetter("b", "a", "b_lo")), attrgetter("b"))
+    ]
+    for (b, group), tb in zip(by_b, _each_read(c.token_spans, [b for b, _ in by_b]), strict=True):
         # (a repeat inside one document: its similarity is of its windows, as a paragraph's)
         weighed = [p if p.a == b else _without_template(cfg, p, cut, words_of) for p in group]
         asked = [p for p in weighed if p is not None]
         if not asked:
             continue
         mine = by_doc.get(b, [])
-        tb = spans_of(b)
         held = [
             (a, lo, hi)
             for (a, _), (lo, hi) in zip(mine, _token_ranges([s for _, s in mine], tb), strict=True)
@@ -482,15 +485,30 @@ def add_passages(
     formula = formulas(within) if formulas is not None and within else set()
     # Their originals' offsets, each original's token spans read once.
     origs: dict[int, Ref] = {}
-    for i in sorted(range(len(kept)), key=lambda i: kept[i][0].a):
+    by_a = sorted(range(len(kept)), key=lambda i: kept[i][0].a)
+    for i, ta in zip(by_a, _each_read(c.token_spans, [kept[i][0].a for i in by_a]), strict=True):
         p = kept[i][0]
-        ta = spans_of(p.a)
         origs[i] = Ref(c.doc_ids[p.a], int(ta[p.a_lo, 0]), int(ta[p.a_hi - 1, 1]))
     for i, (p, start, end) in enumerate(kept):
         kind: SpanKind = "across" if p.a != p.b else "formula" if p in formula else "within"
         span = Span(c.doc_ids[p.b], start, end, kind, p.similarity, origs[i], "passage")
         by_doc.setdefault(p.b, []).append((p.a, span))
     return [s for d in sorted(by_doc) for _, s in sorted(by_doc[d], key=lambda x: x[1].start)]
+
+
+def _each_read(store: Spill, docs: list[int], block: int = 1024) -> Iterator[np.ndarray]:
+    """``store[d]`` for each of ``docs`` (ascending, repeats allowed), read
+    ``block`` distinct documents at a time: a gather each, where a read
+    each cost more than what it read."""
+    distinct = unique(np.array(docs, np.int64))
+    at = 0
+    for lo in range(0, len(distinct), block):
+        some = distinct[lo : lo + block]
+        values, ends = store.gather(some), np.cumsum(store.sizes(some))
+        read = dict(zip(some.tolist(), np.split(values, ends[:-1]), strict=True))
+        while at < len(docs) and docs[at] in read:
+            yield read[docs[at]]
+            at += 1
 
 
 def _token_ranges(spans: list[Span], token_spans: np.ndarray) -> list[tuple[int, int]]:
