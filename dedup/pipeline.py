@@ -170,13 +170,14 @@ def _scan(
                 # The workers (and numpy) cluster documents while this process
                 # weighs the passages; the formulas, which read the clusters,
                 # wait for them, and only then use the engine.
-                say("document clusters beside adding passages")
+                say("document clusters and adding passages")
                 clustering = _started(partial(_documents, corpus, shared, cfg, run, None))
             else:
                 clustered = _documents(corpus, shared, cfg, run, say)
                 clustering = lambda: clustered  # noqa: E731
+                if cfg.finds("passages"):
+                    say("adding passages")
             if cfg.finds("passages"):
-                say("adding passages")
                 repeats = repeated_passages(corpus)
 
                 def formula(within: list[Passage]) -> set[Passage]:
