@@ -144,16 +144,20 @@ def _scan(
             boilerplate: list[Boilerplate] = []
             shared = np.empty((0, 2), np.int64)
             aligning: Callable[[], list[Passage]] = partial(aligned_passages, corpus, cfg, run)
-            lsh = run
-            if cfg.finds("passages") and not run.local:
-                # The workers align passages while this process finds
-                # paragraph edges and spans. A pool of this machine's
-                # processes leaves the edges to this process: its tasks
-                # would wait behind theirs (SaudiNewsNet, 2 workers: 1.3 s
-                # for the edges, 0.5 s here).
+            # The workers align passages while this process finds paragraph
+            # spans. Two of this machine's processes start sooner, and this
+            # process finds the paragraph edges itself meanwhile: its tasks
+            # would wait behind theirs (SaudiNewsNet: the edges took 1.3 s
+            # so, 0.5 s here); more workers, or a cluster's, find the edges
+            # first, a band a task.
+            beside = cfg.finds("passages") and not run.local
+            early = beside and isinstance(run, ProcessEngine) and run.workers <= 2
+            if early:
                 aligning = _started(aligning)
-                lsh = Engine() if isinstance(run, ProcessEngine) else run
-            edges = paragraph_edges(corpus, cfg, lsh) if cfg.finds("paragraphs") else {}
+            if cfg.finds("paragraphs"):
+                edges = paragraph_edges(corpus, cfg, Engine() if early else run)
+            if beside and not early:
+                aligning = _started(aligning)
             if cfg.finds("paragraphs"):
                 say("paragraph spans")
                 spans, boilerplate, shared = paragraph_spans(corpus, edges, cfg)
