@@ -1789,11 +1789,11 @@ def affix_holders(
 ) -> None:
     """Add to ``counts[w]`` how many documents hold member ``w`` of the
     sorted set ``ordered`` (``find``'s ``starts``, ``shift``, ``bitmap``)
-    among their paragraphs' ``affixes``, as a prefix and as a suffix: paragraph ``p``
-    of document ``owners[p]`` (ascending across calls); ``seeds``: prefix,
-    suffix, mix; ``last``: the last document counted for each member, as a
-    prefix and as a suffix (-1 before any), so a document counts once
-    without a sort. The set holds every affix of the paragraphs
+    among their paragraphs' ``affixes``, as a prefix and as a suffix:
+    paragraph ``p`` of document ``owners[p]`` (ascending across calls);
+    ``seeds``: prefix, suffix, mix; ``last``: the last document counted for
+    each member, as a prefix and as a suffix (-1 before any), so a document
+    counts once without a sort. The set holds every affix of the paragraphs
     templates asks about, so an affix not in it has no longer one in it: a
     paragraph's walk stops there (one found anyway would be a 64-bit hash
     collision), and most stop after a token or two."""
