@@ -1038,8 +1038,7 @@ def find(
         for i in range(lo, hi):  # the values that may be members, without a branch
             at[m] = i
             if filtered:
-                x = values[i] & mask
-                m += int((bitmap[x >> np.uint64(6)] >> (x & np.uint64(63))) & np.uint64(1))
+                m += _bit(bitmap, mask, values[i])
             else:
                 m += 1
         # Every bucket's bounds first: loads that wait on no branch, so the
@@ -1051,6 +1050,14 @@ def find(
             if begin[j] != end[j]:
                 out[at[j]] = _find_from(values[at[j]], begin[j], end[j], ordered)
     return out
+
+
+@kernel
+def _bit(bitmap: np.ndarray, mask: np.uint64, v: np.uint64) -> int:
+    """Bit ``v & mask`` of a ``bit_filter`` bit map (``mask``: its bits less
+    one): 0 says ``v`` is in no set it was made of."""
+    x = v & mask
+    return int((bitmap[x >> np.uint64(6)] >> (x & np.uint64(63))) & np.uint64(1))
 
 
 @kernel
@@ -1807,8 +1814,7 @@ def affix_holders(
             for j in range(min(count[p], frame)):
                 at = first[p] + j if side == 0 else first[p] + count[p] - 1 - j
                 h = h * mix + tokens[at]
-                x = h & mask
-                if not (bitmap[x >> np.uint64(6)] >> (x & np.uint64(63))) & np.uint64(1):
+                if not _bit(bitmap, mask, h):
                     break
                 w = _find(h, starts, shift, ordered)
                 if w < 0:

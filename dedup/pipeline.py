@@ -170,12 +170,12 @@ def _scan(
             # (Beside paragraph spans, their memory came on top of theirs:
             # 3.2 GB at 1M documents, 2.5 GB one after the other.)
             clustering: Callable[[], tuple[list[Cluster], list[DocPair]]]
-            if cfg.finds("passages") and cfg.finds("documents") and not run.local:
+            if beside and cfg.finds("documents"):
                 # The workers (and numpy) cluster documents while this process
                 # weighs the passages; the formulas, which read the clusters,
                 # wait for them, and only then use the engine.
                 say("document clusters and adding passages")
-                clustering = _started(partial(_documents, corpus, shared, cfg, run, None))
+                clustering = _started(partial(_documents, corpus, shared, cfg, run, _quiet))
             else:
                 clustered = _documents(corpus, shared, cfg, run, say)
                 clustering = lambda: clustered  # noqa: E731
@@ -215,18 +215,20 @@ def _documents(
     shared: np.ndarray,
     cfg: Config,
     engine: Engine,
-    say: Callable[[str], None] | None,
+    say: Callable[[str], None],
 ) -> tuple[list[Cluster], list[DocPair]]:
     """The document level's clusters and related pairs (none if it is not
     looked for); ``say`` names its stages."""
     if not cfg.finds("documents"):
         return [], []
-    if say is not None:
-        say("containment candidates")
+    say("containment candidates")
     sketched = sketch_candidates(c, cfg, engine)
-    if say is not None:
-        say("document clusters")
+    say("document clusters")
     return document_clusters(c, shared, sketched, cfg, engine)
+
+
+def _quiet(name: str) -> None:
+    """``say`` for a stage run beside another, which names them both."""
 
 
 def _result(

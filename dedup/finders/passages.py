@@ -504,8 +504,8 @@ def _each_read(store: Spill, docs: list[int], block: int = 1024) -> Iterator[np.
     at = 0
     for lo in range(0, len(distinct), block):
         some = distinct[lo : lo + block]
-        values, ends = store.gather(some), np.cumsum(store.sizes(some))
-        read = dict(zip(some.tolist(), np.split(values, ends[:-1]), strict=True))
+        values, lengths = _read(store, some)
+        read = dict(zip(some.tolist(), np.split(values, np.cumsum(lengths)[:-1]), strict=True))
         while at < len(docs) and docs[at] in read:
             yield read[docs[at]]
             at += 1
