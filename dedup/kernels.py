@@ -128,16 +128,21 @@ def trim(
     window: int,
     dense: int,
     stop: np.ndarray,
-) -> tuple[int, int, int, int, np.ndarray]:
+) -> tuple[int, int, int, int, np.ndarray, np.ndarray]:
     """The passage ``[a_lo, a_hi)``, ``[b_lo, b_hi)`` without the unrelated
     text at its ends: each side shrunk to its first and last content words
     found on the other side with ``dense`` such words in their window of
-    ``window`` tokens; and the words of b's side (sorted, distinct), which
-    align's similarity reads too. Its plain twin: reference.trim (the ends)."""
-    b_lo, b_hi = _dense(ids_b, b_lo, b_hi, unique(ids_a[a_lo:a_hi]), stop, window, dense)
-    words_b = unique(ids_b[b_lo:b_hi])
-    a_lo, a_hi = _dense(ids_a, a_lo, a_hi, words_b, stop, window, dense)
-    return a_lo, a_hi, b_lo, b_hi, words_b
+    ``window`` tokens; and the tokens of each trimmed side sorted, which
+    align's similarities read too (a sort each where a's side keeps its
+    ends, as most do: the sorts were most of align's time). Its plain twin:
+    reference.trim (the ends)."""
+    sorted_a = np.sort(ids_a[a_lo:a_hi])
+    b_lo, b_hi = _dense(ids_b, b_lo, b_hi, _distinct_sorted(sorted_a), stop, window, dense)
+    sorted_b = np.sort(ids_b[b_lo:b_hi])
+    lo, hi = _dense(ids_a, a_lo, a_hi, _distinct_sorted(sorted_b), stop, window, dense)
+    if (lo, hi) != (a_lo, a_hi):
+        sorted_a = np.sort(ids_a[lo:hi])
+    return lo, hi, b_lo, b_hi, sorted_a, sorted_b
 
 
 @kernel
@@ -503,8 +508,14 @@ def _window(values: np.ndarray, lo: int, n: int, position: np.ndarray) -> np.uin
 @kernel
 def unique(values: np.ndarray) -> np.ndarray:
     """np.unique(values): numba's builds a list a value at a time, 5x slower."""
-    out = np.empty(len(values), values.dtype)
-    return out[: _distinct_into(np.sort(values), out, 0)]
+    return _distinct_sorted(np.sort(values))
+
+
+@kernel
+def _distinct_sorted(ordered: np.ndarray) -> np.ndarray:
+    """The distinct values of the sorted array ``ordered``."""
+    out = np.empty(len(ordered), ordered.dtype)
+    return out[: _distinct_into(ordered, out, 0)]
 
 
 @kernel
@@ -1204,16 +1215,15 @@ def align(
     kept = 0
     for r in range(n):
         x = joined_ranges[r]
-        a_lo, a_hi, b_lo, b_hi, words_b = trim(
+        a_lo, a_hi, b_lo, b_hi, sorted_a, sorted_b = trim(
             ids_a, ids_b, x[0], x[1], x[2], x[3], window, dense, stop
         )
         if min(a_hi - a_lo, b_hi - b_lo) < min_tokens:
             continue
-        similarity = _jaccard(unique(ids_a[a_lo:a_hi]), words_b)
+        similarity = _jaccard(_distinct_sorted(sorted_a), _distinct_sorted(sorted_b))
         if similarity < threshold:
             continue
-        sorted_a = np.sort(ids_a[a_lo:a_hi])
-        if counted_jaccard(sorted_a, np.sort(ids_b[b_lo:b_hi])) < threshold:
+        if counted_jaccard(sorted_a, sorted_b) < threshold:
             # A side says the other's words over and over: cut to once, verified again.
             b_hi = once(ids_b, b_lo, b_hi, sorted_a, stop)
             a_hi = once(ids_a, a_lo, a_hi, np.sort(ids_b[b_lo:b_hi]), stop)
