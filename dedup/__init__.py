@@ -26,6 +26,7 @@ _WHERE = {
     "DedupError": "dedup.errors",
     "InputError": "dedup.errors",
     "OutputError": "dedup.errors",
+    "WorkerError": "dedup.errors",
     "Boilerplate": "dedup.models",
     "Cluster": "dedup.models",
     "DocPair": "dedup.models",
@@ -42,7 +43,7 @@ _WHERE = {
 if TYPE_CHECKING:
     from dedup.clean import CleanPolicy, clean_documents
     from dedup.config import Config
-    from dedup.errors import ConfigError, DedupError, InputError, OutputError
+    from dedup.errors import ConfigError, DedupError, InputError, OutputError, WorkerError
     from dedup.formats import Source
     from dedup.models import (
         Boilerplate,
@@ -82,6 +83,7 @@ __all__ = [
     "ScanResult",
     "Source",
     "Span",
+    "WorkerError",
     "__version__",
     "clean_documents",
     "read_documents",

@@ -19,8 +19,9 @@ from dedup import Document, read_documents, scan
 from dedup.cli import app
 from dedup.engines import Engine, run
 from dedup.engines.dask import DaskEngine
+from dedup.errors import WorkerError
 from tests.conftest import SEEDS, needs
-from tests.test_engines import refuse, square_all
+from tests.test_engines import die_at, refuse, square_all
 
 distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
 
@@ -41,6 +42,21 @@ def test_tasks_keep_their_order_and_errors_reach_the_caller(client: distributed.
         with pytest.raises(ValueError, match="thirteen"):
             run(engine, refuse, range(40))
     assert client.status == "running"  # a client given is the caller's: left open
+
+
+def test_workers_that_die_running_a_task_are_one_error() -> None:
+    """A task that kills whichever worker runs it (as the system does to
+    free memory): the scheduler gives it to another worker as many times as
+    it allows (once here), then the scan has one error."""
+    import dask
+
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 1}),
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as c,
+        DaskEngine(client=distributed.Client(c)) as engine,
+        pytest.raises(WorkerError, match=r"^Dask workers died running a task"),
+    ):
+        run(engine, die_at, range(40))
 
 
 def test_a_client_is_an_engine_and_gives_the_local_answer(client: distributed.Client) -> None:

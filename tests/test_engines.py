@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -19,6 +21,7 @@ from dedup import Config, Document, read_documents, scan
 from dedup.cli import app
 from dedup.engines import Engine, make_engine, run
 from dedup.engines.processes import ProcessEngine
+from dedup.errors import WorkerError
 from dedup.finders import ahead
 from dedup.finders.documents import sketch_candidates
 from tests.conftest import SEEDS, needs
@@ -48,6 +51,32 @@ def test_a_task_error_reaches_the_caller_and_stops_the_pool() -> None:
     with pytest.raises(ValueError, match="thirteen"), ProcessEngine(2) as engine:
         run(engine, refuse, range(40))
     assert engine._procs == []  # stopped, none left behind
+
+
+def die_at(x: int) -> int:
+    """A task whose worker is killed at ``x == 13``, as the system's
+    out-of-memory killer would kill it."""
+    if x == 13:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return x
+
+
+def test_a_killed_worker_is_one_error_and_stops_the_pool() -> None:
+    with (
+        pytest.raises(WorkerError, match=r"^a worker process was killed \(SIGKILL, as the sys"),
+        ProcessEngine(2) as engine,
+    ):
+        run(engine, die_at, range(40))
+    assert engine._procs == []  # stopped, none left behind
+
+
+@pytest.mark.timeout(120)
+def test_a_task_that_cannot_be_sent_is_an_error_not_a_wait() -> None:
+    with (
+        pytest.raises(RuntimeError, match="a task could not be sent to a worker"),
+        ProcessEngine(2) as engine,
+    ):
+        run(engine, lambda x: x, range(4))  # a lambda does not pickle
 
 
 def test_one_worker_is_the_local_engine() -> None:

@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from dedup.engines import Engine
-from dedup.errors import InputError
+from dedup.errors import InputError, WorkerError
 from dedup.index import forget
 
 if TYPE_CHECKING:
@@ -115,10 +115,10 @@ class DaskEngine(Engine):
                 pending.append((item, self._submit(task, item)))
                 if len(pending) >= most:
                     done, future = pending.popleft()
-                    yield done, future.result()
+                    yield done, _result(future)
             while pending:
                 done, future = pending.popleft()
-                yield done, future.result()
+                yield done, _result(future)
         finally:
             for _, future in pending:  # stopped early, or an error: drop the rest
                 future.cancel()
@@ -176,3 +176,15 @@ def _forget(folder: str) -> None:
 def _call(task: Callable[[Any], R], whole: bool, *parts: Any) -> R:
     """On a worker: ``task`` on the item ``DaskEngine._submit`` took apart."""
     return task(parts if whole else parts[0])
+
+
+def _result(future: Future[R]) -> R:
+    """The task's result (its error raised); workers that died running it
+    (the scheduler gives a task to another worker when one dies, a few
+    times: ``distributed.scheduler.allowed-failures``) are one error."""
+    from distributed import KilledWorker
+
+    try:
+        return future.result()
+    except KilledWorker as e:
+        raise WorkerError(f"Dask workers died running a task ({e}); the scan stopped") from None

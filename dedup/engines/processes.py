@@ -26,6 +26,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from dedup.engines import Engine
+from dedup.errors import WorkerError
 from dedup.outputs import forget_locks
 
 T = TypeVar("T")
@@ -65,19 +66,19 @@ class ProcessEngine(Engine):
     def map(self, task: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
         if self._sender is None:
             raise RuntimeError("a ProcessEngine runs tasks inside its with block")
-        pending: deque[tuple[T, Connection]] = deque()
+        pending: deque[tuple[T, int]] = deque()
         try:
             for item in items:
-                conn = self._conns[self._next]
+                worker = self._next
                 self._next = (self._next + 1) % self.workers
-                self._outbox.put((conn, (task, item)))
-                pending.append((item, conn))
+                self._outbox.put((self._conns[worker], (task, item)))
+                pending.append((item, worker))
                 if len(pending) >= 2 * self.workers:
-                    done, conn = pending.popleft()
-                    yield done, _receive(conn)
+                    done, worker = pending.popleft()
+                    yield done, self._receive(worker)
             while pending:
-                done, conn = pending.popleft()
-                yield done, _receive(conn)
+                done, worker = pending.popleft()
+                yield done, self._receive(worker)
         finally:
             if pending:  # stopped early: the answers still due would come out of turn
                 self._stop(kill=True)
@@ -89,6 +90,16 @@ class ProcessEngine(Engine):
         trace: TracebackType | None,
     ) -> None:
         self._stop(kill=kind is not None)  # an error or a signal: the workers stop at once
+
+    def _receive(self, worker: int) -> Any:
+        """The answer of the task given to ``worker`` first (its error raised)."""
+        try:
+            ok, value = self._conns[worker].recv()
+        except (EOFError, OSError):  # closed; reset if it died with tasks unread
+            raise WorkerError(_death(self._procs[worker])) from None
+        if not ok:
+            raise value
+        return value
 
     def _stop(self, kill: bool) -> None:
         if self._sender is None:
@@ -136,14 +147,24 @@ def _send(outbox: queue.Queue[tuple[Connection, Any] | None]) -> None:
     while (work := outbox.get()) is not None:
         conn, message = work
         with contextlib.suppress(OSError):  # a dead worker: the parent finds out when it reads
-            conn.send(message)
+            try:
+                conn.send(message)
+            except Exception as e:  # not picklable, or no memory to: the worker says so in turn
+                conn.send((_unsent, f"{type(e).__name__}: {e}"))
 
 
-def _receive(conn: Connection) -> Any:
-    try:
-        ok, value = conn.recv()
-    except EOFError:
-        raise RuntimeError("a worker process died") from None
-    if not ok:
-        raise value
-    return value
+def _unsent(why: str) -> None:
+    """In a worker, for a task that could not be sent to it: its error, in
+    the task's place (else the parent would wait for its answer forever)."""
+    raise RuntimeError(f"a task could not be sent to a worker ({why})")
+
+
+def _death(proc: BaseProcess) -> str:
+    """How a worker whose pipe closed under a task ended, in words."""
+    proc.join(timeout=10)  # the system has its exit status at once, or nearly
+    code = proc.exitcode
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name
+        why = ", as the system does to free memory" if -code == signal.SIGKILL else ""
+        return f"a worker process was killed ({name}{why}); the scan stopped"
+    return f"a worker process died (exit status {code}); the scan stopped"
