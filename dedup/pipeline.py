@@ -30,7 +30,7 @@ from dedup.config import Config
 from dedup.engines import Engine, ProcessEngine, engine_of, make_engine
 from dedup.features import BatchFeatures, featurize_batch, prepare
 from dedup.finders.documents import document_clusters, sketch_candidates
-from dedup.finders.paragraphs import paragraph_edges, paragraph_spans, templates
+from dedup.finders.paragraphs import lsh_paragraphs, paragraph_edges, paragraph_spans, templates
 from dedup.finders.passages import Passage, add_passages, aligned_passages
 from dedup.finders.repeats import formulas, repeated_passages
 from dedup.formats import STDIN, Source
@@ -41,6 +41,12 @@ from dedup.readers import Ids, Part, parts, read_documents, read_parts
 from dedup.repetition import stat_names
 
 T = TypeVar("T")
+
+# Paragraphs in LSH up to which two workers align passages before the
+# paragraph edges are found (by this process meanwhile): SaudiNewsNet's
+# 143,000 gain 0.3-0.5 s; 495,000 (100k synthetic documents) take as long
+# either way; 1.5M (300k documents) lose 1.4 s, 4.9M (1M documents) 13 s.
+_EARLY_MOST = 300_000
 
 # Documents per batch (one task for a worker, one numpy MinHash call).
 _BATCH_DOCS = 1_000
@@ -146,12 +152,18 @@ def _scan(
             aligning: Callable[[], list[Passage]] = partial(aligned_passages, corpus, cfg, run)
             # The workers align passages while this process finds paragraph
             # spans. Two of this machine's processes start sooner, and this
-            # process finds the paragraph edges itself meanwhile: its tasks
-            # would wait behind theirs (SaudiNewsNet: the edges took 1.3 s
-            # so, 0.5 s here); more workers, or a cluster's, find the edges
-            # first, a band a task.
+            # process finds the paragraph edges itself meanwhile, where they
+            # are few: its tasks would wait behind theirs (SaudiNewsNet: the
+            # edges took 1.3 s so, 0.5 s here). Where they are many (and the
+            # alignment is done long before them), or with more workers, or a
+            # cluster's, the edges are found first, a band a task.
             beside = cfg.finds("passages") and not run.local
-            early = beside and isinstance(run, ProcessEngine) and run.workers <= 2
+            early = (
+                beside
+                and isinstance(run, ProcessEngine)
+                and run.workers <= 2
+                and (not cfg.finds("paragraphs") or len(lsh_paragraphs(corpus)) < _EARLY_MOST)
+            )
             if early:
                 aligning = _started(aligning)
             if cfg.finds("paragraphs"):

@@ -48,11 +48,10 @@ def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int
     the workers see the index's folder (else here, a band after another).
     """
     adjacency: dict[int, list[int]] = {}
-    is_long = c.para_ntok >= c.k
-    paras = c.group_first[np.flatnonzero(is_long[c.group_first])]  # ascending: pairs keep order
+    paras = lsh_paragraphs(c)
     if len(paras) < 2:
         return adjacency
-    rows = (np.cumsum(is_long) - 1)[paras]  # their rows in para_bands and para_bits
+    rows = (np.cumsum(c.para_ntok >= c.k) - 1)[paras]  # their rows in para_bands and para_bits
     stored = Stored(c.path, cfg, "para_sets")
     bands: Iterable[np.ndarray]
     if engine.shares_disk and not engine.local:  # the tasks read them where they run
@@ -69,6 +68,13 @@ def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int
         adjacency.setdefault(ga, []).append(gb)
         adjacency.setdefault(gb, []).append(ga)
     return adjacency
+
+
+def lsh_paragraphs(c: Index) -> np.ndarray:
+    """The paragraphs that take part in LSH, ascending (so pairs keep their
+    order): each exact group's first, if it has at least k tokens."""
+    paras: np.ndarray = c.group_first[np.flatnonzero(c.para_ntok[c.group_first] >= c.k)]
+    return paras
 
 
 class _Lsh(NamedTuple):
