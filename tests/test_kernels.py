@@ -296,17 +296,12 @@ def test_affix_holders_equals_its_twin(
     pre, suf = kernels.affixes(tokens, first[asked], count[asked], 16, *seeds)
     valid = np.arange(16) < count[asked, None]
     wanted = np.unique(np.concatenate((pre[valid], suf[valid])))
-    is_wanted = Members(wanted, rare=True)
-    last = (np.full(len(wanted), -1, np.int32), np.full(len(wanted), -1, np.int32))
-    counts = np.zeros(len(wanted), np.int32)
+    table = kernels.affix_table(wanted)
     cut = data.draw(st.integers(0, len(count)))
     for part in (slice(0, cut), slice(cut, None)):
-        kernels.affix_holders(
-            tokens, first[part], count[part], owners[part], 16, seeds,
-            is_wanted.starts, is_wanted.shift, wanted, is_wanted.bitmap, last, counts,
-        )  # fmt: skip
+        kernels.affix_holders(tokens, first[part], count[part], owners[part], 16, seeds, table)
     expected = reference.affix_holders(tokens, first, count, owners, 16, seeds, wanted)
-    assert counts.tolist() == expected.tolist()
+    assert kernels.affix_counts(table, wanted).tolist() == expected.tolist()
 
 
 @settings(max_examples=300, deadline=None)

@@ -388,14 +388,13 @@ def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> 
         rows = np.searchsorted(mine, take)
         pre[rows], suf[rows] = prefixes, suffixes
     valid = np.arange(_FRAME) < c.para_ntok[mine, None]
-    wanted = unique(np.concatenate((pre[valid], suf[valid])))
-    # int32 (document numbers and counts): the corpus's affixes are many
-    is_wanted, df = Members(wanted, rare=True), np.zeros(len(wanted), np.int32)
-    last = (np.full(len(wanted), -1, np.int32), np.full(len(wanted), -1, np.int32))
+    # The copies' affixes, in a table that counts their holders as the
+    # corpus's documents are read (48 bytes an affix).
+    table = kernels.affix_table(unique(np.concatenate((pre[valid], suf[valid]))))
     for take, tokens, first in _token_blocks(c, block):
         kernels.affix_holders(
             tokens, first, c.para_ntok[take], c.para_doc[take], _FRAME, (_PREFIX, _SUFFIX, _MIX),
-            is_wanted.starts, is_wanted.shift, is_wanted.set, is_wanted.bitmap, last, df,
+            table,
         )  # fmt: skip
 
     # A paragraph's frame: its affixes found in at least boilerplate_min_docs
@@ -404,7 +403,8 @@ def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> 
     # ...") would be its own frame. An affix of a frequent affix is as
     # frequent, so the frame is a count.
     pre_df, suf_df = np.full(pre.shape, -1, np.int32), np.full(suf.shape, -1, np.int32)
-    pre_df[valid], suf_df[valid] = df[is_wanted.find(pre[valid])], df[is_wanted.find(suf[valid])]
+    pre_df[valid] = kernels.affix_counts(table, pre[valid])
+    suf_df[valid] = kernels.affix_counts(table, suf[valid])
     own = pre_df[np.arange(len(mine)), valid.sum(axis=1) - 1]
     least = np.maximum(cfg.boilerplate_min_docs, 2 * own)[:, None]
     frame = (pre_df >= least).sum(axis=1) + (suf_df >= least).sum(axis=1)
