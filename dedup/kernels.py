@@ -1796,10 +1796,10 @@ def affix_table(ordered: np.ndarray) -> np.ndarray:
     next free one after it), half full, a row a slot: the hash, its count +
     1 (0: a free slot), and the last document counted + 1 as a prefix (high
     32 bits) and as a suffix (low 32 bits). A lookup reads a row or a few
-    next to it: in a set of millions, a sorted array and its bucket index
-    cost a cache miss each, and the counts and last documents two more
-    (templates' pass over 300k documents: 3.3x faster; fuller, fewer
-    slots' chains grow: 70% full, 1.6x)."""
+    next to it, where a sorted set of millions, its bucket index and bit
+    map, and the counts and last documents beside it cost up to five cache
+    misses (the pass over 300k documents' blocks: 2.4x faster; 70% full,
+    the chains grow: 1.6x)."""
     size = max(2, 2 * len(ordered))
     table = np.zeros((size, 3), np.uint64)
     for v in ordered:
