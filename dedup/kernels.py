@@ -1226,11 +1226,13 @@ def align(
         if counted_jaccard(sorted_a, sorted_b) < threshold:
             # A side says the other's words over and over: cut to once, verified again.
             b_hi = once(ids_b, b_lo, b_hi, sorted_a, stop)
-            a_hi = once(ids_a, a_lo, a_hi, np.sort(ids_b[b_lo:b_hi]), stop)
+            sorted_b = np.sort(ids_b[b_lo:b_hi])
+            a_hi = once(ids_a, a_lo, a_hi, sorted_b, stop)
             if min(a_hi - a_lo, b_hi - b_lo) < min_tokens:
                 continue
-            similarity = _jaccard(unique(ids_a[a_lo:a_hi]), unique(ids_b[b_lo:b_hi]))
-            counted = counted_jaccard(np.sort(ids_a[a_lo:a_hi]), np.sort(ids_b[b_lo:b_hi]))
+            sorted_a = np.sort(ids_a[a_lo:a_hi])
+            similarity = _jaccard(_distinct_sorted(sorted_a), _distinct_sorted(sorted_b))
+            counted = counted_jaccard(sorted_a, sorted_b)
             if min(similarity, counted) < threshold:
                 continue
         out[kept, 0], out[kept, 1], out[kept, 2], out[kept, 3] = a_lo, a_hi, b_lo, b_hi
