@@ -260,6 +260,11 @@ class Index:
             "para_end": self.para_end,
             "para_ntok": self.para_ntok,
             "para_key": self._para_key.array(),
+            # What paragraph_tables maps in a task (para_ntok, ntok above).
+            "doc_first_para": self.doc_first_para,
+            "para_doc": self.para_doc,
+            "para_group": self.para_group,
+            "group_first": self.group_first,
             "repeats": self.repeats,
             "repeat_similarity": self.repeat_similarity,
         }
@@ -334,6 +339,18 @@ class Index:
         index.finish()
         return index
 
+    def paragraph_tables(self) -> Index:
+        """This index with the per-paragraph tables the paragraph finders
+        read, memory-mapped from a sealed one's columns where it was opened
+        without them (a task's): the workers of a machine share one copy
+        in its page cache, and the groups are not sorted again. (Copy-on-
+        write, never written: the kernels take them as arrays of their own,
+        not as read-only ones, which they would be compiled anew for.)"""
+        if not hasattr(self, "para_group"):
+            for name, column in _PARAGRAPH_TABLES.items():
+                setattr(self, name, np.load(self.path / "columns" / f"{column}.npy", mmap_mode="c"))
+        return self
+
     def finish(self) -> None:
         """Tables of the whole corpus, and exact paragraph groups: paragraphs with
         the same normalized token sequence, numbered in order of first occurrence.
@@ -390,6 +407,19 @@ class Index:
         self.folder.close()
         if _HELD.get(str(self.path)) is self:
             del _HELD[str(self.path)]
+
+
+# Index.paragraph_tables: attribute -> its column in a sealed index.
+_PARAGRAPH_TABLES = {
+    "doc_ntok": "ntok",
+    "doc_first_para": "doc_first_para",
+    "para_start": "para_start",
+    "para_end": "para_end",
+    "para_ntok": "para_ntok",
+    "para_doc": "para_doc",
+    "para_group": "para_group",
+    "group_first": "group_first",
+}
 
 
 # The indexes of this process, by folder: made here (and so inherited by a

@@ -150,13 +150,15 @@ def _scan(
             boilerplate: list[Boilerplate] = []
             shared = np.empty((0, 2), np.int64)
             aligning: Callable[[], list[Passage]] = partial(aligned_passages, corpus, cfg, run)
-            # The workers align passages while this process finds paragraph
-            # spans. Two of this machine's processes start sooner, and this
-            # process finds the paragraph edges itself meanwhile, where they
-            # are few: its tasks would wait behind theirs (SaudiNewsNet: the
-            # edges took 1.3 s so, 0.5 s here). Where they are many (and the
-            # alignment is done long before them), or with more workers, or a
-            # cluster's, the edges are found first, a band a task.
+            # The workers align passages while this process finds the
+            # template frames (and, with two of this machine's processes,
+            # paragraph edges and spans too: they start sooner, and this
+            # process finds the edges meanwhile where they are few; its tasks
+            # would wait behind theirs: SaudiNewsNet's edges took 1.3 s so,
+            # 0.5 s here). Where the edges are many (and the alignment is
+            # done long before them), or with more workers, or a cluster's,
+            # the edges and spans are found first, as the engine's tasks
+            # (an engine takes one stage's tasks at a time).
             beside = cfg.finds("passages") and not run.local
             early = (
                 beside
@@ -167,12 +169,13 @@ def _scan(
             if early:
                 aligning = _started(aligning)
             if cfg.finds("paragraphs"):
-                edges = paragraph_edges(corpus, cfg, Engine() if early else run)
+                tasks = Engine() if early else run  # (here, beside the alignment's)
+                edges = paragraph_edges(corpus, cfg, tasks)
+                say("paragraph spans")
+                spans, boilerplate, shared = paragraph_spans(corpus, edges, cfg, tasks)
             if beside and not early:
                 aligning = _started(aligning)
             if cfg.finds("paragraphs"):
-                say("paragraph spans")
-                spans, boilerplate, shared = paragraph_spans(corpus, edges, cfg)
                 spans = templates(corpus, spans, cfg)
             passages: list[Passage] = []
             if cfg.finds("passages"):

@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import partial
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -248,9 +249,12 @@ def _components(n: int, adjacency: dict[int, list[int]]) -> np.ndarray:
 
 
 def paragraph_spans(
-    c: Index, adjacency: dict[int, list[int]], cfg: Config
+    c: Index, adjacency: dict[int, list[int]], cfg: Config, engine: Engine | None = None
 ) -> tuple[list[Span], list[Boilerplate], np.ndarray]:
-    """Spans, boilerplate, and the document pairs sharing a non-boilerplate paragraph."""
+    """Spans, boilerplate, and the document pairs sharing a non-boilerplate
+    paragraph. The spans are found ``_DOCS`` documents at a time, by
+    ``engine``'s tasks where its workers see the index's folder (else here)."""
+    engine = engine or Engine()
     group_comp = _components(len(c.group_first), adjacency)
     comp = group_comp[c.para_group]  # per paragraph
     comp_doc = unique(comp << 32 | c.para_doc)  # each (component, document) once
@@ -268,7 +272,6 @@ def paragraph_spans(
     if c.outside is not None:
         mine = unique(comp_doc[(comp_doc & 0xFFFFFFFF) >= c.outside.first] >> 32)
         listed = boiler[np.isin(boiler, mine)]
-    para_docs = comp_docs[comp]  # documents holding each paragraph's text
     is_boiler = np.zeros(len(c.group_first), bool)
     is_boiler[boiler] = True
 
@@ -277,41 +280,20 @@ def paragraph_spans(
     has_near = np.zeros(len(c.group_first), bool)
     has_near[list(adjacency)] = True
     maybe = (c.group_first[c.para_group] < np.arange(len(c.para_group))) | has_near[c.para_group]
-    spans: list[Span] = []
-    short = c.para_ntok < cfg.min_paragraph_tokens  # may sit, uncopied, inside an original
-    long = ~short
-    boiler = is_boiler[comp]
-    near_starts, near = _near_lists(adjacency, len(c.group_first))
-    pending: list[tuple[Block, np.ndarray]] = []  # blocks and their copies' rows
-
-    def flush() -> None:
-        """Spans of the pending blocks, their sets read together."""
-        sims = _similarities(c, [b for b, _ in pending], cfg)
-        for (block, copies), sim in zip(pending, sims, strict=True):
-            for b, similarity in _split(c, copies, block, sim, cfg, short):
-                formula = b.kind == "within" and _is_formula(c, b, copies, para_docs, cfg)
-                copy = c.ref(b.first, b.last)
-                kind = "formula" if formula else b.kind
-                origin = c.ref(b.orig_first, b.orig_last)
-                spans.append(
-                    Span(copy.doc, copy.start, copy.end, kind, round(similarity, 4), origin)
-                )
-        pending.clear()
-
     docs = unique(c.para_doc[maybe])
-    for lo in range(0, len(docs), _DOCS):  # (a copy's row for every copying paragraph)
-        rows = kernels.paragraph_copies(
-            docs[lo : lo + _DOCS], c.doc_first_para, c.para_group, c.group_first,
-            boiler, long, near_starts, near,
-        )  # fmt: skip
-        blocks = kernels.copy_blocks(rows, c.para_doc, cfg.max_gap, np.empty(0, bool))
-        at = np.searchsorted(rows[:, 0], blocks[:, 1])
-        to = np.searchsorted(rows[:, 0], blocks[:, 2], "right")
-        for row, i, j in zip(blocks.tolist(), at.tolist(), to.tolist(), strict=True):
-            pending.append((_block(row), rows[i:j]))
-            if len(pending) >= _PENDING:
-                flush()
-    flush()
+    holders = comp_docs.astype(np.int32)[comp]  # (at a million documents 22 MB, not 44)
+    looks = _Looks(is_boiler[comp], holders, *_near_lists(adjacency, len(c.group_first)))
+    del comp, maybe, has_near  # (not held while the tasks run)
+    if engine.shares_disk and not engine.local:  # the tasks open the index where they run
+        looks.save(str(c.path / "looks"))
+        task = partial(_block_spans, str(c.path), cfg, str(c.path / "looks"))
+    else:  # here
+        engine, task = Engine(), partial(_block_spans, c, cfg, looks)
+    spans = []
+    for found in run(engine, task, (docs[lo : lo + _DOCS] for lo in range(0, len(docs), _DOCS))):
+        for kind, first, last, orig_first, orig_last, similarity in found:
+            copy, origin = c.ref(first, last), c.ref(orig_first, orig_last)
+            spans.append(Span(copy.doc, copy.start, copy.end, _KINDS[kind], similarity, origin))
 
     boilerplate = []
     for x in listed.tolist():
@@ -324,6 +306,74 @@ def paragraph_spans(
     shared = comp_doc[~is_boiler[comp_doc >> 32]]
     pairs = group_pairs(shared & 0xFFFFFFFF, shared >> 32, len(shared))
     return spans, boilerplate, decode(pairs)
+
+
+class _Looks(NamedTuple):
+    """What finding a block's spans reads besides the index, a row a
+    paragraph: boilerplate or not, how many documents hold its text; and
+    each group's near groups (``_near_lists``)."""
+
+    boiler: np.ndarray
+    docs: np.ndarray
+    near_starts: np.ndarray
+    near: np.ndarray
+
+    def save(self, key: str) -> None:
+        for name, array in zip(self._fields, self, strict=True):
+            np.save(f"{key}.{name}.npy", array)
+
+    @classmethod
+    def load(cls, key: str) -> _Looks:
+        """Memory-mapped: the workers of a machine share one copy in its page
+        cache (copy-on-write, never written: the kernels take them as they
+        take arrays of their own, not as read-only ones compiled anew)."""
+        return cls(*(np.load(f"{key}.{name}.npy", mmap_mode="c") for name in cls._fields))
+
+
+# A block's spans: (kind, first, last, original's first, original's last,
+# similarity) of each, paragraph numbers (Index.ref makes them places).
+_Found = tuple[int, int, int, int, int, float]
+
+
+def _block_spans(
+    index: Index | str, cfg: Config, where: _Looks | str, docs: np.ndarray
+) -> list[_Found]:
+    """The spans of the documents ``docs`` (each holds a paragraph that may
+    copy: ``paragraph_spans``), in order. ``index`` and ``where``: the index
+    and the looks, or, in a task, the index's folder and where the looks
+    are saved."""
+    c = index if isinstance(index, Index) else held(Path(index), cfg, True).paragraph_tables()
+    looks = _Looks.load(where) if isinstance(where, str) else where
+    short = c.para_ntok < cfg.min_paragraph_tokens  # may sit, uncopied, inside an original
+    found: list[_Found] = []
+    pending: list[tuple[Block, np.ndarray]] = []  # blocks and their copies' rows
+
+    def flush() -> None:
+        """Spans of the pending blocks, their sets read together."""
+        sims = _similarities(c, [b for b, _ in pending], cfg)
+        for (block, copies), sim in zip(pending, sims, strict=True):
+            for b, similarity in _split(c, copies, block, sim, cfg, short):
+                formula = b.kind == "within" and _is_formula(c, b, copies, looks.docs, cfg)
+                kind = _KINDS.index("formula" if formula else b.kind)
+                found.append(
+                    (kind, b.first, b.last, b.orig_first, b.orig_last, round(similarity, 4))
+                )
+        pending.clear()
+
+    # (a copy's row for every copying paragraph)
+    rows = kernels.paragraph_copies(
+        docs, c.doc_first_para, c.para_group, c.group_first,
+        looks.boiler, ~short, looks.near_starts, looks.near,
+    )  # fmt: skip
+    blocks = kernels.copy_blocks(rows, c.para_doc, cfg.max_gap, np.empty(0, bool))
+    at = np.searchsorted(rows[:, 0], blocks[:, 1])
+    to = np.searchsorted(rows[:, 0], blocks[:, 2], "right")
+    for row, i, j in zip(blocks.tolist(), at.tolist(), to.tolist(), strict=True):
+        pending.append((_block(row), rows[i:j]))
+        if len(pending) >= _PENDING:
+            flush()
+    flush()
+    return found
 
 
 def _is_formula(c: Index, b: Block, copies: np.ndarray, docs: np.ndarray, cfg: Config) -> bool:
@@ -447,8 +497,6 @@ def _token_blocks(
     at a time (those in ``only``, if given, sorted: then only their
     documents' tokens are read), those documents' tokens, and where each
     paragraph's first token is in them."""
-    doc_tok_first = np.cumsum(c.doc_ntok) - c.doc_ntok
-    para_tok_first = np.cumsum(c.para_ntok) - c.para_ntok
     docs = np.arange(len(c.doc_ids)) if only is None else unique(c.para_doc[only])
     for lo in range(0, len(docs), block):
         some = docs[lo : lo + block]
@@ -459,10 +507,13 @@ def _token_blocks(
         tokens = c.tokens.gather(some)  # a read a run of consecutive documents
         read_first = np.cumsum(c.doc_ntok[some]) - c.doc_ntok[some]  # each one's, in tokens
         owner = c.para_doc[take]
-        first = (
-            read_first[np.searchsorted(some, owner)] + para_tok_first[take] - doc_tok_first[owner]
-        )
-        yield take, tokens, first
+        # Where each paragraph starts in its document, in tokens: counted from
+        # p_lo, over this block's stretch only (over the corpus at every call,
+        # 4 s of a million documents' scan).
+        ntok = c.para_ntok[p_lo:p_hi].astype(np.int64)
+        at = np.cumsum(ntok) - ntok
+        inside = at[take - p_lo] - at[c.doc_first_para[owner] - p_lo]
+        yield take, tokens, read_first[np.searchsorted(some, owner)] + inside
 
 
 def _similarities(c: Index, blocks: list[Block], cfg: Config) -> list[float]:
@@ -528,8 +579,9 @@ def _split(
     return list(zip(parts, _similarities(c, parts, cfg), strict=True))
 
 
-# kernels.paragraph_copies' kinds, by number (kernels.WITHIN, ACROSS, BOILERPLATE).
-_KINDS: list[SpanKind] = ["within", "across", "boilerplate"]
+# kernels.paragraph_copies' kinds, by number (kernels.WITHIN, ACROSS,
+# BOILERPLATE), and a block's spans' (_Found).
+_KINDS: list[SpanKind] = ["within", "across", "boilerplate", "formula"]
 
 
 def _block(row: list[int]) -> Block:
