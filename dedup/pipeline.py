@@ -42,11 +42,14 @@ from dedup.repetition import stat_names
 
 T = TypeVar("T")
 
-# Paragraphs in LSH up to which two workers align passages before the
-# paragraph edges are found (by this process meanwhile): SaudiNewsNet's
-# 143,000 gain 0.3-0.5 s; 495,000 (100k synthetic documents) take as long
-# either way; 1.5M (300k documents) lose 1.4 s, 4.9M (1M documents) 13 s.
-_EARLY_MOST = 300_000
+# Paragraphs in LSH from which the paragraph edges are many: two workers
+# align passages before they are found (by this process meanwhile) only
+# under it (SaudiNewsNet's 143,000 gain 0.3-0.5 s so; 495,000, of 100k
+# synthetic documents, take as long either way; 1.5M, of 300k, lose 1.4 s;
+# 4.9M, of 1M, 13 s), and the paragraph spans are the workers' tasks only
+# from it (1M documents: 5.8 s gained; SaudiNewsNet on a Dask cluster
+# lost 0.4-1 s, its alignment no longer beside them).
+_MANY_EDGES = 300_000
 
 # Documents per batch (one task for a worker, one numpy MinHash call).
 _BATCH_DOCS = 1_000
@@ -150,30 +153,31 @@ def _scan(
             boilerplate: list[Boilerplate] = []
             shared = np.empty((0, 2), np.int64)
             aligning: Callable[[], list[Passage]] = partial(aligned_passages, corpus, cfg, run)
-            # The workers align passages while this process finds the
-            # template frames (and, with two of this machine's processes,
-            # paragraph edges and spans too: they start sooner, and this
-            # process finds the edges meanwhile where they are few; its tasks
-            # would wait behind theirs: SaudiNewsNet's edges took 1.3 s so,
-            # 0.5 s here). Where the edges are many (and the alignment is
-            # done long before them), or with more workers, or a cluster's,
-            # the edges and spans are found first, as the engine's tasks
-            # (an engine takes one stage's tasks at a time).
+            # Where the paragraph edges are many (and a task's share of the
+            # spans takes longer than the alignment), the workers find the
+            # edges, then the spans, a block of documents a task, then align
+            # passages while this process finds the template frames. Where
+            # they are few, they align while this process finds the spans:
+            # after finding the edges (more workers, a cluster's), or before,
+            # with two of this machine's processes: they start sooner, and
+            # this process finds the edges meanwhile, where its tasks would
+            # wait behind theirs (SaudiNewsNet: the edges took 1.3 s so,
+            # 0.5 s here). An engine takes one stage's tasks at a time.
             beside = cfg.finds("passages") and not run.local
-            early = (
-                beside
-                and isinstance(run, ProcessEngine)
-                and run.workers <= 2
-                and (not cfg.finds("paragraphs") or len(lsh_paragraphs(corpus)) < _EARLY_MOST)
-            )
+            many = cfg.finds("paragraphs") and len(lsh_paragraphs(corpus)) >= _MANY_EDGES
+            early = beside and not many and isinstance(run, ProcessEngine) and run.workers <= 2
             if early:
                 aligning = _started(aligning)
             if cfg.finds("paragraphs"):
-                tasks = Engine() if early else run  # (here, beside the alignment's)
-                edges = paragraph_edges(corpus, cfg, tasks)
+                edges = paragraph_edges(corpus, cfg, Engine() if early else run)
+            if beside and not early and not many:
+                aligning = _started(aligning)
+            if cfg.finds("paragraphs"):
                 say("paragraph spans")
-                spans, boilerplate, shared = paragraph_spans(corpus, edges, cfg, tasks)
-            if beside and not early:
+                spans, boilerplate, shared = paragraph_spans(
+                    corpus, edges, cfg, run if many else Engine()
+                )
+            if beside and many:
                 aligning = _started(aligning)
             if cfg.finds("paragraphs"):
                 spans = templates(corpus, spans, cfg)

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
-from dedup import Document, read_documents, scan
+from dedup import Document, pipeline, read_documents, scan
 from dedup.cli import app
 from dedup.engines import Engine, run
 from dedup.engines.dask import DaskEngine
@@ -59,7 +59,9 @@ def test_workers_that_die_running_a_task_are_one_error() -> None:
         run(engine, die_at, range(40))
 
 
-def test_a_client_is_an_engine_and_gives_the_local_answer(client: distributed.Client) -> None:
+def test_a_client_is_an_engine_and_gives_the_local_answer(
+    client: distributed.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     docs = list(read_documents(SEEDS))
     assert scan(docs, engine=client) == scan(docs)
     needs(SAUDINEWSNET)
@@ -70,6 +72,9 @@ def test_a_client_is_an_engine_and_gives_the_local_answer(client: distributed.Cl
     # Told that they see the scan's folder (they do), the workers open its
     # index and the passage alignment's state there. They let go of both
     # when the scan is done: maps of files the scan removes.
+    assert scan(news, engine=DaskEngine(client, shared_disk=True)) == one
+    # Where the paragraph edges are many (any, here), they find the spans too.
+    monkeypatch.setattr(pipeline, "_MANY_EDGES", 0)
     assert scan(news, engine=DaskEngine(client, shared_disk=True)) == one
     held = client.run(lambda: len(__import__("dedup.index").index._HELD))
     assert set(held.values()) == {0}

@@ -17,13 +17,14 @@ import pytest
 from typer.testing import CliRunner
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
-from dedup import Config, Document, read_documents, scan
+from dedup import Config, Document, pipeline, read_documents, scan
 from dedup.cli import app
 from dedup.engines import Engine, make_engine, run
 from dedup.engines.processes import ProcessEngine
 from dedup.errors import WorkerError
-from dedup.finders import ahead
+from dedup.finders import ahead, paragraphs
 from dedup.finders.documents import sketch_candidates
+from dedup.finders.paragraphs import paragraph_edges, paragraph_spans
 from tests.conftest import SEEDS, needs
 from tests.test_index import build
 
@@ -88,7 +89,7 @@ def test_two_workers_equal_one_on_seeds() -> None:
     assert scan(docs, workers=2) == scan(docs)
 
 
-def test_spawned_forked_and_local_engines_agree_on_news() -> None:
+def test_spawned_forked_and_local_engines_agree_on_news(monkeypatch: pytest.MonkeyPatch) -> None:
     """The tasks find the index and the passages' state by their folder, so a
     worker that shares nothing with the parent (spawned) gives the answer
     too."""
@@ -99,8 +100,11 @@ def test_spawned_forked_and_local_engines_agree_on_news() -> None:
     assert scan(docs, workers=2) == one
     assert scan(docs, engine=ProcessEngine(2, "spawn")) == one
     # two workers align passages while this process finds the paragraph
-    # edges; three find the edges first (pipeline.py)
+    # edges; three find the edges first (pipeline.py) ...
     assert scan(docs, workers=3) == one
+    # ... and where the edges are many (any, here), the spans too, then align
+    monkeypatch.setattr(pipeline, "_MANY_EDGES", 0)
+    assert scan(docs, workers=2) == one
 
 
 def test_cli_workers_option(tmp_path: Path) -> None:
@@ -163,6 +167,28 @@ def test_reading_ahead_keeps_order_errors_and_stops() -> None:
     assert [next(endless) for _ in range(3)] == [0, 1, 2]
     endless.close()  # the caller stops: the producer thread ends
     assert threading.active_count() == before
+
+
+def test_paragraph_spans_by_tasks_a_block_each_equal_one_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """paragraph_spans: tasks find the spans of a block of documents each,
+    reading the paragraph tables mapped from the sealed index (spawned
+    workers hold no index of their own) and the looks saved beside it;
+    blocks of any size, on any engine, give the spans of one pass."""
+    needs(SAUDINEWSNET)
+    docs = list(saudinewsnet(2500))
+    cfg = Config()
+    index = build(tmp_path, docs, cfg)
+    edges = paragraph_edges(index, cfg, Engine())
+    spans, boilerplate, shared = paragraph_spans(index, edges, cfg)
+    assert {"within", "formula", "across", "boilerplate"} <= {s.kind for s in spans}
+    monkeypatch.setattr(paragraphs, "_DOCS", 300)
+    with ProcessEngine(2, "spawn") as engine:
+        theirs = paragraph_spans(index, edges, cfg, engine)
+    assert theirs[0] == spans and theirs[1] == boilerplate and np.array_equal(theirs[2], shared)
+    assert (tmp_path / "looks.boiler.npy").exists()  # the tasks read them there
+    index.close()
 
 
 def test_containment_candidates_by_tasks_a_block_each_equal_one_pass(tmp_path: Path) -> None:

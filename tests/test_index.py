@@ -44,6 +44,13 @@ def test_an_opened_index_holds_what_was_sealed(
         assert np.array_equal(getattr(opened, name), getattr(live, name)), name
     stores_only = Index.open(tmp_path, cfg, tables=False)  # as a task opens it
     assert not hasattr(stores_only, "para_group")
+    mapped = Index.open(tmp_path, cfg, tables=False).paragraph_tables()  # a spans task's
+    for name in (
+        "doc_ntok", "doc_first_para", "para_start", "para_end", "para_ntok", "para_doc",
+        "para_group", "group_first",
+    ):  # fmt: skip
+        assert np.array_equal(getattr(mapped, name), getattr(live, name)), name
+        assert getattr(mapped, name).dtype == getattr(live, name).dtype, name
     for index in (opened, stores_only):
         for name, store in live._stores().items():
             other = index._stores()[name]
