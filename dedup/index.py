@@ -347,8 +347,11 @@ class Index:
         write, never written: the kernels take them as arrays of their own,
         not as read-only ones, which they would be compiled anew for.)"""
         if not hasattr(self, "para_group"):
-            for name, column in _PARAGRAPH_TABLES.items():
-                setattr(self, name, np.load(self.path / "columns" / f"{column}.npy", mmap_mode="c"))
+            folder = self.path / "columns"
+            tables = {
+                k: np.load(folder / f"{v}.npy", mmap_mode="c") for k, v in _PARAGRAPH_TABLES.items()
+            }
+            vars(self).update(tables)  # at once: a worker's threads may ask together
         return self
 
     def finish(self) -> None:
