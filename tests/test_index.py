@@ -44,13 +44,17 @@ def test_an_opened_index_holds_what_was_sealed(
         assert np.array_equal(getattr(opened, name), getattr(live, name)), name
     stores_only = Index.open(tmp_path, cfg, tables=False)  # as a task opens it
     assert not hasattr(stores_only, "para_group")
-    mapped = Index.open(tmp_path, cfg, tables=False).paragraph_tables()  # a spans task's
+    bare = Index.open(tmp_path, cfg, tables=False)
+    mapped = bare.paragraph_tables()  # a spans task's: a copy, let go with the task
+    assert mapped is not bare and not hasattr(bare, "para_group")
+    assert live.paragraph_tables() is live
     for name in (
         "doc_ntok", "doc_first_para", "para_start", "para_end", "para_ntok", "para_doc",
         "para_group", "group_first",
     ):  # fmt: skip
         assert np.array_equal(getattr(mapped, name), getattr(live, name)), name
         assert getattr(mapped, name).dtype == getattr(live, name).dtype, name
+    bare.close()
     for index in (opened, stores_only):
         for name, store in live._stores().items():
             other = index._stores()[name]
