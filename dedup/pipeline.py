@@ -155,9 +155,10 @@ def _scan(
             aligning: Callable[[], list[Passage]] = partial(aligned_passages, corpus, cfg, run)
             # Where the paragraph edges are many (and a task's share of the
             # spans takes longer than the alignment), the workers find the
-            # edges, then the spans, a block of documents a task, then align
-            # passages while this process finds the template frames. Where
-            # they are few, they align while this process finds the spans:
+            # edges, then the spans, a block of documents a task (where they
+            # see this process's files), then align passages while this
+            # process finds the template frames. Else they align while this
+            # process finds the spans:
             # after finding the edges (more workers, a cluster's), or before,
             # with two of this machine's processes: they start sooner, and
             # this process finds the edges meanwhile, where its tasks would
@@ -166,18 +167,19 @@ def _scan(
             beside = cfg.finds("passages") and not run.local
             many = cfg.finds("paragraphs") and len(lsh_paragraphs(corpus)) >= _MANY_EDGES
             early = beside and not many and isinstance(run, ProcessEngine) and run.workers <= 2
+            spread = beside and many and run.shares_disk  # the spans are the workers' tasks
             if early:
                 aligning = _started(aligning)
             if cfg.finds("paragraphs"):
                 edges = paragraph_edges(corpus, cfg, Engine() if early else run)
-            if beside and not early and not many:
+            if beside and not early and not spread:
                 aligning = _started(aligning)
             if cfg.finds("paragraphs"):
                 say("paragraph spans")
                 spans, boilerplate, shared = paragraph_spans(
-                    corpus, edges, cfg, run if many else Engine()
+                    corpus, edges, cfg, run if spread else None
                 )
-            if beside and many:
+            if spread:
                 aligning = _started(aligning)
             if cfg.finds("paragraphs"):
                 spans = templates(corpus, spans, cfg)

@@ -73,9 +73,11 @@ def test_a_client_is_an_engine_and_gives_the_local_answer(
     # index and the passage alignment's state there. They let go of both
     # when the scan is done: maps of files the scan removes.
     assert scan(news, engine=DaskEngine(client, shared_disk=True)) == one
-    # Where the paragraph edges are many (any, here), they find the spans too.
+    # Where the paragraph edges are many (any, here), workers that see the
+    # folder find the spans too; others align beside this process's spans.
     monkeypatch.setattr(pipeline, "_MANY_EDGES", 0)
     assert scan(news, engine=DaskEngine(client, shared_disk=True)) == one
+    assert scan(news, engine=client) == one
     held = client.run(lambda: len(__import__("dedup.index").index._HELD))
     assert set(held.values()) == {0}
     states = client.run(lambda: len(__import__("dedup.finders.passages").finders.passages._STATES))

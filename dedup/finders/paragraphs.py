@@ -254,7 +254,6 @@ def paragraph_spans(
     """Spans, boilerplate, and the document pairs sharing a non-boilerplate
     paragraph. The spans are found ``_DOCS`` documents at a time, by
     ``engine``'s tasks where its workers see the index's folder (else here)."""
-    engine = engine or Engine()
     group_comp = _components(len(c.group_first), adjacency)
     comp = group_comp[c.para_group]  # per paragraph
     comp_doc = unique(comp << 32 | c.para_doc)  # each (component, document) once
@@ -284,7 +283,7 @@ def paragraph_spans(
     holders = comp_docs.astype(np.int32)[comp]  # (at a million documents 22 MB, not 44)
     looks = _Looks(is_boiler[comp], holders, *_near_lists(adjacency, len(c.group_first)))
     del comp, maybe, has_near  # (not held while the tasks run)
-    if engine.shares_disk and not engine.local:  # the tasks open the index where they run
+    if engine is not None and engine.shares_disk and not engine.local:  # tasks open the index
         looks.save(str(c.path / "looks"))
         task = partial(_block_spans, str(c.path), cfg, str(c.path / "looks"))
     else:  # here
