@@ -158,12 +158,12 @@ def _scan(
             # edges, then the spans, a block of documents a task (where they
             # see this process's files), then align passages while this
             # process finds the template frames. Else they align while this
-            # process finds the spans:
-            # after finding the edges (more workers, a cluster's), or before,
-            # with two of this machine's processes: they start sooner, and
-            # this process finds the edges meanwhile, where its tasks would
-            # wait behind theirs (SaudiNewsNet: the edges took 1.3 s so,
-            # 0.5 s here). An engine takes one stage's tasks at a time.
+            # process finds the spans: after finding the edges (more workers,
+            # a cluster's), or before, with two of this machine's processes:
+            # they start sooner, and this process finds the edges meanwhile,
+            # where its tasks would wait behind theirs (SaudiNewsNet: the
+            # edges took 1.3 s so, 0.5 s here). An engine takes one stage's
+            # tasks at a time.
             beside = cfg.finds("passages") and not run.local
             many = cfg.finds("paragraphs") and len(lsh_paragraphs(corpus)) >= _MANY_EDGES
             early = beside and not many and isinstance(run, ProcessEngine) and run.workers <= 2

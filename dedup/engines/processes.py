@@ -146,10 +146,12 @@ def _serve(conn: Connection, inherited: list[Connection]) -> None:
 def _send(outbox: queue.Queue[tuple[Connection, Any] | None]) -> None:
     while (work := outbox.get()) is not None:
         conn, message = work
-        with contextlib.suppress(OSError):  # a dead worker: the parent finds out when it reads
-            try:
-                conn.send(message)
-            except Exception as e:  # not picklable, or no memory to: the worker says so in turn
+        try:
+            conn.send(message)
+        except OSError:  # a dead worker: the parent finds out when it reads
+            pass
+        except Exception as e:  # not picklable, or no memory to: the worker says so in turn
+            with contextlib.suppress(OSError):
                 conn.send((_unsent, f"{type(e).__name__}: {e}"))
 
 

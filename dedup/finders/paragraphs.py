@@ -292,7 +292,7 @@ def paragraph_spans(
     for found in run(engine, task, (docs[lo : lo + _DOCS] for lo in range(0, len(docs), _DOCS))):
         for kind, first, last, orig_first, orig_last, similarity in found:
             copy, origin = c.ref(first, last), c.ref(orig_first, orig_last)
-            spans.append(Span(copy.doc, copy.start, copy.end, _KINDS[kind], similarity, origin))
+            spans.append(Span(copy.doc, copy.start, copy.end, kind, similarity, origin))
 
     boilerplate = []
     for x in listed.tolist():
@@ -331,7 +331,7 @@ class _Looks(NamedTuple):
 
 # A block's spans: (kind, first, last, original's first, original's last,
 # similarity) of each, paragraph numbers (Index.ref makes them places).
-_Found = tuple[int, int, int, int, int, float]
+_Found = tuple[SpanKind, int, int, int, int, float]
 
 
 def _block_spans(
@@ -353,7 +353,7 @@ def _block_spans(
         for (block, copies), sim in zip(pending, sims, strict=True):
             for b, similarity in _split(c, copies, block, sim, cfg, short):
                 formula = b.kind == "within" and _is_formula(c, b, copies, looks.docs, cfg)
-                kind = _KINDS.index("formula" if formula else b.kind)
+                kind: SpanKind = "formula" if formula else b.kind
                 found.append(
                     (kind, b.first, b.last, b.orig_first, b.orig_last, round(similarity, 4))
                 )
@@ -578,9 +578,8 @@ def _split(
     return list(zip(parts, _similarities(c, parts, cfg), strict=True))
 
 
-# kernels.paragraph_copies' kinds, by number (kernels.WITHIN, ACROSS,
-# BOILERPLATE), and a block's spans' (_Found).
-_KINDS: list[SpanKind] = ["within", "across", "boilerplate", "formula"]
+# kernels.paragraph_copies' kinds, by number (kernels.WITHIN, ACROSS, BOILERPLATE).
+_KINDS: list[SpanKind] = ["within", "across", "boilerplate"]
 
 
 def _block(row: list[int]) -> Block:
