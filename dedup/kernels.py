@@ -11,11 +11,24 @@ run (``kernel``). The first scan after an install compiles them (README,
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import numpy as np
 from numba import njit
+
+# numba, loading its first kernel, imports scipy.linalg only to learn whether
+# np.correlate and np.convolve may call BLAS: 0.17 s of every run (scipy's
+# array API layer imports numpy.f2py), for functions no kernel here calls.
+# Asked first with scipy.linalg out of reach, numba answers as it does
+# without scipy: they loop in compiled code instead.
+if "scipy.linalg" not in sys.modules and "numba.np.arraymath" not in sys.modules:
+    sys.modules["scipy.linalg"] = None  # type: ignore[assignment]  # import raises ImportError
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        del sys.modules["scipy.linalg"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -915,6 +928,31 @@ def _ngrams(
 
 # A copy's kind, as paragraph_copies and copy_blocks write it.
 WITHIN, ACROSS, BOILERPLATE = 0, 1, 2
+
+
+@kernel
+def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The connected components of nodes ``0..n-1`` joined by edges ``a[i]
+    -- b[i]``: each node's component, named by its smallest node (twin:
+    scipy's connected_components, in tests/test_kernels.py). Union-find
+    where the larger root goes under the smaller, so a root is its set's
+    smallest node and every node's parent is no larger than itself."""
+    parent = np.arange(n)
+    for i in range(len(a)):
+        x, y = a[i], b[i]
+        while parent[x] != x:  # path halving
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        while parent[y] != y:
+            parent[y] = parent[parent[y]]
+            y = parent[y]
+        if x < y:
+            parent[y] = x
+        elif y < x:
+            parent[x] = y
+    for v in range(n):  # in order, so a parent is named before its children
+        parent[v] = parent[parent[v]]
+    return parent
 
 
 @kernel

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
 from dedup import Config, Document, kernels, read_documents, reference, scan
@@ -348,6 +350,19 @@ def test_unique_equals_np_unique(values: list[int]) -> None:
     """kernels.unique (shingle set unions, containment sketch heads)."""
     array = np.array(values, np.uint64)
     assert np.array_equal(kernels.unique(array), np.unique(array))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 60), st.lists(st.tuples(st.integers(0, 59), st.integers(0, 59)), max_size=80))
+def test_components_equal_scipys(n: int, edges: list[tuple[int, int]]) -> None:
+    """kernels.components (paragraph groups near each other) against scipy's
+    connected_components, each component named by its smallest node."""
+    a, b = (np.array([e[i] % n for e in edges], np.int64) for i in (0, 1))
+    graph = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    smallest = np.full(labels.max() + 1, n)
+    np.minimum.at(smallest, labels, np.arange(n))
+    assert kernels.components(n, a, b).tolist() == smallest[labels].tolist()
 
 
 @settings(max_examples=100, deadline=None)

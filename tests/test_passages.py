@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.sparse import csr_matrix
 
 from dedup import Config, Document, scan
 from dedup.finders.passages import (
@@ -194,9 +195,19 @@ def test_candidate_pairs_equal_brute_force(seed: int, n_docs: int, min_seeds: in
     assert [tuple(p) for p in decode(pairs).tolist()] == expected
     # a few later documents at a time, as the alignment tasks ask
     incidence = _incidence(words, rare, Members(rare, rare=True))
-    transposed = _transposed(incidence)
+    transposed = _transposed(incidence, len(rare))
     blocks = [_block_pairs(incidence, transposed, lo, lo + 3, min_seeds) for lo in range(0, 12, 3)]
     assert np.sort(np.concatenate(blocks)).tolist() == pairs.tolist()
+    # both matrices as scipy makes them from the (document, rare word) pairs
+    held = [
+        (d, int(np.searchsorted(rare, w))) for d in range(n_docs) for w in words[d] if w in rare
+    ]
+    rows, cols = np.array(held, np.int64).reshape(-1, 2).T
+    matrix = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_docs, len(rare)))
+    for ours, theirs in ((incidence, matrix), (transposed, matrix.T.tocsr())):
+        theirs.sort_indices()
+        assert ours.indptr.tolist() == theirs.indptr.tolist()
+        assert ours.indices.tolist() == theirs.indices.tolist()
 
 
 def test_members_equal_isin_and_searchsorted() -> None:

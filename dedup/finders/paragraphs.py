@@ -235,17 +235,7 @@ def _components(n: int, adjacency: dict[int, list[int]]) -> np.ndarray:
     """Each node's component, named by its smallest node."""
     a = np.fromiter((g for g, others in adjacency.items() for _ in others), np.int64)
     b = np.fromiter((h for others in adjacency.values() for h in others), np.int64)
-    # Here, not at the top: scipy's graph module costs every scan 0.15 s to
-    # import, and a documents-only scan never needs it.
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    graph = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    root = np.full(labels.max() + 1 if n else 0, n, np.int64)
-    np.minimum.at(root, labels, np.arange(n))
-    named: np.ndarray = root[labels]
-    return named
+    return kernels.components(n, a, b)
 
 
 def paragraph_spans(

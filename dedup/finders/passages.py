@@ -35,7 +35,7 @@ from functools import lru_cache, partial
 from itertools import compress, groupby
 from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -46,9 +46,6 @@ from dedup.index import Index, Outside, tokens_of, words_of
 from dedup.lsh import decode
 from dedup.models import Ref, Span, SpanKind
 from dedup.store import Spill
-
-if TYPE_CHECKING:  # imported where used: scipy costs a scan without passages 0.1 s
-    import scipy.sparse as sp
 from dedup.text import hash_key, normalize_token
 from dedup.verify import Members, counted, groups, jaccard, unique
 
@@ -147,7 +144,7 @@ def _state(doc_words: Arrays, max_df: int, outside: Outside | None) -> _State:
         everyone += outside.docs
     rare = rare_words(vocab, df, everyone, max_df)
     incidence = _incidence(doc_words, rare, Members(rare, rare=True))
-    return _State(rare, incidence, _transposed(incidence))
+    return _State(rare, incidence, _transposed(incidence, len(rare)))
 
 
 def _save_state(
@@ -185,12 +182,18 @@ class _Job:
     min_tokens: int
 
 
+class _Rows(NamedTuple):
+    """A 0/1 sparse matrix by rows (CSR without its ones): row ``r`` holds
+    columns ``indices[indptr[r]:indptr[r + 1]]``, ascending."""
+
+    indptr: np.ndarray  # int64
+    indices: np.ndarray  # int32
+
+
 class _State:
     """What every alignment task reads: the rare words and who holds them."""
 
-    def __init__(
-        self, rare: np.ndarray, incidence: sp.csr_matrix, transposed: sp.csr_matrix
-    ) -> None:
+    def __init__(self, rare: np.ndarray, incidence: _Rows, transposed: _Rows) -> None:
         self.rare = rare
         self.is_rare = Members(rare, rare=True)
         self.incidence = incidence
@@ -199,26 +202,17 @@ class _State:
     def save(self, key: str) -> None:
         np.save(f"{key}.rare.npy", self.rare)
         for name, m in (("incidence", self.incidence), ("transposed", self.transposed)):
-            for part in ("data", "indices", "indptr"):
+            for part in _Rows._fields:
                 np.save(f"{key}.{name}.{part}.npy", getattr(m, part))
 
     @classmethod
     def load(cls, key: str) -> _State:
         """Memory-mapped: the workers of a machine share one copy in its page cache."""
 
-        import scipy.sparse as sp
+        def matrix(name: str) -> _Rows:
+            return _Rows(*(np.load(f"{key}.{name}.{p}.npy", mmap_mode="r") for p in _Rows._fields))
 
-        def matrix(name: str, shape: tuple[int, int]) -> sp.csr_matrix:
-            parts = (
-                np.load(f"{key}.{name}.{p}.npy", mmap_mode="r")
-                for p in ("data", "indices", "indptr")
-            )
-            return sp.csr_matrix(tuple(parts), shape=shape, copy=False)
-
-        rare = np.load(f"{key}.rare.npy")
-        indptr = np.load(f"{key}.incidence.indptr.npy", mmap_mode="r")
-        shape = (len(indptr) - 1, len(rare))
-        return cls(rare, matrix("incidence", shape), matrix("transposed", shape[::-1]))
+        return cls(np.load(f"{key}.rare.npy"), matrix("incidence"), matrix("transposed"))
 
 
 # Alignment state by key: put here by find_passages, or loaded by a task in
@@ -346,26 +340,21 @@ def document_frequencies(
     return vocab, df
 
 
-def _incidence(doc_words: Arrays, rare: np.ndarray, is_rare: Members) -> sp.csr_matrix:
-    """The document x rare-word incidence matrix."""
-    import scipy.sparse as sp
-
-    rows, cols = [], []
-    for first, words, lengths in _blocks(doc_words):
+def _incidence(doc_words: Arrays, rare: np.ndarray, is_rare: Members) -> _Rows:
+    """The document x rare-word incidence matrix (a document's words are
+    sorted and distinct, as ``rare`` is: so are its columns)."""
+    counts, cols = [np.zeros(1, np.int64)], [np.empty(0, np.int32)]
+    for _, words, lengths in _blocks(doc_words):
         at = is_rare.find(words)  # the column: where the word is in ``rare``
         found = at >= 0
-        rows.append(
-            np.repeat(np.arange(first, first + len(lengths), dtype=np.int32), lengths)[found]
-        )
+        doc = np.repeat(np.arange(len(lengths)), lengths)
+        counts.append(np.bincount(doc[found], minlength=len(lengths)))
         cols.append(at[found].astype(np.int32))
-    row, col = np.concatenate(rows), np.concatenate(cols)
-    return sp.csr_matrix(
-        (np.ones(len(col), np.int32), (row, col)), shape=(len(doc_words), len(rare))
-    )
+    return _Rows(np.cumsum(np.concatenate(counts)), np.concatenate(cols))
 
 
 def _block_pairs(
-    incidence: sp.csr_matrix, transposed: sp.csr_matrix, lo: int, hi: int, min_seeds: int
+    incidence: _Rows, transposed: _Rows, lo: int, hi: int, min_seeds: int
 ) -> np.ndarray:
     """Pairs ``a < b`` with ``b`` in ``[lo, hi)`` sharing at least ``min_seeds``
     distinct rare words, encoded ``a << 32 | b`` and sorted (kernels.seed_pairs;
@@ -376,17 +365,20 @@ def _block_pairs(
     )  # fmt: skip
 
 
-def _transposed(incidence: sp.csr_matrix) -> sp.csr_matrix:
+def _transposed(incidence: _Rows, columns: int) -> _Rows:
     """The rare-word x document matrix, each word's documents ascending."""
-    transposed = incidence.T.tocsr()
-    transposed.sort_indices()
-    return transposed
+    rows = np.repeat(
+        np.arange(len(incidence.indptr) - 1, dtype=np.int32), np.diff(incidence.indptr)
+    )
+    order = np.argsort(incidence.indices, kind="stable")  # rows stay ascending
+    counts = np.bincount(incidence.indices, minlength=columns)
+    return _Rows(np.concatenate(([0], np.cumsum(counts))), rows[order])
 
 
 def _candidate_pairs(doc_words: Arrays, rare: np.ndarray, min_seeds: int) -> np.ndarray:
     """Every candidate pair (see ``_block_pairs``), sorted."""
     incidence = _incidence(doc_words, rare, Members(rare, rare=True))
-    transposed = _transposed(incidence)
+    transposed = _transposed(incidence, len(rare))
     blocks = range(0, len(doc_words), _BLOCK)
     pairs = [_block_pairs(incidence, transposed, lo, lo + _BLOCK, min_seeds) for lo in blocks]
     return np.sort(np.concatenate(pairs))
