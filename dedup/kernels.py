@@ -149,12 +149,12 @@ def trim(
     align's similarities read too (a sort each where a's side keeps its
     ends, as most do: the sorts were most of align's time). Its plain twin:
     reference.trim (the ends)."""
-    sorted_a = np.sort(ids_a[a_lo:a_hi])
+    sorted_a = _sorted(ids_a[a_lo:a_hi])
     b_lo, b_hi = _dense(ids_b, b_lo, b_hi, _distinct_sorted(sorted_a), stop, window, dense)
-    sorted_b = np.sort(ids_b[b_lo:b_hi])
+    sorted_b = _sorted(ids_b[b_lo:b_hi])
     lo, hi = _dense(ids_a, a_lo, a_hi, _distinct_sorted(sorted_b), stop, window, dense)
     if (lo, hi) != (a_lo, a_hi):
-        sorted_a = np.sort(ids_a[lo:hi])
+        sorted_a = _sorted(ids_a[lo:hi])
     return lo, hi, b_lo, b_hi, sorted_a, sorted_b
 
 
@@ -520,8 +520,33 @@ def _window(values: np.ndarray, lo: int, n: int, position: np.ndarray) -> np.uin
 
 @kernel
 def unique(values: np.ndarray) -> np.ndarray:
-    """np.unique(values): numba's builds a list a value at a time, 5x slower."""
-    return _distinct_sorted(np.sort(values))
+    """np.unique(values) of uint64 values: numba's builds a list a value at a
+    time, 5x slower."""
+    return _distinct_sorted(_sorted(values))
+
+
+@kernel
+def _sorted(values: np.ndarray) -> np.ndarray:
+    """np.sort of uint64 values: a radix sort, a byte a pass, where numba's
+    np.sort (a quicksort) is slower, 2.5x at 300 values (a passage's side)
+    and 3.5x at 3,000."""
+    n = len(values)
+    if n < 64:
+        return np.sort(values)
+    keys, keys_to = values.copy(), np.empty_like(values)
+    starts = np.empty(257, np.int64)
+    for shift in range(0, 64, 8):
+        starts[:] = 0
+        for k in keys:
+            starts[((k >> np.uint64(shift)) & np.uint64(0xFF)) + 1] += 1
+        for d in range(256):
+            starts[d + 1] += starts[d]
+        for i in range(n):
+            d = (keys[i] >> np.uint64(shift)) & np.uint64(0xFF)
+            keys_to[starts[d]] = keys[i]
+            starts[d] += 1
+        keys, keys_to = keys_to, keys
+    return keys
 
 
 @kernel
@@ -1264,11 +1289,11 @@ def align(
         if counted_jaccard(sorted_a, sorted_b) < threshold:
             # A side says the other's words over and over: cut to once, verified again.
             b_hi = once(ids_b, b_lo, b_hi, sorted_a, stop)
-            sorted_b = np.sort(ids_b[b_lo:b_hi])
+            sorted_b = _sorted(ids_b[b_lo:b_hi])
             a_hi = once(ids_a, a_lo, a_hi, sorted_b, stop)
             if min(a_hi - a_lo, b_hi - b_lo) < min_tokens:
                 continue
-            sorted_a = np.sort(ids_a[a_lo:a_hi])
+            sorted_a = _sorted(ids_a[a_lo:a_hi])
             similarity = _jaccard(_distinct_sorted(sorted_a), _distinct_sorted(sorted_b))
             counted = counted_jaccard(sorted_a, sorted_b)
             if min(similarity, counted) < threshold:

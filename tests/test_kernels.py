@@ -347,9 +347,11 @@ def test_edit_distances_equal_their_twin_on_news() -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 20), max_size=300))
 def test_unique_equals_np_unique(values: list[int]) -> None:
-    """kernels.unique (shingle set unions, containment sketch heads)."""
+    """kernels.unique (shingle set unions, containment sketch heads) and
+    kernels._sorted (a radix sort from 64 values up: passage sides)."""
     array = np.array(values, np.uint64)
     assert np.array_equal(kernels.unique(array), np.unique(array))
+    assert np.array_equal(kernels._sorted(array), np.sort(array))
 
 
 @settings(max_examples=200, deadline=None)
