@@ -180,8 +180,8 @@ def open_input(path: Path) -> IO[bytes]:
             raw = open_bytes(path, compression="infer")
             # Buffered here: fsspec's own readline costs a block's copy a line (40x slower).
             return raw if opener else io.BufferedReader(cast(Any, raw), 1 << 20)
-        if opener is None:
-            return path.open("rb")
+        if opener is None:  # read a line at a time: with 8 KB reads, 0.06 s more on SaudiNewsNet
+            return path.open("rb", buffering=1 << 20)
         fh = opener(path, "rb")
         # zstandard's reader has no readline: buffered, it has.
         return cast(IO[bytes], io.BufferedReader(fh) if opener is zstandard.open else fh)
