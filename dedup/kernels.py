@@ -1305,6 +1305,26 @@ def align(
 
 
 @kernel
+def transpose(
+    indptr: np.ndarray, indices: np.ndarray, columns: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The transpose of a sparse 0/1 matrix by rows (passages._Rows: row
+    ``r`` holds columns ``indices[indptr[r]:indptr[r + 1]]``), by rows too,
+    each row's columns ascending: scipy's ``.T.tocsr()`` (tests/test_passages.py)."""
+    counts = np.zeros(columns + 1, np.int64)
+    for c in indices:
+        counts[c + 1] += 1
+    t_indptr = np.cumsum(counts)
+    at = t_indptr[:-1].copy()
+    t_indices = np.empty(len(indices), np.int32)
+    for r in range(len(indptr) - 1):  # rows in order: each column's rows ascending
+        for k in range(indptr[r], indptr[r + 1]):
+            t_indices[at[indices[k]]] = r
+            at[indices[k]] += 1
+    return t_indptr, t_indices
+
+
+@kernel
 def seed_pairs(
     indptr: np.ndarray,
     indices: np.ndarray,

@@ -367,12 +367,7 @@ def _block_pairs(
 
 def _transposed(incidence: _Rows, columns: int) -> _Rows:
     """The rare-word x document matrix, each word's documents ascending."""
-    rows = np.repeat(
-        np.arange(len(incidence.indptr) - 1, dtype=np.int32), np.diff(incidence.indptr)
-    )
-    order = np.argsort(incidence.indices, kind="stable")  # rows stay ascending
-    counts = np.bincount(incidence.indices, minlength=columns)
-    return _Rows(np.concatenate(([0], np.cumsum(counts))), rows[order])
+    return _Rows(*kernels.transpose(incidence.indptr, incidence.indices, columns))
 
 
 def _candidate_pairs(doc_words: Arrays, rare: np.ndarray, min_seeds: int) -> np.ndarray:
