@@ -410,16 +410,25 @@ def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> 
     are counted over the corpus only for the copies' own, a block of
     documents at a time.
     """
-    asked = {i: s for i, s in enumerate(spans) if s.kind == "across" and s.match == "paragraph"}
+    asked = [i for i, s in enumerate(spans) if s.kind == "across" and s.match == "paragraph"]
     if not asked:
         return spans
-    paras: dict[int, np.ndarray] = {}  # span -> its paragraphs
-    for i, s in asked.items():
-        d = c.doc_number[s.doc]
-        lo, hi = int(c.doc_first_para[d]), int(c.doc_first_para[d + 1])
-        inside = (c.para_start[lo:hi] >= s.start) & (c.para_end[lo:hi] <= s.end)
-        paras[i] = lo + np.flatnonzero(inside)
-    mine = unique(np.concatenate(list(paras.values())))  # sorted: a row by searchsorted
+    # A span's paragraphs (those wholly inside it) are a run of its
+    # document's, which are in text order: every span's run at once, by
+    # binary searches in the paragraphs of the documents concerned
+    # (``near``), keyed by document and offset.
+    doc = np.array([c.doc_number[spans[i].doc] for i in asked], np.int64)
+    start, end = np.array([(spans[i].start, spans[i].end) for i in asked], np.int64).T
+    held = unique(doc)
+    near = ranges(c.doc_first_para[held], c.doc_first_para[held + 1])
+    base = int(c.para_end[near].max(initial=0)) + 1  # a document's key: its rank * base
+    key = np.repeat(
+        np.arange(len(held)) * base, c.doc_first_para[held + 1] - c.doc_first_para[held]
+    )
+    doc_key = np.searchsorted(held, doc) * base
+    lo = np.searchsorted(key + c.para_start[near], doc_key + start)
+    hi = np.maximum(lo, np.searchsorted(key + c.para_end[near], doc_key + end, side="right"))
+    mine = unique(near[ranges(lo, hi)])  # sorted: a row by searchsorted
     # Their affixes, then how many documents hold each: two passes over the tokens.
     pre = np.zeros((len(mine), _FRAME), np.uint64)
     suf = np.zeros_like(pre)
@@ -447,11 +456,12 @@ def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> 
     own = pre_df[np.arange(len(mine)), valid.sum(axis=1) - 1]
     least = np.maximum(cfg.boilerplate_min_docs, 2 * own)[:, None]
     frame = (pre_df >= least).sum(axis=1) + (suf_df >= least).sum(axis=1)
-    content = np.maximum(0, c.para_ntok[mine] - frame)
+    content = np.zeros(len(near) + 1, np.int64)  # by ``near``, summed: a run's by two reads
+    content[1 + np.searchsorted(near, mine)] = np.maximum(0, c.para_ntok[mine] - frame)
+    content = np.cumsum(content)
     out = list(spans)
-    for i, ps in paras.items():
-        if int(content[np.searchsorted(mine, ps)].sum()) < cfg.min_paragraph_tokens:
-            out[i] = replace(spans[i], kind="boilerplate")
+    for i in np.array(asked)[content[hi] - content[lo] < cfg.min_paragraph_tokens].tolist():
+        out[i] = replace(spans[i], kind="boilerplate")
     return out
 
 
