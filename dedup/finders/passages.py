@@ -230,8 +230,8 @@ def forget(folder: str) -> None:
 
 def _align_block(job: _Job, lo: int) -> list[Passage]:
     """The passages of documents ``lo`` .. ``lo + _BLOCK - 1`` (as ``b``):
-    the tokens of the block and of the earlier documents it pairs with in
-    a read a run of documents, and every pair aligned by one kernel call
+    the tokens of the documents paired (about half of a news block's) in a
+    read a run of documents, and every pair aligned by one kernel call
     (_align)."""
     state = _STATES.get(job.key)
     if state is None:
@@ -240,9 +240,7 @@ def _align_block(job: _Job, lo: int) -> list[Passage]:
     pairs = decode(_block_pairs(state.incidence, state.transposed, lo, lo + _BLOCK, job.min_seeds))
     if not len(pairs):
         return []
-    hi = min(lo + _BLOCK, len(tokens))
-    earlier = unique(pairs[:, 0][pairs[:, 0] < lo])
-    docs = np.concatenate((earlier, np.arange(lo, hi)))  # sorted: a slot by searchsorted
+    docs = unique(pairs)  # sorted: a slot by searchsorted
     return _align(state, job, pairs, docs, _read(tokens, docs))
 
 
