@@ -299,7 +299,9 @@ def tokenize(
     normalization in ``simple`` (-1: dropped, -2: none, so the token is
     ``fallback`` and text.tokenize_batch normalizes it in Python; -3: a
     letter of a script written without spaces, so the token is also
-    ``split``, into the pieces text.pieces says)."""
+    ``split``, into the pieces text.pieces says). A token whose characters
+    all normalize to nothing (marks or tatweel only) is no word, as in
+    text.tokenize: it is left out."""
     count = 0
     inside = False
     for c in codes:
@@ -333,11 +335,13 @@ def tokenize(
                 if m == -3:
                     split[t] = True
             i += 1
+        if kept == 0 and not fallback[t]:
+            continue  # (its row is the next token's)
         ends[t] = i
         surface[t] = fmix64(s ^ np.uint64(i - starts[t]))
         hashes[t] = fmix64(h ^ np.uint64(kept))
         t += 1
-    return starts, ends, surface, hashes, fallback, split
+    return starts[:t], ends[:t], surface[:t], hashes[:t], fallback[:t], split[:t]
 
 
 @kernel

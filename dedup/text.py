@@ -397,7 +397,7 @@ def tokenize_batch(texts: list[str]) -> TokenBatch:
         hashes[at] = _normalized_hashes(text, starts[at], ends[at], surface[at])
     if split.any():
         starts, ends, surface, hashes = _split(text, codes, starts, ends, surface, hashes, split)
-    kept = hashes != EMPTY  # as in tokenize()
+    kept = hashes != EMPTY  # as in tokenize() (the kernel left out the others)
     if not kept.all():
         starts, ends, surface, hashes = starts[kept], ends[kept], surface[kept], hashes[kept]
     return TokenBatch(
