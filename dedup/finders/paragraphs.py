@@ -419,13 +419,12 @@ def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> 
     # (``near``), keyed by document and offset.
     doc = np.array([c.doc_number[spans[i].doc] for i in asked], np.int64)
     start, end = np.array([(spans[i].start, spans[i].end) for i in asked], np.int64).T
-    held = unique(doc)
-    near = ranges(c.doc_first_para[held], c.doc_first_para[held + 1])
+    concerned = unique(doc)
+    first, after = c.doc_first_para[concerned], c.doc_first_para[concerned + 1]
+    near = ranges(first, after)
     base = int(c.para_end[near].max(initial=0)) + 1  # a document's key: its rank * base
-    key = np.repeat(
-        np.arange(len(held)) * base, c.doc_first_para[held + 1] - c.doc_first_para[held]
-    )
-    doc_key = np.searchsorted(held, doc) * base
+    key = np.repeat(np.arange(len(concerned)) * base, after - first)
+    doc_key = np.searchsorted(concerned, doc) * base
     lo = np.searchsorted(key + c.para_start[near], doc_key + start)
     hi = np.maximum(lo, np.searchsorted(key + c.para_end[near], doc_key + end, side="right"))
     mine = unique(near[ranges(lo, hi)])  # sorted: a row by searchsorted

@@ -25,11 +25,12 @@ hold every fast path equal to (on hypothesis's text and on real news).
 
 Where upstream code exists, the tests call it instead of a twin:
 datasketch's ``MinHash`` (tests/test_minhash.py), datatrove's Gopher
-repetition functions (tests/test_repetition.py) and scipy's
+repetition functions (tests/test_repetition.py), and scipy's
 ``connected_components`` (``kernels.components``, tests/test_kernels.py)
-and sparse transpose (``kernels.transpose``, tests/test_passages.py). Candidate generation (LSH
-buckets, containment sketches, passage candidates) is held equal to brute
-force in tests/test_lsh_verify.py and tests/test_passages.py.
+and sparse transpose (``kernels.transpose``, tests/test_passages.py).
+Candidate generation (LSH buckets, containment sketches, passage
+candidates) is held equal to brute force in tests/test_lsh_verify.py and
+tests/test_passages.py.
 """
 
 from __future__ import annotations
