@@ -1991,6 +1991,53 @@ def bucket_pairs(order: np.ndarray, starts: np.ndarray, ends: np.ndarray, most: 
     return out
 
 
+@kernel
+def band_pairs(keys: np.ndarray, most: int) -> np.ndarray:
+    """bucket_pairs of the items of equal ``keys`` (unsorted), bucketed by an
+    open-addressing table instead of an argsort: 3.5x as fast on
+    SaudiNewsNet's paragraph bands, 5x on 4.9M keys."""
+    n = len(keys)
+    size = 2
+    while size < n + n // 2:
+        size <<= 1
+    mask = np.uint64(size - 1)
+    slots = np.full(size, -1, np.int32)  # the first item of the bucket at each slot
+    head = np.empty(n, np.int32)  # each item's bucket, named by its first item
+    count = np.zeros(n, np.int32)  # a bucket's items, at its first item
+    for i in range(n):
+        s = fmix64(keys[i]) & mask
+        while slots[s] >= 0 and keys[slots[s]] != keys[i]:
+            s = (s + np.uint64(1)) & mask
+        if slots[s] < 0:
+            slots[s] = i
+        head[i] = slots[s]
+        count[slots[s]] += 1
+    total, at = 0, 0
+    start = np.empty(n, np.int32)  # where a bucket's members go
+    for h in range(n):
+        c = count[h]
+        if c > 1:
+            total += c * (c - 1) // 2 if c <= most else c - 1
+            start[h] = at
+            at += c
+    members = np.empty(at, np.int64)
+    for i in range(n):  # in item order: each bucket's members come sorted
+        if count[head[i]] > 1:
+            members[start[head[i]]] = i
+            start[head[i]] += 1
+    out = np.empty(total, np.int64)
+    at = 0
+    for h in range(n):
+        c = count[h]
+        if c > 1:
+            m = members[start[h] - c : start[h]]
+            for i in range(c - 1 if c <= most else 1):
+                for j in range(i + 1, c):
+                    out[at] = m[i] << 32 | m[j]
+                    at += 1
+    return out
+
+
 # --- Candidate verification (verify.py; twin: np.intersect1d)
 
 

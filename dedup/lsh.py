@@ -12,8 +12,9 @@ datasketch weighs both equally, which at threshold 0.8 makes a pair with
 Jaccard exactly 0.8 a candidate only 40% of the time. Here every candidate is
 verified exactly, so a false positive costs one set intersection while a false
 negative is a finding lost for good: false negatives weigh 0.98 (a pair at
-the threshold becomes a candidate 98% of the time at 128 permutations). Bucketing is a numpy sort of
-one 64-bit key per band instead of datasketch's dict of tuples.
+the threshold becomes a candidate 98% of the time at 128 permutations).
+Bucketing is a compiled hash table of one 64-bit key per band instead of
+datasketch's dict of tuples.
 """
 
 from __future__ import annotations
@@ -72,9 +73,8 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
 def band_pairs(keys: np.ndarray) -> np.ndarray:
     """Distinct pairs of items sharing a bucket in one band, encoded ``i << 32 | j``
     with ``i < j``, sorted. ``keys``: the band's key of every item."""
-    order = np.argsort(keys)  # bucket members are sorted below: no need for a stable sort
-    pairs = group_pairs(order, keys[order], MAX_BUCKET)
-    return np.sort(pairs)  # an item is in one bucket of a band: the pairs are distinct
+    # An item is in one bucket of a band: the pairs are distinct.
+    return np.sort(kernels.band_pairs(keys, MAX_BUCKET))
 
 
 def group_pairs(items: np.ndarray, keys: np.ndarray, most: int) -> np.ndarray:

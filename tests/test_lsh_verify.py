@@ -40,6 +40,24 @@ def test_candidates_equal_brute_force(seed: int, n: int, alphabet: int) -> None:
     assert got == reference_candidates(sigs, 4, 3)
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 12), max_size=80), st.integers(1, 6), st.booleans())
+def test_band_pairs_equal_a_dict_of_buckets(keys: list[int], most: int, spread: bool) -> None:
+    # Few distinct keys: big buckets, and (unmixed, spread or not) keys that
+    # land on neighbouring slots of the kernel's table.
+    values = np.array([k << 40 if spread else k for k in keys], np.uint64)
+    buckets: dict[int, list[int]] = {}
+    for i, k in enumerate(values.tolist()):
+        buckets.setdefault(k, []).append(i)
+    want = sorted(
+        a << 32 | b  # a bucket of more than ``most`` pairs its first item only
+        for m in buckets.values()
+        for x, a in enumerate(m[:1] if len(m) > most else m)
+        for b in m[x + 1 :]
+    )
+    assert sorted(kernels.band_pairs(values, most).tolist()) == want
+
+
 def test_oversized_bucket_pairs_with_its_first_member() -> None:
     sigs = np.zeros((MAX_BUCKET + 5, 4), dtype=np.uint32)
     pairs = candidate_pairs(band_keys(sigs, 2, 2).T)
