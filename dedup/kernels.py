@@ -1967,6 +1967,30 @@ def affix_counts(table: np.ndarray, values: np.ndarray) -> np.ndarray:
     return out
 
 
+@kernel
+def tally(
+    keys: np.ndarray, counts: np.ndarray, values: np.ndarray, weights: np.ndarray, room: int
+) -> tuple[int, int]:
+    """Count ``values`` (``weights[i]`` each; 1 where ``weights`` is empty) in
+    an open-addressing table of a power of two slots, ``keys`` and their
+    ``counts`` (0: a free slot), taking in at most ``room`` new keys: how
+    many values were counted, and how many of them were new keys."""
+    mask = np.uint64(len(keys) - 1)
+    new = 0
+    for i in range(len(values)):
+        v = values[i]
+        s = fmix64(v) & mask
+        while counts[s] != 0 and keys[s] != v:
+            s = (s + np.uint64(1)) & mask
+        if counts[s] == 0:
+            if new == room:
+                return i, new
+            keys[s] = v
+            new += 1
+        counts[s] += weights[i] if len(weights) else 1
+    return len(values), new
+
+
 # --- Candidate pairs (lsh.band_pairs; twin: tests/test_lsh_verify.py's brute force)
 
 

@@ -167,13 +167,19 @@ def random_docs(seed: int, n_docs: int) -> list[np.ndarray]:
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(1, 12), st.integers(1, 5), st.integers(1, 60))
+@given(st.integers(0, 2**32 - 1), st.integers(1, 80), st.integers(1, 5), st.integers(0, 62))
 def test_document_frequencies_equal_counting(
-    seed: int, n_docs: int, block: int, merge_every: int
+    seed: int, n_docs: int, block: int, shift: int
 ) -> None:
-    # Small blocks and merges exercise the streamed merging.
-    words = [np.unique(d) for d in random_docs(seed, n_docs)]
-    vocab, df = document_frequencies(words, block, merge_every)
+    # Up to 40 distinct words (a table of 4,096 slots), or up to 4,000 (grown
+    # while a block is counted); shifted, their slots collide at first.
+    rng = np.random.default_rng(seed)
+    many = int(rng.choice([40, 4000]))
+    words = [
+        np.unique(rng.integers(0, many, rng.integers(0, 300)).astype(np.uint64) << np.uint64(shift))
+        for _ in range(n_docs)
+    ]
+    vocab, df = document_frequencies(words, block)
     expected = Counter(w for d in words for w in d.tolist())
     assert dict(zip(vocab.tolist(), df.tolist(), strict=True)) == expected
     assert vocab.tolist() == sorted(expected)

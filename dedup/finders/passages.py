@@ -47,7 +47,7 @@ from dedup.lsh import decode
 from dedup.models import Ref, Span, SpanKind
 from dedup.store import Spill
 from dedup.text import hash_key, normalize_token
-from dedup.verify import Members, counted, groups, jaccard, unique
+from dedup.verify import Members, jaccard, unique
 
 # Function words of Arabic and English (normalized when loaded): frequent in
 # every text, so they are no evidence of copying even in a small corpus where
@@ -316,26 +316,28 @@ def rare_words(vocab: np.ndarray, df: np.ndarray, documents: int, max_df: int) -
     return rare
 
 
-def document_frequencies(
-    doc_words: Arrays, block: int = _BLOCK, merge_every: int = 1 << 22
-) -> tuple[np.ndarray, np.ndarray]:
-    """Every token hash (sorted) and the number of documents it occurs in.
+def document_frequencies(doc_words: Arrays, block: int = _BLOCK) -> tuple[np.ndarray, np.ndarray]:
+    """Every token hash (sorted) and the number of documents it occurs in (a
+    document's words are distinct): counted ``block`` documents at a time in
+    a hash table (kernels.tally), so memory grows with the vocabulary rather
+    than the corpus. (SaudiNewsNet's 6M: 0.16 s, reads included; sorted 4M at
+    a time and merged, 0.45 s.)"""
+    keys, counts, held = np.zeros(1 << 12, np.uint64), np.zeros(1 << 12, np.int64), 0
+    for _, values, _ in _blocks(doc_words, block):
+        while len(values):
+            done, new = kernels.tally(keys, counts, values, _ONE, len(keys) * 7 // 10 - held)
+            held, values = held + new, values[done:]
+            if len(values):  # 70% full: twice the size
+                used = np.flatnonzero(counts)
+                old_keys, old_counts = keys[used], counts[used]
+                keys, counts = np.zeros(2 * len(keys), np.uint64), np.zeros(2 * len(keys), np.int64)
+                kernels.tally(keys, counts, old_keys, old_counts, held)
+    used = np.flatnonzero(counts)
+    order = np.argsort(keys[used])
+    return keys[used][order], counts[used][order]
 
-    Counted ``block`` documents at a time and merged every ``merge_every``
-    values, so memory grows with the vocabulary rather than the corpus."""
-    vocab, df = np.empty(0, np.uint64), np.empty(0, np.int64)
-    pending: list[np.ndarray] = []
-    last = (len(doc_words) - 1) // block * block
-    for first, values, _ in _blocks(doc_words, block):
-        pending.append(values)
-        if sum(map(len, pending)) >= merge_every or first == last:
-            words, counts = counted(np.concatenate(pending))
-            # Two sorted runs: groups' stable sort merges them.
-            vocab, _, inverse = groups(np.concatenate((vocab, words)))
-            df = np.bincount(inverse, np.concatenate((df, counts)), len(vocab))
-            df = df.astype(np.int64)
-            pending = []
-    return vocab, df
+
+_ONE = np.empty(0, np.int64)  # kernels.tally's weights: 1 each
 
 
 def _incidence(doc_words: Arrays, rare: np.ndarray, is_rare: Members) -> _Rows:
