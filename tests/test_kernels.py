@@ -428,15 +428,16 @@ def test_sketch_holdings_equal_their_twin(
     each for its first ``most`` holders, counted over two calls."""
     parts = [np.unique(np.array(x, np.uint64)) for x in sets]
     cut = data.draw(st.integers(0, len(parts)))
-    is_in = Members(ordered)
+    is_in = Members(ordered, rare=data.draw(st.booleans()))  # a bit map or none
     counts = np.zeros(len(ordered), np.int64)
     twin_counts = np.zeros(len(ordered), np.int64)
     for first, block in ((0, parts[:cut]), (cut, parts[cut:])):
         values = np.concatenate(block) if block else np.empty(0, np.uint64)
         lengths = np.array([len(x) for x in block], np.int64)
         got = kernels.holdings(
-            values, lengths, first, is_in.starts, is_in.shift, ordered, own_size, counts, most
-        )
+            values, lengths, first, is_in.starts, is_in.shift, ordered, is_in.bitmap,
+            own_size, counts, most,
+        )  # fmt: skip
         expected = reference.holdings(values, lengths, first, ordered, own_size, twin_counts, most)
         assert all(np.array_equal(a, b) for a, b in zip(got, expected, strict=True))
     assert np.array_equal(counts, twin_counts)

@@ -104,8 +104,8 @@ def sketch_candidates(c: Index, cfg: Config, engine: Engine, block: int = 10_000
     sketch = _smallest(c, m, block)
     if not len(sketch):
         return np.empty(0, np.int64)
-    members = Members(sketch)
-    whole = _Sketch(sketch, members.starts, members.shift)
+    members = Members(sketch, rare=True)
+    whole = _Sketch(sketch, members.starts, members.shift, members.bitmap)
     shared: _Sketch | str = whole
     if engine.shares_disk and not engine.local:  # the tasks map it from the scan's folder
         shared = str(c.path / "sketch")
@@ -149,23 +149,26 @@ def _smallest(c: Index, m: int, block: int) -> np.ndarray:
 
 
 class _Sketch(NamedTuple):
-    """The smallest hashes of every document, sorted, and their ``Members`` index."""
+    """The smallest hashes of every document, sorted, and their ``Members``
+    index and bit map (most hashes looked up are not in it)."""
 
     values: np.ndarray
     starts: np.ndarray
     shift: np.uint64
+    bitmap: np.ndarray
 
     def save(self, key: str) -> None:
-        for name, array in zip(self._fields, (*self[:2], np.array([self.shift])), strict=True):
+        arrays = (self.values, self.starts, np.array([self.shift]), self.bitmap)
+        for name, array in zip(self._fields, arrays, strict=True):
             np.save(f"{key}.{name}.npy", array)
 
     @classmethod
     def load(cls, key: str) -> _Sketch:
         """Memory-mapped: the workers of a machine share one copy in its page cache."""
-        values, starts, shift = (
+        values, starts, shift, bitmap = (
             np.asarray(np.load(f"{key}.{name}.npy", mmap_mode="r")) for name in cls._fields
         )
-        return cls(values, starts, shift[0])
+        return cls(values, starts, shift[0], bitmap)
 
 
 # A holdings task's item: the sets (where the task opens them), the sketch
@@ -185,7 +188,7 @@ def _holdings(item: _HoldingsItem) -> tuple[np.ndarray, ...]:
     df = np.zeros(len(sketch.values), np.int64)
     keys, owners, own = kernels.holdings(
         opened.gather(docs), opened.sizes(docs), int(docs[0]),
-        sketch.starts, sketch.shift, sketch.values, m, df, most,
+        sketch.starts, sketch.shift, sketch.values, sketch.bitmap, m, df, most,
     )  # fmt: skip
     hashes = np.flatnonzero(df)
     return keys, owners, own, hashes, df[hashes]
