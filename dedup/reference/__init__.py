@@ -28,9 +28,10 @@ datasketch's ``MinHash`` (tests/test_minhash.py), datatrove's Gopher
 repetition functions (tests/test_repetition.py), and scipy's
 ``connected_components`` (``kernels.components``, tests/test_kernels.py)
 and sparse transpose (``kernels.transpose``, tests/test_passages.py).
-Candidate generation (LSH buckets, containment sketches, passage
-candidates) is held equal to brute force in tests/test_lsh_verify.py and
-tests/test_passages.py.
+Candidate generation (LSH buckets: ``kernels.band_pairs``; containment
+sketches, passage candidates) is held equal to brute force in
+tests/test_lsh_verify.py and tests/test_passages.py, and the document
+frequencies (``kernels.tally``) to a ``Counter``.
 """
 
 from __future__ import annotations
