@@ -2001,6 +2001,17 @@ def bucket_pairs(order: np.ndarray, starts: np.ndarray, ends: np.ndarray, most: 
     """The pairs of items sharing a bucket, ``i << 32 | j`` with ``i < j``:
     bucket ``x`` holds items ``order[starts[x]:ends[x]]``; one of more than
     ``most`` items pairs its first (smallest) item with the others only."""
+    members = order.copy()
+    for x in range(len(starts)):
+        members[starts[x] : ends[x]] = np.sort(order[starts[x] : ends[x]])
+    return _sorted_bucket_pairs(members, starts, ends, most)
+
+
+@kernel
+def _sorted_bucket_pairs(
+    members: np.ndarray, starts: np.ndarray, ends: np.ndarray, most: int
+) -> np.ndarray:
+    """bucket_pairs of buckets whose members are sorted already."""
     count = 0
     for x in range(len(starts)):
         n = ends[x] - starts[x]
@@ -2008,11 +2019,10 @@ def bucket_pairs(order: np.ndarray, starts: np.ndarray, ends: np.ndarray, most: 
     out = np.empty(count, np.int64)
     at = 0
     for x in range(len(starts)):
-        members = np.sort(order[starts[x] : ends[x]])
-        n = len(members)
-        for i in range(n - 1 if n <= most else 1):
-            for j in range(i + 1, n):
-                out[at] = members[i] << 32 | members[j]
+        m = members[starts[x] : ends[x]]
+        for i in range(len(m) - 1 if len(m) <= most else 1):
+            for j in range(i + 1, len(m)):
+                out[at] = m[i] << 32 | m[j]
                 at += 1
     return out
 
@@ -2038,30 +2048,21 @@ def band_pairs(keys: np.ndarray, most: int) -> np.ndarray:
             slots[s] = i
         head[i] = slots[s]
         count[slots[s]] += 1
-    total, at = 0, 0
-    start = np.empty(n, np.int32)  # where a bucket's members go
+    # The buckets of two items or more: where their members go, one after another.
+    start = np.empty(n, np.int32)
+    lo, hi = np.empty(n, np.int64), np.empty(n, np.int64)
+    buckets = at = 0
     for h in range(n):
-        c = count[h]
-        if c > 1:
-            total += c * (c - 1) // 2 if c <= most else c - 1
-            start[h] = at
-            at += c
+        if count[h] > 1:
+            start[h], lo[buckets], hi[buckets] = at, at, at + count[h]
+            at += count[h]
+            buckets += 1
     members = np.empty(at, np.int64)
     for i in range(n):  # in item order: each bucket's members come sorted
         if count[head[i]] > 1:
             members[start[head[i]]] = i
             start[head[i]] += 1
-    out = np.empty(total, np.int64)
-    at = 0
-    for h in range(n):
-        c = count[h]
-        if c > 1:
-            m = members[start[h] - c : start[h]]
-            for i in range(c - 1 if c <= most else 1):
-                for j in range(i + 1, c):
-                    out[at] = m[i] << 32 | m[j]
-                    at += 1
-    return out
+    return _sorted_bucket_pairs(members, lo[:buckets], hi[:buckets], most)
 
 
 # --- Candidate verification (verify.py; twin: np.intersect1d)

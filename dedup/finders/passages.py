@@ -333,8 +333,9 @@ def document_frequencies(doc_words: Arrays, block: int = _BLOCK) -> tuple[np.nda
                 keys, counts = np.zeros(2 * len(keys), np.uint64), np.zeros(2 * len(keys), np.int64)
                 kernels.tally(keys, counts, old_keys, old_counts, held)
     used = np.flatnonzero(counts)
-    order = np.argsort(keys[used])
-    return keys[used][order], counts[used][order]
+    vocab = keys[used]
+    order = np.argsort(vocab)
+    return vocab[order], counts[used][order]
 
 
 _ONE = np.empty(0, np.int64)  # kernels.tally's weights: 1 each
