@@ -143,55 +143,99 @@ def trim(
     stop: np.ndarray,
 ) -> tuple[int, int, int, int, np.ndarray, np.ndarray]:
     """The passage ``[a_lo, a_hi)``, ``[b_lo, b_hi)`` without the unrelated
-    text at its ends: each side shrunk to its first and last content words
-    found on the other side with ``dense`` such words in their window of
-    ``window`` tokens; and the tokens of each trimmed side sorted, which
-    align's similarities read too (a sort each where a's side keeps its
-    ends, as most do: the sorts were most of align's time). Its plain twin:
-    reference.trim (the ends)."""
+    text at its ends: each side cut to its words in dense windows of the
+    other side's words (``_dense``), in turns until a cut changes nothing
+    (the other side was cut against this one already); and the tokens of
+    each trimmed side sorted, which align's similarities read too (a sort
+    each where a side keeps its ends, as most do: the sorts were most of
+    align's time). Its plain twin: reference.trim."""
     sorted_a = _sorted(ids_a[a_lo:a_hi])
-    b_lo, b_hi = _dense(ids_b, b_lo, b_hi, _distinct_sorted(sorted_a), stop, window, dense)
-    sorted_b = _sorted(ids_b[b_lo:b_hi])
-    lo, hi = _dense(ids_a, a_lo, a_hi, _distinct_sorted(sorted_b), stop, window, dense)
-    if (lo, hi) != (a_lo, a_hi):
-        sorted_a = _sorted(ids_a[lo:hi])
-    return lo, hi, b_lo, b_hi, sorted_a, sorted_b
+    sorted_b = sorted_a
+    for cut in range(2 * (a_hi - a_lo + b_hi - b_lo) + 2):  # a side shrinks, or it ends
+        if cut % 2 == 0:
+            lo, hi = _dense(
+                ids_b, b_lo, b_hi, _distinct_sorted(sorted_a), ids_a[a_lo:a_hi], stop, window, dense
+            )
+            if cut and (lo, hi) == (b_lo, b_hi):
+                break
+            b_lo, b_hi = lo, hi
+            sorted_b = _sorted(ids_b[b_lo:b_hi])
+        else:
+            lo, hi = _dense(
+                ids_a, a_lo, a_hi, _distinct_sorted(sorted_b), ids_b[b_lo:b_hi], stop, window, dense
+            )
+            if (lo, hi) == (a_lo, a_hi):
+                break
+            a_lo, a_hi = lo, hi
+            sorted_a = _sorted(ids_a[a_lo:a_hi])
+    return a_lo, a_hi, b_lo, b_hi, sorted_a, sorted_b
 
 
 @kernel
 def _dense(
-    ids: np.ndarray, lo: int, hi: int, other: np.ndarray, stop: np.ndarray, window: int, dense: int
-) -> tuple[int, int]:
-    start = _first_dense(ids, lo, hi, 1, other, stop, window, dense)
-    if start < 0:
-        return lo, lo
-    end = _first_dense(ids, lo, hi, -1, other, stop, window, dense)
-    return lo + start, hi - end
-
-
-@kernel
-def _first_dense(
     ids: np.ndarray,
     lo: int,
     hi: int,
-    step: int,
     other: np.ndarray,
+    side: np.ndarray,
     stop: np.ndarray,
     window: int,
     dense: int,
-) -> int:
-    """How far from ``lo`` (step 1) or from ``hi`` (step -1) the first
-    content word in ``other`` is with ``dense`` such words in the ``window``
-    tokens from it (-1: none)."""
+) -> tuple[int, int]:
+    """reference._dense (``other``: the other ``side``'s distinct words,
+    sorted) in one pass: a word is in a dense window when one starting at
+    most ``window`` - 1 tokens before it holds ``dense`` found words (counted
+    as the window slides); then its end pieces."""
     n = hi - lo
+    found = np.zeros(n, np.int64)  # 1: found, 2: in a dense window too
     for i in range(n):
-        if not _content(ids[lo + i if step > 0 else hi - 1 - i], other, stop):
-            continue
-        count = 0
-        for t in range(min(window, n - i)):
-            count += _content(ids[lo + i + t if step > 0 else hi - 1 - i - t], other, stop)
+        found[i] = _content(ids[lo + i], other, stop)
+    count = 0  # found words in the window starting at i
+    for t in range(min(window, n)):
+        count += found[t]
+    until = 0  # the words before it are in a dense window started so far
+    firsts, lasts = np.empty(n, np.int64), np.empty(n, np.int64)
+    pieces = 0
+    for i in range(n):
         if count >= dense:
-            return i
+            until = i + window
+        count -= found[i]
+        if i + window < n:
+            count += found[i + window]
+        if found[i] == 0 or i >= until:
+            continue
+        found[i] = 2
+        if pieces and i - lasts[pieces - 1] <= window:
+            lasts[pieces - 1] = i
+        else:
+            firsts[pieces], lasts[pieces] = i, i
+            pieces += 1
+    if pieces == 0:
+        return lo, lo
+    p, q = 0, pieces - 1
+    while p < q and lasts[p] - firsts[p] < window:
+        at = _reach(ids[lo + firsts[p] : lo + lasts[p] + 1], found[firsts[p] :], side, 1)
+        if 2 * at < len(side):
+            break
+        p += 1
+    while q > p and lasts[q] - firsts[q] < window:
+        at = _reach(ids[lo + firsts[q] : lo + lasts[q] + 1], found[firsts[q] :], side, -1)
+        if 2 * (at + 1) > len(side):
+            break
+        q -= 1
+    return lo + firsts[p], lo + lasts[q] + 1
+
+
+@kernel
+def _reach(piece: np.ndarray, found: np.ndarray, side: np.ndarray, step: int) -> int:
+    """The first (step 1) or last (step -1) place in ``side`` of a word of
+    ``piece`` in a dense window (``found`` 2)."""
+    n = len(side)
+    for k in range(n):
+        j = k if step > 0 else n - 1 - k
+        for i in range(len(piece)):
+            if found[i] == 2 and piece[i] == side[j]:
+                return j
     return -1
 
 

@@ -57,10 +57,27 @@ def test_trim_equals_its_twin_on_random_tokens(
     b_hi = data.draw(st.integers(b_lo, len(b)))
     words = np.array(sorted(stop), np.uint64)
     for window, dense in ((_WINDOW, _DENSE), (3, 1), (1, 2)):
-        *got, sorted_a, sorted_b = kernels.trim(a, b, a_lo, a_hi, b_lo, b_hi, window, dense, words)
-        assert tuple(got) == reference.trim(a, b, a_lo, a_hi, b_lo, b_hi, window, dense, words)
+        args = (window, dense, words)
+        *got, sorted_a, sorted_b = kernels.trim(a, b, a_lo, a_hi, b_lo, b_hi, *args)
+        assert tuple(got) == reference.trim(a, b, a_lo, a_hi, b_lo, b_hi, *args)
         assert np.array_equal(sorted_a, np.sort(a[got[0] : got[1]]))
         assert np.array_equal(sorted_b, np.sort(b[got[2] : got[3]]))
+
+
+# Words 1-12 against words 1-6: runs of words the other side lacks part a side into pieces.
+SPARSE = st.lists(st.integers(1, 12), max_size=120).map(lambda x: np.array(x, np.uint64))
+
+
+@settings(max_examples=400, deadline=None)
+@given(TOKENS, SPARSE, st.integers(1, 4), st.integers(1, 3), st.data())
+def test_trim_cuts_short_pieces_as_its_twin(
+    a: np.ndarray, b: np.ndarray, window: int, dense: int, data: st.DataObject
+) -> None:
+    stop = np.array(sorted(data.draw(st.sets(st.integers(1, 6), max_size=2))), np.uint64)
+    args = (window, dense, stop)
+    for x, y in ((a, b), (b, a)):
+        *got, _, _ = kernels.trim(x, y, 0, len(x), 0, len(y), *args)
+        assert tuple(got) == reference.trim(x, y, 0, len(x), 0, len(y), *args)
 
 
 def seeds(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -92,8 +109,8 @@ def test_follow_and_trim_equal_their_twins_on_news() -> None:
             got = kernels.follow(a, b, qa, qb, _BRIDGE, _ANCHOR, STOP_SORTED)
             assert got == reference.follow(a, b, qa, qb, _BRIDGE, _ANCHOR, STOP_SORTED)
             ends = (max(0, qa - 40), min(len(a), qa + 60), max(0, qb - 40), min(len(b), qb + 60))
-            got_trim = kernels.trim(a, b, *ends, _WINDOW, _DENSE, STOP_SORTED)[:4]
-            assert got_trim == reference.trim(a, b, *ends, _WINDOW, _DENSE, STOP_SORTED)
+            args = (_WINDOW, _DENSE, STOP_SORTED)
+            assert kernels.trim(a, b, *ends, *args)[:4] == reference.trim(a, b, *ends, *args)
             checked += 1
         args = seeds(a, b)
         assert np.array_equal(kernels.chain(*args, 25), reference.chain(*args, 25))

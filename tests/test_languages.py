@@ -214,3 +214,31 @@ def test_short_paragraphs_opening_alike_are_no_copies(lang: str) -> None:
     opening = p[24][: int(tokenize(p[24]).ends[5])]
     docs = [Document(str(i), f"{p[2 * i]}\n{opening} {p[2 * i + 1]}") for i in range(12)]
     assert scan(docs).spans == []
+
+
+def test_a_word_the_original_opens_with_is_no_copy_a_line_later() -> None:
+    """Japanese messages of two programs (apt's, then another's): the
+    second line is copied with a letter changed, and the later document's
+    last line ends on "ファイルの", which opens the earlier one. That word,
+    a line of other text after the copy, once made a passage run over the
+    whole last line (text that exists nowhere else)."""
+    a = (
+        "statoverride ファイルの状態を取得できませんでした (fstat に失敗)\n"
+        "レジスタモードの後にはコンマ (,) が予期されます\n"
+        "このステータス・アイコンを表示する画面です"
+    )
+    b = (
+        "サーバーバージョンを取得できませんでした\n"
+        "レジスタモードの後Sはコンマ (,) が予期されます\n"
+        "SSLサーバー証明書ファイルの場所です"
+    )
+    result = scan([Document("a", a), Document("b", b)])
+    last_line = b.rindex("\n") + 1
+    assert all(s.end <= last_line for s in result.spans)
+    (span,) = [s for s in result.spans if s.match == "paragraph"]
+    copied, line = a.splitlines()[1], b.splitlines()[1]
+    assert (span.doc, span.start, span.end) == ("b", b.index(line), b.index(line) + len(line))
+    assert (span.duplicate_of.start, span.duplicate_of.end) == (
+        a.index(copied), a.index(copied) + len(copied),
+    )  # fmt: skip
+    assert all(s.duplicate_of.doc == "a" for s in result.spans)

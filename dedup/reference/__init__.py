@@ -194,41 +194,63 @@ def trim(
 ) -> tuple[int, int, int, int]:
     """The passage without the unrelated text at its ends: a seed word that
     the two documents share by chance a sentence after the copy ends
-    ("جماعي") chains the text between into the passage."""
+    ("جماعي") chains the text between into the passage. Each side is cut
+    against the other's words (``_dense``), in turns until neither changes."""
     words = set(stop.tolist())
-    b_lo, b_hi = _dense(ids_b, b_lo, b_hi, set(ids_a[a_lo:a_hi].tolist()), words, window, dense)
-    a_lo, a_hi = _dense(ids_a, a_lo, a_hi, set(ids_b[b_lo:b_hi].tolist()), words, window, dense)
-    return a_lo, a_hi, b_lo, b_hi
+    while True:
+        b = _dense(ids_b, b_lo, b_hi, ids_a[a_lo:a_hi], words, window, dense)
+        a = _dense(ids_a, a_lo, a_hi, ids_b[b[0] : b[1]], words, window, dense)
+        if (*a, *b) == (a_lo, a_hi, b_lo, b_hi):
+            return a_lo, a_hi, b_lo, b_hi
+        (a_lo, a_hi), (b_lo, b_hi) = a, b
 
 
 def _dense(
-    ids: np.ndarray, lo: int, hi: int, other: set[int], stop: set[int], window: int, dense: int
+    ids: np.ndarray,
+    lo: int,
+    hi: int,
+    other: np.ndarray,
+    stop: set[int],
+    window: int,
+    dense: int,
 ) -> tuple[int, int]:
-    """``[lo, hi)`` shrunk to its first and last content words found in
-    ``other`` with dense such words in their window of window tokens."""
-    words = ids[lo:hi].tolist()
-    start = _first_dense(words, other, stop, window, dense)
-    if start is None:
+    """``[lo, hi)`` shrunk to its words in dense windows: content words found
+    in ``other`` (the other side), in a window of ``window`` tokens holding
+    ``dense`` such words. Such words more than ``window`` apart part the side
+    into pieces. An end piece that fits in a window and whose words the
+    other side has only in its other half goes too: a word the two share by
+    chance after a gap (a Japanese line that ends on the word the copy's
+    original opens with)."""
+    other_words = set(other.tolist())
+    found = [w in other_words and w not in stop for w in ids[lo:hi].tolist()]
+    windows = [range(j, min(j + window, len(found))) for j in range(len(found))]
+    in_dense: set[int] = set()
+    for w in windows:
+        if sum(found[i] for i in w) >= dense:
+            in_dense.update(i for i in w if found[i])
+    pieces: list[list[int]] = []
+    for i in sorted(in_dense):
+        if pieces and i - pieces[-1][-1] <= window:
+            pieces[-1].append(i)
+        else:
+            pieces.append([i])
+    if not pieces:
         return lo, lo
-    end = _first_dense(words[::-1], other, stop, window, dense)
-    assert end is not None  # the same window, read from its other end
-    return lo + start, hi - end
 
+    def at(piece: list[int]) -> list[int]:
+        """Where the other side has the piece's words."""
+        words = {int(ids[lo + i]) for i in piece}
+        return [j for j, w in enumerate(other.tolist()) if w in words]
 
-def _first_dense(
-    words: list[int], other: set[int], stop: set[int], window: int, dense: int
-) -> int | None:
-    """The first content word in ``other`` with dense such words in the
-    window tokens from it: found a word at a time, so a passage that is
-    dense from its first word costs a window's look, not its length."""
-    found: list[bool] = []
-    for i in range(len(words)):
-        while len(found) < min(len(words), i + window):
-            w = words[len(found)]
-            found.append(w in other and w not in stop)
-        if found[i] and sum(found[i : i + window]) >= dense:
-            return i
-    return None
+    while len(pieces) > 1 and pieces[0][-1] - pieces[0][0] < window:
+        if 2 * min(at(pieces[0])) < len(other):
+            break
+        pieces.pop(0)
+    while len(pieces) > 1 and pieces[-1][-1] - pieces[-1][0] < window:
+        if 2 * (max(at(pieces[-1])) + 1) > len(other):
+            break
+        pieces.pop()
+    return lo + pieces[0][0], lo + pieces[-1][-1] + 1
 
 
 def chain(
