@@ -183,60 +183,85 @@ def _dense(
     dense: int,
 ) -> tuple[int, int]:
     """reference._dense (``other``: the other ``side``'s distinct words,
-    sorted) in one pass: a word is in a dense window when one starting at
-    most ``window`` - 1 tokens before it holds ``dense`` found words (counted
-    as the window slides); then its end pieces."""
-    n = hi - lo
-    found = np.zeros(n, np.int64)  # 1: found, 2: in a dense window too
-    for i in range(n):
-        found[i] = _content(ids[lo + i], other, stop)
-    count = 0  # found words in the window starting at i
-    for t in range(min(window, n)):
-        count += found[t]
-    until = 0  # the words before it are in a dense window started so far
-    firsts, lasts = np.empty(n, np.int64), np.empty(n, np.int64)
-    pieces = 0
-    for i in range(n):
-        if count >= dense:
-            until = i + window
-        count -= found[i]
-        if i + window < n:
-            count += found[i + window]
-        if found[i] == 0 or i >= until:
-            continue
-        found[i] = 2
-        if pieces and i - lasts[pieces - 1] <= window:
-            lasts[pieces - 1] = i
-        else:
-            firsts[pieces], lasts[pieces] = i, i
-            pieces += 1
-    if pieces == 0:
+    sorted), read from each end only as far as its end pieces go: a
+    passage that is dense from its first word costs a few windows' look,
+    not its length."""
+    first = _end(ids, lo, hi, 1, 0, other, side, stop, window, dense)
+    if first < 0:
         return lo, lo
-    p, q = 0, pieces - 1
-    while p < q and lasts[p] - firsts[p] < window:
-        at = _reach(ids[lo + firsts[p] : lo + lasts[p] + 1], found[firsts[p] :], side, 1)
-        if 2 * at < len(side):
-            break
-        p += 1
-    while q > p and lasts[q] - firsts[q] < window:
-        at = _reach(ids[lo + firsts[q] : lo + lasts[q] + 1], found[firsts[q] :], side, -1)
-        if 2 * (at + 1) > len(side):
-            break
-        q -= 1
-    return lo + firsts[p], lo + lasts[q] + 1
+    last = _end(ids, lo, hi, -1, first, other, side, stop, window, dense)
+    return lo + first, lo + last + 1
 
 
 @kernel
-def _reach(piece: np.ndarray, found: np.ndarray, side: np.ndarray, step: int) -> int:
-    """The first (step 1) or last (step -1) place in ``side`` of a word of
-    ``piece`` in a dense window (``found`` 2)."""
+def _end(
+    ids: np.ndarray,
+    lo: int,
+    hi: int,
+    step: int,
+    bound: int,
+    other: np.ndarray,
+    side: np.ndarray,
+    stop: np.ndarray,
+    window: int,
+    dense: int,
+) -> int:
+    """The outermost word of the first piece kept from the start (step 1)
+    or from the end (step -1, not before ``bound``): a piece goes when it
+    fits in a window, another follows it and ``side`` has its words only in
+    its other half (-1: no word in a dense window). Read a word at a time,
+    ``window`` words ahead: a word is in a dense window when one starting
+    (step -1: ending) at most ``window`` - 1 words before it holds ``dense``
+    found words; reading from either end finds the same words."""
+    n = hi - lo
+    size = window + 1
+    ring = np.zeros(size, np.int64)  # found, by how far from the end read
+    piece = np.empty(size + 1, np.int64)  # a short piece's words, so far
+    count = ahead = until = 0  # found in the window starting at k; read up to; dense up to
+    m = 0
+    for k in range(n - bound):
+        while ahead < min(k + window, n):
+            f = _content(ids[lo + (ahead if step > 0 else n - 1 - ahead)], other, stop)
+            ring[ahead % size] = f
+            count += f
+            ahead += 1
+        if count >= dense:
+            until = k + window
+        found = ring[k % size]
+        count -= found
+        if found == 0 or k >= until:
+            continue
+        if m and k - piece[m - 1] <= window:
+            piece[m] = k
+            m += 1
+            if k - piece[0] >= window:  # long: kept
+                break
+            continue
+        if m:  # k starts the next piece: the short one before it goes, or is kept
+            at = -1
+            for t in range(m):
+                at = _place(side, ids[lo + (piece[t] if step > 0 else n - 1 - piece[t])], step, at)
+            if (2 * at < len(side)) if step > 0 else (2 * (at + 1) > len(side)):
+                break
+        piece[0] = k
+        m = 1
+    if m == 0:
+        return -1
+    return int(piece[0]) if step > 0 else n - 1 - int(piece[0])
+
+
+@kernel
+def _place(side: np.ndarray, word: np.uint64, step: int, at: int) -> int:
+    """The first (step 1) or last (step -1) place of ``word`` in ``side``,
+    or ``at`` if that comes first (last); -1 for none yet."""
     n = len(side)
     for k in range(n):
         j = k if step > 0 else n - 1 - k
-        for i in range(len(piece)):
-            if found[i] == 2 and piece[i] == side[j]:
+        if side[j] == word:
+            if at < 0:
                 return j
-    return -1
+            return min(at, j) if step > 0 else max(at, j)
+    return at
 
 
 @kernel

@@ -80,6 +80,15 @@ def test_trim_cuts_short_pieces_as_its_twin(
         assert tuple(got) == reference.trim(x, y, 0, len(x), 0, len(y), *args)
 
 
+def test_an_end_piece_a_window_long_is_kept() -> None:
+    """b ends on a piece of a's first words spanning exactly a window (1 _ 2),
+    a gap after its copy (4 5 6): long enough to stay."""
+    a, b = np.arange(1, 7, dtype=np.uint64), np.array([4, 5, 6, 9, 9, 9, 1, 9, 2], np.uint64)
+    args = (0, len(a), 0, len(b), 2, 1, np.empty(0, np.uint64))
+    assert reference.trim(a, b, *args)[2:] == (0, 9)
+    assert kernels.trim(a, b, *args)[:4] == reference.trim(a, b, *args)
+
+
 def seeds(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, ...]:
     """chain's input for every token a rare word: b's positions, where each
     word's occurrences in a start and end, a's positions grouped by word."""
