@@ -150,24 +150,25 @@ def trim(
     each where a side keeps its ends, as most do: the sorts were most of
     align's time). Its plain twin: reference.trim."""
     sorted_a = _sorted(ids_a[a_lo:a_hi])
-    sorted_b = sorted_a
-    for cut in range(2 * (a_hi - a_lo + b_hi - b_lo) + 2):  # a side shrinks, or it ends
-        if cut % 2 == 0:
-            lo, hi = _dense(
-                ids_b, b_lo, b_hi, _distinct_sorted(sorted_a), ids_a[a_lo:a_hi], stop, window, dense
-            )
-            if cut and (lo, hi) == (b_lo, b_hi):
-                break
-            b_lo, b_hi = lo, hi
-            sorted_b = _sorted(ids_b[b_lo:b_hi])
-        else:
-            lo, hi = _dense(
-                ids_a, a_lo, a_hi, _distinct_sorted(sorted_b), ids_b[b_lo:b_hi], stop, window, dense
-            )
-            if (lo, hi) == (a_lo, a_hi):
-                break
-            a_lo, a_hi = lo, hi
-            sorted_a = _sorted(ids_a[a_lo:a_hi])
+    b_lo, b_hi = _dense(
+        ids_b, b_lo, b_hi, _distinct_sorted(sorted_a), ids_a[a_lo:a_hi], stop, window, dense
+    )
+    sorted_b = _sorted(ids_b[b_lo:b_hi])
+    while True:  # each turn shrinks a side, or ends
+        lo, hi = _dense(
+            ids_a, a_lo, a_hi, _distinct_sorted(sorted_b), ids_b[b_lo:b_hi], stop, window, dense
+        )
+        if (lo, hi) == (a_lo, a_hi):
+            break
+        a_lo, a_hi = lo, hi
+        sorted_a = _sorted(ids_a[a_lo:a_hi])
+        lo, hi = _dense(
+            ids_b, b_lo, b_hi, _distinct_sorted(sorted_a), ids_a[a_lo:a_hi], stop, window, dense
+        )
+        if (lo, hi) == (b_lo, b_hi):
+            break
+        b_lo, b_hi = lo, hi
+        sorted_b = _sorted(ids_b[b_lo:b_hi])
     return a_lo, a_hi, b_lo, b_hi, sorted_a, sorted_b
 
 
@@ -237,12 +238,8 @@ def _end(
             if k - piece[0] >= window:  # long: kept
                 break
             continue
-        if m:  # k starts the next piece: the short one before it goes, or is kept
-            at = -1
-            for t in range(m):
-                at = _place(side, ids[lo + (piece[t] if step > 0 else n - 1 - piece[t])], step, at)
-            if (2 * at < len(side)) if step > 0 else (2 * (at + 1) > len(side)):
-                break
+        if m and _in_half(side, ids, lo, n, piece[:m], step):
+            break  # k starts the next piece, and the short one before it is kept
         piece[0] = k
         m = 1
     if m == 0:
@@ -251,17 +248,18 @@ def _end(
 
 
 @kernel
-def _place(side: np.ndarray, word: np.uint64, step: int, at: int) -> int:
-    """The first (step 1) or last (step -1) place of ``word`` in ``side``,
-    or ``at`` if that comes first (last); -1 for none yet."""
-    n = len(side)
-    for k in range(n):
-        j = k if step > 0 else n - 1 - k
-        if side[j] == word:
-            if at < 0:
-                return j
-            return min(at, j) if step > 0 else max(at, j)
-    return at
+def _in_half(
+    side: np.ndarray, ids: np.ndarray, lo: int, n: int, piece: np.ndarray, step: int
+) -> bool:
+    """A word of ``piece`` (read from the start, step 1, or the end, step -1)
+    is in the first half of ``side`` (step 1) or in its second (step -1)."""
+    first, last = (0, (len(side) + 1) // 2) if step > 0 else (len(side) // 2, len(side))
+    for k in piece:
+        word = ids[lo + (k if step > 0 else n - 1 - k)]
+        for j in range(first, last):
+            if side[j] == word:
+                return True
+    return False
 
 
 @kernel
