@@ -1445,25 +1445,38 @@ def seed_pairs(
 
 @kernel
 def new_passages(held: np.ndarray, asked: np.ndarray, min_tokens: int) -> np.ndarray:
-    """Which of a document's passages ``asked`` (rows ``a, lo, hi``: their
-    original's document and their tokens here, in the order they are
-    weighed) say something new (twin: reference.new_passages): at least
-    ``min_tokens`` of their tokens outside the ranges ``held`` (rows ``a, lo,
-    hi``: the document's spans and their originals' documents) whose
+    """Which of the passages ``asked`` (rows ``doc, a, lo, hi``: the document
+    they are in, their original's document and their tokens in ``doc``;
+    grouped by ``doc``, ascending, each document's in the order they are
+    weighed) say something new in their document (twin:
+    reference.new_passages): at least ``min_tokens`` of their tokens
+    outside the ranges ``held`` (rows ``doc, a, lo, hi``, ascending by
+    ``doc``: the document's spans and their originals' documents) whose
     originals are as early as theirs, and at most half of them in a passage
     kept already from the same original. A passage kept is held from then on."""
     rows = np.empty((len(held) + len(asked), 4), np.int64)  # a, lo, hi, a passage?
-    rows[: len(held), :3] = held
-    rows[: len(held), 3] = 0
-    n_rows = len(held)
     longest = 0
     for i in range(len(asked)):
-        longest = max(longest, asked[i, 2] - asked[i, 1])
+        longest = max(longest, asked[i, 3] - asked[i, 2])
     said = np.zeros(longest, np.bool_)  # tokens an earlier original already accounts for
     again = np.zeros(longest, np.bool_)  # tokens a passage of the same original holds
     keep = np.zeros(len(asked), np.bool_)
+    h = n_rows = 0
     for i in range(len(asked)):
-        a, lo, hi = asked[i, 0], asked[i, 1], asked[i, 2]
+        doc, a, lo, hi = asked[i, 0], asked[i, 1], asked[i, 2], asked[i, 3]
+        if i == 0 or doc != asked[i - 1, 0]:  # a new document: its spans only
+            while h < len(held) and held[h, 0] < doc:
+                h += 1
+            n_rows = 0
+            while h < len(held) and held[h, 0] == doc:
+                rows[n_rows, 0], rows[n_rows, 1], rows[n_rows, 2] = (
+                    held[h, 1],
+                    held[h, 2],
+                    held[h, 3],
+                )
+                rows[n_rows, 3] = 0
+                n_rows += 1
+                h += 1
         n = hi - lo
         said[:n] = False
         again[:n] = False

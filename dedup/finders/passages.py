@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from itertools import compress, groupby
+from itertools import compress
 from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple, Protocol
@@ -447,56 +447,82 @@ def add_passages(
     def cut(d: int) -> list[tuple[int, int]]:
         return _token_ranges(template[d], spans_of(d)) if d in template else []
 
-    kept: list[tuple[Passage, int, int]] = []  # with its start and end in b
-    by_b = [
-        (b, list(g))
-        for b, g in groupby(sorted(found, key=attrgetter("b", "a", "b_lo")), attrgetter("b"))
-    ]
-    for (b, group), tb in zip(by_b, _each_read(c.token_spans, [b for b, _ in by_b]), strict=True):
-        # (a repeat inside one document: its similarity is of its windows, as a paragraph's)
-        weighed = [p if p.a == b else _without_template(cfg, p, cut, words_of) for p in group]
-        asked = [p for p in weighed if p is not None]
-        if not asked:
-            continue
-        mine = by_doc.get(b, [])
-        held = [
-            (a, lo, hi)
-            for (a, _), (lo, hi) in zip(mine, _token_ranges([s for _, s in mine], tb), strict=True)
-        ]
-        rows = np.array([(p.a, p.b_lo, p.b_hi) for p in asked], np.int64)
-        new = kernels.new_passages(
-            np.array(held, np.int64).reshape(-1, 3), rows, cfg.passage_min_tokens
+    # Passages by b, then original; without the boilerplate at their ends
+    # (a repeat inside one document: its similarity is of its windows, as
+    # a paragraph's).
+    ordered = sorted(found, key=attrgetter("b", "a", "b_lo"))
+    weighed = [p if p.a == p.b else _without_template(cfg, p, cut, words_of) for p in ordered]
+    asked = [p for p in weighed if p is not None]
+    rows = np.array([(p.b, p.a, p.b_lo, p.b_hi) for p in asked], np.int64).reshape(-1, 4)
+    # Every document's passages weighed at once, their spans as ranges of
+    # tokens; the token spans read a block of documents at a time.
+    new = np.zeros(len(asked), bool)
+    b_chars = np.empty((len(asked), 2), np.int64)
+    for some, spans_of_block, first in _token_blocks(c.token_spans, unique(rows[:, 0])):
+        lo, hi = np.searchsorted(rows[:, 0], [some[0], some[-1] + 1])
+        mine = [(b, a, s.start, s.end) for b in some.tolist() for a, s in by_doc.get(b, [])]
+        held = np.array(mine, np.int64).reshape(-1, 4)
+        held[:, 2:] = _tokens_at(
+            spans_of_block, first, np.searchsorted(some, held[:, 0]), held[:, 2:]
         )
-        starts, ends = tb[rows[new, 1], 0].tolist(), tb[rows[new, 2] - 1, 1].tolist()
-        kept += zip(compress(asked, new), starts, ends, strict=True)
-    within = [p for p, _, _ in kept if p.a == p.b]
+        new[lo:hi] = kernels.new_passages(held, rows[lo:hi], cfg.passage_min_tokens)
+        at = first[np.searchsorted(some, rows[lo:hi, 0])]
+        b_chars[lo:hi] = np.column_stack(
+            (spans_of_block[at + rows[lo:hi, 2], 0], spans_of_block[at + rows[lo:hi, 3] - 1, 1])
+        )
+    kept = list(compress(asked, new))
+    b_chars = b_chars[new].tolist()
+    within = [p for p in kept if p.a == p.b]
     formula = formulas(within) if formulas is not None and within else set()
     # Their originals' offsets, each original's token spans read once.
-    origs: dict[int, Ref] = {}
-    by_a = sorted(range(len(kept)), key=lambda i: kept[i][0].a)
-    for i, ta in zip(by_a, _each_read(c.token_spans, [kept[i][0].a for i in by_a]), strict=True):
-        p = kept[i][0]
-        origs[i] = Ref(c.doc_ids[p.a], int(ta[p.a_lo, 0]), int(ta[p.a_hi - 1, 1]))
-    for i, (p, start, end) in enumerate(kept):
+    a_side = np.array([(p.a, p.a_lo, p.a_hi) for p in kept], np.int64).reshape(-1, 3)
+    a_chars = np.empty((len(kept), 2), np.int64)
+    by_a = np.argsort(a_side[:, 0], kind="stable")
+    a_sorted = a_side[by_a]
+    for some, spans_of_block, first in _token_blocks(c.token_spans, unique(a_side[:, 0])):
+        lo, hi = np.searchsorted(a_sorted[:, 0], [some[0], some[-1] + 1])
+        at = first[np.searchsorted(some, a_sorted[lo:hi, 0])]
+        a_chars[by_a[lo:hi]] = np.column_stack(
+            (
+                spans_of_block[at + a_sorted[lo:hi, 1], 0],
+                spans_of_block[at + a_sorted[lo:hi, 2] - 1, 1],
+            )
+        )
+    origs = [
+        Ref(c.doc_ids[p.a], start, end)
+        for p, (start, end) in zip(kept, a_chars.tolist(), strict=True)
+    ]
+    for p, (start, end), orig in zip(kept, b_chars, origs, strict=True):
         kind: SpanKind = "across" if p.a != p.b else "formula" if p in formula else "within"
-        span = Span(c.doc_ids[p.b], start, end, kind, p.similarity, origs[i], "passage")
+        span = Span(c.doc_ids[p.b], start, end, kind, p.similarity, orig, "passage")
         by_doc.setdefault(p.b, []).append((p.a, span))
     return [s for d in sorted(by_doc) for _, s in sorted(by_doc[d], key=lambda x: x[1].start)]
 
 
-def _each_read(store: Spill, docs: list[int], block: int = 1024) -> Iterator[np.ndarray]:
-    """``store[d]`` for each of ``docs`` (ascending, repeats allowed), read
-    ``block`` distinct documents at a time: a gather each, where a read
-    each cost more than what it read."""
-    distinct = unique(np.array(docs, np.int64))
-    at = 0
-    for lo in range(0, len(distinct), block):
-        some = distinct[lo : lo + block]
+def _token_blocks(
+    store: Spill, docs: np.ndarray, block: int = 1024
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``(some, spans, first)``: ``block`` of ``docs`` (ascending, distinct)
+    at a time, their token spans concatenated (a gather each, where a read
+    each cost more than what it read), and where each one's begin in them."""
+    for lo in range(0, len(docs), block):
+        some = docs[lo : lo + block]
         values, lengths = _read(store, some)
-        read = dict(zip(some.tolist(), np.split(values, np.cumsum(lengths)[:-1]), strict=True))
-        while at < len(docs) and docs[at] in read:
-            yield read[docs[at]]
-            at += 1
+        yield some, values, np.cumsum(lengths) - lengths
+
+
+def _tokens_at(
+    spans: np.ndarray, first: np.ndarray, rank: np.ndarray, chars: np.ndarray
+) -> np.ndarray:
+    """For character offsets ``chars`` (rows) in the documents ``rank`` of a
+    block (``_token_blocks``: ``spans``, ``first``), the first token starting
+    at or after each: ``_token_ranges``, of a block's spans at once (each
+    document's offsets keyed apart by its rank)."""
+    base = int(max(spans[:, 1].max(initial=0), chars.max(initial=0))) + 1
+    doc = np.repeat(np.arange(len(first)), np.diff(np.append(first, len(spans))))
+    keys = doc * base + spans[:, 0]
+    found: np.ndarray = np.searchsorted(keys, rank[:, None] * base + chars) - first[rank][:, None]
+    return found
 
 
 def _token_ranges(spans: list[Span], token_spans: np.ndarray) -> list[tuple[int, int]]:

@@ -638,22 +638,23 @@ def merge_blocks(
 
 
 def new_passages(held: np.ndarray, asked: np.ndarray, min_tokens: int) -> np.ndarray:
-    """kernels.new_passages with sets of token positions."""
-    rows = [(a, lo, hi, False) for a, lo, hi in held.tolist()]
+    """kernels.new_passages with sets of token positions, a document at a time."""
     keep = []
-    for a, lo, hi in asked.tolist():
-        said: set[int] = set()
-        again: set[int] = set()
-        for x, first, last, passage in rows:
-            if x <= a:
-                inside = set(range(max(first, lo), min(last, hi)))
-                said |= inside
-                if x == a and passage:
-                    again |= inside
-        new = hi - lo - len(said) >= min_tokens and 2 * len(again) < hi - lo
-        if new:
-            rows.append((a, lo, hi, True))
-        keep.append(new)
+    for doc in dict.fromkeys(asked[:, 0].tolist()):
+        rows = [(a, lo, hi, False) for d, a, lo, hi in held.tolist() if d == doc]
+        for a, lo, hi in asked[asked[:, 0] == doc][:, 1:].tolist():
+            said: set[int] = set()
+            again: set[int] = set()
+            for x, first, last, passage in rows:
+                if x <= a:
+                    inside = set(range(max(first, lo), min(last, hi)))
+                    said |= inside
+                    if x == a and passage:
+                        again |= inside
+            new = hi - lo - len(said) >= min_tokens and 2 * len(again) < hi - lo
+            if new:
+                rows.append((a, lo, hi, True))
+            keep.append(new)
     return np.array(keep, bool)
 
 
