@@ -1562,6 +1562,49 @@ def counted_jaccard(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @kernel
+def without_template(
+    words_a: np.ndarray,
+    lo_a: int,
+    hi_a: int,
+    cut_a: np.ndarray,
+    words_b: np.ndarray,
+    lo_b: int,
+    hi_b: int,
+    cut_b: np.ndarray,
+    min_tokens: int,
+) -> tuple[int, int, int, int, float, float]:
+    """A passage's sides ``words_x[lo_x:hi_x]`` without the token ranges
+    ``cut_x`` (rows first, last: boilerplate): each side's first and past-last
+    token left, the Jaccard similarity of the two sides' distinct words left
+    and that of them counted with repeats (counted_jaccard). The first is -1
+    when a side has fewer than ``min_tokens`` left. Twin:
+    reference.without_template."""
+    kept_a = _uncut(words_a, lo_a, hi_a, cut_a)
+    kept_b = _uncut(words_b, lo_b, hi_b, cut_b)
+    if len(kept_a) < min_tokens or len(kept_b) < min_tokens:
+        return -1, -1, -1, -1, 0.0, 0.0
+    side_a, side_b = _sorted(words_a[kept_a]), _sorted(words_b[kept_b])
+    distinct_a, distinct_b = _distinct_sorted(side_a), _distinct_sorted(side_b)
+    shared = overlap(distinct_a, distinct_b)
+    union = len(distinct_a) + len(distinct_b) - shared
+    return (
+        kept_a[0], kept_a[-1] + 1, kept_b[0], kept_b[-1] + 1,
+        shared / union if union else 1.0, counted_jaccard(side_a, side_b),
+    )  # fmt: skip
+
+
+@kernel
+def _uncut(words: np.ndarray, lo: int, hi: int, cut: np.ndarray) -> np.ndarray:
+    """The positions in ``lo, hi`` outside every range of ``cut``."""
+    plain = np.ones(hi - lo, np.bool_)
+    for r in range(len(cut)):
+        first, last = max(cut[r, 0], lo), min(cut[r, 1], hi)
+        if first < last:
+            plain[first - lo : last - lo] = False
+    return lo + np.flatnonzero(plain)
+
+
+@kernel
 def once(ids: np.ndarray, lo: int, hi: int, other: np.ndarray, stop: np.ndarray) -> int:
     """Where ``ids[lo:hi]`` stops copying ``other`` (sorted, with repeats)
     once: after its last content word of ``other`` before the first content

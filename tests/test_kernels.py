@@ -257,6 +257,28 @@ def test_new_passages_equals_its_twin(held: np.ndarray, asked: np.ndarray, least
     assert got.tolist() == reference.new_passages(held, asked, least).tolist()
 
 
+@st.composite
+def _side(draw: st.DrawFn) -> tuple[np.ndarray, int, int, np.ndarray]:
+    """A passage side: a document's words (few distinct, so they repeat),
+    the side's range in it, and boilerplate ranges anywhere around it."""
+    words = np.array(draw(st.lists(st.integers(0, 5), min_size=1, max_size=30)), np.uint64)
+    lo = draw(st.integers(0, len(words) - 1))
+    hi = draw(st.integers(lo + 1, len(words)))
+    cut = draw(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), max_size=4))
+    return words, lo, hi, np.array(sorted(cut), np.int64).reshape(-1, 2)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_side(), _side(), st.integers(1, 8))
+def test_without_template_equals_its_twin(
+    a: tuple[np.ndarray, int, int, np.ndarray],
+    b: tuple[np.ndarray, int, int, np.ndarray],
+    least: int,
+) -> None:
+    """kernels.without_template (a passage less its boilerplate, add_passages)."""
+    assert kernels.without_template(*a, *b, least) == reference.without_template(*a, *b, least)
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(SETS, min_size=1, max_size=8), st.data())
 def test_overlaps_equal_intersect1d_pair_by_pair(

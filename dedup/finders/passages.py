@@ -47,7 +47,7 @@ from dedup.lsh import decode
 from dedup.models import Ref, Span, SpanKind
 from dedup.store import Spill
 from dedup.text import hash_key, normalize_token
-from dedup.verify import Members, jaccard, unique
+from dedup.verify import Members, unique
 
 # Function words of Arabic and English (normalized when loaded): frequent in
 # every text, so they are no evidence of copying even in a small corpus where
@@ -443,9 +443,11 @@ def add_passages(
     spans_of = lru_cache(maxsize=1024)(c.token_spans.__getitem__)
     words_of = lru_cache(maxsize=256)(c.tokens.__getitem__)
 
+    none = np.empty((0, 2), np.int64)
+
     @lru_cache(maxsize=1024)
-    def cut(d: int) -> list[tuple[int, int]]:
-        return _token_ranges(template[d], spans_of(d)) if d in template else []
+    def cut(d: int) -> np.ndarray:
+        return _token_ranges(template[d], spans_of(d)) if d in template else none
 
     # Passages by b, then original; without the boilerplate at their ends
     # (a repeat inside one document: its similarity is of its windows, as
@@ -516,7 +518,7 @@ def _tokens_at(
 ) -> np.ndarray:
     """For character offsets ``chars`` (rows) in the documents ``rank`` of a
     block (``_token_blocks``: ``spans``, ``first``), the first token starting
-    at or after each: ``_token_ranges``, of a block's spans at once (each
+    at or after each: ``_token_ranges`` of a block's spans at once (each
     document's offsets keyed apart by its rank)."""
     base = int(max(spans[:, 1].max(initial=0), chars.max(initial=0))) + 1
     doc = np.repeat(np.arange(len(first)), np.diff(np.append(first, len(spans))))
@@ -525,43 +527,31 @@ def _tokens_at(
     return found
 
 
-def _token_ranges(spans: list[Span], token_spans: np.ndarray) -> list[tuple[int, int]]:
+def _token_ranges(spans: list[Span], token_spans: np.ndarray) -> np.ndarray:
     """The tokens each of ``spans`` holds (those that start inside it), as
-    ranges ``lo, hi``, given its document's ``token_spans``."""
-    if not spans:
-        return []
-    bounds = [(s.start, s.end) for s in spans]
-    found: list[tuple[int, int]] = np.searchsorted(token_spans[:, 0], bounds).tolist()
-    return found
+    rows ``lo, hi``, given its document's ``token_spans``."""
+    bounds = np.array([(s.start, s.end) for s in spans], np.int64).reshape(-1, 2)
+    return np.searchsorted(token_spans[:, 0], bounds).astype(np.int64)
 
 
 def _without_template(
     cfg: Config,
     p: Passage,
-    cut: Callable[[int], list[tuple[int, int]]],
+    cut: Callable[[int], np.ndarray],
     words_of: Callable[[int], np.ndarray],
 ) -> Passage | None:
     """The passage without the boilerplate at its ends, and its similarity
-    without the boilerplate inside it: a passage that matches only a
-    columnist's sign-off and contact lines is no copy. (``cut(d)``: the
-    tokens of document ``d``'s boilerplate spans, ``_token_ranges``;
-    ``words_of(d)``: its tokens.)"""
+    without the boilerplate inside it (kernels.without_template): a passage
+    that matches only a columnist's sign-off and contact lines is no copy.
+    (``cut(d)``: the tokens of document ``d``'s boilerplate spans, rows
+    ``lo, hi``; ``words_of(d)``: its tokens.)"""
     cut_a, cut_b = cut(p.a), cut(p.b)
-    if not cut_a and not cut_b:
+    if not len(cut_a) and not len(cut_b):
         return p
-    sides = []
-    for d, lo, hi, ranges in ((p.a, p.a_lo, p.a_hi, cut_a), (p.b, p.b_lo, p.b_hi, cut_b)):
-        plain = np.ones(hi - lo, bool)
-        for first, last in ranges:
-            if max(first, lo) < min(last, hi):
-                plain[max(first, lo) - lo : min(last, hi) - lo] = False
-        kept = np.flatnonzero(plain)
-        if len(kept) < cfg.passage_min_tokens:
-            return None
-        sides.append((lo + kept[0], lo + kept[-1] + 1, words_of(d)[lo:hi][plain]))
-    (a_lo, a_hi, words_a), (b_lo, b_hi, words_b) = sides
-    similarity = jaccard(unique(words_a), unique(words_b))
-    counted = kernels.counted_jaccard(np.sort(words_a), np.sort(words_b))
-    if min(similarity, counted) < cfg.passage_threshold:
+    a_lo, a_hi, b_lo, b_hi, similarity, counted = kernels.without_template(
+        words_of(p.a), p.a_lo, p.a_hi, cut_a, words_of(p.b), p.b_lo, p.b_hi, cut_b,
+        cfg.passage_min_tokens,
+    )  # fmt: skip
+    if a_lo < 0 or min(similarity, counted) < cfg.passage_threshold:
         return None
-    return Passage(p.a, int(a_lo), int(a_hi), p.b, int(b_lo), int(b_hi), round(similarity, 4))
+    return Passage(p.a, a_lo, a_hi, p.b, b_lo, b_hi, round(similarity, 4))

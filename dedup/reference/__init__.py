@@ -354,6 +354,32 @@ def counted_jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return sum((ca & cb).values()) / union if union else 1.0
 
 
+def without_template(
+    words_a: np.ndarray,
+    lo_a: int,
+    hi_a: int,
+    cut_a: np.ndarray,
+    words_b: np.ndarray,
+    lo_b: int,
+    hi_b: int,
+    cut_b: np.ndarray,
+    min_tokens: int,
+) -> tuple[int, int, int, int, float, float]:
+    """kernels.without_template with sets of positions and of words."""
+    sides = []
+    for words, lo, hi, cut in ((words_a, lo_a, hi_a, cut_a), (words_b, lo_b, hi_b, cut_b)):
+        gone = {t for first, last in cut.tolist() for t in range(first, last)}
+        kept = [t for t in range(lo, hi) if t not in gone]
+        if len(kept) < min_tokens:
+            return -1, -1, -1, -1, 0.0, 0.0
+        sides.append((kept[0], kept[-1] + 1, words[kept]))
+    (a_lo, a_hi, a), (b_lo, b_hi, b) = sides
+    set_a, set_b = set(a.tolist()), set(b.tolist())
+    union = len(set_a | set_b)
+    similarity = len(set_a & set_b) / union if union else 1.0
+    return a_lo, a_hi, b_lo, b_hi, similarity, counted_jaccard(a, b)
+
+
 def once(ids: np.ndarray, lo: int, hi: int, other: np.ndarray, stop: np.ndarray) -> int:
     """kernels.once with a Counter of the words ``other`` has left to give."""
     left, stop_words = Counter(other.tolist()), set(stop.tolist())
