@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
-from dedup import Config, Document, ScanResult, scan
+import pytest
+
+from dedup import Config, Document, ScanResult, read_documents, scan
 from dedup.text import normalize_token, tokenize
+from tests.conftest import SEEDS
 
 S000, S001, S002, S003, S004 = (
     "000_612583348e3eef60.txt",
@@ -227,3 +231,28 @@ def test_verification_windows_check_each_pair_once_and_keep_every_pass() -> None
     for window in (1, 50, 10_000):
         rows = verify(iter(bands), measured, Engine(), sets, window)
         assert rows.tolist() == [[p, p % 7] for p in distinct.tolist() if p % 2 == 0]
+
+
+def test_a_scan_runs_the_collector_rarely_and_leaves_it_as_it_was() -> None:
+    """Python's cyclic collector runs every 10,000 new objects during a scan
+    (every 700, it walked a scan's spans again and again), and as the caller
+    had it afterwards, even after an error."""
+    before = gc.get_threshold()
+    seen: list[int] = []
+    try:
+        gc.set_threshold(700, 7, 9)
+        scan(read_documents(SEEDS), progress=lambda *_: seen.append(gc.get_threshold()[0]))
+        assert seen and set(seen) == {10_000}
+        assert gc.get_threshold() == (700, 7, 9)
+        gc.set_threshold(50_000, 7, 9)  # rarer already: kept
+        scan(read_documents(SEEDS), progress=lambda *_: seen.append(gc.get_threshold()[0]))
+        assert seen[-1] == 50_000
+
+        def fail(*_: object) -> None:
+            raise RuntimeError("stopped")
+
+        with pytest.raises(RuntimeError):
+            scan(read_documents(SEEDS), progress=fail)
+        assert gc.get_threshold() == (50_000, 7, 9)
+    finally:
+        gc.set_threshold(*before)
