@@ -1469,11 +1469,7 @@ def new_passages(held: np.ndarray, asked: np.ndarray, min_tokens: int) -> np.nda
                 h += 1
             n_rows = 0
             while h < len(held) and held[h, 0] == doc:
-                rows[n_rows, 0], rows[n_rows, 1], rows[n_rows, 2] = (
-                    held[h, 1],
-                    held[h, 2],
-                    held[h, 3],
-                )
+                rows[n_rows, :3] = held[h, 1:]
                 rows[n_rows, 3] = 0
                 n_rows += 1
                 h += 1
@@ -1579,8 +1575,7 @@ def without_template(
     and that of them counted with repeats (counted_jaccard). The first is -1
     when a side has fewer than ``min_tokens`` left. Twin:
     reference.without_template."""
-    kept_a = _uncut(words_a, lo_a, hi_a, cut_a)
-    kept_b = _uncut(words_b, lo_b, hi_b, cut_b)
+    kept_a, kept_b = _uncut(lo_a, hi_a, cut_a), _uncut(lo_b, hi_b, cut_b)
     if len(kept_a) < min_tokens or len(kept_b) < min_tokens:
         return -1, -1, -1, -1, 0.0, 0.0
     side_a, side_b = _sorted(words_a[kept_a]), _sorted(words_b[kept_b])
@@ -1594,7 +1589,7 @@ def without_template(
 
 
 @kernel
-def _uncut(words: np.ndarray, lo: int, hi: int, cut: np.ndarray) -> np.ndarray:
+def _uncut(lo: int, hi: int, cut: np.ndarray) -> np.ndarray:
     """The positions in ``lo, hi`` outside every range of ``cut``."""
     plain = np.ones(hi - lo, np.bool_)
     for r in range(len(cut)):
