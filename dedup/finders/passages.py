@@ -468,10 +468,7 @@ def add_passages(
             spans_of_block, first, np.searchsorted(some, held[:, 0]), held[:, 2:]
         )
         new[lo:hi] = kernels.new_passages(held, rows[lo:hi], cfg.passage_min_tokens)
-        at = first[np.searchsorted(some, rows[lo:hi, 0])]
-        b_chars[lo:hi] = np.column_stack(
-            (spans_of_block[at + rows[lo:hi, 2], 0], spans_of_block[at + rows[lo:hi, 3] - 1, 1])
-        )
+        b_chars[lo:hi] = _chars(spans_of_block, first, some, rows[lo:hi, [0, 2, 3]])
     kept = list(compress(asked, new))
     b_chars = b_chars[new].tolist()
     within = [p for p in kept if p.a == p.b]
@@ -483,13 +480,7 @@ def add_passages(
     a_sorted = a_side[by_a]
     for some, spans_of_block, first in _token_blocks(c.token_spans, unique(a_side[:, 0])):
         lo, hi = np.searchsorted(a_sorted[:, 0], [some[0], some[-1] + 1])
-        at = first[np.searchsorted(some, a_sorted[lo:hi, 0])]
-        a_chars[by_a[lo:hi]] = np.column_stack(
-            (
-                spans_of_block[at + a_sorted[lo:hi, 1], 0],
-                spans_of_block[at + a_sorted[lo:hi, 2] - 1, 1],
-            )
-        )
+        a_chars[by_a[lo:hi]] = _chars(spans_of_block, first, some, a_sorted[lo:hi])
     origs = [
         Ref(c.doc_ids[p.a], start, end)
         for p, (start, end) in zip(kept, a_chars.tolist(), strict=True)
@@ -524,6 +515,14 @@ def _tokens_at(
     doc = np.repeat(np.arange(len(first)), np.diff(np.append(first, len(spans))))
     keys = doc * base + spans[:, 0]
     found: np.ndarray = np.searchsorted(keys, rank[:, None] * base + chars) - first[rank][:, None]
+    return found
+
+
+def _chars(spans: np.ndarray, first: np.ndarray, some: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Rows ``doc, lo, hi`` (a document of the block ``some``, tokens in it:
+    ``_token_blocks``) as the characters they cover, rows ``start, end``."""
+    at = first[np.searchsorted(some, rows[:, 0])]
+    found: np.ndarray = np.column_stack((spans[at + rows[:, 1], 0], spans[at + rows[:, 2] - 1, 1]))
     return found
 
 
