@@ -202,15 +202,17 @@ def _scan(
             # (Beside paragraph spans, their memory came on top of theirs:
             # 3.2 GB at 1M documents, 2.5 GB one after the other.)
             clustering: Callable[[], tuple[list[Cluster], list[DocPair]]]
+            busy = False  # whether the engine is the clustering's until it ends
             if beside and cfg.finds("documents"):
                 # The workers (and numpy) cluster documents while this process
                 # weighs the passages; the formulas, which read the clusters,
-                # wait for them, and only then use the engine. Where the
+                # wait for them, and use the engine only then. Where the
                 # alignment started early (few paragraphs, two processes
                 # here), a thread here clusters them sooner than tasks, whose
                 # sets and sketch each worker opens anew (SaudiNewsNet: 0.6 s
-                # here, 1.2 s by tasks).
-                by = Engine() if early else run
+                # here, 1.2 s by tasks), and the formulas' tasks go first.
+                busy = not early
+                by = run if busy else Engine()
                 say("document clusters and adding passages")
                 clustering = _started(partial(_documents, corpus, shared, cfg, by, _quiet))
             else:
@@ -222,7 +224,9 @@ def _scan(
                 repeats = repeated_passages(corpus)
 
                 def formula(within: list[Passage]) -> set[Passage]:
-                    return formulas(corpus, cfg, run, clustering()[0], within)
+                    if busy:
+                        clustering()
+                    return formulas(corpus, cfg, run, lambda: clustering()[0], within)
 
                 spans = add_passages(corpus, spans, cfg, passages + repeats, formula)
             found, related = clustering()

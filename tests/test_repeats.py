@@ -69,7 +69,10 @@ def test_a_block_repeated_inside_a_line_between_other_text() -> None:
     assert span.kind == "within"
 
 
-def test_a_repeat_common_in_the_corpus_is_a_formula_unless_doubled_in_place() -> None:
+# Two workers: the clusters are made in a thread while the formulas' holders
+# are counted by tasks (pipeline: the alignment started early).
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_repeat_common_in_the_corpus_is_a_formula_unless_doubled_in_place(workers: int) -> None:
     needs(SAUDINEWSNET)
     news = [one_line(d.text, 600) for d in list(saudinewsnet(60))[40:] if len(d.text) > 700]
     phrase = one_line(news[0], 200)  # about 35 words
@@ -77,18 +80,18 @@ def test_a_repeat_common_in_the_corpus_is_a_formula_unless_doubled_in_place() ->
     in_place = f"{news[4]} {phrase} {phrase} {news[5]}"
     docs = [Document("away", away), Document("in place", in_place)]
     docs += [Document(f"holder {i}", f"{news[6 + i]} {phrase}") for i in range(2)]
-    result = scan(docs)
+    result = scan(docs, workers=workers)
     kinds = {
         s.doc: s.kind for s in result.spans if s.doc == s.duplicate_of.doc and s.match == "passage"
     }
     assert kinds == {"away": "formula", "in place": "within"}
     # alone in its document, the same repeat away from its original is no formula
-    (span,) = scan([Document("away", away)]).spans
+    (span,) = scan([Document("away", away)], workers=workers).spans
     assert span.kind == "within"
     # nor in an article republished twice: near-duplicates count once (and
     # clean, which drops the copies, finds it in what it writes)
     again = [Document(f"{i}", f"{away} ({i})") for i in range(3)]
-    result_again = scan(again)
+    result_again = scan(again, workers=workers)
     assert [c.members for c in result_again.clusters] == [["0", "1", "2"]]
     assert [(s.doc, s.kind) for s in result_again.spans if s.match == "passage"] == [
         ("0", "within")

@@ -471,8 +471,6 @@ def add_passages(
         b_chars[lo:hi] = _chars(spans_of_block, first, some, rows[lo:hi, [0, 2, 3]])
     kept = list(compress(asked, new))
     b_chars = b_chars[new].tolist()
-    within = [p for p in kept if p.a == p.b]
-    formula = formulas(within) if formulas is not None and within else set()
     # Their originals' offsets, each original's token spans read once.
     a_side = np.array([(p.a, p.a_lo, p.a_hi) for p in kept], np.int64).reshape(-1, 3)
     a_chars = np.empty((len(kept), 2), np.int64)
@@ -485,6 +483,9 @@ def add_passages(
         Ref(c.doc_ids[p.a], start, end)
         for p, (start, end) in zip(kept, a_chars.tolist(), strict=True)
     ]
+    # Last: the formulas may wait for the document clusters.
+    within = [p for p in kept if p.a == p.b]
+    formula = formulas(within) if formulas is not None and within else set()
     for p, (start, end), orig in zip(kept, b_chars, origs, strict=True):
         kind: SpanKind = "across" if p.a != p.b else "formula" if p in formula else "within"
         span = Span(c.doc_ids[p.b], start, end, kind, p.similarity, orig, "passage")

@@ -18,6 +18,8 @@ repeat right after its original never is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from dedup import kernels
@@ -45,17 +47,18 @@ def formulas(
     c: Index,
     cfg: Config,
     engine: Engine,
-    clusters: list[Cluster],
+    clusters: Callable[[], list[Cluster]],
     found: list[Passage],
     block: int = 10_000,
 ) -> set[Passage]:
     """Those of ``found`` (repeats inside one document, reported) that are
     formulas. Which documents hold their windows is found by ``engine``'s
     tasks, a block of documents' tokens each (``_held``), where they run.
-    Documents in one of ``clusters`` count once, as copies of one another: a
-    republished article repeating a sentence is not three articles using it
-    (and clean, which drops such copies, then finds the same repeats in what
-    it writes)."""
+    Documents in one of the document clusters count once, as copies of one
+    another: a republished article repeating a sentence is not three
+    articles using it (and clean, which drops such copies, then finds the
+    same repeats in what it writes). ``clusters`` gives them once the
+    holders are found (they may be in the making meanwhile)."""
     away = [p for p in found if p.b_lo > p.a_hi]
     if not away:
         return set()
@@ -67,12 +70,12 @@ def formulas(
     items = ((stored, np.arange(lo, min(n, lo + block)), wanted, k) for lo in range(0, n, block))
     # Workers that do not see the scan's folder would be sent every token: here, then.
     where = engine if engine.shares_disk else Engine()
+    hits = run(where, _held, items)
     group = np.arange(n)
-    for cluster in clusters:
+    for cluster in clusters():
         group[[c.doc_number[m] for m in cluster.members]] = c.doc_number[cluster.representative]
     # each window's holders, as groups: window << 32 | group, each once
-    hits = [at << 32 | group[doc] for at, doc in run(where, _held, items)]
-    held = unique(np.concatenate([np.empty(0, np.int64), *hits]))
+    held = unique(np.concatenate([np.empty(0, np.int64), *(at << 32 | group[d] for at, d in hits)]))
     groups = np.bincount(held >> 32, minlength=len(wanted))
     common = [groups[np.searchsorted(wanted, w)] >= cfg.formula_min_docs for w in copies]
     return {
