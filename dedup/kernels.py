@@ -894,11 +894,11 @@ def _copies(keys: np.ndarray, lengths: np.ndarray) -> tuple[int, int]:
 def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each key's group of equal keys and each group's size. Groups are
     numbered in order of first occurrence below 65,536 keys (an open-addressing
-    table on the keys' low bits: the keys are hashes), in key order above (a
-    radix sort: a table that large would miss the cache on every key)."""
+    table on the keys' low bits: the keys are hashes), bucket by bucket above
+    (_bucket_groups: a table that large would miss the cache on every key)."""
     n = len(keys)
     if n >= 1 << 16:
-        return _sorted_groups(keys)
+        return _bucket_groups(keys, _BUCKET)
     size = 2
     while size < 2 * n:
         size <<= 1
@@ -921,42 +921,77 @@ def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return group, counts[:g]
 
 
-@kernel
-def _sorted_groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """_groups numbered in key order, by a sort."""
-    order = _argsort(keys)
-    group = np.empty(len(keys), np.int64)
-    counts = np.zeros(len(keys), np.int64)
-    g = -1
-    for j in range(len(order)):
-        if j == 0 or keys[order[j]] != keys[order[j - 1]]:
-            g += 1
-        group[order[j]] = g
-        counts[g] += 1
-    return group, counts[: g + 1]
+_BUCKET = 1 << 16  # keys a bucket of _bucket_groups, on average: its table fits the cache
 
 
 @kernel
-def _argsort(keys: np.ndarray) -> np.ndarray:
-    """np.argsort of uint64 keys: a radix sort, 16 bits a pass, the keys
-    carried along so that every pass reads in order. (numba's own argsort
-    grows faster than n log n: minutes on the tokens of a 200 MB line.) For
-    65,536 keys and more (_groups hashes fewer)."""
+def _bucket_groups(keys: np.ndarray, bucket: int) -> tuple[np.ndarray, np.ndarray]:
+    """_groups of many keys, numbered bucket by bucket. The keys, mixed
+    (fmix64: equal stay equal, any bits spread), go to buckets of about
+    ``bucket`` by their high bits, in one pass; then each bucket's go
+    through a table of their own, on the low bits. (A radix sort took 2.6x
+    as long: 20 million keys, 3.7 s against 1.4 s.)"""
     n = len(keys)
-    order, keys = np.arange(n), keys.copy()
-    order_to, keys_to = np.empty_like(order), np.empty_like(keys)
-    for shift in range(0, 64, 16):
-        starts = np.zeros((1 << 16) + 1, np.int64)
-        for k in keys:
-            starts[((k >> np.uint64(shift)) & np.uint64(0xFFFF)) + 1] += 1
-        for d in range(1 << 16):
-            starts[d + 1] += starts[d]
-        for i in range(n):
-            d = (keys[i] >> np.uint64(shift)) & np.uint64(0xFFFF)
-            keys_to[starts[d]], order_to[starts[d]] = keys[i], order[i]
-            starts[d] += 1
-        order, order_to, keys, keys_to = order_to, order, keys_to, keys
-    return order
+    bits = 0
+    while (n >> bits) > bucket:
+        bits += 1
+    # A key's bucket: its top ``bits`` bits, by two shifts (one of 64 is undefined).
+    one, high = np.uint64(1), np.uint64(63 - bits)
+    mixed = np.empty(n, np.uint64)
+    starts = np.zeros((1 << bits) + 1, np.int64)
+    for j in range(n):
+        mixed[j] = fmix64(keys[j])
+        starts[1 + (mixed[j] >> one >> high)] += 1
+    for b in range(1 << bits):
+        starts[b + 1] += starts[b]
+    fill = starts[:-1].copy()
+    order = np.empty(n, np.int64)  # the keys by bucket, each bucket's in their order
+    values = np.empty(n, np.uint64)
+    for j in range(n):
+        b = mixed[j] >> one >> high
+        order[fill[b]], values[fill[b]] = j, mixed[j]
+        fill[b] += 1
+    slot_key = np.empty(4 * bucket, np.uint64)
+    slot_group = np.full(4 * bucket, -1, np.int64)
+    group = np.empty(n, np.int64)
+    counts = np.zeros(n, np.int64)
+    g = 0
+    for b in range(1 << bits):
+        # Room for all its keys (no growing), up to a table of 4 * bucket:
+        # a bucket bigger than that holds keys many times over.
+        size, first = 2, g  # this bucket's groups are first..g-1
+        while size < 2 * min(starts[b + 1] - starts[b], 2 * bucket):
+            size <<= 1
+        for i in range(starts[b], starts[b + 1]):
+            if 2 * (g - first + 1) > size:  # its keys so far again, in a table twice as big
+                slot_group[:size] = -1
+                size *= 2
+                if size > len(slot_key):
+                    slot_key, slot_group = np.empty(size, np.uint64), np.full(size, -1, np.int64)
+                for k in range(starts[b], i):
+                    s = _group_slot(slot_key, slot_group, values[k], size)
+                    slot_key[s], slot_group[s] = values[k], group[order[k]]
+            s = _group_slot(slot_key, slot_group, values[i], size)
+            if slot_group[s] < 0:
+                slot_key[s], slot_group[s] = values[i], g
+                g += 1
+            group[order[i]] = slot_group[s]
+            counts[slot_group[s]] += 1
+        slot_group[:size] = -1
+    return group, counts[:g]
+
+
+@kernel
+def _group_slot(
+    slot_key: np.ndarray, slot_group: np.ndarray, key: np.uint64, size: int
+) -> np.uint64:
+    """Where ``key`` is in the first ``size`` slots (a power of two) of an
+    open-addressing table, or the free slot it takes."""
+    mask = np.uint64(size - 1)
+    s = key & mask
+    while slot_group[s] >= 0 and slot_key[s] != key:
+        s = (s + np.uint64(1)) & mask
+    return s
 
 
 @kernel

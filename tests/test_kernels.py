@@ -19,8 +19,11 @@ from scipy.sparse.csgraph import connected_components
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
 from dedup import Config, Document, kernels, read_documents, reference, scan
+from dedup.features import featurize_batch
 from dedup.finders.passages import _ANCHOR, _BRIDGE, _DENSE, _WINDOW, STOP_SORTED
 from dedup.lsh import band_keys
+from dedup.minhash import fmix64
+from dedup.repetition import repetition_stats, stat_names
 from dedup.text import tokenize
 from dedup.verify import Members, jaccard
 from tests.conftest import ROOT, needs
@@ -495,20 +498,51 @@ def test_sketch_holdings_equal_their_twin(
     assert np.array_equal(counts, [np.count_nonzero(held == v) for v in ordered])
 
 
-def test_radix_argsort_sorts_what_np_argsort_sorts() -> None:
-    """Past 65,536 keys the repetition kernel sorts by radix (twin: np.argsort)."""
+def _same_partition(group: np.ndarray, counts: np.ndarray, keys: np.ndarray) -> bool:
+    """Whether ``group``/``counts`` put equal keys, and only those, together,
+    with each group's size (numbered in any order, each number used)."""
+    _, inverse, expected = np.unique(keys, return_inverse=True, return_counts=True)
+    pairs = np.unique(np.stack([inverse, group]), axis=1)  # one group a key, one key a group
+    return (
+        len(pairs[0]) == len(counts) == len(expected)
+        and np.array_equal(np.unique(pairs[0]), np.arange(len(expected)))
+        and np.array_equal(np.unique(pairs[1]), np.arange(len(counts)))
+        and np.array_equal(counts[pairs[1]], expected[pairs[0]])
+    )
+
+
+def test_bucketed_groups_partition_as_np_unique_does() -> None:
+    """Past 65,536 keys the repetition kernel groups keys bucket by bucket:
+    the partition np.unique makes, also where one bucket's keys outgrow its
+    table (buckets of 16 keys here, one bucket given 200 distinct keys)."""
     rng = np.random.default_rng(21)
     for keys in (
         rng.integers(0, 2**64 - 1, 70_000, dtype=np.uint64, endpoint=True),
         rng.integers(0, 5, 70_000).astype(np.uint64) << np.uint64(40),  # few, high bits only
         np.full(70_000, 7, np.uint64),
+        np.repeat(rng.integers(0, 2**64 - 1, 35_000, dtype=np.uint64, endpoint=True), 2),
     ):
-        order = kernels._argsort(keys)
-        assert np.array_equal(np.sort(order), np.arange(len(keys)))
-        assert np.array_equal(keys[order], keys[np.argsort(keys)])
-        group, counts = kernels._groups(keys)
-        _, inverse, expected = np.unique(keys, return_inverse=True, return_counts=True)
-        assert np.array_equal(group, inverse) and np.array_equal(counts, expected)
+        assert _same_partition(*kernels._groups(keys), keys)
+    pool = rng.integers(0, 2**64 - 1, 400_000, dtype=np.uint64, endpoint=True)
+    top = fmix64(pool) >> np.uint64(55)  # 5,000 keys in buckets of 16: 512 buckets, 9 bits
+    crowd = np.unique(pool[top == 0])[:200]
+    assert len(crowd) == 200
+    keys = rng.permutation(np.concatenate((crowd, crowd[:50], pool[top != 0][:4_750])))
+    assert _same_partition(*kernels._bucket_groups(keys, 16), keys)
+
+
+def test_repetition_of_a_long_document_equals_its_twin() -> None:
+    """A document of 100,000 tokens (150 articles, then their first half
+    again, so that most of its n-grams repeat): its repetition statistics,
+    grouped bucket by bucket, are the plain functions'."""
+    needs(SAUDINEWSNET)
+    text = "\n\n".join(d.text for d in saudinewsnet(150))
+    text += "\n" + text[: len(text) // 2]
+    assert len(tokenize(text).hashes) > 1 << 16
+    want = repetition_stats(text, tokenize(text))
+    got = featurize_batch([text], Config()).repetition[0]
+    assert np.allclose(got, [want[name] for name in stat_names()], rtol=0, atol=1e-12)
+    assert want["dup_10_gram_char_frac"] > 0.2
 
 
 def test_hashed_groups_partition_as_np_unique_does() -> None:

@@ -97,9 +97,20 @@ def _read_range(
         if start > 0:
             fh.seek(start - 1)
             if fh.read(1) != b"\n":  # the range starts inside a line: it is the last range's
-                skipped = fh.readline()
-                start += len(skipped)
-                newlines += skipped.endswith(b"\n")
+                # Its first line starts after the next newline before ``stop``,
+                # if there is one. Looked for a block at a time, not by
+                # readline: in a 200 MB line, each of its 50 ranges read the
+                # rest of the line (5 GB in all, 13 s).
+                at = start
+                while True:
+                    block = fh.read(min(stop - at, 1 << 20))
+                    if not block:  # no line starts in the range
+                        return
+                    if (i := block.find(b"\n")) >= 0:
+                        break
+                    at += len(block)
+                start, newlines = at + i + 1, newlines + 1
+                fh.seek(start)
         yield from _records(fh, file, source, newlines, stop - start)
 
 
