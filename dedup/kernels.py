@@ -1878,22 +1878,21 @@ def holdings(
 
 
 @kernel
-def sketch_pairs(
-    keys: np.ndarray, owners: np.ndarray, own: np.ndarray, max_owners: int, share: float
-) -> np.ndarray:
-    """Pairs of owners, encoded ``i << 32 | j`` with ``i < j`` and sorted, in
-    which one holds at least ``share`` of the other's sketch (and some of it).
+def sketch_index(
+    keys: np.ndarray, owners: np.ndarray, own: np.ndarray, max_owners: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What sketch_pairs reads: the holders of each key (``key_start``,
+    ``holder``: key ``k``'s are ``holder[key_start[k]:key_start[k + 1]]``)
+    and each owner's sketch keys (``sketch_start``, ``sketch``, alike).
 
     ``owners[x]`` holds ``keys[x]`` (both small numbers, no owner a key
     twice); ``own[x]`` says that the key is in that owner's own sketch. A
     key held by more than ``max_owners`` owners (boilerplate) is left out
-    of every sketch. The holders of each key, and each owner's sketch keys,
-    are grouped by a counting sort: memory is a few bytes a holding, not the
-    dozens a whole-array sort and its temporaries take."""
+    of every sketch. Both are grouped by a counting sort: memory is a few
+    bytes a holding, not the dozens a whole-array sort and its temporaries
+    take."""
     n = len(keys)
-    if n == 0:
-        return np.empty(0, np.int64)
-    key_start = np.zeros(keys.max() + 2, np.int64)  # holders of key k: [k] .. [k + 1]
+    key_start = np.zeros(keys.max() + 2, np.int64)
     for x in range(n):
         key_start[keys[x] + 1] += 1
     key_start = np.cumsum(key_start)
@@ -1903,7 +1902,7 @@ def sketch_pairs(
         holder[fill[keys[x]]] = owners[x]
         fill[keys[x]] += 1
     counted = np.empty(n, np.bool_)
-    sketch_start = np.zeros(owners.max() + 2, np.int64)  # owner o's sketch: [o] .. [o + 1]
+    sketch_start = np.zeros(owners.max() + 2, np.int64)
     for x in range(n):
         k = keys[x]
         counted[x] = own[x] and key_start[k + 1] - key_start[k] <= max_owners
@@ -1916,14 +1915,32 @@ def sketch_pairs(
         if counted[x]:
             sketch[fill[owners[x]]] = keys[x]
             fill[owners[x]] += 1
+    return key_start, holder, sketch_start, sketch
+
+
+@kernel
+def sketch_pairs(
+    key_start: np.ndarray,
+    holder: np.ndarray,
+    sketch_start: np.ndarray,
+    sketch: np.ndarray,
+    max_owners: int,
+    share: float,
+    lo: int,
+    hi: int,
+) -> np.ndarray:
+    """Pairs of owners, encoded ``i << 32 | j`` with ``i < j``, in which one
+    holds at least ``share`` of the other's sketch (and some of it), the
+    other being one of the owners ``lo`` .. ``hi - 1`` (sketch_index; a
+    pair may come from both of its owners: twice)."""
     # Each owner's other holders counted in a table as large as the owners
     # (those it touched reset after): a sort of them each took 1.6x as long.
-    most = np.diff(sketch_start).max()
+    most = np.diff(sketch_start[lo : hi + 1]).max() if hi > lo else 0
     touched = np.empty(most * max_owners, np.int32)  # the other holders of one owner's sketch
     count = np.zeros(len(sketch_start) - 1, np.int32)
     found = np.empty(1024, np.int64)
     m = 0
-    for o in range(len(sketch_start) - 1):
+    for o in range(lo, hi):
         t = 0
         for i in range(sketch_start[o], sketch_start[o + 1]):
             k = sketch[i]
@@ -1940,11 +1957,11 @@ def sketch_pairs(
             if count[h] >= need:
                 if m == len(found):
                     found = np.concatenate((found, np.empty(m, np.int64)))
-                lo, hi = min(o, int(h)), max(o, int(h))
-                found[m] = np.int64(lo) << 32 | np.int64(hi)
+                a, b = min(o, int(h)), max(o, int(h))
+                found[m] = np.int64(a) << 32 | np.int64(b)
                 m += 1
             count[h] = 0
-    return np.unique(found[:m])
+    return found[:m]
 
 
 # --- Bit maps of shingle sets (finders/paragraphs; twins: reference.set_bits, may_reach)

@@ -22,7 +22,7 @@ from dedup.cli import app
 from dedup.engines import Engine, make_engine, run
 from dedup.engines.processes import ProcessEngine
 from dedup.errors import WorkerError
-from dedup.finders import ahead, paragraphs
+from dedup.finders import ahead, documents, paragraphs
 from dedup.finders.documents import sketch_candidates
 from dedup.finders.paragraphs import paragraph_edges, paragraph_spans
 from tests.conftest import SEEDS, needs
@@ -191,17 +191,23 @@ def test_paragraph_spans_by_tasks_a_block_each_equal_one_pass(
     index.close()
 
 
-def test_containment_candidates_by_tasks_a_block_each_equal_one_pass(tmp_path: Path) -> None:
+def test_containment_candidates_by_tasks_a_block_each_equal_one_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """sketch_candidates: each task counts the holders of every sketch hash
-    in its block of documents, and the counts are summed; blocks of any
-    size, on any engine, give the candidates of one block of them all."""
+    in its block of documents, and the counts are summed, then each makes
+    the pairs of a range of documents, mapping the holders saved beside the
+    index; blocks of any size, on any engine, give the candidates of one
+    block of them all."""
     needs(SAUDINEWSNET)
     docs = list(saudinewsnet(2500))
     cfg = Config()
     index = build(tmp_path, docs, cfg)
     whole = sketch_candidates(index, cfg, Engine(), block=len(docs))
     assert len(whole) > 100
+    monkeypatch.setattr(documents, "_OWNERS", 300)
     assert np.array_equal(sketch_candidates(index, cfg, Engine(), block=300), whole)
-    with ProcessEngine(2) as engine:
+    with ProcessEngine(2, "spawn") as engine:
         assert np.array_equal(sketch_candidates(index, cfg, engine, block=300), whole)
+    assert (tmp_path / "holders.sketch.npy").exists()  # the tasks read them there
     index.close()

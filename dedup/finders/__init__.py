@@ -29,6 +29,22 @@ from dedup.minhash import ranges
 from dedup.store import Spill
 from dedup.verify import groups, unique
 
+N = TypeVar("N", bound=NamedTuple)
+
+
+def save_arrays(arrays: NamedTuple, key: str) -> None:
+    """A named tuple of arrays saved for tasks to map (``map_arrays``)."""
+    for name, array in zip(arrays._fields, arrays, strict=True):
+        np.save(f"{key}.{name}.npy", array)
+
+
+def map_arrays(kind: type[N], key: str) -> N:
+    """The ``kind`` saved at ``key``, memory-mapped: the workers of a machine
+    share one copy in its page cache (copy-on-write, never written: the
+    kernels take them as they take arrays of their own, not as read-only
+    ones compiled anew)."""
+    return kind(*(np.load(f"{key}.{name}.npy", mmap_mode="c") for name in kind._fields))
+
 
 def encode(pairs: np.ndarray) -> np.ndarray:
     """Pairs ``(a, b)`` as ``a << 32 | b`` (the inverse of lsh.decode)."""

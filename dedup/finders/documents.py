@@ -13,8 +13,16 @@ import numpy as np
 from dedup import kernels
 from dedup.cluster import Coverage, clusters
 from dedup.config import Config
-from dedup.engines import Engine
-from dedup.finders import Gathered, Stored, encode, shared_values, verify
+from dedup.engines import Engine, run
+from dedup.finders import (
+    Gathered,
+    Stored,
+    encode,
+    map_arrays,
+    save_arrays,
+    shared_values,
+    verify,
+)
 from dedup.index import Index
 from dedup.lsh import band_pairs, decode
 from dedup.minhash import ranges
@@ -89,8 +97,8 @@ def _near_documents(cfg: Config, item: tuple[Stored | Gathered, np.ndarray]) -> 
 
 
 def sketch_candidates(c: Index, cfg: Config, engine: Engine, block: int = 10_000) -> np.ndarray:
-    """Documents (encoded pairs) one of which holds at least half of the
-    other's ``containment_sketch`` smallest shingle hashes.
+    """Documents (encoded pairs, sorted) one of which holds at least half of
+    the other's ``containment_sketch`` smallest shingle hashes.
 
     If ``x`` is contained in ``y`` at 0.8, each of x's smallest hashes is in y
     with a chance of about 0.8, so that y holding fewer than half of 16 is rare
@@ -99,6 +107,8 @@ def sketch_candidates(c: Index, cfg: Config, engine: Engine, block: int = 10_000
     time: the smallest hashes of every document (each set is sorted: they
     come first), here; then which of them each document holds, by the
     engine's tasks (``_holdings``), whose counts of holders are summed here.
+    The pairs are made by tasks too, ``_OWNERS`` documents' each (1.67M of
+    a million documents took 7-10 s in one kernel here).
     """
     m, most = cfg.containment_sketch, cfg.containment_max_df
     sketch = _smallest(c, m, block)
@@ -135,7 +145,45 @@ def sketch_candidates(c: Index, cfg: Config, engine: Engine, block: int = 10_000
         kept.append((keys[rare], owners[rare], own[rare]))
     kept.reverse()
     keys, owners, own = (np.concatenate(part) for part in zip(*kept, strict=True))
-    return kernels.sketch_pairs(keys, owners, own, most, _SKETCH_SHARE)
+    del kept
+    if not len(keys):
+        return np.empty(0, np.int64)
+    index = _Holders(*kernels.sketch_index(keys, owners, own, most))
+    del keys, owners, own
+    n = len(index.sketch_start) - 1
+    holders: _Holders | str = index
+    if engine.shares_disk and not engine.local:  # the tasks map it from the scan's folder
+        holders = str(c.path / "holders")
+        save_arrays(index, holders)
+    elif not engine.shares_disk:  # sent to each worker once
+        holders = engine.share(index)
+    del index  # the tasks' now (in this process only for the local engine's)
+    owned = ((holders, most, lo, min(n, lo + _OWNERS)) for lo in range(0, n, _OWNERS))
+    return unique(np.concatenate(run(engine, _sketch_pairs, owned)))
+
+
+# Documents whose containment pairs a task makes (sketch_candidates).
+_OWNERS = 50_000
+
+
+class _Holders(NamedTuple):
+    """kernels.sketch_index: the holders of each sketch hash, and each
+    document's sketch hashes (numbers in the corpus's sketch)."""
+
+    key_start: np.ndarray
+    holder: np.ndarray
+    sketch_start: np.ndarray
+    sketch: np.ndarray
+
+
+def _sketch_pairs(item: tuple[_Holders | str, int, int, int]) -> np.ndarray:
+    """The containment pairs of the documents ``lo`` .. ``hi - 1``
+    (kernels.sketch_pairs): ``item`` is the holders (or where they are
+    saved; a Dask future is its value by then), ``containment_max_df``,
+    ``lo`` and ``hi``."""
+    holders, most, lo, hi = item
+    index = map_arrays(_Holders, holders) if isinstance(holders, str) else holders
+    return kernels.sketch_pairs(*index, most, _SKETCH_SHARE, lo, hi)
 
 
 def _smallest(c: Index, m: int, block: int) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 from dedup import kernels
 from dedup.config import Config
 from dedup.engines import Engine, run
-from dedup.finders import Gathered, Stored, encode, shared_values, verify
+from dedup.finders import Gathered, Stored, encode, map_arrays, save_arrays, shared_values, verify
 from dedup.index import Index, Outside, held
 from dedup.lsh import MAX_BUCKET, band_pairs, decode, group_pairs
 from dedup.minhash import POSITION, ranges
@@ -274,7 +274,7 @@ def paragraph_spans(
     looks = _Looks(is_boiler[comp], holders, *_near_lists(adjacency, len(c.group_first)))
     del comp, maybe, has_near  # (not held while the tasks run)
     if engine is not None and engine.shares_disk and not engine.local:  # tasks open the index
-        looks.save(str(c.path / "looks"))
+        save_arrays(looks, str(c.path / "looks"))
         task = partial(_block_spans, str(c.path), cfg, str(c.path / "looks"))
     else:  # here
         engine, task = Engine(), partial(_block_spans, c, cfg, looks)
@@ -307,17 +307,6 @@ class _Looks(NamedTuple):
     near_starts: np.ndarray
     near: np.ndarray
 
-    def save(self, key: str) -> None:
-        for name, array in zip(self._fields, self, strict=True):
-            np.save(f"{key}.{name}.npy", array)
-
-    @classmethod
-    def load(cls, key: str) -> _Looks:
-        """Memory-mapped: the workers of a machine share one copy in its page
-        cache (copy-on-write, never written: the kernels take them as they
-        take arrays of their own, not as read-only ones compiled anew)."""
-        return cls(*(np.load(f"{key}.{name}.npy", mmap_mode="c") for name in cls._fields))
-
 
 # A block's spans: (kind, first, last, original's first, original's last,
 # similarity) of each, paragraph numbers (Index.ref makes them places).
@@ -332,7 +321,7 @@ def _block_spans(
     and the looks, or, in a task, the index's folder and where the looks
     are saved."""
     c = index if isinstance(index, Index) else held(Path(index), cfg, True).paragraph_tables()
-    looks = _Looks.load(where) if isinstance(where, str) else where
+    looks = map_arrays(_Looks, where) if isinstance(where, str) else where
     short = c.para_ntok < cfg.min_paragraph_tokens  # may sit, uncopied, inside an original
     found: list[_Found] = []
     pending: list[tuple[Block, np.ndarray]] = []  # blocks and their copies' rows

@@ -17,7 +17,7 @@ hold every fast path equal to (on hypothesis's text and on real news).
 | ``kernels.find`` (``verify.Members``) | ``np.isin``, ``np.searchsorted`` |
 | ``kernels.overlap`` (``verify.overlap``) | ``np.intersect1d`` |
 | ``kernels.affixes``, ``affix_holders`` | ``affixes``, ``affix_holders`` |
-| ``kernels.holdings``, ``sketch_pairs`` | ``holdings``, ``sketch_pairs`` |
+| ``kernels.holdings``, ``sketch_index`` + ``sketch_pairs`` | ``holdings``, ``sketch_pairs`` |
 | ``kernels.set_bits``, ``may_reach`` | ``set_bits``, ``may_reach`` |
 | ``kernels.edit_distances`` | ``edit_distance`` |
 | ``kernels.new_passages`` (finders/passages.py) | ``new_passages`` |
@@ -717,7 +717,8 @@ def sketch_pairs(
     share: float,
     chunk: int = 1 << 22,
 ) -> np.ndarray:
-    """kernels.sketch_pairs with whole-array numpy, about ``chunk`` lookups at a time."""
+    """kernels.sketch_pairs of every owner (its index by kernels.sketch_index),
+    distinct, with whole-array numpy, about ``chunk`` lookups at a time."""
     order = np.argsort(keys, kind="stable")
     keys, owners, own = keys[order], owners[order].astype(np.int64), own[order]
     change = np.flatnonzero(keys[1:] != keys[:-1]) + 1
