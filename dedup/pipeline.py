@@ -19,7 +19,6 @@ import ctypes
 import gc
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -31,6 +30,7 @@ from dedup.archive import Archive
 from dedup.config import Config
 from dedup.engines import Engine, ProcessEngine, engine_of, make_engine
 from dedup.features import BatchFeatures, featurize_batch, prepare
+from dedup.finders import started
 from dedup.finders.documents import document_clusters, sketch_candidates
 from dedup.finders.paragraphs import lsh_paragraphs, paragraph_edges, paragraph_spans, templates
 from dedup.finders.passages import Passage, add_passages, aligned_passages
@@ -180,18 +180,18 @@ def _scan(
             early = beside and not many and isinstance(run, ProcessEngine) and run.workers <= 2
             spread = beside and many and run.shares_disk  # the spans are the workers' tasks
             if early:
-                aligning = _started(aligning)
+                aligning = started(aligning)
             if cfg.finds("paragraphs"):
                 edges = paragraph_edges(corpus, cfg, Engine() if early else run)
             if beside and not early and not spread:
-                aligning = _started(aligning)
+                aligning = started(aligning)
             if cfg.finds("paragraphs"):
                 say("paragraph spans")
                 spans, boilerplate, shared = paragraph_spans(
                     corpus, edges, cfg, run if spread else None
                 )
             if spread:
-                aligning = _started(aligning)
+                aligning = started(aligning)
             if cfg.finds("paragraphs"):
                 spans = templates(corpus, spans, cfg)
             passages: list[Passage] = []
@@ -214,7 +214,7 @@ def _scan(
                 busy = not early
                 by = run if busy else Engine()
                 say("document clusters and adding passages")
-                clustering = _started(partial(_documents, corpus, shared, cfg, by, _quiet))
+                clustering = started(partial(_documents, corpus, shared, cfg, by, _quiet))
             else:
                 clustered = _documents(corpus, shared, cfg, run, say)
                 clustering = lambda: clustered  # noqa: E731
@@ -328,16 +328,6 @@ try:
     _TRIM: Callable[[int], int] | None = ctypes.CDLL("libc.so.6").malloc_trim
 except (OSError, AttributeError):  # not glibc
     _TRIM = None
-
-
-def _started(task: Callable[[], T]) -> Callable[[], T]:
-    """``task`` started in a thread; call what is returned for its result
-    (or its error). Left behind by an error here, the thread ends when the
-    engine's workers stop."""
-    pool = ThreadPoolExecutor(1, thread_name_prefix="dedup")
-    future = pool.submit(task)
-    pool.shutdown(wait=False)
-    return future.result
 
 
 def _batches(documents: Iterable[T], size: int) -> Iterator[list[T]]:

@@ -110,10 +110,13 @@ class Folder:
         return Chunk(path, offset, values.size)
 
     def reader(self, path: str) -> int:
-        """A file descriptor to read ``path`` with, opened once (forked workers share it)."""
+        """A file descriptor to read ``path`` with, opened once (forked workers
+        share it; of two threads opening it at once, one keeps its own)."""
         fd = self._readers.get(path)
         if fd is None:
-            fd = self._readers[path] = self._open(path, os.O_RDONLY)
+            fd = self._readers.setdefault(path, opened := self._open(path, os.O_RDONLY))
+            if fd != opened:
+                os.close(opened)
         return fd
 
     def _open(self, path: str, flags: int) -> int:

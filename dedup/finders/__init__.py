@@ -14,6 +14,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from pathlib import Path
 from typing import NamedTuple, Protocol, TypeVar
@@ -30,6 +31,7 @@ from dedup.store import Spill
 from dedup.verify import groups, unique
 
 N = TypeVar("N", bound=NamedTuple)
+T = TypeVar("T")
 
 
 def save_arrays(arrays: NamedTuple, key: str) -> None:
@@ -44,6 +46,16 @@ def map_arrays(kind: type[N], key: str) -> N:
     kernels take them as they take arrays of their own, not as read-only
     ones compiled anew)."""
     return kind(*(np.load(f"{key}.{name}.npy", mmap_mode="c") for name in kind._fields))
+
+
+def started(task: Callable[[], T]) -> Callable[[], T]:
+    """``task`` started in a thread; call what is returned for its result
+    (or its error). Left behind by an error, the thread ends when the
+    engine's workers stop."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="dedup")
+    future = pool.submit(task)
+    pool.shutdown(wait=False)
+    return future.result
 
 
 def encode(pairs: np.ndarray) -> np.ndarray:
@@ -184,9 +196,6 @@ def windows(batches: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:
             pending = []
     if pending:
         yield unique(np.concatenate(pending))
-
-
-T = TypeVar("T")
 
 
 def ahead(items: Iterator[T]) -> Iterator[T]:
