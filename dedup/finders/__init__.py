@@ -50,8 +50,9 @@ def map_arrays(kind: type[N], key: str) -> N:
 
 def started(task: Callable[[], T]) -> Callable[[], T]:
     """``task`` started in a thread; call what is returned for its result
-    (or its error). Left behind by an error, the thread ends when the
-    engine's workers stop."""
+    (or its error). Left behind by an error, it is never waited for: it
+    runs to its end, or to its own error (a stage of the engine's tasks
+    when the workers stop)."""
     pool = ThreadPoolExecutor(1, thread_name_prefix="dedup")
     future = pool.submit(task)
     pool.shutdown(wait=False)
