@@ -162,6 +162,19 @@ def test_cli_engine_dask_writes_the_same_report(tmp_path: Path) -> None:
     assert failed.stderr.strip() == f"error: {bad}:2: not valid JSON (Expecting value)"
 
 
+def _scheduler_address(address_file: Path, scheduler: subprocess.Popen) -> str:
+    """The address the scheduler writes to its file. The file appears empty
+    before it is written, so wait for it to parse, not only to exist."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert scheduler.poll() is None, f"dask scheduler exited ({scheduler.returncode})"
+        try:
+            return json.loads(address_file.read_text())["address"]
+        except (FileNotFoundError, ValueError, KeyError):
+            time.sleep(0.2)
+    raise AssertionError(f"dask scheduler wrote no address to {address_file} in 60 s")
+
+
 def test_a_scheduler_and_two_workers_of_their_own(tmp_path: Path) -> None:
     """``dask scheduler`` and two ``dask worker`` processes, each with its own
     local directory, started here; the CLI reaches them by --scheduler and
@@ -178,10 +191,7 @@ def test_a_scheduler_and_two_workers_of_their_own(tmp_path: Path) -> None:
         )
     ]  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while not address_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        address = json.loads(address_file.read_text())["address"]
+        address = _scheduler_address(address_file, started[0])
         for n in (1, 2):  # each in a folder of its own, its working folder too
             (own := tmp_path / f"worker{n}").mkdir()
             started.append(
