@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -82,6 +83,34 @@ def test_a_client_is_an_engine_and_gives_the_local_answer(
     assert set(held.values()) == {0}
     states = client.run(lambda: len(__import__("dedup.finders.passages").finders.passages._STATES))
     assert set(states.values()) == {0}
+
+
+def test_data_goes_to_the_workers_directly(
+    client: distributed.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a task reads (scattered) and what it answers (gathered) goes
+    between this process and the workers, not through the scheduler (a
+    machine of its own on a cluster; Dask's default sends both through it).
+    A client that cannot reach the workers says so (``direct_to_workers=False``),
+    and its data goes through the scheduler, with the same answer."""
+    needs(SAUDINEWSNET)
+    news: list[Document] = list(saudinewsnet(500))
+    one = scan(news)
+    scheduler = client.cluster.scheduler
+    through: list[str] = []
+    for op in ("scatter", "gather"):
+        handler = scheduler.handlers[op]
+
+        def counted(*args: object, op: str = op, handler: Any = handler, **kwargs: object) -> Any:
+            through.append(op)
+            return handler(*args, **kwargs)
+
+        monkeypatch.setitem(scheduler.handlers, op, counted)
+    assert scan(news, engine=client) == one
+    assert through == []
+    with distributed.Client(client.cluster, direct_to_workers=False) as indirect:
+        assert scan(news, engine=indirect) == one
+    assert {"scatter", "gather"} <= set(through)
 
 
 def _refuse_opening(folder: str) -> None:
