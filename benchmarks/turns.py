@@ -1,6 +1,7 @@
 """This checkout against an earlier revision, `dedup scan` of one corpus, in turns.
 
     python -m benchmarks.turns REVISION [--input corpus.jsonl] [--workers 1] [--runs 3]
+        [-- more scan options, e.g. --engine dask --no-shared-tmp-dir]
 
 The machine's speed drifts from hour to hour, so a change is timed against
 its base in the same minutes: the revision is checked out in a temporary
@@ -30,11 +31,11 @@ from benchmarks.corpora import jsonl_corpus
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def scan(tree: Path, corpus: Path, report: Path, workers: int) -> float:
+def scan(tree: Path, corpus: Path, report: Path, workers: int, options: list[str]) -> float:
     """Seconds of one `dedup scan` by the code in ``tree``."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     command = [sys.executable, "-m", "dedup", "scan", str(corpus), "--json", str(report)]
-    command += ["--force", "--workers", str(workers)]
+    command += ["--force", "--workers", str(workers), *options]
     start = time.perf_counter()
     done = subprocess.run(command, env=env, cwd=tree, capture_output=True, text=True)
     if done.returncode:
@@ -49,7 +50,8 @@ def main() -> None:
     parser.add_argument("--input", type=Path, help="a JSONL corpus with a 'text' field")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
+    parser.add_argument("options", nargs="*", help="more scan options (after --)")
+    args = parser.parse_intermixed_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "base"
         added = subprocess.run(
@@ -63,18 +65,21 @@ def main() -> None:
             sides = {args.revision: base, "this checkout": ROOT}
             reports = {name: Path(tmp) / f"report-{i}.json" for i, name in enumerate(sides)}
             for name, tree in sides.items():  # untimed: kernels compiled and cached
-                scan(tree, corpus, reports[name], args.workers)
+                scan(tree, corpus, reports[name], args.workers, args.options)
             times: dict[str, list[float]] = {name: [] for name in sides}
             for _ in range(args.runs):
                 for name, tree in sides.items():
-                    times[name].append(scan(tree, corpus, reports[name], args.workers))
+                    times[name].append(
+                        scan(tree, corpus, reports[name], args.workers, args.options)
+                    )
             first, second = reports.values()
             same = filecmp.cmp(first, second, shallow=False)
         finally:
             subprocess.run(
                 ["git", "worktree", "remove", "--force", str(base)], cwd=ROOT, check=False
             )
-    print(f"`dedup scan {corpus.name} --workers {args.workers}`, {args.runs} runs each, in turns:")
+    options = " ".join(["--workers", str(args.workers), *args.options])
+    print(f"`dedup scan {corpus.name} {options}`, {args.runs} runs each, in turns:")
     for name, seconds in times.items():
         runs = ", ".join(f"{s:.2f}" for s in seconds)
         print(f"  {name:<16} {runs}  median {statistics.median(seconds):.2f} s")
