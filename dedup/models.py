@@ -182,6 +182,16 @@ class DocTable(Sequence[DocStats]):
         marks = [f"{mark:016x}" for mark in self._fingerprints.tolist()]
         return list(self._ids), marks, int(self._counts[:, 0].sum())
 
+    def columns(
+        self, rows: slice
+    ) -> tuple[list[str], np.ndarray, np.ndarray, list[str], np.ndarray]:
+        """Rows ``rows`` as the columns they are kept in: ids, counts,
+        repetition, its names, fingerprints (what a report writes fastest)."""
+        return (
+            self._ids[rows], self._counts[rows], self._repetition[rows], self._names,
+            self._fingerprints[rows],
+        )  # fmt: skip
+
     def _rows(self, rows: slice) -> list[DocStats]:
         """Rows ``rows``, converted at once."""
         return [

@@ -203,12 +203,39 @@ def write_json(
             yield f"{json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},\n"
         for n, (key, items) in enumerate(lists.items()):
             yield f"{json.dumps(key)}: ["
-            for i, item in enumerate(items):
-                yield ("\n" if i == 0 else ",\n") + dumps(item)
+            lines = _table_lines(items) if isinstance(items, DocTable) else map(dumps, items)
+            for i, line in enumerate(lines):
+                yield ("\n" if i == 0 else ",\n") + line
             yield "\n]" + (",\n" if n < len(lists) - 1 else "\n")
         yield "}\n"
 
     write_atomic(Path(path), pieces(), force)
+
+
+def _table_lines(table: DocTable, block: int = 4096) -> Iterator[str]:
+    """``dumps`` of every row of ``table``, made from its columns, a block
+    at a time, without a DocStats and its dict a row (at 1M documents, 6 of
+    the report's 12 s): orjson writes a block's repetition numbers at once,
+    as it writes each float of a row. A block whose ids orjson refuses (a
+    lone surrogate) goes row by row, as ``dumps`` does."""
+    for lo in range(0, len(table), block):
+        ids, counts, repetition, names, marks = table.columns(slice(lo, lo + block))
+        try:
+            quoted = [orjson.dumps(i).decode() for i in ids]
+        except orjson.JSONEncodeError:
+            yield from map(dumps, table[lo : lo + block])
+            continue
+        numbers = orjson.dumps(repetition, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+        rows = numbers[2:-2].split("],[") if repetition.size else [""] * len(ids)
+        stats = ",".join(f'"{name}":%s' for name in names)
+        for doc_id, (chars, tokens, paragraphs), row, mark in zip(
+            quoted, counts.tolist(), rows, marks.tolist(), strict=True
+        ):
+            values = stats % tuple(row.split(",")) if names else ""
+            yield (
+                f'{{"id":{doc_id},"chars":{chars},"tokens":{tokens},"paragraphs":{paragraphs},'
+                f'"repetition":{{{values}}},"fingerprint":"{mark:016x}"}}'
+            )
 
 
 def write_atomic(path: Path, text: str | Iterable[str], force: bool = False) -> None:
