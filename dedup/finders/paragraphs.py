@@ -129,16 +129,15 @@ def _band_candidates(stored: Stored, lsh: _Lsh | str, band: int) -> np.ndarray:
         return _reachable(lsh, band_pairs(c.para_bands.column(band, lsh.rows)), stored.cfg)
     paras, rows = np.load(lsh, mmap_mode="r")
     pairs = decode(band_pairs(c.para_bands.column(band, rows)))
-    items, _, slots = groups(pairs.reshape(-1))  # the paragraphs paired here
+    items, _, slots = groups(pairs.reshape(-1))  # the paragraphs paired here, and their pairs
     bits = np.stack([c.para_bits.column(w, rows[items]) for w in range(c.para_bits.bands)], 1)
-    sizes = c.para_sets.sizes(paras[items])
-    keep = kernels.may_reach(slots.reshape(-1, 2), bits, sizes, stored.cfg.paragraph_threshold)
-    return encode(paras[pairs[keep]])
+    paired = _Lsh(paras[items], rows[items], bits, c.para_sets.sizes(paras[items]))
+    return _reachable(paired, encode(slots.reshape(-1, 2)), stored.cfg)
 
 
 def _reachable(lsh: _Lsh, pairs: np.ndarray, cfg: Config) -> np.ndarray:
-    """Of a band's pairs of ``lsh``'s rows (``band_pairs``), those that may
-    reach the threshold, as pairs of paragraphs (encoded)."""
+    """Of a band's pairs of ``lsh``'s entries (encoded: ``band_pairs``),
+    those that may reach the threshold, as pairs of paragraphs (encoded)."""
     ab = decode(pairs)
     keep = kernels.may_reach(ab, lsh.bits, lsh.sizes, cfg.paragraph_threshold)
     return encode(lsh.paras[ab[keep]])
