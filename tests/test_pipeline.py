@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from dedup import Config, Document, ScanResult, read_documents, scan
+from dedup.pipeline import _TRIM
 from dedup.text import normalize_token, tokenize
-from tests.conftest import SEEDS
+from tests.conftest import ROOT, SEEDS
 
 S000, S001, S002, S003, S004 = (
     "000_612583348e3eef60.txt",
@@ -256,3 +260,39 @@ def test_a_scan_runs_the_collector_rarely_and_leaves_it_as_it_was() -> None:
         assert gc.get_threshold() == (50_000, 7, 9)
     finally:
         gc.set_threshold(*before)
+
+
+_FREED = """
+import sys
+import numpy as np
+from dedup.cli import own_process
+from dedup.pipeline import _give_back
+
+def resident() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * 4096
+
+own_process()
+held = [np.ones(1 << 17) for _ in range(int(sys.argv[1]))]  # 1 MB each: on the heap
+del held[:-1]  # the last stays: the heap's top is in use, so free() gives nothing back
+before = resident()
+_give_back()
+print(before - resident())
+"""
+
+
+@pytest.mark.skipif(_TRIM is None, reason="not glibc: no malloc_trim to hand pages back with")
+def test_a_stage_gives_back_the_memory_it_freed_only_where_it_is_much() -> None:
+    """pipeline._give_back between stages: 200 MB freed go back to the
+    system (they would count in later stages' memory); 40 MB stay, for the
+    next stage to use without faulting them in again."""
+    # (without malloc settings: importing dask.distributed sets one for its workers)
+    env = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES" and "MALLOC_" not in k}
+    given = []
+    for megabytes in (40, 200):
+        done = subprocess.run(
+            [sys.executable, "-c", _FREED, str(megabytes)], cwd=ROOT, env=env,
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        given.append(int(done.stdout.split()[-1]))
+    assert given[0] < 8 << 20 and given[1] > 190 << 20, given
