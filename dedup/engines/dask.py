@@ -95,11 +95,22 @@ class DaskEngine(Engine):
                     ) from None
                 self._own.append(self.client)
             else:
-                cluster = LocalCluster(
-                    n_workers=self.workers or os.cpu_count() or 1,
-                    threads_per_worker=1,  # the kernels hold the GIL; processes scale
-                    dashboard_address=":0",  # any free port: two scans side by side
-                )
+                import dask
+
+                # Dask starts a worker with glibc's heap given back past 64 KB
+                # free (its nanny's MALLOC_TRIM_THRESHOLD_), so each batch's
+                # arrays are faulted in anew: these workers are the scan's,
+                # with the command's bounds (cli.own_process). (Where this
+                # process's environment names a bound, as a nanny started in
+                # it leaves Dask's, that one.)
+                environ = "distributed.nanny.pre-spawn-environ."
+                bounds = {"MALLOC_TRIM_THRESHOLD_": 64 << 20, "MALLOC_MMAP_THRESHOLD_": 32 << 20}
+                with dask.config.set({environ + k: v for k, v in bounds.items()}):
+                    cluster = LocalCluster(
+                        n_workers=self.workers or os.cpu_count() or 1,
+                        threads_per_worker=1,  # the kernels hold the GIL; processes scale
+                        dashboard_address=":0",  # any free port: two scans side by side
+                    )
                 self.client = Client(cluster)
                 self._own += [self.client, cluster]
         if self.started is not None:
