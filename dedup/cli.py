@@ -32,7 +32,6 @@ signal.signal(signal.SIGTERM, _terminate)
 if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not ignored by the shell
     signal.signal(signal.SIGINT, _interrupt)
 
-import ctypes  # noqa: E402
 import functools  # noqa: E402
 import gc  # noqa: E402
 import inspect  # noqa: E402
@@ -51,6 +50,7 @@ from rich.markup import escape  # noqa: E402
 from dedup import __version__  # noqa: E402
 from dedup.config import KEEP, Config, Keep  # noqa: E402
 from dedup.errors import DedupError, OutputError  # noqa: E402
+from dedup.heap import fix_bounds  # noqa: E402
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -110,24 +110,7 @@ def own_process() -> None:
     switch = huge_pages_switch()
     if switch is not None and "NUMPY_MADVISE_HUGEPAGE" not in os.environ:
         switch(False)
-    # glibc's malloc moves its bounds as blocks come and go: it maps a big
-    # block apart and unmaps it when freed, and gives the heap's top back to
-    # the system. A scan allocates and frees the same arrays a batch at a
-    # time, and the system handed them over again as new pages each time
-    # (SaudiNewsNet, one worker: 280,000 page faults, 1 s in the system on a
-    # virtual machine). Fixed at the bounds glibc moves them up to, 130,000.
-    # Unless the user set them (MALLOC_*_ or GLIBC_TUNABLES).
-    told = ("GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
-    if mallopt is not None and not any(name in os.environ for name in told):
-        mallopt(_M_MMAP_THRESHOLD, 32 << 20)  # blocks of 32 MB or more are mapped apart
-        mallopt(_M_TRIM_THRESHOLD, 64 << 20)  # the heap's top is given back past 64 MB free
-
-
-try:
-    mallopt: Callable[[int, int], int] | None = ctypes.CDLL("libc.so.6").mallopt
-except (OSError, AttributeError):  # not glibc
-    mallopt = None
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
+    fix_bounds()  # glibc's malloc bounds (heap.py)
 
 
 def huge_pages_switch() -> Callable[[bool], bool] | None:

@@ -15,7 +15,6 @@ ones (shingle sets, signatures, band keys, tokens) spilled to disk
 
 from __future__ import annotations
 
-import ctypes
 import gc
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -36,6 +35,7 @@ from dedup.finders.paragraphs import lsh_paragraphs, paragraph_edges, paragraph_
 from dedup.finders.passages import Passage, add_passages, aligned_passages
 from dedup.finders.repeats import formulas, repeated_passages
 from dedup.formats import STDIN, Source
+from dedup.heap import give_back
 from dedup.index import Index, Written, held
 from dedup.models import Boilerplate, Cluster, DocPair, DocTable, Document, ScanResult, Span
 from dedup.outputs import spill_folder
@@ -131,7 +131,7 @@ def _scan(
         documents = read_documents(documents)
 
     def say(name: str) -> None:
-        _give_back()
+        give_back()
         if stage is not None:
             stage(name)
 
@@ -315,41 +315,6 @@ def _rare_collections() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*before)
-
-
-def _give_back() -> None:
-    """Hand the heap's free pages back to the system where a stage freed
-    many: glibc keeps them, and they would count in every later stage's
-    memory. Fewer than ``_KEEP`` stay for the next stage, which would fault
-    them in again (SaudiNewsNet's stages free 40-80 MB each: given back
-    every time, they cost 45,000 more page faults)."""
-    if _TRIM is not None and (_FREE is None or _FREE().fordblks >= _KEEP):
-        _TRIM(0)
-
-
-_KEEP = 64 << 20
-
-
-class _MallInfo2(ctypes.Structure):
-    """glibc's struct mallinfo2: ``fordblks`` is the heap's free bytes."""
-
-    _fields_ = [
-        (name, ctypes.c_size_t)
-        for name in (
-            *("arena", "ordblks", "smblks", "hblks", "hblkhd"),
-            *("usmblks", "fsmblks", "uordblks", "fordblks", "keepcost"),
-        )
-    ]
-
-
-try:
-    _libc: ctypes.CDLL | None = ctypes.CDLL("libc.so.6")
-except OSError:  # not glibc
-    _libc = None
-_TRIM: Callable[[int], int] | None = getattr(_libc, "malloc_trim", None)
-_FREE: Callable[[], _MallInfo2] | None = getattr(_libc, "mallinfo2", None)  # glibc 2.33 on
-if _FREE is not None:
-    _FREE.restype = _MallInfo2  # type: ignore[attr-defined]
 
 
 def _batches(documents: Iterable[T], size: int) -> Iterator[list[T]]:

@@ -12,7 +12,8 @@ import typer
 from typer.testing import CliRunner
 
 from benchmarks.corpora import saudinewsnet, write_jsonl
-from dedup.cli import app, huge_pages_switch, mallopt
+from dedup.cli import app, huge_pages_switch
+from dedup.heap import GLIBC
 from dedup.models import ScanResult
 from dedup.reports.json import to_dict, write_json
 from dedup.reports.jsonl import read_jsonl
@@ -302,7 +303,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 """
 
 
-@pytest.mark.skipif(mallopt is None, reason="not glibc, whose malloc bounds own_process fixes")
+@pytest.mark.skipif(not GLIBC, reason="not glibc, whose malloc bounds own_process fixes")
 def test_the_command_keeps_the_memory_a_batch_freed_for_the_next(tmp_path: Path) -> None:
     """cli.own_process fixes glibc's malloc bounds: a scan of 5,000
     SaudiNewsNet articles (five batches) takes about half the new pages from

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dedup import Config, Document, ScanResult, read_documents, scan
-from dedup.pipeline import _TRIM
+from dedup.heap import GLIBC
 from dedup.text import normalize_token, tokenize
 from tests.conftest import ROOT, SEEDS
 
@@ -266,7 +266,7 @@ _FREED = """
 import sys
 import numpy as np
 from dedup.cli import own_process
-from dedup.pipeline import _give_back
+from dedup.heap import give_back
 
 def resident() -> int:
     with open("/proc/self/statm") as fh:
@@ -276,14 +276,14 @@ own_process()
 held = [np.ones(1 << 17) for _ in range(int(sys.argv[1]))]  # 1 MB each: on the heap
 del held[:-1]  # the last stays: the heap's top is in use, so free() gives nothing back
 before = resident()
-_give_back()
+give_back()
 print(before - resident())
 """
 
 
-@pytest.mark.skipif(_TRIM is None, reason="not glibc: no malloc_trim to hand pages back with")
+@pytest.mark.skipif(not GLIBC, reason="not glibc: no malloc_trim to hand pages back with")
 def test_a_stage_gives_back_the_memory_it_freed_only_where_it_is_much() -> None:
-    """pipeline._give_back between stages: 200 MB freed go back to the
+    """heap.give_back between stages: 200 MB freed go back to the
     system (they would count in later stages' memory); 40 MB stay, for the
     next stage to use without faulting them in again."""
     # (without malloc settings: importing dask.distributed sets one for its workers)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from dedup.engines import Engine
 from dedup.errors import InputError, WorkerError
+from dedup.heap import BOUNDS
 from dedup.index import forget
 
 if TYPE_CHECKING:
@@ -100,12 +101,11 @@ class DaskEngine(Engine):
                 # Dask starts a worker with glibc's heap given back past 64 KB
                 # free (its nanny's MALLOC_TRIM_THRESHOLD_), so each batch's
                 # arrays are faulted in anew: these workers are the scan's,
-                # with the command's bounds (cli.own_process). (Where this
+                # with the command's bounds (heap.BOUNDS). (Where this
                 # process's environment names a bound, as a nanny started in
                 # it leaves Dask's, that one.)
                 environ = "distributed.nanny.pre-spawn-environ."
-                bounds = {"MALLOC_TRIM_THRESHOLD_": 64 << 20, "MALLOC_MMAP_THRESHOLD_": 32 << 20}
-                with dask.config.set({environ + k: v for k, v in bounds.items()}):
+                with dask.config.set({environ + k: v for k, v in BOUNDS.items()}):
                     cluster = LocalCluster(
                         n_workers=self.workers or os.cpu_count() or 1,
                         threads_per_worker=1,  # the kernels hold the GIL; processes scale
