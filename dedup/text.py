@@ -13,13 +13,21 @@ characters it came from, whatever NFKC did to its length (ﻻ -> لا).
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
 import re
+import sys
 import unicodedata
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import regex
+from numba.misc.appdirs import user_cache_dir
 
 from dedup import kernels
 
@@ -275,6 +283,11 @@ def char_tables() -> tuple[np.ndarray, np.ndarray]:
     what normalize_token's fast path maps the character to: a code point, -1
     for nothing, or -2 where the character needs the full normalization (-3:
     and is a letter of a script written without spaces, see ``pieces``)."""
+    word, simple = _kept("char_tables", _char_tables)
+    return word, simple
+
+
+def _char_tables() -> tuple[np.ndarray, np.ndarray]:
     chars = _every_character()
     word = np.zeros(0x110000, dtype=bool)
     word[np.frombuffer(regex.sub(r"\W+", "", chars).encode("utf-32-le"), np.uint32)] = True
@@ -283,11 +296,56 @@ def char_tables() -> tuple[np.ndarray, np.ndarray]:
         for c in m.group():
             mapped = c.translate(_SIMPLE_MAP)
             simple[ord(c)] = ord(mapped) if mapped else -1
-    # the letters of those scripts (their marks go with the letter before)
+    # the letters of those scripts (their marks go with the letter before);
+    # isalpha is the letter categories, L*
     unspaced = regex.sub(f"[^{_UNSPACED.pattern[1:]}+", "", chars)  # findall: 100,000 strings
-    letters = "".join(c for c in unspaced if unicodedata.category(c)[0] == "L")
+    letters = "".join(filter(str.isalpha, unspaced))
     simple[np.frombuffer(letters.encode("utf-32-le"), np.uint32)] = -3
     return word, simple
+
+
+def _kept(name: str, build: Callable[[], tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    """``build()``, or what it built in an earlier run, read back from a file
+    (0.07 s saved in every command and every worker started), named by all
+    it depends on: this module's source, Python's Unicode data, and regex's.
+    The file goes where numba keeps the kernels (NUMBA_CACHE_DIR, else
+    beside this module, else the user's cache folder); where none can be
+    written, it is built every time."""
+    key = hashlib.sha256(Path(__file__).read_bytes())
+    key.update(f"{sys.version}|{unicodedata.unidata_version}|{regex.__version__}".encode())
+    file = f"{name}-{key.hexdigest()[:16]}.npz"
+    for folder in _cache_folders():
+        try:
+            with (folder / file).open("rb") as fh, np.load(fh) as kept:
+                return tuple(kept[f"arr_{i}"] for i in range(len(kept.files)))
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            continue  # not there (or unreadable): the next folder, or built
+    built = build()
+    for folder in _cache_folders():
+        tmp = folder / f"{file}.{os.getpid()}.tmp"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tmp.open("wb") as out:
+                np.savez(out, *built)
+            tmp.chmod(0o644)  # as numba's files: other users of an install read it
+            os.replace(tmp, folder / file)  # whole or not at all: workers race
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            continue
+        for old in folder.glob(f"{name}-*.npz"):  # built from an earlier source
+            if old.name != file:
+                with contextlib.suppress(OSError):
+                    old.unlink()
+        break
+    return built
+
+
+def _cache_folders() -> list[Path]:
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return [Path(os.environ["NUMBA_CACHE_DIR"]) / "dedup"]
+    user = user_cache_dir("dedup")  # type: ignore[no-untyped-call]  # (numba's copy of appdirs)
+    return [Path(__file__).parent / "__pycache__", Path(user)]
 
 
 @lru_cache(maxsize=1)
@@ -444,12 +502,17 @@ def _split(
 def piece_kinds() -> np.ndarray:
     """For kernels.split_pieces: 1 for the letters ``pieces`` pairs, 2 for a
     mark (of any script), 0 otherwise, for every code point."""
+    (kinds,) = _kept("piece_kinds", _piece_kinds)
+    return kinds
+
+
+def _piece_kinds() -> tuple[np.ndarray]:
     _, simple = char_tables()
     kinds = np.zeros(0x110000, dtype=np.int8)
     marks = regex.sub(r"\P{M}+", "", _every_character()).encode("utf-32-le")
     kinds[np.frombuffer(marks, np.uint32)] = 2
     kinds[simple == -3] = 1
-    return kinds
+    return (kinds,)
 
 
 def _normalized_hashes(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
+import pytest
 import regex
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
@@ -12,7 +14,7 @@ from dedup import Config, Document
 from dedup.features import featurize_batch
 from dedup.lsh import band_keys, lsh_params
 from dedup.minhash import MinHasher
-from dedup.text import char_tables, space_tables
+from dedup.text import _char_tables, _kept, _piece_kinds, char_tables, piece_kinds, space_tables
 from tests.conftest import needs
 
 
@@ -58,3 +60,38 @@ def test_space_table_is_str_isspace() -> None:
     assert np.flatnonzero(breaks).tolist() == [
         c for c in range(0x110000) if len(f"a{chr(c)}b".splitlines()) == 2
     ]
+
+
+def test_character_tables_come_back_from_a_file_as_they_were_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    built: list[int] = []
+
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        built.append(1)
+        return _char_tables()
+
+    fresh = _kept("char_tables", build)
+    (kept,) = (tmp_path / "dedup").glob("char_tables-*.npz")
+    again = _kept("char_tables", build)
+    assert built == [1]  # the second from the file
+    for a, b, c in zip(fresh, again, char_tables(), strict=True):
+        assert a.dtype == b.dtype and a.flags.writeable == b.flags.writeable
+        assert np.array_equal(a, b) and np.array_equal(a, c)
+    kept.write_bytes(kept.read_bytes()[:1000])  # cut short: built again, and kept whole
+    rebuilt = _kept("char_tables", build)
+    assert all(np.array_equal(a, b) for a, b in zip(rebuilt, fresh, strict=True))
+    assert built == [1, 1]
+    _kept("char_tables", build)
+    assert built == [1, 1]
+
+
+def test_character_tables_are_built_where_no_folder_can_keep_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "file"))  # no folder can be made in it
+    (kinds,) = _kept("piece_kinds", _piece_kinds)
+    assert np.array_equal(kinds, piece_kinds())
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]
