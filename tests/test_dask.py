@@ -89,6 +89,17 @@ def test_the_scans_own_workers_keep_the_memory_a_batch_freed(client: distributed
     assert set(client.run(_heap_bounds).values()) == {("65536", None)}
 
 
+def test_a_cluster_of_its_own_held_open_serves_each_scan() -> None:
+    docs = list(read_documents(SEEDS))
+    said: list[str] = []
+    with DaskEngine(workers=1, started=said.append) as engine:
+        client = engine.client
+        assert scan(docs, engine=engine) == scan(docs)
+        assert engine.client is client and client is not None and client.status == "running"
+        assert scan(docs[:3], engine=engine) == scan(docs[:3])
+    assert len(said) == 1 and engine.client is None and client.status == "closed"
+
+
 def test_a_client_is_an_engine_and_gives_the_local_answer(
     client: distributed.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -107,6 +107,30 @@ def test_spawned_forked_and_local_engines_agree_on_news(monkeypatch: pytest.Monk
     assert scan(docs, workers=2) == one
 
 
+def held_here(_: object) -> tuple[list[str], list[str]]:
+    """In a worker: the scans' folders whose index or alignment state it holds."""
+    from dedup.finders.passages import _STATES
+    from dedup.index import _HELD
+
+    return sorted(_HELD), sorted(_STATES)
+
+
+def test_an_engine_held_open_serves_each_scan_with_its_own_workers() -> None:
+    """A scan enters the engine it is given; one its caller entered already
+    keeps its workers for every scan (a second pool, with a second thread
+    sending to the same pipes, garbled the tasks of a 1M-document scan),
+    and they let go of each scan's folder as it ends."""
+    needs(SAUDINEWSNET)
+    docs: list[Document] = list(saudinewsnet(2500))
+    with ProcessEngine(2) as engine:
+        workers = [p.pid for p in engine._procs]
+        assert scan(docs, engine=engine) == scan(docs)
+        assert run(engine, held_here, range(2)) == [([], [])] * 2
+        assert scan(docs[:1200], engine=engine) == scan(docs[:1200])
+        assert [p.pid for p in engine._procs] == workers
+    assert engine._procs == []  # stopped as the caller's block ended
+
+
 def test_cli_workers_option(tmp_path: Path) -> None:
     runner = CliRunner()
     for n in ("1", "2"):

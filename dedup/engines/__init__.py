@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -45,7 +45,15 @@ class Engine:
     def forget(self, folder: Path) -> None:
         """The workers let go of what they opened in ``folder`` (a scan's, done)."""
 
-    def __enter__(self) -> Engine:
+    # The with blocks it is in: its workers start as the first begins and
+    # stop as it ends, so that an engine a caller holds open serves each
+    # scan given it (a scan's own with block must not start a second pool).
+    _depth = 0
+
+    def __enter__(self) -> Self:
+        if not self._depth:
+            self._open()
+        self._depth += 1
         return self
 
     def __exit__(
@@ -54,7 +62,15 @@ class Engine:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        return None
+        self._depth -= 1
+        if not self._depth:
+            self._close(failed=kind is not None)
+
+    def _open(self) -> None:
+        """Start the workers."""
+
+    def _close(self, failed: bool) -> None:
+        """Stop the workers (at once if ``failed``: an error or a signal)."""
 
 
 def make_engine(workers: int, start: str | None = None) -> Engine:
@@ -72,6 +88,16 @@ def engine_of(given: Any) -> Engine:
     if type(given).__module__.startswith("distributed"):
         return DaskEngine(client=given)
     raise TypeError(f"not an engine or a distributed.Client: {given!r}")
+
+
+def forget_folder(folder: str) -> None:
+    """In a worker: let go of what tasks opened in a scan's folder, its index
+    and the passage alignment's state."""
+    from dedup.finders import passages
+    from dedup.index import forget
+
+    forget(folder)
+    passages.forget(folder)
 
 
 def run(engine: Engine, task: Callable[..., Any], items: Iterable[Any]) -> list[Any]:

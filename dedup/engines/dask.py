@@ -22,13 +22,11 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from dedup.engines import Engine
+from dedup.engines import Engine, forget_folder
 from dedup.errors import InputError, WorkerError
 from dedup.heap import BOUNDS
-from dedup.index import forget
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -79,7 +77,7 @@ class DaskEngine(Engine):
             raise RuntimeError("a DaskEngine runs tasks inside its with block")
         return self.client
 
-    def __enter__(self) -> DaskEngine:
+    def _open(self) -> None:
         try:
             from distributed import Client, LocalCluster
         except ImportError:
@@ -115,7 +113,6 @@ class DaskEngine(Engine):
                 self._own += [self.client, cluster]
         if self.started is not None:
             self.started(self.dashboard)
-        return self
 
     def map(self, task: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
         client = self._client
@@ -182,27 +179,13 @@ class DaskEngine(Engine):
         # Called as a scan ends, also on its way out with an error: a cluster
         # that is gone has nothing left to forget, and the scan's error matters.
         with contextlib.suppress(Exception):
-            self._client.run(_forget, str(folder))
+            self._client.run(forget_folder, str(folder))
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    def _close(self, failed: bool) -> None:
         for made in self._own:  # the client, then its cluster
             made.close()
         if self._own:
             self.client, self._own = None, []
-
-
-def _forget(folder: str) -> None:
-    """On a worker: let go of what tasks opened in a scan's folder, its index
-    and the passage alignment's state."""
-    from dedup.finders import passages
-
-    forget(folder)
-    passages.forget(folder)
 
 
 def _call(task: Callable[[Any], R], whole: bool, *parts: Any) -> R:

@@ -22,10 +22,10 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from types import TracebackType
+from pathlib import Path
 from typing import Any, TypeVar
 
-from dedup.engines import Engine
+from dedup.engines import Engine, forget_folder
 from dedup.errors import WorkerError
 from dedup.outputs import forget_locks
 
@@ -46,7 +46,7 @@ class ProcessEngine(Engine):
         self._sender: threading.Thread | None = None
         self._next = 0  # the worker the next task goes to
 
-    def __enter__(self) -> ProcessEngine:
+    def _open(self) -> None:
         context: Any = multiprocessing.get_context(self.start)
         for _ in range(self.workers):
             mine, theirs = context.Pipe()
@@ -61,11 +61,13 @@ class ProcessEngine(Engine):
             self._procs.append(proc)
         self._sender = threading.Thread(target=_send, args=(self._outbox,), daemon=True)
         self._sender.start()
-        return self
 
     def map(self, task: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
         if self._sender is None:
-            raise RuntimeError("a ProcessEngine runs tasks inside its with block")
+            raise RuntimeError(
+                "a ProcessEngine runs tasks inside its with block, until a worker dies "
+                "or a scan stops on an error"
+            )
         pending: deque[tuple[T, int]] = deque()
         try:
             for item in items:
@@ -83,13 +85,21 @@ class ProcessEngine(Engine):
             if pending:  # stopped early: the answers still due would come out of turn
                 self._stop(kill=True)
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self._stop(kill=kind is not None)  # an error or a signal: the workers stop at once
+    def _close(self, failed: bool) -> None:
+        self._stop(kill=failed)
+
+    def forget(self, folder: Path) -> None:
+        # Each worker's, in turn: a pool held open for many scans would
+        # keep each one's index open (its removed files' disk space too).
+        if self._sender is None:  # stopped (an error): nothing is held
+            return
+        for conn in self._conns:
+            self._outbox.put((conn, (forget_folder, str(folder))))
+        try:
+            for worker in range(self.workers):
+                self._receive(worker)
+        except WorkerError:  # a worker died: the pool is gone, and the scan's error matters
+            self._stop(kill=True)
 
     def _receive(self, worker: int) -> Any:
         """The answer of the task given to ``worker`` first (its error raised)."""
