@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import partial
 from itertools import compress
 from operator import attrgetter
 from pathlib import Path
@@ -437,23 +437,21 @@ def add_passages(
         by_doc.setdefault(number[s.doc], []).append((number[s.duplicate_of.doc], s))
         if s.kind == "boilerplate":
             template.setdefault(number[s.doc], []).append(s)
-    # Spans are compared as ranges of tokens (those starting inside them).
-    # Passages come by b, and an original is often copied by several: each
-    # document's token spans (and tokens) read once, not once a passage.
-    spans_of = lru_cache(maxsize=1024)(c.token_spans.__getitem__)
-    words_of = lru_cache(maxsize=256)(c.tokens.__getitem__)
-
-    none = np.empty((0, 2), np.int64)
-
-    @lru_cache(maxsize=1024)
-    def cut(d: int) -> np.ndarray:
-        return _token_ranges(template[d], spans_of(d)) if d in template else none
-
     # Passages by b, then original; without the boilerplate at their ends
     # (a repeat inside one document: its similarity is of its windows, as
-    # a paragraph's).
+    # a paragraph's). Passages come by b, and an original is often copied
+    # by several: each document's tokens read once, not once a passage.
     ordered = sorted(found, key=attrgetter("b", "a", "b_lo"))
-    weighed = [p if p.a == p.b else _without_template(cfg, p, cut, words_of) for p in ordered]
+    cuts = _cuts(c, template, {d for p in ordered if p.a != p.b for d in (p.a, p.b)})
+    weighed: list[Passage | None] = list(ordered)
+    at = [i for i, p in enumerate(ordered) if p.a != p.b and (p.a in cuts or p.b in cuts)]
+    for lo in range(0, len(at), _WEIGHED):
+        group = [ordered[i] for i in at[lo : lo + _WEIGHED]]
+        docs = unique(np.array([(p.a, p.b) for p in group], np.int64))
+        values, lengths = _read(c.tokens, docs)
+        words = dict(zip(docs.tolist(), np.split(values, np.cumsum(lengths)[:-1]), strict=True))
+        for i, p in zip(at[lo : lo + _WEIGHED], group, strict=True):
+            weighed[i] = _without_template(cfg, p, cuts, words)
     asked = [p for p in weighed if p is not None]
     rows = np.array([(p.b, p.a, p.b_lo, p.b_hi) for p in asked], np.int64).reshape(-1, 4)
     # Every document's passages weighed at once, their spans as ranges of
@@ -510,8 +508,9 @@ def _tokens_at(
 ) -> np.ndarray:
     """For character offsets ``chars`` (rows) in the documents ``rank`` of a
     block (``_token_blocks``: ``spans``, ``first``), the first token starting
-    at or after each: ``_token_ranges`` of a block's spans at once (each
-    document's offsets keyed apart by its rank)."""
+    at or after each (a span's tokens are those that start inside it), by
+    one binary search for the whole block (each document's offsets keyed
+    apart by its rank)."""
     base = int(max(spans[:, 1].max(initial=0), chars.max(initial=0))) + 1
     doc = np.repeat(np.arange(len(first)), np.diff(np.append(first, len(spans))))
     keys = doc * base + spans[:, 0]
@@ -527,31 +526,41 @@ def _chars(spans: np.ndarray, first: np.ndarray, some: np.ndarray, rows: np.ndar
     return found
 
 
-def _token_ranges(spans: list[Span], token_spans: np.ndarray) -> np.ndarray:
-    """The tokens each of ``spans`` holds (those that start inside it), as
-    rows ``lo, hi``, given its document's ``token_spans``."""
-    bounds = np.array([(s.start, s.end) for s in spans], np.int64).reshape(-1, 2)
-    return np.searchsorted(token_spans[:, 0], bounds).astype(np.int64)
+def _cuts(c: Index, template: dict[int, list[Span]], docs: set[int]) -> dict[int, np.ndarray]:
+    """The tokens of each boilerplate span of ``docs`` (those that start
+    inside it), as rows ``lo, hi`` by document (those with none left out):
+    a block of documents' token spans read at a time."""
+    held = np.array(sorted(docs.intersection(template)), np.int64)
+    cuts: dict[int, np.ndarray] = {}
+    for some, spans, first in _token_blocks(c.token_spans, held):
+        each = [template[d] for d in some.tolist()]
+        chars = np.array([(s.start, s.end) for t in each for s in t], np.int64)
+        rank = np.repeat(np.arange(len(some)), [len(t) for t in each])
+        rows = _tokens_at(spans, first, rank, chars)
+        ends = np.cumsum([len(t) for t in each]).tolist()
+        cuts.update(zip(some.tolist(), np.split(rows, ends[:-1]), strict=True))
+    return cuts
 
 
 def _without_template(
-    cfg: Config,
-    p: Passage,
-    cut: Callable[[int], np.ndarray],
-    words_of: Callable[[int], np.ndarray],
+    cfg: Config, p: Passage, cuts: dict[int, np.ndarray], words: dict[int, np.ndarray]
 ) -> Passage | None:
     """The passage without the boilerplate at its ends, and its similarity
     without the boilerplate inside it (kernels.without_template): a passage
     that matches only a columnist's sign-off and contact lines is no copy.
-    (``cut(d)``: the tokens of document ``d``'s boilerplate spans, rows
-    ``lo, hi``; ``words_of(d)``: its tokens.)"""
-    cut_a, cut_b = cut(p.a), cut(p.b)
-    if not len(cut_a) and not len(cut_b):
-        return p
+    (``cuts``: ``_cuts``; ``words``: its documents' tokens.)"""
+    cut_a, cut_b = cuts.get(p.a, _NONE), cuts.get(p.b, _NONE)
     a_lo, a_hi, b_lo, b_hi, similarity, counted = kernels.without_template(
-        words_of(p.a), p.a_lo, p.a_hi, cut_a, words_of(p.b), p.b_lo, p.b_hi, cut_b,
+        words[p.a], p.a_lo, p.a_hi, cut_a, words[p.b], p.b_lo, p.b_hi, cut_b,
         cfg.passage_min_tokens,
     )  # fmt: skip
     if a_lo < 0 or min(similarity, counted) < cfg.passage_threshold:
         return None
     return Passage(p.a, a_lo, a_hi, p.b, b_lo, b_hi, round(similarity, 4))
+
+
+_NONE = np.empty((0, 2), np.int64)
+# Passages weighed against their boilerplate (``_without_template``) a
+# group at a time: their documents' tokens read at once (at most 8,000
+# documents' a group).
+_WEIGHED = 4_000
