@@ -21,10 +21,11 @@ from dedup import Config, Document, pipeline, read_documents, scan
 from dedup.cli import app
 from dedup.engines import Engine, make_engine, run
 from dedup.engines.processes import ProcessEngine
-from dedup.errors import WorkerError
-from dedup.finders import ahead, documents, paragraphs
+from dedup.errors import OutputError, WorkerError
+from dedup.finders import ahead, documents, paragraphs, passages
 from dedup.finders.documents import sketch_candidates
 from dedup.finders.paragraphs import paragraph_edges, paragraph_spans
+from dedup.finders.passages import _align_block as align_block
 from tests.conftest import SEEDS, needs
 from tests.test_index import build
 
@@ -129,6 +130,58 @@ def test_an_engine_held_open_serves_each_scan_with_its_own_workers() -> None:
         assert scan(docs[:1200], engine=engine) == scan(docs[:1200])
         assert [p.pid for p in engine._procs] == workers
     assert engine._procs == []  # stopped as the caller's block ended
+
+
+def test_a_held_engine_starts_anew_after_a_scan_that_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A scan that failed with answers still due from the workers stops the
+    pool (the next scan would take them for its own); the next starts one."""
+    needs(SAUDINEWSNET)
+    docs: list[Document] = list(saudinewsnet(3000))
+
+    def full(*args: object) -> None:
+        raise OutputError("no space left on the device")
+
+    with ProcessEngine(2) as engine:
+        with monkeypatch.context() as m:
+            m.setattr(pipeline, "_record", full)  # the first batch back: two more due
+            with pytest.raises(OutputError):
+                scan(docs, engine=engine)
+        assert engine._procs == []
+        assert scan(docs[:1200], engine=engine) == scan(docs[:1200])
+        assert len(engine._procs) == 2
+
+
+def slow_alignment(job: object, lo: int) -> object:
+    """passages._align_block, seconds late: still running when the scan fails."""
+    time.sleep(3)
+    return align_block(job, lo)
+
+
+def test_a_held_engine_is_not_taken_over_by_a_stage_left_running(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two workers align passages while this process finds the paragraph
+    spans (pipeline.py): when the spans fail, the alignment is left running,
+    its answers due. The pool stops, so that neither letting go of the
+    folder nor the next scan takes them for its own."""
+    needs(SAUDINEWSNET)
+    docs: list[Document] = list(saudinewsnet(2500))
+    one = scan(docs[:1200])
+
+    def full(*args: object) -> None:
+        raise OutputError("no space left on the device")
+
+    monkeypatch.setattr(passages, "_align_block", slow_alignment)  # before the workers fork
+    with ProcessEngine(2, "fork") as engine:
+        with monkeypatch.context() as m:
+            m.setattr(pipeline, "paragraph_spans", full)
+            with pytest.raises(OutputError):
+                scan(docs, engine=engine)
+        assert engine._procs == []
+        monkeypatch.undo()
+        assert scan(docs[:1200], engine=engine) == one
 
 
 def test_cli_workers_option(tmp_path: Path) -> None:

@@ -45,8 +45,11 @@ class ProcessEngine(Engine):
         self._outbox: queue.Queue[tuple[Connection, Any] | None] = queue.Queue()
         self._sender: threading.Thread | None = None
         self._next = 0  # the worker the next task goes to
+        self._due = 0  # answers sent for and not read yet
+        self._pool = 0  # how many pools were started: a map stops only its own
 
     def _open(self) -> None:
+        self._pool += 1
         context: Any = multiprocessing.get_context(self.start)
         for _ in range(self.workers):
             mine, theirs = context.Pipe()
@@ -64,16 +67,17 @@ class ProcessEngine(Engine):
 
     def map(self, task: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
         if self._sender is None:
-            raise RuntimeError(
-                "a ProcessEngine runs tasks inside its with block, until a worker dies "
-                "or a scan stops on an error"
-            )
+            if not self._depth:
+                raise RuntimeError("a ProcessEngine runs tasks inside its with block")
+            self._open()  # stopped by an earlier scan's error: a pool its caller holds starts anew
+        pool = self._pool
         pending: deque[tuple[T, int]] = deque()
         try:
             for item in items:
                 worker = self._next
                 self._next = (self._next + 1) % self.workers
                 self._outbox.put((self._conns[worker], (task, item)))
+                self._due += 1
                 pending.append((item, worker))
                 if len(pending) >= 2 * self.workers:
                     done, worker = pending.popleft()
@@ -82,7 +86,9 @@ class ProcessEngine(Engine):
                 done, worker = pending.popleft()
                 yield done, self._receive(worker)
         finally:
-            if pending:  # stopped early: the answers still due would come out of turn
+            # Stopped early: the answers still due would come out of turn. (A
+            # map left by an error may end late, when a later one runs.)
+            if pending and self._pool == pool:
                 self._stop(kill=True)
 
     def _close(self, failed: bool) -> None:
@@ -91,14 +97,16 @@ class ProcessEngine(Engine):
     def forget(self, folder: Path) -> None:
         # Each worker's, in turn: a pool held open for many scans would
         # keep each one's index open (its removed files' disk space too).
-        if self._sender is None:  # stopped (an error): nothing is held
+        if self._sender is None or self._due:  # stopped, or a stage an error left is running
+            self._stop(kill=True)
             return
         for conn in self._conns:
             self._outbox.put((conn, (forget_folder, str(folder))))
+        self._due += len(self._conns)
         try:
             for worker in range(self.workers):
                 self._receive(worker)
-        except WorkerError:  # a worker died: the pool is gone, and the scan's error matters
+        except Exception:  # a worker died, or could not let go: the scan's own error matters
             self._stop(kill=True)
 
     def _receive(self, worker: int) -> Any:
@@ -107,6 +115,7 @@ class ProcessEngine(Engine):
             ok, value = self._conns[worker].recv()
         except (EOFError, OSError):  # closed; reset if it died with tasks unread
             raise WorkerError(_death(self._procs[worker])) from None
+        self._due -= 1
         if not ok:
             raise value
         return value
@@ -127,6 +136,7 @@ class ProcessEngine(Engine):
         for conn in self._conns:
             conn.close()
         self._sender, self._conns, self._procs = None, [], []
+        self._next = self._due = 0
 
 
 def _serve(conn: Connection, inherited: list[Connection]) -> None:
