@@ -8,11 +8,14 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 
+from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
 from dedup import Config, Document, scan
+from dedup.finders import passages
 from dedup.finders.passages import (
     _ANCHOR,
     _BRIDGE,
@@ -30,7 +33,7 @@ from dedup.lsh import decode
 from dedup.store import Folder, Spill
 from dedup.text import normalize_token, tokenize
 from dedup.verify import Members
-from tests.conftest import SEEDS, read_text
+from tests.conftest import SEEDS, needs, read_text
 
 S000, S003 = "000_612583348e3eef60.txt", "003_3a1cb86beece7294.txt"
 
@@ -251,3 +254,18 @@ def test_spilled_and_listed_documents_give_the_same_candidates(tmp_path: Path) -
     rare = vocab[(df >= 2) & (df <= 20)]
     pairs = _candidate_pairs(words, rare, 2)
     assert len(pairs) > 100 and (pairs == _candidate_pairs(spill, rare, 2)).all()
+
+
+def test_passages_weighed_against_boilerplate_a_group_at_a_time_are_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """add_passages reads the tokens of the passages touching boilerplate a
+    group at a time: a group a passage, or all in one, the same spans."""
+    needs(SAUDINEWSNET)
+    docs = list(saudinewsnet(2000))
+    found = scan(docs)
+    assert any(s.kind == "boilerplate" for s in found.spans)
+    assert sum(s.match == "passage" and s.kind == "across" for s in found.spans) > 100
+    for size in (1, 1 << 40):
+        monkeypatch.setattr(passages, "_WEIGHED", size)
+        assert scan(docs) == found

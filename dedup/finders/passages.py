@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from itertools import compress
+from itertools import compress, pairwise
 from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple, Protocol
@@ -445,13 +445,17 @@ def add_passages(
     cuts = _cuts(c, template, {d for p in ordered if p.a != p.b for d in (p.a, p.b)})
     weighed: list[Passage | None] = list(ordered)
     at = [i for i, p in enumerate(ordered) if p.a != p.b and (p.a in cuts or p.b in cuts)]
-    for lo in range(0, len(at), _WEIGHED):
-        group = [ordered[i] for i in at[lo : lo + _WEIGHED]]
-        docs = unique(np.array([(p.a, p.b) for p in group], np.int64))
+    sides = np.array([(ordered[i].a, ordered[i].b) for i in at], np.int64).reshape(-1, 2)
+    tokens = np.cumsum(c.doc_ntok[sides].sum(axis=1))  # a document counted each time
+    cut = np.searchsorted(tokens, np.arange(_WEIGHED, tokens[-1] if len(at) else 0, _WEIGHED))
+    for lo, hi in pairwise([0, *np.unique(cut).tolist(), len(at)]):
+        if lo == hi:  # the first passage alone takes more
+            continue
+        docs = unique(sides[lo:hi])
         values, lengths = _read(c.tokens, docs)
         words = dict(zip(docs.tolist(), np.split(values, np.cumsum(lengths)[:-1]), strict=True))
-        for i, p in zip(at[lo : lo + _WEIGHED], group, strict=True):
-            weighed[i] = _without_template(cfg, p, cuts, words)
+        for i in at[lo:hi]:
+            weighed[i] = _without_template(cfg, ordered[i], cuts, words)
     asked = [p for p in weighed if p is not None]
     rows = np.array([(p.b, p.a, p.b_lo, p.b_hi) for p in asked], np.int64).reshape(-1, 4)
     # Every document's passages weighed at once, their spans as ranges of
@@ -561,6 +565,6 @@ def _without_template(
 
 _NONE = np.empty((0, 2), np.int64)
 # Passages weighed against their boilerplate (``_without_template``) a
-# group at a time: their documents' tokens read at once (at most 8,000
-# documents' a group).
-_WEIGHED = 4_000
+# group at a time, their documents' tokens read at once: this many tokens
+# (32 MB) a group, and one passage's more at most.
+_WEIGHED = 1 << 22
