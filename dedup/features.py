@@ -130,6 +130,7 @@ def featurize_batch(texts: list[str], cfg: Config) -> BatchFeatures:
                 windows, ordered, doc_tokens, tok_lo, tok_hi, para_keys, cfg
             )
         del ordered  # (a one-line document's is its size)
+    del windows  # read no more (a one-line document's: 8 bytes a token, before the repetition's)
     doc_words, doc_word_counts = empty, np.zeros(n, np.int64)
     if cfg.finds("passages"):
         doc_words, doc_word_counts = kernels.distinct(
