@@ -311,7 +311,10 @@ def _kept(name: str, build: Callable[[], tuple[np.ndarray, ...]]) -> tuple[np.nd
     The file goes where numba keeps the kernels (NUMBA_CACHE_DIR, else
     beside this module, else the user's cache folder); where none can be
     written, it is built every time."""
-    key = hashlib.sha256(Path(__file__).read_bytes())
+    try:
+        key = hashlib.sha256(Path(__file__).read_bytes())
+    except OSError:  # no source to name them by (a zipped install)
+        return build()
     key.update(f"{sys.version}|{unicodedata.unidata_version}|{regex.__version__}".encode())
     file = f"{name}-{key.hexdigest()[:16]}.npz"
     for folder in _cache_folders():
