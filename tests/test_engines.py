@@ -25,7 +25,7 @@ from dedup.errors import OutputError, WorkerError
 from dedup.finders import ahead, documents, paragraphs, passages
 from dedup.finders.documents import sketch_candidates
 from dedup.finders.paragraphs import paragraph_edges, paragraph_spans
-from dedup.finders.passages import _align_block as align_block
+from dedup.finders.passages import _save_state as save_state
 from tests.conftest import SEEDS, needs
 from tests.test_index import build
 
@@ -132,6 +132,11 @@ def test_an_engine_held_open_serves_each_scan_with_its_own_workers() -> None:
     assert engine._procs == []  # stopped as the caller's block ended
 
 
+def disk_full(*args: object) -> None:
+    """A stage of a scan that fails as a full disk makes it."""
+    raise OutputError("no space left on the device")
+
+
 def test_a_held_engine_starts_anew_after_a_scan_that_failed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -140,12 +145,9 @@ def test_a_held_engine_starts_anew_after_a_scan_that_failed(
     needs(SAUDINEWSNET)
     docs: list[Document] = list(saudinewsnet(3000))
 
-    def full(*args: object) -> None:
-        raise OutputError("no space left on the device")
-
     with ProcessEngine(2) as engine:
         with monkeypatch.context() as m:
-            m.setattr(pipeline, "_record", full)  # the first batch back: two more due
+            m.setattr(pipeline, "_record", disk_full)  # the first batch back: two more due
             with pytest.raises(OutputError):
                 scan(docs, engine=engine)
         assert engine._procs == []
@@ -153,30 +155,31 @@ def test_a_held_engine_starts_anew_after_a_scan_that_failed(
         assert len(engine._procs) == 2
 
 
-def slow_alignment(job: object, lo: int) -> object:
-    """passages._align_block, seconds late: still running when the scan fails."""
-    time.sleep(3)
-    return align_block(job, lo)
+def slow_state(*args: object) -> None:
+    """passages._save_state (the alignment's first task), ten minutes late:
+    still running when the scan fails, however loaded the machine. A pool
+    that stops as it should is killed at once; waiting for its answer would
+    outlast the test's timeout."""
+    time.sleep(600)
+    save_state(*args)
 
 
+@pytest.mark.timeout(120)
 def test_a_held_engine_is_not_taken_over_by_a_stage_left_running(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Two workers align passages while this process finds the paragraph
     spans (pipeline.py): when the spans fail, the alignment is left running,
-    its answers due. The pool stops, so that neither letting go of the
-    folder nor the next scan takes them for its own."""
+    its answers due. The pool stops without waiting for them (letting go of
+    the folder would), and the next scan starts a new one."""
     needs(SAUDINEWSNET)
     docs: list[Document] = list(saudinewsnet(2500))
     one = scan(docs[:1200])
 
-    def full(*args: object) -> None:
-        raise OutputError("no space left on the device")
-
-    monkeypatch.setattr(passages, "_align_block", slow_alignment)  # before the workers fork
+    monkeypatch.setattr(passages, "_save_state", slow_state)  # before the workers fork
     with ProcessEngine(2, "fork") as engine:
         with monkeypatch.context() as m:
-            m.setattr(pipeline, "paragraph_spans", full)
+            m.setattr(pipeline, "paragraph_spans", disk_full)
             with pytest.raises(OutputError):
                 scan(docs, engine=engine)
         assert engine._procs == []

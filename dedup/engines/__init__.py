@@ -53,6 +53,8 @@ class Engine:
     def __enter__(self) -> Self:
         if not self._depth:
             self._open()
+        else:
+            self._resume()
         self._depth += 1
         return self
 
@@ -65,12 +67,20 @@ class Engine:
         self._depth -= 1
         if not self._depth:
             self._close(failed=kind is not None)
+        elif kind is not None:
+            self._failed()
 
     def _open(self) -> None:
         """Start the workers."""
 
     def _close(self, failed: bool) -> None:
         """Stop the workers (at once if ``failed``: an error or a signal)."""
+
+    def _resume(self) -> None:
+        """A scan begins in the with block of a caller who holds the engine open."""
+
+    def _failed(self) -> None:
+        """A scan failed in the with block of a caller who holds the engine open."""
 
 
 def make_engine(workers: int, start: str | None = None) -> Engine:

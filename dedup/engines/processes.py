@@ -67,9 +67,10 @@ class ProcessEngine(Engine):
 
     def map(self, task: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
         if self._sender is None:
-            if not self._depth:
-                raise RuntimeError("a ProcessEngine runs tasks inside its with block")
-            self._open()  # stopped by an earlier scan's error: a pool its caller holds starts anew
+            raise RuntimeError(
+                "a ProcessEngine runs tasks inside its with block (until a scan in it fails "
+                "or a worker dies: the next scan starts new workers)"
+            )
         pool = self._pool
         pending: deque[tuple[T, int]] = deque()
         try:
@@ -93,6 +94,16 @@ class ProcessEngine(Engine):
 
     def _close(self, failed: bool) -> None:
         self._stop(kill=failed)
+
+    def _failed(self) -> None:
+        # A stage the error left running (the passage alignment beside the
+        # paragraph spans) would go on sending tasks: its workers stop, and
+        # the next scan starts new ones.
+        self._stop(kill=True)
+
+    def _resume(self) -> None:
+        if self._sender is None:  # stopped by a scan that failed
+            self._open()
 
     def forget(self, folder: Path) -> None:
         # Each worker's, in turn: a pool held open for many scans would

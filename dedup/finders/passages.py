@@ -439,8 +439,9 @@ def add_passages(
             template.setdefault(number[s.doc], []).append(s)
     # Passages by b, then original; without the boilerplate at their ends
     # (a repeat inside one document: its similarity is of its windows, as
-    # a paragraph's). Passages come by b, and an original is often copied
-    # by several: each document's tokens read once, not once a passage.
+    # a paragraph's). Only passages touching boilerplate are weighed, their
+    # documents' tokens read a group of passages at a time (_WEIGHED), not
+    # a read each document each passage.
     ordered = sorted(found, key=attrgetter("b", "a", "b_lo"))
     cuts = _cuts(c, template, {d for p in ordered if p.a != p.b for d in (p.a, p.b)})
     weighed: list[Passage | None] = list(ordered)
