@@ -32,7 +32,7 @@ from dedup.features import BatchFeatures, featurize_batch, keeps_tokens
 from dedup.lsh import lsh_params
 from dedup.models import Ref
 from dedup.repetition import stat_names
-from dedup.store import BandFile, Chunk, Column, Folder, Spill
+from dedup.store import BandFile, Chunk, Column, Fetch, Folder, Spill
 from dedup.verify import groups
 
 MANIFEST = "manifest.json"
@@ -53,6 +53,13 @@ class Written(NamedTuple):
     doc_bands: list[Chunk]  # a chunk a band
     para_bands: list[Chunk]
     para_bits: list[Chunk]
+
+    def owned(self, owner: str) -> Written:
+        """The same chunks, on the disk of ``owner``."""
+        return Written._make(
+            [c._replace(owner=owner) for c in f] if isinstance(f, list) else f._replace(owner=owner)
+            for f in self
+        )
 
 
 def parameters(cfg: Config) -> dict[str, Any]:
@@ -89,11 +96,12 @@ class Outside:
 class Index:
     """What a scan keeps of a corpus (see the module's text)."""
 
-    def __init__(self, folder: Path, cfg: Config) -> None:
+    def __init__(self, folder: Path, cfg: Config, fetch: Fetch | None = None) -> None:
+        """``fetch``: how to read features that workers on other machines keep."""
         self.cfg = cfg
         self.k = cfg.shingle_size
         self.path = folder
-        self.folder = Folder(folder)
+        self.folder = Folder(folder, fetch)
         self.complete = False  # its tables are whole (finish): tasks may read it
         self.outside: Outside | None = None  # scanned with a persistent index: see Outside
         _HELD[str(folder)] = self

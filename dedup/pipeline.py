@@ -28,7 +28,8 @@ import numpy as np
 from dedup.archive import Archive
 from dedup.config import Config
 from dedup.engines import Engine, ProcessEngine, engine_of, make_engine
-from dedup.features import BatchFeatures, featurize_batch, prepare
+from dedup.engines.dask import keeping
+from dedup.features import BatchFeatures, prepare
 from dedup.finders import started
 from dedup.finders.documents import document_clusters, sketch_candidates
 from dedup.finders.paragraphs import lsh_paragraphs, paragraph_edges, paragraph_spans, templates
@@ -140,7 +141,7 @@ def _scan(
     # This process's first kernel call (0.4 s) is then behind it too.
     prepare(cfg)
     with spill_folder(tmp_dir) as folder, engine or make_engine(workers) as run:
-        corpus = Index(folder, cfg)
+        corpus = Index(folder, cfg, run.fetch)
         skipped: list[str] = []
         batch = corpus  # the documents read (with an index, not all the scan reads)
         try:
@@ -335,7 +336,7 @@ def _featurize(
     engine: Engine,
 ) -> None:
     """Per-document features (by ``engine``'s tasks), gathered in input order."""
-    task = partial(_features, c.cfg, c.path if engine.shares_disk else None)
+    task = partial(_features, c.cfg, c.path, not engine.shares_disk)
     sent: deque[list[Document]] = deque()  # the batches whose texts the tasks have
 
     def texts() -> Iterator[list[str]]:
@@ -347,29 +348,25 @@ def _featurize(
     for _, done in engine.map(task, texts()):
         docs = sent.popleft()  # the engine answers in order
         ids = [doc.id for doc in docs]
-        _record(c, ids, done, engine)
+        c.append(ids, *done)
         if progress is not None:
             chars = sum(len(doc.text) for doc in docs)
             size = sum(len(doc.text.encode("utf-8", "surrogatepass")) for doc in docs)
             progress(len(docs), chars, size)
 
 
-def _record(c: Index, ids: list[str], done: Any, engine: Engine) -> None:
-    """A batch's features, in the index: the task spilled them where it ran
-    (``done``: what and where) or they came back (``done``: all of them)."""
-    if engine.shares_disk:
-        c.append(ids, *done)
-    else:
-        c.add(ids, done)
-
-
 def _features(
-    cfg: Config, folder: Path | None, texts: list[str]
-) -> BatchFeatures | tuple[BatchFeatures, Written]:
-    """A batch's features: the bulky ones spilled to the files of whichever
-    process runs it, in ``folder`` (and where they went), or all of them
-    (to be written by the process that asked: it does not see ``folder``)."""
-    return featurize_batch(texts, cfg) if folder is None else held(folder, cfg).featurize(texts)
+    cfg: Config, folder: Path, away: bool, texts: list[str]
+) -> tuple[BatchFeatures, Written]:
+    """A batch's features, the bulky ones spilled to the files of whichever
+    process runs it, in ``folder``; ``away`` from it (a Dask worker that does
+    not see it), in a folder the worker keeps for the scan. Their few
+    numbers a document come back, and where the rest went."""
+    if not away:
+        return held(folder, cfg).featurize(texts)
+    kept, owner = keeping(folder)
+    small, written = held(kept, cfg).featurize(texts)
+    return small, written.owned(owner)
 
 
 def _featurize_parts(
@@ -378,14 +375,14 @@ def _featurize_parts(
     """``_featurize`` with the tasks reading the corpus, a part each: only
     ids and features come back, in input order, where ids are checked."""
     ids = Ids(source)
-    task = partial(_read_task, source, c.cfg, c.path if engine.shares_disk else None)
+    task = partial(_read_task, source, c.cfg, c.path, not engine.shares_disk)
     for load, batches in engine.map(task, parts(source, engine)):
         size = sum(part.size for part in load)  # shared by its batches, by characters
         total = sum(chars for _, _, chars, _ in batches) or 1
         for names, places, chars, done in batches:
             for name, where in zip(names, places, strict=True):
                 ids.add(name, where)
-            _record(c, names, done, engine)
+            c.append(names, *done)
             if progress is not None:
                 share = size * chars // total
                 progress(len(names), chars, share)
@@ -394,7 +391,7 @@ def _featurize_parts(
 
 
 def _read_task(
-    source: Source, cfg: Config, folder: Path | None, load: list[Part]
+    source: Source, cfg: Config, folder: Path, away: bool, load: list[Part]
 ) -> list[tuple[list[str], list[str], int, Any]]:
     """The documents of ``load`` read and featurized a batch at a time: for
     each batch the ids, their places, the characters, and the features
@@ -403,5 +400,5 @@ def _read_task(
     for batch in _batches(read_parts(load, source), _BATCH_DOCS):
         texts = [doc.text for doc, _ in batch]
         ids, places = [doc.id for doc, _ in batch], [where for _, where in batch]
-        done.append((ids, places, sum(map(len, texts)), _features(cfg, folder, texts)))
+        done.append((ids, places, sum(map(len, texts)), _features(cfg, folder, away, texts)))
     return done

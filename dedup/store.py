@@ -18,7 +18,9 @@ order. So a batch's bulk never crosses a pipe, and workers write in parallel.
 from __future__ import annotations
 
 import os
+import threading
 from bisect import bisect_right
+from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 from typing import NamedTuple
@@ -68,24 +70,37 @@ class Column:
 
 class Chunk(NamedTuple):
     """Where a process wrote one batch of a store: ``size`` values at byte
-    ``offset`` of the file ``path``."""
+    ``offset`` of the file ``path``; on the disk of ``owner`` (a Dask
+    worker's address), or of this machine ("")."""
 
     path: str
     offset: int
     size: int
+    owner: str = ""
+
+
+# What a Folder reads from other machines: for each owner, the (path, byte
+# offset, bytes) ranges wanted of its files; it answers, for each owner,
+# their bytes one after another (engines/dask.py: DaskEngine.fetch).
+Fetch = Callable[[dict[str, list[tuple[str, int, int]]]], dict[str, np.ndarray]]
 
 
 class Folder:
     """A scan's temporary folder. Each process appends each store's batches to
     a file of its own (``<store>.<pid>``: a store's data stays together, which
     keeps the page cache's read-ahead useful); any process reads any of them
-    back by position."""
+    back by position. Files another machine keeps (a Dask worker that shares
+    no disk with this process) are read through ``fetch``."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, fetch: Fetch | None = None) -> None:
         self.path = path
+        self.fetch = fetch
         self._pid = os.getpid()
         self._writers: dict[str, list[int]] = {}  # this process's: path -> [fd, bytes]
         self._readers: dict[str, int] = {}  # path -> fd, shared by every store
+        # Another machine's files, by number: -1 - number stands for a file descriptor.
+        self._far: list[tuple[str, str]] = []  # (owner, path)
+        self._far_numbers: dict[tuple[str, str], int] = {}
 
     def write(self, name: str, values: np.ndarray) -> Chunk:
         """Append ``values`` to this process's file of store ``name``."""
@@ -109,9 +124,16 @@ class Folder:
             ) from None
         return Chunk(path, offset, values.size)
 
-    def reader(self, path: str) -> int:
+    def reader(self, path: str, owner: str = "") -> int:
         """A file descriptor to read ``path`` with, opened once (forked workers
-        share it; of two threads opening it at once, one keeps its own)."""
+        share it; of two threads opening it at once, one keeps its own); for
+        a file of ``owner``'s, a negative number standing for one."""
+        if owner:
+            with _FAR_LOCK:
+                number = self._far_numbers.setdefault((owner, path), len(self._far))
+                if number == len(self._far):
+                    self._far.append((owner, path))
+            return -1 - number
         fd = self._readers.get(path)
         if fd is None:
             fd = self._readers.setdefault(path, opened := self._open(path, os.O_RDONLY))
@@ -127,6 +149,28 @@ class Folder:
                 f"{self.path}: cannot open the scan's temporary files ({e.strerror}); "
                 "--tmp-dir puts them elsewhere"
             ) from None
+
+    def fill(self, wanted: list[tuple[int, np.ndarray, int]]) -> None:
+        """Fill each ``out`` of ``wanted`` ``(fd, out, byte offset)`` from its
+        file: another machine's in one call for all of them."""
+        far: dict[str, list[tuple[str, int, int]]] = {}
+        outs: dict[str, list[np.ndarray]] = {}
+        for fd, out, offset in wanted:
+            if fd >= 0:
+                _pread(fd, out, offset)
+                continue
+            owner, path = self._far[-1 - fd]
+            far.setdefault(owner, []).append((path, offset, out.nbytes))
+            outs.setdefault(owner, []).append(out)
+        if not far:
+            return
+        if self.fetch is None:
+            raise OutputError(f"{self.path}: the scan's features are on other machines")
+        for owner, got in self.fetch(far).items():
+            at = 0
+            for out in outs[owner]:
+                out.reshape(-1).view(np.uint8)[:] = got[at : at + out.nbytes]
+                at += out.nbytes
 
     def close(self) -> None:
         if self._pid == os.getpid():  # a worker's copy leaves the parent's files alone
@@ -160,7 +204,7 @@ class _Chunks:
 
     def add(self, chunk: Chunk) -> None:
         if chunk.size:
-            self._where.append((self.folder.reader(chunk.path), chunk.offset))
+            self._where.append((self.folder.reader(chunk.path, chunk.owner), chunk.offset))
             self._starts.append(self._starts[-1] + chunk.size)
             self.chunks.append(chunk)
 
@@ -170,19 +214,26 @@ class _Chunks:
         one stretch of one file are mapped instead: read into new memory,
         they cost a page fault every 4 KB, 10 ms a MB on a virtual machine
         whose host takes back the memory its guest frees."""
-        i, at = bisect_right(self._starts, lo) - 1, 0  # the chunk holding value lo
+        i = bisect_right(self._starts, lo) - 1  # the chunk holding value lo
         if (hi - lo) * self.dtype.itemsize >= _MAP_BYTES and _MAPS:
             mapped = self._mapped(i, lo, hi)
             if mapped is not None:
                 return mapped
         out = np.empty(hi - lo, dtype=self.dtype)
+        self.folder.fill(self._wanted(lo, out))
+        return out
+
+    def _wanted(self, lo: int, out: np.ndarray) -> list[tuple[int, np.ndarray, int]]:
+        """What fills ``out`` with values ``lo`` .. ``lo + len(out) - 1``:
+        ``(fd, part of out, byte offset)``, a part a chunk."""
+        i, at, wanted = bisect_right(self._starts, lo) - 1, 0, []
         while at < len(out):
             fd, offset = self._where[i]
-            n = min(hi, self._starts[i + 1]) - (lo + at)
+            n = min(lo + len(out), self._starts[i + 1]) - (lo + at)
             part = out if n == len(out) else out[at : at + n]
-            _pread(fd, part, offset + (lo + at - self._starts[i]) * out.itemsize)
+            wanted.append((fd, part, offset + (lo + at - self._starts[i]) * out.itemsize))
             at, i = at + n, i + 1
-        return out
+        return wanted
 
     def gather(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Values ``lo[i]`` .. ``hi[i] - 1`` for every ``i`` (sorted, disjoint),
@@ -194,6 +245,14 @@ class _Chunks:
         the 1M-document scan's peak memory was 2.9 GB, else 2.4 GB)."""
         if lo[0] == hi[-1]:  # all empty (perhaps the store too)
             return np.empty(0, self.dtype)
+        if self.chunks[0].owner:  # another machine's: every range in one fetch
+            out = np.empty(int((hi - lo).sum()), self.dtype)
+            ends = np.cumsum(hi - lo).tolist()
+            wanted = []
+            for a, first, last in zip(lo.tolist(), [0, *ends[:-1]], ends, strict=True):
+                wanted += self._wanted(a, out[first:last])
+            self.folder.fill(wanted)
+            return out
         if not _MAPS:
             return np.concatenate([self.read(a, b) for a, b in zip(lo, hi, strict=True)])
         starts, stretch, _ = self._stretches()
@@ -221,6 +280,7 @@ class _Chunks:
             new = [
                 i == 0
                 or c.path != self.chunks[i - 1].path
+                or c.owner != self.chunks[i - 1].owner
                 or c.offset
                 != self.chunks[i - 1].offset + self.chunks[i - 1].size * self.dtype.itemsize
                 for i, c in enumerate(self.chunks)
@@ -239,8 +299,11 @@ class _Chunks:
         at = (where[chunk, 1] + (lo - starts[chunk]) * self.dtype.itemsize).tolist()
         out = np.empty(int((hi - lo).sum()), self.dtype)
         ends = np.cumsum(hi - lo).tolist()
-        for offset, first, last in zip(at, [0, *ends[:-1]], ends, strict=True):
-            _pread(fd, out[first:last], offset)
+        wanted = [
+            (fd, out[first:last], offset)
+            for offset, first, last in zip(at, [0, *ends[:-1]], ends, strict=True)
+        ]
+        self.folder.fill(wanted)
         return out
 
     def _mapped(self, i: int, lo: int, hi: int) -> np.ndarray | None:
@@ -249,11 +312,14 @@ class _Chunks:
         writable like what is read (a kernel given both is compiled once),
         and a write never reaches the file."""
         first, size = self.chunks[i], self.dtype.itemsize
+        if first.owner:  # another machine's
+            return None
         start = first.offset + (lo - self._starts[i]) * size
         j = i + 1
         while self._starts[j] < hi:  # the next chunks follow in the same file?
             chunk = self.chunks[j]
-            if chunk.path != first.path or chunk.offset != start + (self._starts[j] - lo) * size:
+            follows = chunk.path == first.path and not chunk.owner
+            if not follows or chunk.offset != start + (self._starts[j] - lo) * size:
                 return None
             j += 1
         values: np.ndarray = np.memmap(first.path, self.dtype, "c", start, (hi - lo,))
@@ -264,6 +330,7 @@ class _Chunks:
 # Windows, where a mapped file cannot be removed with the scan's folder.
 _MAP_BYTES = 1 << 20
 _MAPS = os.name != "nt"
+_FAR_LOCK = threading.Lock()
 
 
 def _pread(fd: int, out: np.ndarray, offset: int) -> None:
@@ -342,6 +409,12 @@ class Spill:
         lo, hi = lo[np.r_[0, joined]], hi[np.r_[joined - 1, len(hi) - 1]]
         out = self._values.gather(lo * w, hi * w)
         return out.reshape(-1, self.width) if self.width else out
+
+    def each(self, items: np.ndarray) -> list[np.ndarray]:
+        """Arrays ``items`` (sorted, distinct), read together (``gather``)."""
+        if not len(items):
+            return []
+        return np.split(self.gather(items), np.cumsum(self.sizes(items))[:-1])
 
     def range(self, first: int, last: int) -> np.ndarray:
         """Arrays ``first`` .. ``last - 1`` concatenated."""

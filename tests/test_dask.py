@@ -16,7 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
-from dedup import Document, pipeline, read_documents, scan
+from dedup import Document, pipeline, read_documents, scan, store
+from dedup.archive import describe
 from dedup.cli import app
 from dedup.engines import Engine, run
 from dedup.engines.dask import DaskEngine
@@ -59,6 +60,24 @@ def test_workers_that_die_running_a_task_are_one_error() -> None:
         pytest.raises(WorkerError, match=r"^Dask workers died running a task"),
     ):
         run(engine, die_at, range(40))
+
+
+def test_features_kept_by_a_worker_that_is_gone_are_one_error(
+    client: distributed.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client reads what a worker keeps from that worker only: one that
+    left the cluster (its address is no worker's now) stops the scan with
+    one error, after the time allowed to reach it."""
+    from dedup.engines import dask
+
+    monkeypatch.setattr(dask, "_CONNECT", 1)
+    gone = "tcp://127.0.0.1:9"
+    assert gone not in client.scheduler_info()["workers"]
+    with (
+        DaskEngine(client) as engine,
+        pytest.raises(WorkerError, match=f"^the Dask worker {gone}, which keeps features"),
+    ):
+        engine.fetch({gone: [("/nowhere", 0, 8)]})
 
 
 def _heap_bounds() -> tuple[str | None, str | None]:
@@ -128,9 +147,10 @@ def test_a_client_is_an_engine_and_gives_the_local_answer(
 def test_data_goes_to_the_workers_directly(
     client: distributed.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """What a task reads (scattered) and what it answers (gathered) goes
-    between this process and the workers, not through the scheduler (a
-    machine of its own on a cluster; Dask's default sends both through it).
+    """What a task reads (scattered), what it answers (gathered) and what
+    this process reads of the features a worker keeps (its actor's answers)
+    go between this process and the workers, not through the scheduler (a
+    machine of its own on a cluster; Dask's default sends them through it).
     A client that cannot reach the workers says so (``direct_to_workers=False``),
     and its data goes through the scheduler, with the same answer."""
     needs(SAUDINEWSNET)
@@ -138,7 +158,7 @@ def test_data_goes_to_the_workers_directly(
     one = scan(news)
     scheduler = client.cluster.scheduler
     through: list[str] = []
-    for op in ("scatter", "gather"):
+    for op in ("scatter", "gather", "proxy"):  # proxy: to a worker's actor (DaskEngine.fetch)
         handler = scheduler.handlers[op]
 
         def counted(*args: object, op: str = op, handler: Any = handler, **kwargs: object) -> Any:
@@ -150,7 +170,7 @@ def test_data_goes_to_the_workers_directly(
     assert through == []
     with distributed.Client(client.cluster, direct_to_workers=False) as indirect:
         assert scan(news, engine=indirect) == one
-    assert {"scatter", "gather"} <= set(through)
+    assert {"scatter", "gather", "proxy"} <= set(through)
 
 
 def _refuse_opening(folder: str) -> None:
@@ -183,25 +203,60 @@ def test_no_task_reads_the_clients_folder(tmp_path: Path, monkeypatch: pytest.Mo
     cluster it did not start, the engine sends each task what it reads.
     Here every worker refuses to open a file in the client's folder; the
     scan gives the local answer all the same, and the engine told that the
-    workers see the folder fails, as a check that the refusal bites."""
+    workers see the folder fails, as a check that the refusal bites.
+
+    The client writes no feature: each worker keeps those it computed, in
+    a folder of its own, removed as the scan ends."""
     needs(SAUDINEWSNET)
     news: list[Document] = list(saudinewsnet(2000))
     one = scan(news)
     assert one.spans and one.clusters and any(s.match == "passage" for s in one.spans)
     folder = tmp_path / "client"
     folder.mkdir()
+    written: list[str] = []
+    write = store.Folder.write
+    monkeypatch.setattr(store.Folder, "write", lambda f, *a: written.append(a[0]) or write(f, *a))
+    fetched: list[int] = []
+    fetch = DaskEngine.fetch
+    monkeypatch.setattr(DaskEngine, "fetch", lambda e, w: fetched.append(len(w)) or fetch(e, w))
     with (
         distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as c,
         distributed.Client(c) as client,
     ):
         _refuse_opening_on(client, folder)
         assert scan(news, engine=client, tmp_dir=folder) == one
+        assert not written and 2 in fetched  # read from both workers at once
+        kept = client.run(lambda dask_worker: [*Path(dask_worker.local_directory).glob("dedup-*")])
+        assert list(kept.values()) == [[], []]
         # Where the paragraphs in LSH are many (any, here), the workers
         # bucket the bands, sent their keys.
         monkeypatch.setattr(paragraphs, "_SENT_BANDS", 0)
         assert scan(news, engine=client, tmp_dir=folder) == one
         with pytest.raises(RuntimeError, match="a task opened"):
             scan(news, engine=DaskEngine(client, shared_disk=True), tmp_dir=folder)
+
+
+def test_an_index_grows_on_workers_that_share_nothing(
+    client: distributed.Client, tmp_path: Path
+) -> None:
+    """Batches added to a persistent index by a cluster whose workers keep
+    the features: each batch's result, and the index, are the local
+    engine's (the client reads the batch's features from the workers to
+    add them to the index)."""
+    needs(SAUDINEWSNET)
+    news: list[Document] = list(saudinewsnet(600))
+    here, there = tmp_path / "here.db", tmp_path / "there.db"
+    for lo in range(0, len(news), 200):
+        batch = news[lo : lo + 200]
+        got = scan(batch, engine=client, index=there, batch_name=f"day {lo}")
+        local = scan(batch, index=here, batch_name=f"day {lo}")
+        assert (got.config["index"].pop("path"), local.config["index"].pop("path")) == (
+            str(there),
+            str(here),
+        )
+        assert got == local and got.config["index"]["documents_before"] == lo
+    assert got.spans and any(s.duplicate_of.doc not in {d.id for d in batch} for s in got.spans)
+    assert describe(there)["documents"] == describe(here)["documents"] == len(news)
 
 
 def test_cli_engine_dask_writes_the_same_report(tmp_path: Path) -> None:
@@ -294,6 +349,8 @@ def test_a_scheduler_and_two_workers_of_their_own(tmp_path: Path) -> None:
         env = {**os.environ, "DASK_SCHEDULER_ADDRESS": address}
         subprocess.run([*command, str(by_env), *on], check=True, env=env, cwd=tmp_path)
         assert on_cluster.read_bytes() == local.read_bytes() == by_env.read_bytes()
+        # The features each worker kept are gone with the scan.
+        assert [p for n in (1, 2) for p in (tmp_path / f"worker{n}").rglob("dedup-*")] == []
     finally:
         for process in reversed(started):
             process.terminate()

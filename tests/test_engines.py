@@ -26,6 +26,7 @@ from dedup.finders import ahead, documents, paragraphs, passages
 from dedup.finders.documents import sketch_candidates
 from dedup.finders.paragraphs import paragraph_edges, paragraph_spans
 from dedup.finders.passages import _save_state as save_state
+from dedup.index import Index
 from tests.conftest import SEEDS, needs
 from tests.test_index import build
 
@@ -147,7 +148,7 @@ def test_a_held_engine_starts_anew_after_a_scan_that_failed(
 
     with ProcessEngine(2) as engine:
         with monkeypatch.context() as m:
-            m.setattr(pipeline, "_record", disk_full)  # the first batch back: two more due
+            m.setattr(Index, "append", disk_full)  # the first batch back: two more due
             with pytest.raises(OutputError):
                 scan(docs, engine=engine)
         assert engine._procs == []

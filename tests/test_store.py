@@ -173,3 +173,47 @@ def test_gathered_sets_answer_as_their_store_does(tmp_path: Path) -> None:
         assert np.array_equal(gathered.sizes(asked), spill.sizes(asked))
         expected = np.concatenate([values[:0], *(spill[int(i)] for i in asked)])
         assert np.array_equal(gathered.gather(asked), expected)
+
+
+def test_chunks_other_machines_keep_are_fetched_from_them(tmp_path: Path) -> None:
+    """Workers that share no disk with the parent keep their chunks (each in
+    a folder of its own, ``owner`` stamped on them); the parent reads them
+    through ``fetch``: one call a read, for every owner at once, giving what
+    the files hold. A big stretch of another machine's file is fetched,
+    never mapped. Without a ``fetch``, reading them is one clear error."""
+    from dedup.engines.dask import _Keeper, _table
+
+    calls: list[set[str]] = []
+
+    def fetch(wanted: dict[str, list[tuple[str, int, int]]]) -> dict[str, np.ndarray]:
+        calls.append(set(wanted))
+        return {owner: _Keeper().read(*_table(ranges)) for owner, ranges in wanted.items()}
+
+    rng = np.random.default_rng(5)
+    arrays = [rng.integers(0, 2**63, rng.integers(0, 3000), dtype=np.uint64) for _ in range(400)]
+    keys = rng.integers(0, 2**63, (400, 3), dtype=np.uint64)
+    kept = {owner: Folder(tmp_path / owner) for owner in ("tcp://a:1", "tcp://b:2")}
+    for folder in kept.values():
+        folder.path.mkdir(parents=True)
+    parent = Folder(tmp_path, fetch)
+    spill, bands = Spill(parent, "s", np.uint64), BandFile(parent, "b", 3)
+    for i in range(0, 400, 50):  # batches alternate between the two workers
+        owner = list(kept)[i // 50 % 2]
+        values = np.concatenate(arrays[i : i + 50])
+        chunk = kept[owner].write("s", values)._replace(owner=owner)
+        spill.add(chunk, np.array([len(a) for a in arrays[i : i + 50]]))
+        band_chunks = [BandFile(kept[owner], "b", 3).write(keys[i : i + 50])]
+        bands.add([c._replace(owner=owner) for c in band_chunks[0]])
+    assert (spill.range(0, 400) == np.concatenate(arrays)).all()  # 4.8 MB: never mapped
+    assert calls == [{"tcp://a:1", "tcp://b:2"}]
+    assert all((spill[i] == a).all() for i, a in enumerate(arrays[:60]))
+    for items in (np.unique(rng.integers(0, 400, 40)), np.arange(20, 390)):  # sparse, dense
+        calls.clear()
+        assert np.array_equal(spill.gather(items), np.concatenate([arrays[i] for i in items]))
+        assert len(calls) == 1
+    assert all((bands.column(b) == keys[:, b]).all() for b in range(3))
+    assert not parent._readers  # no file of theirs opened here
+    blind = Spill(Folder(tmp_path), "s", np.uint64)
+    blind.add(spill.state()[0][0], np.ones(1, np.int64))
+    with pytest.raises(OutputError, match="features are on other machines"):
+        blind[0]

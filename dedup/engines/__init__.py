@@ -20,6 +20,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+import numpy as np
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -44,6 +46,11 @@ class Engine:
 
     def forget(self, folder: Path) -> None:
         """The workers let go of what they opened in ``folder`` (a scan's, done)."""
+
+    def fetch(self, wanted: dict[str, list[tuple[str, int, int]]]) -> dict[str, np.ndarray]:
+        """Bytes of files that workers on other machines keep (``store.Fetch``):
+        only an engine whose workers share no disk with this process has them."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no files on other machines")
 
     # The with blocks it is in: its workers start as the first begins and
     # stop as it ends, so that an engine a caller holds open serves each

@@ -7,22 +7,32 @@ piles up on the cluster), and their answers come back in the items' order,
 as every engine's do.
 
 Workers on other machines share no disk with this process (the client):
-the features they compute come back to it, and what a later task reads
-(the shingle sets of the pairs it verifies, the tokens of the documents it
-aligns) is read here and travels with the task. A ``LocalCluster`` started
-here, or a cluster whose workers see the scan's folder (``--tmp-dir``) at
-the same path (an HPC scratch or NFS folder: ``shared_disk``), reads and
-writes that folder instead, as the process pool does.
+each keeps the features it computes in a folder of its own (under its
+``local_directory``) for the rest of the scan, and only the few numbers a
+document the report needs come back. What this process reads of them (the
+shingle sets of the pairs a task verifies, the tokens of the documents a
+task aligns, what its own stages read) it fetches from the worker that
+keeps them (``fetch``: a ``_Keeper`` actor on each, served beside the
+worker's tasks, not behind them); what a task reads travels with it. A
+``LocalCluster`` started here, or a cluster whose workers see the scan's
+folder (``--tmp-dir``) at the same path (an HPC scratch or NFS folder:
+``shared_disk``), reads and writes that folder instead, as the process
+pool does.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
+import shutil
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import numpy as np
 
 from dedup.engines import Engine, forget_folder
 from dedup.errors import InputError, WorkerError
@@ -65,6 +75,8 @@ class DaskEngine(Engine):
         self.workers = workers
         self.started = started
         self._own: list[Any] = []  # the client and cluster made here, closed here
+        self._keepers: dict[str, Future[Any]] = {}  # by worker: what reads the features it keeps
+        self._keeping = threading.Lock()
 
     @property
     def dashboard(self) -> str:
@@ -175,11 +187,45 @@ class DaskEngine(Engine):
         scattered = self._client.scatter(value, broadcast=True, hash=False, direct=self._direct)
         return cast(T, scattered)
 
+    def fetch(self, wanted: dict[str, list[tuple[str, int, int]]]) -> dict[str, np.ndarray]:
+        """Bytes of files that workers keep (store.Fetch): from each at once."""
+        keys = {owner: self._keeper(owner) for owner in wanted}
+        try:
+            asked = self._client.sync(_ask, self._client, self._direct, keys, wanted)
+            return cast(dict[str, np.ndarray], asked)
+        except Exception as e:
+            raise WorkerError(
+                f"cannot read the features a Dask worker keeps ({type(e).__name__}: {e}); "
+                "the scan stopped"
+            ) from None
+
+    def _keeper(self, owner: str) -> str:
+        """The key of the ``_Keeper`` actor on worker ``owner`` (made once a
+        scan; its future, held here, keeps it there)."""
+        from distributed import wait
+
+        with self._keeping:
+            if owner not in self._keepers:
+                made = self._client.submit(
+                    _Keeper, actor=True, workers=[owner], allow_other_workers=False, pure=False
+                )
+                with contextlib.suppress(TimeoutError):
+                    wait([made], timeout=_CONNECT)  # a worker gone: forever, else
+                if made.status != "finished":
+                    raise WorkerError(
+                        f"the Dask worker {owner}, which keeps features of this scan, "
+                        f"is gone (its reader: {made.status}); the scan stopped"
+                    )
+                self._keepers[owner] = made
+            return str(self._keepers[owner].key)
+
     def forget(self, folder: Path) -> None:
         # Called as a scan ends, also on its way out with an error: a cluster
         # that is gone has nothing left to forget, and the scan's error matters.
+        with self._keeping:
+            self._keepers = {}
         with contextlib.suppress(Exception):
-            self._client.run(forget_folder, str(folder))
+            self._client.run(_forget, str(folder))
 
     def _close(self, failed: bool) -> None:
         for made in self._own:  # the client, then its cluster
@@ -191,3 +237,73 @@ class DaskEngine(Engine):
 def _call(task: Callable[[Any], R], whole: bool, *parts: Any) -> R:
     """On a worker: ``task`` on the item ``DaskEngine._submit`` took apart."""
     return task(parts if whole else parts[0])
+
+
+async def _ask(
+    client: Client,
+    direct: bool,
+    keys: dict[str, str],
+    wanted: dict[str, list[tuple[str, int, int]]],
+) -> dict[str, np.ndarray]:
+    """Each keeper's ``read`` of what is ``wanted`` of it (``keys``: the actors,
+    by worker), all at once: asked of the workers directly, or through the
+    scheduler (as an ``Actor``'s own calls go, from a client not made with
+    ``direct_to_workers=True``, whichever client it finds)."""
+    from distributed.actor import ProxyRPC
+    from distributed.protocol.serialize import to_serialize
+
+    async def one(owner: str, ranges: list[tuple[str, int, int]]) -> tuple[str, np.ndarray]:
+        worker = client.rpc(owner) if direct else ProxyRPC(client.scheduler, owner)
+        answer = await worker.actor_execute(
+            actor=keys[owner], function="read", args=[*map(to_serialize, _table(ranges))]
+        )
+        if answer["status"] != "OK":
+            raise answer["exception"]
+        return owner, answer["result"]
+
+    return dict(await asyncio.gather(*(one(o, r) for o, r in wanted.items())))
+
+
+def _table(ranges: list[tuple[str, int, int]]) -> tuple[list[str], np.ndarray]:
+    """Ranges ``(path, byte offset, bytes)`` as their paths, and an array of
+    ``(path number, byte offset, bytes)``: thousands of tuples, Dask would
+    send one by one."""
+    numbers: dict[str, int] = {}
+    rows = [(numbers.setdefault(path, len(numbers)), at, n) for path, at, n in ranges]
+    return list(numbers), np.array(rows, np.int64).reshape(-1, 3)
+
+
+def keeping(folder: Path) -> tuple[Path, str]:
+    """In a task, on a worker that does not see the scan's ``folder``: the
+    folder of its own that keeps its share of the scan's features, and the
+    worker's address (where the client fetches them)."""
+    from distributed import get_worker
+
+    worker = get_worker()
+    kept = Path(worker.local_directory) / folder.name
+    kept.mkdir(exist_ok=True)
+    return kept, worker.address
+
+
+class _Keeper:
+    """On a worker, a Dask actor: reads the files it keeps for the client.
+    An actor's calls are served by a thread of the worker's own, beside the
+    task it runs (a task would wait for the one before it)."""
+
+    def read(self, paths: list[str], ranges: np.ndarray) -> np.ndarray:
+        """The ranges ``(path number, byte offset, bytes)`` of ``paths``, one
+        after another; a single one as a view of its file, mapped (new
+        memory costs a page fault every 4 KB, a map's pages are the page
+        cache's)."""
+        maps = [np.memmap(path, np.uint8, "r") for path in paths]
+        views = [maps[p][at : at + n].view(np.ndarray) for p, at, n in ranges.tolist()]
+        return views[0] if len(views) == 1 else np.concatenate(views)
+
+
+def _forget(folder: str, dask_worker: Any) -> None:
+    """On a worker (``Client.run`` gives it): let go of the scan's folder and
+    of the one it kept features in, and remove that one."""
+    forget_folder(folder)
+    kept = Path(dask_worker.local_directory) / Path(folder).name
+    forget_folder(str(kept))
+    shutil.rmtree(kept, ignore_errors=True)

@@ -318,9 +318,11 @@ def paragraph_spans(
             spans.append(Span(copy.doc, copy.start, copy.end, kind, similarity, origin))
 
     boilerplate = []
+    firsts = np.sort(c.group_first[listed])  # distinct
+    previews = dict(zip(firsts.tolist(), c.previews.each(firsts), strict=True))
     for x in listed.tolist():
         first = int(c.group_first[x])
-        preview = c.previews[first].tobytes().decode("utf-8", "surrogatepass")
+        preview = previews[first].tobytes().decode("utf-8", "surrogatepass")
         boilerplate.append(
             Boilerplate(c.ref(first, first), int(comp_docs[x]), int(occurrences[x]), preview)
         )

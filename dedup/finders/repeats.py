@@ -63,7 +63,8 @@ def formulas(
     if not away:
         return set()
     k = cfg.shingle_size
-    tokens = {d: c.tokens[d] for d in {p.b for p in away}}  # (a one-line document: one read)
+    docs = unique(np.array([p.b for p in away], np.int64))
+    tokens = dict(zip(docs.tolist(), c.tokens.each(docs), strict=True))
     copies = [kernels.windows(tokens[p.b][p.b_lo : p.b_hi], k, POSITION) for p in away]
     wanted = unique(np.concatenate(copies))
     stored, n = Stored(c.path, cfg, "tokens"), len(c.doc_ids)
