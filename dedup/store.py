@@ -157,7 +157,7 @@ class Folder:
         outs: dict[str, list[np.ndarray]] = {}
         for fd, out, offset in wanted:
             if fd >= 0:
-                _pread(fd, out, offset)
+                pread(fd, out, offset)
                 continue
             owner, path = self._far[-1 - fd]
             far.setdefault(owner, []).append((path, offset, out.nbytes))
@@ -280,7 +280,6 @@ class _Chunks:
             new = [
                 i == 0
                 or c.path != self.chunks[i - 1].path
-                or c.owner != self.chunks[i - 1].owner
                 or c.offset
                 != self.chunks[i - 1].offset + self.chunks[i - 1].size * self.dtype.itemsize
                 for i, c in enumerate(self.chunks)
@@ -299,11 +298,8 @@ class _Chunks:
         at = (where[chunk, 1] + (lo - starts[chunk]) * self.dtype.itemsize).tolist()
         out = np.empty(int((hi - lo).sum()), self.dtype)
         ends = np.cumsum(hi - lo).tolist()
-        wanted = [
-            (fd, out[first:last], offset)
-            for offset, first, last in zip(at, [0, *ends[:-1]], ends, strict=True)
-        ]
-        self.folder.fill(wanted)
+        for offset, first, last in zip(at, [0, *ends[:-1]], ends, strict=True):
+            pread(fd, out[first:last], offset)
         return out
 
     def _mapped(self, i: int, lo: int, hi: int) -> np.ndarray | None:
@@ -333,7 +329,7 @@ _MAPS = os.name != "nt"
 _FAR_LOCK = threading.Lock()
 
 
-def _pread(fd: int, out: np.ndarray, offset: int) -> None:
+def pread(fd: int, out: np.ndarray, offset: int) -> None:
     """Fill ``out`` from byte ``offset`` of ``fd``."""
     n = os.preadv(fd, [out.data], offset)
     if n < out.nbytes:  # one read returns at most 2 GiB
