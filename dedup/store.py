@@ -150,22 +150,18 @@ class Folder:
                 "--tmp-dir puts them elsewhere"
             ) from None
 
-    def fill(self, wanted: list[tuple[int, np.ndarray, int]]) -> None:
-        """Fill each ``out`` of ``wanted`` ``(fd, out, byte offset)`` from its
-        file: another machine's in one call for all of them."""
+    def fetch_into(self, wanted: list[tuple[int, np.ndarray, int]]) -> None:
+        """Fill each ``out`` of ``wanted`` ``(fd, out, byte offset)``, where
+        ``fd`` stands for another machine's file (``reader``): one call for
+        all of them."""
+        if self.fetch is None:
+            raise OutputError(f"{self.path}: the scan's features are on other machines")
         far: dict[str, list[tuple[str, int, int]]] = {}
         outs: dict[str, list[np.ndarray]] = {}
         for fd, out, offset in wanted:
-            if fd >= 0:
-                pread(fd, out, offset)
-                continue
             owner, path = self._far[-1 - fd]
             far.setdefault(owner, []).append((path, offset, out.nbytes))
             outs.setdefault(owner, []).append(out)
-        if not far:
-            return
-        if self.fetch is None:
-            raise OutputError(f"{self.path}: the scan's features are on other machines")
         for owner, got in self.fetch(far).items():
             at = 0
             for out in outs[owner]:
@@ -220,20 +216,30 @@ class _Chunks:
             if mapped is not None:
                 return mapped
         out = np.empty(hi - lo, dtype=self.dtype)
-        self.folder.fill(self._wanted(lo, out))
+        far: list[tuple[int, np.ndarray, int]] = []
+        self._fill(i, lo, out, far)
+        if far:
+            self.folder.fetch_into(far)
         return out
 
-    def _wanted(self, lo: int, out: np.ndarray) -> list[tuple[int, np.ndarray, int]]:
-        """What fills ``out`` with values ``lo`` .. ``lo + len(out) - 1``:
-        ``(fd, part of out, byte offset)``, a part a chunk."""
-        i, at, wanted = bisect_right(self._starts, lo) - 1, 0, []
+    def _fill(
+        self, i: int, lo: int, out: np.ndarray, far: list[tuple[int, np.ndarray, int]]
+    ) -> None:
+        """Fill ``out`` with values ``lo`` .. ``lo + len(out) - 1``, from chunk
+        ``i`` on (the one holding value ``lo``): a ``pread`` a chunk of this
+        machine's files; the parts in other machines' are added to ``far``
+        ``(fd, part of out, byte offset)``, to be fetched together."""
+        at = 0
         while at < len(out):
             fd, offset = self._where[i]
             n = min(lo + len(out), self._starts[i + 1]) - (lo + at)
             part = out if n == len(out) else out[at : at + n]
-            wanted.append((fd, part, offset + (lo + at - self._starts[i]) * out.itemsize))
+            byte = offset + (lo + at - self._starts[i]) * out.itemsize
+            if fd >= 0:
+                pread(fd, part, byte)
+            else:
+                far.append((fd, part, byte))
             at, i = at + n, i + 1
-        return wanted
 
     def gather(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Values ``lo[i]`` .. ``hi[i] - 1`` for every ``i`` (sorted, disjoint),
@@ -248,10 +254,10 @@ class _Chunks:
         if self.chunks[0].owner:  # another machine's: every range in one fetch
             out = np.empty(int((hi - lo).sum()), self.dtype)
             ends = np.cumsum(hi - lo).tolist()
-            wanted = []
+            far: list[tuple[int, np.ndarray, int]] = []
             for a, first, last in zip(lo.tolist(), [0, *ends[:-1]], ends, strict=True):
-                wanted += self._wanted(a, out[first:last])
-            self.folder.fill(wanted)
+                self._fill(bisect_right(self._starts, a) - 1, a, out[first:last], far)
+            self.folder.fetch_into(far)
             return out
         if not _MAPS:
             return np.concatenate([self.read(a, b) for a, b in zip(lo, hi, strict=True)])

@@ -453,8 +453,7 @@ def add_passages(
         if lo == hi:  # the first passage alone takes more
             continue
         docs = unique(sides[lo:hi])
-        values, lengths = _read(c.tokens, docs)
-        words = dict(zip(docs.tolist(), np.split(values, np.cumsum(lengths)[:-1]), strict=True))
+        words = dict(zip(docs.tolist(), c.tokens.each(docs), strict=True))
         for i in at[lo:hi]:
             weighed[i] = _without_template(cfg, ordered[i], cuts, words)
     asked = [p for p in weighed if p is not None]
