@@ -255,8 +255,14 @@ class Index:
         self._para_ntok.extend(f.para_ntok)
         self._para_key.extend(f.para_keys)
 
-    def seal(self) -> None:
-        """Complete the tables (unless done) and write the manifest: the index can be opened."""
+    def owners(self) -> set[str]:
+        """The machines whose files hold its features: Dask workers' addresses,
+        "" for this one's."""
+        return {c.owner for store in self._stores().values() for c in store.state()[0]}
+
+    def seal(self) -> list[Path]:
+        """Complete the tables (unless done) and write the manifest: the index
+        can be opened. Gives the files a task opening it reads."""
         if not self.complete:
             self.finish()
         columns = {
@@ -300,14 +306,24 @@ class Index:
             "bands": bands,
         }
         (self.path / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+        return [self.path / MANIFEST, *(self.path / "columns" / f"{n}.npy" for n in columns)]
 
     @classmethod
-    def open(cls, folder: Path, cfg: Config, tables: bool = True) -> Index:
+    def open(
+        cls,
+        folder: Path,
+        cfg: Config,
+        tables: bool = True,
+        fetch: Fetch | None = None,
+        me: str = "",
+    ) -> Index:
         """A sealed index, read back; refused (InputError, one line) if it is
         not one or was built with parameters other than ``cfg``'s. Without
         ``tables``, only its stores and band files (what a task reads): no
         ids, columns or paragraph groups, which cost a worker hundreds of MB
-        at a million documents."""
+        at a million documents. On the Dask worker ``me``, a copy of one
+        whose features the workers keep (``mirror``): its own in ``folder``,
+        the others' read through ``fetch``."""
         where = folder / MANIFEST
         try:
             manifest = json.loads(where.read_text(encoding="utf-8"))
@@ -323,13 +339,14 @@ class Index:
                     f"{where}: built with {key} {theirs.get(key)!r}, not {ours[key]!r}: "
                     "its signatures are not comparable"
                 )
-        index = cls(folder, cfg)
+        index = cls(folder, cfg, fetch)
         for name, store in index._stores().items():
-            chunks = [_unchunk(folder, c) for c in manifest["stores"][name]]
+            chunks = [_unchunk(folder, c, me) for c in manifest["stores"][name]]
             bounds = np.load(folder / "columns" / f"{name}.bounds.npy", mmap_mode="r")
             store.restore(chunks, bounds)
         for name, files in index._band_files().items():
-            files.restore([[_unchunk(folder, c) for c in band] for band in manifest["bands"][name]])
+            bands = manifest["bands"][name]
+            files.restore([[_unchunk(folder, c, me) for c in band] for band in bands])
         if not tables:
             index.complete = True
             return index
@@ -443,12 +460,45 @@ _HELD: dict[str, Index] = {}
 _HOLDING = threading.Lock()
 
 
+class Mirror(NamedTuple):
+    """On a Dask worker that shares no disk with the client: its copy of a
+    scan's folder (the sealed index and the stages' saved state, as the
+    client publishes them: engines/dask.py), in the folder that keeps the
+    features it computed; its address; and how it reads the features the
+    other workers keep."""
+
+    path: Path
+    me: str
+    fetch: Fetch
+
+
+# The copies of this process (a Dask worker's), by the client's folder.
+_MIRRORS: dict[str, Mirror] = {}
+
+
+def mirror(folder: str, copy: Mirror) -> None:
+    """Tasks given paths in the client's ``folder`` find them in ``copy``."""
+    _MIRRORS[folder] = copy
+
+
+def here(path: str | Path) -> Path:
+    """A path of a scan's folder where a task runs: in this worker's copy of
+    the folder, if it has one, else as it is."""
+    at = Path(path)
+    for folder, mirrored in _MIRRORS.items():
+        if at == Path(folder) or Path(folder) in at.parents:
+            return mirrored.path / at.relative_to(folder)
+    return at
+
+
 def forget(folder: str) -> None:
     """Let go of the indexes of this process in ``folder`` and under it (a
-    scan's, done): a Dask worker outlives the scans it ran tasks for."""
+    scan's, done), and of its copy of the folder: a Dask worker outlives
+    the scans it ran tasks for."""
     with _HOLDING:
         for path in [p for p in _HELD if Path(folder) in (Path(p), *Path(p).parents)]:
             _HELD[path].close()
+        _MIRRORS.pop(folder, None)
 
 
 def tokens_of(folder: Path, cfg: Config) -> Spill:
@@ -465,16 +515,28 @@ def held(folder: Path, cfg: Config, complete: bool = False) -> Index:
     """The index at ``folder`` in this process: the one made here or inherited,
     else the stores of one opened from its manifest when a ``complete`` one
     is wanted (to read), else a new one (to write batches with)."""
+    mirrored = _MIRRORS.get(str(folder))
+    if mirrored is not None:
+        folder = mirrored.path
     with _HOLDING:
         index = _HELD.get(str(folder))
         if index is not None and (index.complete or not complete):
             return index
-        return Index.open(folder, cfg, tables=False) if complete else Index(folder, cfg)
+        if not complete:
+            return Index(folder, cfg)
+        if mirrored is None:
+            return Index.open(folder, cfg, tables=False)
+        return Index.open(folder, cfg, tables=False, fetch=mirrored.fetch, me=mirrored.me)
 
 
 def _chunk(c: Chunk) -> list[Any]:
-    return [Path(c.path).name, c.offset, c.size]  # the folder may move
+    where = [Path(c.path).name, c.offset, c.size]  # the folder may move
+    return [*where, c.owner, c.path] if c.owner else where  # another machine's, where it is
 
 
-def _unchunk(folder: Path, c: list[Any]) -> Chunk:
+def _unchunk(folder: Path, c: list[Any], me: str) -> Chunk:
+    """A manifest's chunk; ``me``: this worker's address (its own chunks are
+    in ``folder``)."""
+    if len(c) > 3 and c[3] != me:
+        return Chunk(str(c[4]), int(c[1]), int(c[2]), str(c[3]))
     return Chunk(str(folder / c[0]), int(c[1]), int(c[2]))

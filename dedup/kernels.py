@@ -2144,6 +2144,38 @@ def affix_holders(
 
 
 @kernel
+def affix_hits(
+    tokens: np.ndarray,
+    first: np.ndarray,
+    count: np.ndarray,
+    owners: np.ndarray,
+    frame: int,
+    seeds: tuple[np.uint64, np.uint64, np.uint64],
+    table: np.ndarray,
+) -> np.ndarray:
+    """affix_holders' walk with ``table`` only read: each hash found, as
+    ``row << 32 | owner``, as often as found. Its distinct ones counted by
+    row are what affix_holders counts (a hash is a prefix's or a suffix's,
+    by its seed), so a task given the table (a worker's mapped copy, shared
+    by its tasks) writes none of it."""
+    prefix, suffix, mix = seeds
+    out = np.empty(2 * frame * len(first), np.int64)
+    n = 0
+    for p in range(len(first)):
+        for side in range(2):
+            h = prefix if side == 0 else suffix
+            for j in range(min(count[p], frame)):
+                at = first[p] + j if side == 0 else first[p] + count[p] - 1 - j
+                h = h * mix + tokens[at]
+                s = _slot(table, h)
+                if s < 0:
+                    break
+                out[n] = np.int64(s) << 32 | owners[p]
+                n += 1
+    return out[:n]
+
+
+@kernel
 def affix_counts(table: np.ndarray, values: np.ndarray) -> np.ndarray:
     """What affix_holders counted for each of ``values`` (all in the table)."""
     out = np.empty(len(values), np.int32)

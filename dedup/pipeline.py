@@ -156,11 +156,14 @@ def _scan(
                 batch.finish()
                 corpus = archive.corpus(batch, folder / "with-index")
             say("paragraph groups and LSH" if cfg.finds("paragraphs") else "index")
-            if run.local or not run.shares_disk:
+            owners = corpus.owners()
+            if run.local or (not run.shares_disk and (not owners or "" in owners)):
+                # Here: features of this machine's (a persistent index's, or
+                # none) are not where workers sharing no disk could read them.
                 if not corpus.complete:  # the batch's own, finished for the index already
                     corpus.finish()
-            else:  # the tasks open it where they run
-                corpus.seal()
+            else:  # the tasks open it where they run (a copy, on workers sharing nothing)
+                run.publish(folder, corpus.seal(), owners)
             spans: list[Span] = []
             boilerplate: list[Boilerplate] = []
             shared = np.empty((0, 2), np.int64)
@@ -179,7 +182,7 @@ def _scan(
             beside = cfg.finds("passages") and not run.local
             many = cfg.finds("paragraphs") and len(lsh_paragraphs(corpus)) >= _MANY_EDGES
             early = beside and not many and isinstance(run, ProcessEngine) and run.workers <= 2
-            spread = beside and many and run.shares_disk  # the spans are the workers' tasks
+            spread = beside and many and run.opens  # the spans are the workers' tasks
             if early:
                 aligning = started(aligning)
             if cfg.finds("paragraphs"):
@@ -193,12 +196,18 @@ def _scan(
                 )
             if spread:
                 aligning = started(aligning)
-            if cfg.finds("paragraphs"):
+            # The template frames: here, beside the alignment, unless the
+            # workers have a copy of this process's folder (they read the
+            # tokens where they are; an engine runs one stage at a time).
+            apart = run.opens and not run.shares_disk
+            if cfg.finds("paragraphs") and not apart:
                 spans = templates(corpus, spans, cfg)
             passages: list[Passage] = []
             if cfg.finds("passages"):
                 say("passages")
                 passages = aligning()
+            if cfg.finds("paragraphs") and apart:
+                spans = templates(corpus, spans, cfg, run)
             # After the alignment: its tasks and these share the engine.
             # (Beside paragraph spans, their memory came on top of theirs:
             # 3.2 GB at 1M documents, 2.5 GB one after the other.)

@@ -206,7 +206,9 @@ def test_no_task_reads_the_clients_folder(tmp_path: Path, monkeypatch: pytest.Mo
     workers see the folder fails, as a check that the refusal bites.
 
     The client writes no feature: each worker keeps those it computed, in
-    a folder of its own, removed as the scan ends."""
+    a folder of its own, removed as the scan ends. The client seals the
+    index and publishes it, and each stage's saved state, to every worker:
+    the stages' tasks open a copy of it there."""
     needs(SAUDINEWSNET)
     news: list[Document] = list(saudinewsnet(2000))
     one = scan(news)
@@ -219,6 +221,14 @@ def test_no_task_reads_the_clients_folder(tmp_path: Path, monkeypatch: pytest.Mo
     fetched: list[int] = []
     fetch = DaskEngine.fetch
     monkeypatch.setattr(DaskEngine, "fetch", lambda e, w: fetched.append(len(w)) or fetch(e, w))
+    published: set[str] = set()
+    publish = DaskEngine.publish
+
+    def published_too(e: DaskEngine, folder: Path, paths: list[Path], *owners: Any) -> None:
+        published.update(p.name.split(".")[0] for p in paths)
+        publish(e, folder, paths, *owners)
+
+    monkeypatch.setattr(DaskEngine, "publish", published_too)
     with (
         distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as c,
         distributed.Client(c) as client,
@@ -226,26 +236,33 @@ def test_no_task_reads_the_clients_folder(tmp_path: Path, monkeypatch: pytest.Mo
         _refuse_opening_on(client, folder)
         assert scan(news, engine=client, tmp_dir=folder) == one
         assert not written and 2 in fetched  # read from both workers at once
+        stages = {"manifest", "lsh", "passages", "affixes", "edit_grams", "sketch", "holders"}
+        assert stages <= published
         kept = client.run(lambda dask_worker: [*Path(dask_worker.local_directory).glob("dedup-*")])
         assert list(kept.values()) == [[], []]
-        # Where the paragraphs in LSH are many (any, here), the workers
-        # bucket the bands, sent their keys.
-        monkeypatch.setattr(paragraphs, "_SENT_BANDS", 0)
+        # Where the paragraph edges are many (any, here), the paragraph
+        # spans are tasks too.
+        monkeypatch.setattr(pipeline, "_MANY_EDGES", 0)
         assert scan(news, engine=client, tmp_dir=folder) == one
+        assert "looks" in published
         with pytest.raises(RuntimeError, match="a task opened"):
             scan(news, engine=DaskEngine(client, shared_disk=True), tmp_dir=folder)
 
 
 def test_an_index_grows_on_workers_that_share_nothing(
-    client: distributed.Client, tmp_path: Path
+    client: distributed.Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Batches added to a persistent index by a cluster whose workers keep
     the features: each batch's result, and the index, are the local
     engine's (the client reads the batch's features from the workers to
-    add them to the index)."""
+    add them to the index). The index's own are on the client's disk: the
+    stages are the client's, each task sent what it reads (here, where the
+    paragraphs in LSH are many, any: the workers bucket the bands, sent
+    their keys)."""
     needs(SAUDINEWSNET)
     news: list[Document] = list(saudinewsnet(600))
     here, there = tmp_path / "here.db", tmp_path / "there.db"
+    monkeypatch.setattr(paragraphs, "_SENT_BANDS", 0)
     for lo in range(0, len(news), 200):
         batch = news[lo : lo + 200]
         got = scan(batch, engine=client, index=there, batch_name=f"day {lo}")

@@ -104,3 +104,54 @@ def test_pair_estimates_read_together_equal_one_by_one(
     assert _estimates(index, pairs, chunk=7).tolist() == expected
     assert len(_estimates(index, pairs[:0])) == 0
     index.close()
+
+
+def test_a_workers_copy_reads_its_own_features_here_and_the_others_from_them(
+    tmp_path: Path, news: list[Document]
+) -> None:
+    """Dask workers that share no disk with the client each keep the features
+    they computed; the client seals the index (its manifest names each
+    chunk's worker) and each worker opens a copy of it (``Mirror``). A copy
+    reads its own chunks from its folder and fetches the others' (one call
+    for a read), and holds what the index holds."""
+    from dedup.engines.dask import _Keeper, _table
+
+    cfg = Config()
+    owners = ["tcp://a:1", "tcp://b:2"]
+    kept = {
+        owner: Index(tmp_path / owner.replace("/", "").replace(":", ""), cfg) for owner in owners
+    }
+    for index in kept.values():
+        index.path.mkdir()
+    asked: list[set[str]] = []
+
+    def fetch(wanted: dict[str, list[tuple[str, int, int]]]) -> dict[str, np.ndarray]:
+        asked.append(set(wanted))
+        return {owner: _Keeper().read(*_table(ranges)) for owner, ranges in wanted.items()}
+
+    (tmp_path / "client").mkdir()
+    client = Index(tmp_path / "client", cfg, fetch)
+    live = Index(tmp_path / "live", cfg)
+    (tmp_path / "live").mkdir()
+    for i in range(0, len(news), 100):  # batches alternate between the two workers
+        part, owner = news[i : i + 100], owners[i // 100 % 2]
+        small, written = kept[owner].featurize([d.text for d in part])
+        client.append([d.id for d in part], small, written.owned(owner))
+        live.append([d.id for d in part], *live.featurize([d.text for d in part]))
+    assert client.owners() == set(owners)
+    sealed = client.seal()
+    live.finish()
+    mine = kept[owners[0]].path
+    for path in sealed:  # what DaskEngine.publish copies
+        (mine / path.relative_to(client.path)).parent.mkdir(exist_ok=True)
+        (mine / path.relative_to(client.path)).write_bytes(path.read_bytes())
+    copy = Index.open(mine, cfg, tables=False, fetch=fetch, me=owners[0])
+    asked.clear()
+    for name, store in live._stores().items():
+        assert np.array_equal(copy._stores()[name].range(0, len(news)), store.range(0, len(news)))
+    assert all(wanted == {owners[1]} for wanted in asked) and asked
+    assert all(Path(path).parent == mine for path in copy.folder._readers)
+    items = np.arange(3, len(news), 7)
+    assert np.array_equal(copy.doc_sets.gather(items), live.doc_sets.gather(items))
+    for b in range(copy.para_bands.bands):
+        assert np.array_equal(copy.para_bands.column(b), live.para_bands.column(b))

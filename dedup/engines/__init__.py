@@ -35,6 +35,13 @@ class Engine:
     # Whether its workers see this process's files at the same paths.
     shares_disk = True
 
+    @property
+    def opens(self) -> bool:
+        """Whether tasks open the sealed index, and the state a stage saves
+        beside it, where they run: in the scan's folder, or in a copy of it
+        on each worker (``publish``)."""
+        return self.shares_disk
+
     def map(self, task: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
         for item in items:
             yield item, task(item)
@@ -43,6 +50,12 @@ class Engine:
         """``value`` (what many tasks read) as tasks are given it: sent to
         every worker once where it has to travel (a Dask future, then)."""
         return value
+
+    def publish(self, folder: Path, paths: list[Path], owners: Iterable[str] = ()) -> None:
+        """Files saved in the scan's ``folder`` for tasks to read, copied to
+        each worker that does not see it. The first are the sealed index's:
+        ``owners``, the workers that keep its features, then serve each
+        copy the features it reads of theirs."""
 
     def forget(self, folder: Path) -> None:
         """The workers let go of what they opened in ``folder`` (a scan's, done)."""

@@ -29,6 +29,7 @@ import shutil
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -37,6 +38,7 @@ import numpy as np
 from dedup.engines import Engine, forget_folder
 from dedup.errors import InputError, WorkerError
 from dedup.heap import BOUNDS
+from dedup.index import Mirror, mirror
 from dedup.store import pread
 
 if TYPE_CHECKING:
@@ -78,6 +80,11 @@ class DaskEngine(Engine):
         self._own: list[Any] = []  # the client and cluster made here, closed here
         self._keepers: dict[str, Future[Any]] = {}  # by worker: what reads the features it keeps
         self._keeping = threading.Lock()
+        self._copied = False  # whether each worker has a copy of the scan's folder (publish)
+
+    @property
+    def opens(self) -> bool:
+        return self.shares_disk or self._copied
 
     @property
     def dashboard(self) -> str:
@@ -189,16 +196,33 @@ class DaskEngine(Engine):
         return cast(T, scattered)
 
     def fetch(self, wanted: dict[str, list[tuple[str, int, int]]]) -> dict[str, np.ndarray]:
-        """Bytes of files that workers keep (store.Fetch): from each at once."""
+        """Bytes of files that workers keep (store.Fetch): from each at once,
+        directly, or through the scheduler (as an ``Actor``'s own calls go,
+        from a client not made with ``direct_to_workers=True``)."""
+        from distributed.actor import ProxyRPC
+
+        client = self._client
         keys = {owner: self._keeper(owner) for owner in wanted}
-        try:
-            asked = self._client.sync(_ask, self._client, self._direct, keys, wanted)
-            return cast(dict[str, np.ndarray], asked)
-        except Exception as e:
-            raise WorkerError(
-                f"cannot read the features a Dask worker keeps ({type(e).__name__}: {e}); "
-                "the scan stopped"
-            ) from None
+        rpc = client.rpc if self._direct else partial(ProxyRPC, client.scheduler)
+        return _reading(partial(client.sync, _ask, rpc, keys, wanted))
+
+    def publish(self, folder: Path, paths: list[Path], owners: Iterable[str] = ()) -> None:
+        # Sent to every worker at once (share: a list, not a dict, whose
+        # keys Dask would take for its own); each writes them to its copy.
+        if self.shares_disk:
+            return
+        client = self._client
+        files = self.share([(str(p.relative_to(folder)), p.read_bytes()) for p in paths])
+        keys = None if self._copied else {owner: self._keeper(owner) for owner in owners}
+        copies = [
+            client.submit(
+                _copy, str(folder), files, keys, workers=[w], allow_other_workers=False, pure=False
+            )
+            for w in client.scheduler_info()["workers"]
+        ]
+        for copied in copies:
+            self._result(copied)
+        self._copied = True
 
     def _keeper(self, owner: str) -> str:
         """The key of the ``_Keeper`` actor on worker ``owner`` (made once a
@@ -224,7 +248,7 @@ class DaskEngine(Engine):
         # Called as a scan ends, also on its way out with an error: a cluster
         # that is gone has nothing left to forget, and the scan's error matters.
         with self._keeping:
-            self._keepers = {}
+            self._keepers, self._copied = {}, False
         with contextlib.suppress(Exception):
             self._client.run(_forget, str(folder))
 
@@ -240,22 +264,29 @@ def _call(task: Callable[[Any], R], whole: bool, *parts: Any) -> R:
     return task(parts if whole else parts[0])
 
 
+def _reading(ask: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """What ``ask`` (an ``_ask``) reads of the keepers; its failure, one error."""
+    try:
+        return ask()
+    except Exception as e:
+        raise WorkerError(
+            f"cannot read the features a Dask worker keeps ({type(e).__name__}: {e}); "
+            "the scan stopped"
+        ) from None
+
+
 async def _ask(
-    client: Client,
-    direct: bool,
+    rpc: Callable[[str], Any],
     keys: dict[str, str],
     wanted: dict[str, list[tuple[str, int, int]]],
 ) -> dict[str, np.ndarray]:
     """Each keeper's ``read`` of what is ``wanted`` of it (``keys``: the actors,
-    by worker), all at once: asked of the workers directly, or through the
-    scheduler (as an ``Actor``'s own calls go, from a client not made with
-    ``direct_to_workers=True``, whichever client it finds)."""
-    from distributed.actor import ProxyRPC
+    by worker), all at once; ``rpc`` reaches a worker by its address (an
+    ``Actor``'s own calls would bind to whichever client they find)."""
     from distributed.protocol.serialize import to_serialize
 
     async def one(owner: str, ranges: list[tuple[str, int, int]]) -> tuple[str, np.ndarray]:
-        worker = client.rpc(owner) if direct else ProxyRPC(client.scheduler, owner)
-        answer = await worker.actor_execute(
+        answer = await rpc(owner).actor_execute(
             actor=keys[owner], function="read", args=[*map(to_serialize, _table(ranges))]
         )
         if answer["status"] != "OK":
@@ -284,6 +315,28 @@ def keeping(folder: Path) -> tuple[Path, str]:
     kept = Path(worker.local_directory) / folder.name
     kept.mkdir(exist_ok=True)
     return kept, worker.address
+
+
+def _copy(folder: str, files: list[tuple[str, bytes]], keys: dict[str, str] | None) -> None:
+    """A task on each worker (``DaskEngine.publish``): ``files`` of the
+    client's ``folder`` written to the worker's copy of it. The first time
+    (``keys``: the keepers of the index's features, by worker), the tasks
+    given paths in ``folder`` then find them in the copy (index.here), and
+    read the features other workers keep from those keepers."""
+    from distributed import get_worker
+    from distributed.utils import sync
+
+    kept, me = keeping(Path(folder))
+    for name, data in files:
+        (kept / name).parent.mkdir(parents=True, exist_ok=True)
+        (kept / name).write_bytes(data)
+    if keys is not None:
+        worker = get_worker()
+
+        def fetch(wanted: dict[str, list[tuple[str, int, int]]]) -> dict[str, np.ndarray]:
+            return _reading(partial(sync, worker.loop, _ask, worker.rpc, keys, wanted))
+
+        mirror(folder, Mirror(kept, me, fetch))
 
 
 class _Keeper:

@@ -24,7 +24,7 @@ import numpy as np
 from dedup import kernels
 from dedup.config import Config
 from dedup.engines import Engine, run
-from dedup.index import held
+from dedup.index import held, here
 from dedup.lsh import decode
 from dedup.minhash import ranges
 from dedup.store import Spill
@@ -34,10 +34,12 @@ N = TypeVar("N", bound=NamedTuple)
 T = TypeVar("T")
 
 
-def save_arrays(arrays: NamedTuple, key: str) -> None:
-    """A named tuple of arrays saved for tasks to map (``map_arrays``)."""
-    for name, array in zip(arrays._fields, arrays, strict=True):
-        np.save(f"{key}.{name}.npy", array)
+def save_arrays(arrays: NamedTuple, key: str) -> list[Path]:
+    """A named tuple of arrays saved for tasks to map (``map_arrays``): the files."""
+    paths = [Path(f"{key}.{name}.npy") for name in arrays._fields]
+    for path, array in zip(paths, arrays, strict=True):
+        np.save(path, array)
+    return paths
 
 
 def map_arrays(kind: type[N], key: str) -> N:
@@ -45,6 +47,7 @@ def map_arrays(kind: type[N], key: str) -> N:
     share one copy in its page cache (copy-on-write, never written: the
     kernels take them as they take arrays of their own, not as read-only
     ones compiled anew)."""
+    key = str(here(key))
     return kind(*(np.load(f"{key}.{name}.npy", mmap_mode="c") for name in kind._fields))
 
 
@@ -141,7 +144,7 @@ def verify(
 
     def items(pairs: np.ndarray) -> Iterator[tuple[Stored | Gathered, np.ndarray]]:
         for chunk in chunks(pairs):
-            yield (sets, chunk) if engine.shares_disk else (_gathered(sets, chunk), chunk)
+            yield (sets, chunk) if engine.opens else (_gathered(sets, chunk), chunk)
 
     found: list[np.ndarray] = []
     passed = np.empty(0, np.int64)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import partial
 from itertools import chain
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -16,6 +17,7 @@ from dedup.config import Config
 from dedup.engines import Engine, run
 from dedup.finders import (
     Gathered,
+    Sets,
     Stored,
     encode,
     map_arrays,
@@ -23,7 +25,7 @@ from dedup.finders import (
     shared_values,
     verify,
 )
-from dedup.index import Index
+from dedup.index import Index, here
 from dedup.lsh import band_pairs, decode
 from dedup.minhash import ranges
 from dedup.models import Cluster, DocPair
@@ -111,16 +113,16 @@ def sketch_candidates(c: Index, cfg: Config, engine: Engine, block: int = 10_000
     a million documents took 7-10 s in one kernel here).
     """
     m, most = cfg.containment_sketch, cfg.containment_max_df
-    sketch = _smallest(c, m, block)
+    sketch = _smallest(c, m, block, engine)
     if not len(sketch):
         return np.empty(0, np.int64)
     members = Members(sketch, rare=True)
     whole = _Sketch(sketch, members.starts, members.shift, members.bitmap)
     shared: _Sketch | str = whole
-    if engine.shares_disk and not engine.local:  # the tasks map it from the scan's folder
+    if engine.opens and not engine.local:  # the tasks map it from the scan's folder
         shared = str(c.path / "sketch")
-        whole.save(shared)
-    elif not engine.shares_disk:  # sent to each worker once
+        engine.publish(c.path, whole.save(shared))
+    elif not engine.opens:  # sent to each worker once
         shared = engine.share(whole)
     del members, whole  # the tasks' now (in this process only for the local engine's)
     stored = Stored(c.path, cfg, "doc_sets")
@@ -128,7 +130,7 @@ def sketch_candidates(c: Index, cfg: Config, engine: Engine, block: int = 10_000
     def items() -> Iterator[_HoldingsItem]:
         for lo in range(0, len(c.doc_ids), block):
             docs = np.arange(lo, min(len(c.doc_ids), lo + block))
-            sets = stored if engine.shares_disk else Gathered(c.doc_sets, docs)
+            sets = stored if engine.opens else Gathered(c.doc_sets, docs)
             yield sets, shared, docs, m, most
 
     df = np.zeros(len(sketch), np.int64)
@@ -152,10 +154,10 @@ def sketch_candidates(c: Index, cfg: Config, engine: Engine, block: int = 10_000
     del keys, owners, own
     n = len(index.sketch_start) - 1
     holders: _Holders | str = index
-    if engine.shares_disk and not engine.local:  # the tasks map it from the scan's folder
+    if engine.opens and not engine.local:  # the tasks map it from the scan's folder
         holders = str(c.path / "holders")
-        save_arrays(index, holders)
-    elif not engine.shares_disk:  # sent to each worker once
+        engine.publish(c.path, save_arrays(index, holders))
+    elif not engine.opens:  # sent to each worker once
         holders = engine.share(index)
     del index  # the tasks' now (in this process only for the local engine's)
     owned = ((holders, most, lo, min(n, lo + _OWNERS)) for lo in range(0, n, _OWNERS))
@@ -186,14 +188,27 @@ def _sketch_pairs(item: tuple[_Holders | str, int, int, int]) -> np.ndarray:
     return kernels.sketch_pairs(*index, most, _SKETCH_SHARE, lo, hi)
 
 
-def _smallest(c: Index, m: int, block: int) -> np.ndarray:
+def _smallest(c: Index, m: int, block: int, engine: Engine) -> np.ndarray:
     """The ``m`` smallest hashes of every document's shingle set (they come
-    first), sorted and distinct."""
-    heads = []
-    for _, values, lengths in _set_blocks(c, block):
-        first = np.cumsum(lengths) - lengths
-        heads.append(unique(values[ranges(first, first + np.minimum(lengths, m))]))
+    first), sorted and distinct: ``block`` documents' at a time, by the
+    engine's tasks where they open the index (else here)."""
+    n = len(c.doc_ids)
+    blocks = (range(lo, min(n, lo + block)) for lo in range(0, n, block))
+    if engine.opens and not engine.local:
+        heads = run(engine, partial(_heads, Stored(c.path, c.cfg, "doc_sets"), m), blocks)
+    else:
+        heads = [_heads(c.doc_sets, m, docs) for docs in blocks]
     return unique(np.concatenate(heads)) if heads else np.empty(0, np.uint64)
+
+
+def _heads(sets: Stored | Sets, m: int, docs: range) -> np.ndarray:
+    """The ``m`` smallest hashes of the shingle sets of the documents
+    ``docs``, sorted and distinct."""
+    opened = sets.open() if isinstance(sets, Stored) else sets
+    items = np.arange(docs.start, docs.stop)
+    values, lengths = opened.gather(items), opened.sizes(items)  # one read: a run of documents
+    first = np.cumsum(lengths) - lengths
+    return unique(values[ranges(first, first + np.minimum(lengths, m))])
 
 
 class _Sketch(NamedTuple):
@@ -205,14 +220,17 @@ class _Sketch(NamedTuple):
     shift: np.uint64
     bitmap: np.ndarray
 
-    def save(self, key: str) -> None:
+    def save(self, key: str) -> list[Path]:
         arrays = (self.values, self.starts, np.array([self.shift]), self.bitmap)
-        for name, array in zip(self._fields, arrays, strict=True):
-            np.save(f"{key}.{name}.npy", array)
+        paths = [Path(f"{key}.{name}.npy") for name in self._fields]
+        for path, array in zip(paths, arrays, strict=True):
+            np.save(path, array)
+        return paths
 
     @classmethod
     def load(cls, key: str) -> _Sketch:
         """Memory-mapped: the workers of a machine share one copy in its page cache."""
+        key = str(here(key))
         values, starts, shift, bitmap = (
             np.asarray(np.load(f"{key}.{name}.npy", mmap_mode="r")) for name in cls._fields
         )
@@ -240,11 +258,3 @@ def _holdings(item: _HoldingsItem) -> tuple[np.ndarray, ...]:
     )  # fmt: skip
     hashes = np.flatnonzero(df)
     return keys, owners, own, hashes, df[hashes]
-
-
-def _set_blocks(c: Index, block: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """``(first document, their shingle sets concatenated, their lengths)``, a block at a time."""
-    n = len(c.doc_ids)
-    for lo in range(0, n, block):
-        hi = min(n, lo + block)
-        yield lo, c.doc_sets.range(lo, hi), c.doc_sets.lengths(lo, hi)

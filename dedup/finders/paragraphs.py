@@ -28,7 +28,7 @@ from dedup.finders import (
     started,
     verify,
 )
-from dedup.index import Index, Outside, held
+from dedup.index import Index, Outside, held, here
 from dedup.lsh import MAX_BUCKET, band_pairs, decode, group_pairs
 from dedup.minhash import POSITION, ranges
 from dedup.models import Boilerplate, Span, SpanKind
@@ -64,15 +64,19 @@ def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int
     if len(paras) < 2:
         return adjacency
     # Where the workers bucket and verify, this process finds the edited
-    # copies meanwhile (1M documents: 8 s they waited for after).
+    # copies meanwhile (1M documents: 8 s they waited for after), unless
+    # the workers have a copy of its folder: they read the tokens then.
     editing: Callable[[], np.ndarray] = partial(edited_pairs, c, cfg)
-    if not engine.local:
+    if engine.opens and not engine.shares_disk:  # the tasks read the tokens where they are
+        editing = partial(edited_pairs, c, cfg, engine)  # after the verification's tasks
+    elif not engine.local:
         editing = started(editing)
     rows = (np.cumsum(c.para_ntok >= c.k) - 1)[paras]  # their rows in para_bands and para_bits
     stored = Stored(c.path, cfg, "para_sets")
     bands: Iterable[np.ndarray]
-    if engine.shares_disk and not engine.local:  # the tasks read them where they run
+    if engine.opens and not engine.local:  # the tasks read them where they run
         np.save(c.path / "lsh.npy", np.stack((paras, rows)))
+        engine.publish(c.path, [c.path / "lsh.npy"])
         task = partial(_band_candidates, stored, str(c.path / "lsh.npy"))
         bands = run(engine, task, range(c.para_bands.bands))
     else:
@@ -127,7 +131,7 @@ def _band_candidates(stored: Stored, lsh: _Lsh | str, band: int) -> np.ndarray:
     c = held(stored.folder, stored.cfg, complete=True)
     if isinstance(lsh, _Lsh):
         return _reachable(lsh, band_pairs(c.para_bands.column(band, lsh.rows)), stored.cfg)
-    paras, rows = np.load(lsh, mmap_mode="r")
+    paras, rows = np.load(here(lsh), mmap_mode="r")
     pairs = decode(band_pairs(c.para_bands.column(band, rows)))
     items, _, slots = groups(pairs.reshape(-1))  # the paragraphs paired here, and their pairs
     bits = np.stack([c.para_bits.column(w, rows[items]) for w in range(c.para_bits.bands)], 1)
@@ -185,7 +189,9 @@ def edit_sized(c: Index, paras: np.ndarray, cfg: Config) -> np.ndarray:
     return found
 
 
-def edited_pairs(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
+def edited_pairs(
+    c: Index, cfg: Config, engine: Engine | None = None, block: int = 10_000
+) -> np.ndarray:
     """Pairs ``(p, q)`` of paragraphs, each the first of its exact group,
     that are copies with a word or two edited: short paragraphs (2k tokens
     to ``short_limit``, those LSH on shingles misses) whose token edit
@@ -197,37 +203,79 @@ def edited_pairs(c: Index, cfg: Config, block: int = 10_000) -> np.ndarray:
     of the others; a k-gram in more than ``MAX_BUCKET`` paragraphs (a
     formula's) pairs the first of them with the rest only. Tokens are read
     ``block`` documents at a time, three times (the disjoint k-grams, then
-    every k-gram, then the candidates' tokens): never all at once."""
-    k = cfg.shingle_size
+    every k-gram, then the candidates' tokens): never all at once. By
+    ``engine``'s tasks where they open the index (else here)."""
     paras = c.group_first[edit_sized(c, c.group_first, cfg)]
     if len(paras) < 2:
         return np.empty((0, 2), np.int64)
-    chunks = [
-        grams[at % k == 0]  # a paragraph's k-grams at 0, k, 2k, ...
-        for _, grams, at in _grams(c, paras, k, block)
-    ]
-    looked = Members(unique(np.concatenate(chunks)))
-    held = []  # (k-gram, paragraph): every k-gram of a paragraph that is one's disjoint one
-    for take, grams, _ in _grams(c, paras, k, block):
-        found = looked.find(grams)
-        held.append(found[found >= 0].astype(np.int64) << 32 | take[found >= 0])
-    both = unique(np.concatenate(held))  # by k-gram, then paragraph; each once
+    index: Index | str = c
+    where = Engine()
+    if engine is not None and engine.opens and not engine.local:
+        index, where = str(c.path), engine
+    owner = c.para_doc[paras]  # ascending: a block's paragraphs are a run of them
+    parts = np.split(paras, np.searchsorted(owner, unique(owner)[block::block]))
+    looked = unique(np.concatenate(run(where, partial(_disjoint_grams, index, cfg), parts)))
+    found: Members | str = Members(looked)
+    if where is engine:
+        found = str(c.path / "edit_grams.npy")
+        np.save(found, looked)
+        where.publish(c.path, [Path(found)])
+    # (k-gram, paragraph): every k-gram of a paragraph that is one's disjoint one
+    holders = run(where, partial(_gram_holders, index, cfg, found), parts)
+    both = unique(np.concatenate(holders))  # by k-gram, then paragraph; each once
     candidates = decode(unique(group_pairs(both & 0xFFFFFFFF, both >> 32, MAX_BUCKET)))
     # Lengths further apart than the edits allowed cannot pass: left out
     # before their tokens are read (most candidates, where paragraphs share
     # a template's k-grams).
     n = c.para_ntok[candidates].astype(np.int64)
-    most = most_edits(n.max(axis=1), cfg)
-    near = np.abs(n[:, 0] - n[:, 1]) <= most
+    near = np.abs(n[:, 0] - n[:, 1]) <= most_edits(n.max(axis=1), cfg)
     pairs: np.ndarray = candidates[near]
     if not len(pairs):
         return pairs
-    # Their tokens, then the edit distance of each pair, up to what it may be.
+    # A task's pairs read their paragraphs' tokens once; here, all at once.
+    size = _EDIT_PAIRS if where is engine else len(pairs)
+    task = partial(_within_edits, index, cfg, block)
+    chunks = (pairs[i : i + size] for i in range(0, len(pairs), size))
+    return np.concatenate(run(where, task, chunks))
+
+
+# Candidate pairs of edited paragraphs a task compares (edited_pairs).
+_EDIT_PAIRS = 200_000
+
+
+def _disjoint_grams(index: Index | str, cfg: Config, paras: np.ndarray) -> np.ndarray:
+    """The k-grams at 0, k, 2k, ... of the paragraphs ``paras`` (sorted, of
+    one block of documents), distinct; ``index``: or its folder, in a task."""
+    c = index if isinstance(index, Index) else held(Path(index), cfg, True).paragraph_tables()
+    k = cfg.shingle_size
+    chunks = [grams[at % k == 0] for _, grams, at in _grams(c, paras, k, len(paras))]
+    return unique(np.concatenate(chunks))
+
+
+def _gram_holders(
+    index: Index | str, cfg: Config, looked: Members | str, paras: np.ndarray
+) -> np.ndarray:
+    """Every k-gram of the paragraphs ``paras`` found in ``looked`` (or where
+    it is saved, in a task), as ``k-gram << 32 | paragraph``."""
+    c = index if isinstance(index, Index) else held(Path(index), cfg, True).paragraph_tables()
+    members = looked if isinstance(looked, Members) else Members(np.load(here(looked), "r"))
+    pairs = [np.empty(0, np.int64)]
+    for take, grams, _ in _grams(c, paras, cfg.shingle_size, len(paras)):
+        found = members.find(grams)
+        pairs.append(found[found >= 0].astype(np.int64) << 32 | take[found >= 0])
+    return np.concatenate(pairs)
+
+
+def _within_edits(index: Index | str, cfg: Config, block: int, pairs: np.ndarray) -> np.ndarray:
+    """Those of ``pairs`` whose edit similarity reaches ``edit_threshold``:
+    their tokens read (``block`` documents' at a time), then the edit
+    distance of each, up to what it may be."""
+    c = index if isinstance(index, Index) else held(Path(index), cfg, True).paragraph_tables()
     need = unique(pairs.reshape(-1))
     values = np.concatenate([t for t, _ in _paragraph_tokens(c, need, block)])
     offsets = np.concatenate(([0], np.cumsum(c.para_ntok[need].astype(np.int64))))
     slots = np.searchsorted(need, pairs)
-    most = most[near]
+    most = most_edits(c.para_ntok[pairs].astype(np.int64).max(axis=1), cfg)
     edits = kernels.edit_distances(values, offsets, slots[:, 0], slots[:, 1], most)
     kept: np.ndarray = pairs[edits <= most]
     return kept
@@ -306,8 +354,8 @@ def paragraph_spans(
     holders = comp_docs.astype(np.int32)[comp]  # (at a million documents 22 MB, not 44)
     looks = _Looks(is_boiler[comp], holders, *_near_lists(adjacency, len(c.group_first)))
     del comp, maybe, has_near  # (not held while the tasks run)
-    if engine is not None and engine.shares_disk and not engine.local:  # tasks open the index
-        save_arrays(looks, str(c.path / "looks"))
+    if engine is not None and engine.opens and not engine.local:  # tasks open the index
+        engine.publish(c.path, save_arrays(looks, str(c.path / "looks")))
         task = partial(_block_spans, str(c.path), cfg, str(c.path / "looks"))
     else:  # here
         engine, task = Engine(), partial(_block_spans, c, cfg, looks)
@@ -420,7 +468,9 @@ def _edited(c: Index, p: int, orig: int | None, cfg: Config) -> bool:
     return not similar(*sizes, np.array([kernels.overlap(a, b)]), cfg.paragraph_threshold)[0]
 
 
-def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> list[Span]:
+def templates(
+    c: Index, spans: list[Span], cfg: Config, engine: Engine | None = None, block: int = 10_000
+) -> list[Span]:
     """Paragraph copies across documents made of template text, as boilerplate.
 
     A photo gallery's "Next Previous" and a photographer's byline, a
@@ -432,7 +482,9 @@ def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> 
     ``frame``); a copy with fewer than ``min_paragraph_tokens`` tokens
     outside its paragraphs' frames is template text, not copying. Affixes
     are counted over the corpus only for the copies' own, a block of
-    documents at a time.
+    documents at a time: here, or by ``engine``'s tasks (where the workers
+    have a copy of the scan's folder: read here, every token would cross
+    the network).
     """
     asked = [i for i, s in enumerate(spans) if s.kind == "across" and s.match == "paragraph"]
     if not asked:
@@ -462,11 +514,19 @@ def templates(c: Index, spans: list[Span], cfg: Config, block: int = 10_000) -> 
     # The copies' affixes, in a table that counts their holders as the
     # corpus's documents are read (48 bytes an affix).
     table = kernels.affix_table(unique(np.concatenate((pre[valid], suf[valid]))))
-    for take, tokens, first in _token_blocks(c, block):
-        kernels.affix_holders(
-            tokens, first, c.para_ntok[take], c.para_doc[take], _FRAME, (_PREFIX, _SUFFIX, _MIX),
-            table,
-        )  # fmt: skip
+    if engine is not None and engine.opens and not engine.local:
+        # Each task counts a block's, reading the table; blocks hold other
+        # documents, so their counts add up.
+        saved, n = c.path / "affixes.npy", len(c.doc_ids)
+        np.save(saved, table)
+        engine.publish(c.path, [saved])
+        task = partial(_affix_holders, str(c.path), cfg, str(saved))
+        blocks = (range(lo, min(n, lo + block)) for lo in range(0, n, block))
+        for rows, counts in run(engine, task, blocks):
+            table[rows, 1] += counts
+    else:
+        for take, tokens, first in _token_blocks(c, block):
+            _count_affixes(c, take, tokens, first, table)
 
     # A paragraph's frame: its affixes found in at least boilerplate_min_docs
     # documents and in twice as many as the paragraph itself (its longest
@@ -512,14 +572,46 @@ def _affix_blocks(
         )
 
 
+def _count_affixes(
+    c: Index, take: np.ndarray, tokens: np.ndarray, first: np.ndarray, table: np.ndarray
+) -> None:
+    """The holders of the table's affixes counted in it, among the documents
+    of the paragraphs ``take`` (a ``_token_blocks`` block)."""
+    kernels.affix_holders(
+        tokens, first, c.para_ntok[take], c.para_doc[take], _FRAME, (_PREFIX, _SUFFIX, _MIX), table
+    )
+
+
+def _affix_holders(
+    folder: str, cfg: Config, saved: str, docs: range
+) -> tuple[np.ndarray, np.ndarray]:
+    """A task: how many of the documents ``docs`` hold each affix of the
+    table ``saved`` (mapped: the workers of a machine share one copy, and
+    a task writes none of it: kernels.affix_hits), as the rows found and
+    their counts."""
+    c = held(Path(folder), cfg, True).paragraph_tables()
+    table = np.load(here(saved), mmap_mode="r")
+    ((take, tokens, first),) = _token_blocks(c, len(docs), within=docs)
+    seeds = (_PREFIX, _SUFFIX, _MIX)
+    owners = c.para_doc[take].astype(np.int64)
+    hits = kernels.affix_hits(tokens, first, c.para_ntok[take], owners, _FRAME, seeds, table)
+    rows = unique(hits) >> 32  # sorted: counted by runs
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    return rows[starts], np.diff(starts, append=len(rows)).astype(np.uint64)
+
+
 def _token_blocks(
-    c: Index, block: int, only: np.ndarray | None = None
+    c: Index, block: int, only: np.ndarray | None = None, within: range | None = None
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """``(paragraphs, tokens, first)``: the paragraphs of ``block`` documents
     at a time (those in ``only``, if given, sorted: then only their
-    documents' tokens are read), those documents' tokens, and where each
-    paragraph's first token is in them."""
-    docs = np.arange(len(c.doc_ids)) if only is None else unique(c.para_doc[only])
+    documents' tokens are read; else those of the documents ``within``, or
+    of all), those documents' tokens, and where each paragraph's first
+    token is in them."""
+    if only is not None:
+        docs = unique(c.para_doc[only])
+    else:  # a task's index has no ids
+        docs = np.arange(len(c.doc_ids)) if within is None else np.arange(within.start, within.stop)
     for lo in range(0, len(docs), block):
         some = docs[lo : lo + block]
         p_lo, p_hi = int(c.doc_first_para[some[0]]), int(c.doc_first_para[some[-1] + 1])

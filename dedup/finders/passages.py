@@ -42,7 +42,7 @@ import numpy as np
 from dedup import kernels
 from dedup.config import Config
 from dedup.engines import Engine, run
-from dedup.index import Index, Outside, tokens_of, words_of
+from dedup.index import Index, Outside, here, tokens_of, words_of
 from dedup.lsh import decode
 from dedup.models import Ref, Span, SpanKind
 from dedup.store import Spill
@@ -108,7 +108,8 @@ def find_passages(
     spilled to disk), so memory grows with the rare words, not the text.
     What the tasks share (the rare words, the document x rare-word matrix:
     ``_state``) is made by a task and saved in ``folder`` when they run in
-    other processes that see it, else made here and sent to each worker
+    other processes that see it; else made here, and saved in it for
+    workers with a copy of it (``Engine.publish``), or sent to each worker
     (``Engine.share``). ``outside``: counts of documents a persistent index
     holds beyond these (rarity is over every document).
     """
@@ -124,7 +125,10 @@ def find_passages(
         found = run(engine, partial(_align_block, job), blocks)
     else:
         state = _state(doc_words(), max_df, outside)
-        if not engine.shares_disk:
+        if engine.opens and not engine.local:  # a copy of the folder on each worker
+            engine.publish(folder, state.save(job.key))
+            found = run(engine, partial(_align_block, job), blocks)
+        elif not engine.opens:
             found = _shipped(engine, engine.share(state), job, blocks)
         else:
             _STATES[job.key] = state
@@ -199,15 +203,19 @@ class _State:
         self.incidence = incidence
         self.transposed = transposed
 
-    def save(self, key: str) -> None:
-        np.save(f"{key}.rare.npy", self.rare)
+    def save(self, key: str) -> list[Path]:
+        saved = {f"{key}.rare.npy": self.rare}
         for name, m in (("incidence", self.incidence), ("transposed", self.transposed)):
             for part in _Rows._fields:
-                np.save(f"{key}.{name}.{part}.npy", getattr(m, part))
+                saved[f"{key}.{name}.{part}.npy"] = getattr(m, part)
+        for path, array in saved.items():
+            np.save(path, array)
+        return [Path(path) for path in saved]
 
     @classmethod
     def load(cls, key: str) -> _State:
         """Memory-mapped: the workers of a machine share one copy in its page cache."""
+        key = str(here(key))
 
         def matrix(name: str) -> _Rows:
             return _Rows(*(np.load(f"{key}.{name}.{p}.npy", mmap_mode="r") for p in _Rows._fields))

@@ -70,7 +70,7 @@ def formulas(
     stored, n = Stored(c.path, cfg, "tokens"), len(c.doc_ids)
     items = ((stored, np.arange(lo, min(n, lo + block)), wanted, k) for lo in range(0, n, block))
     # Workers that do not see the scan's folder would be sent every token: here, then.
-    where = engine if engine.shares_disk else Engine()
+    where = engine if engine.opens else Engine()
     hits = run(where, _held, items)
     group = np.arange(n)
     for cluster in clusters():

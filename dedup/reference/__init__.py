@@ -16,7 +16,7 @@ hold every fast path equal to (on hypothesis's text and on real news).
 | ``kernels.repeats`` (inside one document) | ``repeats`` |
 | ``kernels.find`` (``verify.Members``) | ``np.isin``, ``np.searchsorted`` |
 | ``kernels.overlap`` (``verify.overlap``) | ``np.intersect1d`` |
-| ``kernels.affixes``, ``affix_holders`` | ``affixes``, ``affix_holders`` |
+| ``kernels.affixes``, ``affix_holders``, ``affix_hits`` | ``affixes``, ``affix_holders`` |
 | ``kernels.holdings``, ``sketch_index`` + ``sketch_pairs`` | ``holdings``, ``sketch_pairs`` |
 | ``kernels.set_bits``, ``may_reach`` | ``set_bits``, ``may_reach`` |
 | ``kernels.edit_distances`` | ``edit_distance`` |
