@@ -514,7 +514,8 @@ def words_of(folder: Path, cfg: Config) -> Spill:
 def held(folder: Path, cfg: Config, complete: bool = False) -> Index:
     """The index at ``folder`` in this process: the one made here or inherited,
     else the stores of one opened from its manifest when a ``complete`` one
-    is wanted (to read), else a new one (to write batches with)."""
+    is wanted (to read), else a new one (to write batches with). On a Dask
+    worker with a copy of ``folder`` (``mirror``), the copy's."""
     mirrored = _MIRRORS.get(str(folder))
     if mirrored is not None:
         folder = mirrored.path

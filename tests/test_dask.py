@@ -78,6 +78,13 @@ def test_features_kept_by_a_worker_that_is_gone_are_one_error(
         pytest.raises(WorkerError, match=f"^the Dask worker {gone}, which keeps features"),
     ):
         engine.fetch({gone: [("/nowhere", 0, 8)]})
+    # A task bound to it (a copy of the scan's folder, sent to each worker)
+    # would wait for it forever: one error too.
+    with (
+        DaskEngine(client) as engine,
+        pytest.raises(WorkerError, match=f"^the Dask worker {gone} left the cluster"),
+    ):
+        engine._pinned({gone: client.submit(square_all, [3], workers=[gone], pure=False)})
 
 
 def _heap_bounds() -> tuple[str | None, str | None]:

@@ -5,10 +5,12 @@ order. It is a context manager that owns its workers for the whole scan. A
 task is a module-level function, or a ``functools.partial`` of one, with
 picklable arguments, never shared memory, so any engine can run it: in this
 process, in a forked or spawned one, or on another machine. Where an
-engine's workers see this machine's disk (``shares_disk``), a task finds
-what it reads (the corpus index, a stage's saved state) by the folder it is
-given; else what it reads travels with it (finders/: ``Gathered``), and what
-every task reads goes to each worker once (``share``). ``Engine`` itself
+engine's workers see this machine's disk (``shares_disk``), or have a copy
+of the scan's folder (``publish``: Dask workers that keep the features
+they computed), a task finds what it reads (the corpus index, a stage's
+saved state) by the folder it is given (``opens``); else what it reads
+travels with it (finders/: ``Gathered``), and what every task reads goes
+to each worker once (``share``). ``Engine`` itself
 runs tasks in this process and is the reference: every engine gives its
 answer (tests/test_engines.py).
 """

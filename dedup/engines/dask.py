@@ -9,11 +9,13 @@ as every engine's do.
 Workers on other machines share no disk with this process (the client):
 each keeps the features it computes in a folder of its own (under its
 ``local_directory``) for the rest of the scan, and only the few numbers a
-document the report needs come back. What this process reads of them (the
-shingle sets of the pairs a task verifies, the tokens of the documents a
-task aligns, what its own stages read) it fetches from the worker that
-keeps them (``fetch``: a ``_Keeper`` actor on each, served beside the
-worker's tasks, not behind them); what a task reads travels with it. A
+document the report needs come back. The sealed index, and each stage's
+saved state, then go to every worker (``publish``), which writes them
+beside its features: a copy of the scan's folder, where tasks open the
+index (index.Mirror) as they would the folder. What a task (or this
+process) reads of the features other workers keep, it fetches from the
+worker that keeps them (``fetch``: a ``_Keeper`` actor on each, served
+beside the worker's tasks, not behind them). A
 ``LocalCluster`` started here, or a cluster whose workers see the scan's
 folder (``--tmp-dir``) at the same path (an HPC scratch or NFS folder:
 ``shared_disk``), reads and writes that folder instead, as the process
@@ -51,6 +53,9 @@ R = TypeVar("R")
 _CONNECT = 30
 # Bytes of an item's part that go inside its task; a bigger part is scattered.
 _INLINE = 1 << 16
+# Bytes of the files a publish sends at once (the sealed index's columns
+# are 0.8 GB at 1M documents).
+_PUBLISHED = 64 << 20
 
 
 class DaskEngine(Engine):
@@ -208,21 +213,50 @@ class DaskEngine(Engine):
 
     def publish(self, folder: Path, paths: list[Path], owners: Iterable[str] = ()) -> None:
         # Sent to every worker at once (share: a list, not a dict, whose
-        # keys Dask would take for its own); each writes them to its copy.
+        # keys Dask would take for its own), _PUBLISHED bytes at a time;
+        # each worker writes them to its copy.
         if self.shares_disk:
             return
         client = self._client
-        files = self.share([(str(p.relative_to(folder)), p.read_bytes()) for p in paths])
         keys = None if self._copied else {owner: self._keeper(owner) for owner in owners}
-        copies = [
-            client.submit(
-                _copy, str(folder), files, keys, workers=[w], allow_other_workers=False, pure=False
-            )
-            for w in client.scheduler_info()["workers"]
-        ]
-        for copied in copies:
-            self._result(copied)
+        workers = list(client.scheduler_info()["workers"])
+        for part in _parts(paths, _PUBLISHED):
+            # Mapped, not read into memory: Dask sends an array's buffer as it is.
+            files = self.share([(str(p.relative_to(folder)), _mapped(p)) for p in part])
+            copies = {
+                w: client.submit(
+                    _copy,
+                    str(folder),
+                    files,
+                    keys,
+                    workers=[w],
+                    allow_other_workers=False,
+                    pure=False,
+                )
+                for w in workers
+            }
+            self._pinned(copies)
         self._copied = True
+
+    def _pinned(self, tasks: dict[str, Future[Any]]) -> None:
+        """Wait for tasks each bound to a worker (by its address): one whose
+        worker has left would wait for it forever, so that is an error."""
+        from distributed import wait
+
+        while True:
+            with contextlib.suppress(TimeoutError):
+                wait(list(tasks.values()), timeout=_CONNECT)
+            left = set(tasks) - set(self._client.scheduler_info()["workers"])
+            waiting = [w for w in left if tasks[w].status == "pending"]
+            if waiting:
+                raise WorkerError(
+                    f"the Dask worker {waiting[0]} left the cluster as the scan's index "
+                    "was sent to it; the scan stopped"
+                )
+            if all(task.status != "pending" for task in tasks.values()):
+                break
+        for task in tasks.values():
+            self._result(task)
 
     def _keeper(self, owner: str) -> str:
         """The key of the ``_Keeper`` actor on worker ``owner`` (made once a
@@ -262,6 +296,27 @@ class DaskEngine(Engine):
 def _call(task: Callable[[Any], R], whole: bool, *parts: Any) -> R:
     """On a worker: ``task`` on the item ``DaskEngine._submit`` took apart."""
     return task(parts if whole else parts[0])
+
+
+def _mapped(path: Path) -> np.ndarray:
+    """The bytes of the file ``path``, mapped (an empty file cannot be)."""
+    if not path.stat().st_size:
+        return np.empty(0, np.uint8)
+    return np.memmap(path, np.uint8, "r").view(np.ndarray)
+
+
+def _parts(paths: list[Path], most: int) -> Iterator[list[Path]]:
+    """``paths`` in runs of about ``most`` bytes (a file bigger is one alone)."""
+    part: list[Path] = []
+    size = 0
+    for path in paths:
+        if part and size + path.stat().st_size > most:
+            yield part
+            part, size = [], 0
+        part.append(path)
+        size += path.stat().st_size
+    if part:
+        yield part
 
 
 def _reading(ask: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -317,7 +372,7 @@ def keeping(folder: Path) -> tuple[Path, str]:
     return kept, worker.address
 
 
-def _copy(folder: str, files: list[tuple[str, bytes]], keys: dict[str, str] | None) -> None:
+def _copy(folder: str, files: list[tuple[str, np.ndarray]], keys: dict[str, str] | None) -> None:
     """A task on each worker (``DaskEngine.publish``): ``files`` of the
     client's ``folder`` written to the worker's copy of it. The first time
     (``keys``: the keepers of the index's features, by worker), the tasks
@@ -329,7 +384,7 @@ def _copy(folder: str, files: list[tuple[str, bytes]], keys: dict[str, str] | No
     kept, me = keeping(Path(folder))
     for name, data in files:
         (kept / name).parent.mkdir(parents=True, exist_ok=True)
-        (kept / name).write_bytes(data)
+        (kept / name).write_bytes(data.data)
     if keys is not None:
         worker = get_worker()
 
@@ -340,9 +395,10 @@ def _copy(folder: str, files: list[tuple[str, bytes]], keys: dict[str, str] | No
 
 
 class _Keeper:
-    """On a worker, a Dask actor: reads the files it keeps for the client.
-    An actor's calls are served by a thread of the worker's own, beside the
-    task it runs (a task would wait for the one before it)."""
+    """On a worker, a Dask actor: reads the files it keeps for the client and
+    the other workers' tasks. An actor's calls are served by a thread of
+    the worker's own, beside the task it runs (a task would wait for the
+    one before it)."""
 
     def read(self, paths: list[str], ranges: np.ndarray) -> np.ndarray:
         """The ranges ``(path number, byte offset, bytes)`` of ``paths``, one

@@ -191,10 +191,11 @@ def _sketch_pairs(item: tuple[_Holders | str, int, int, int]) -> np.ndarray:
 def _smallest(c: Index, m: int, block: int, engine: Engine) -> np.ndarray:
     """The ``m`` smallest hashes of every document's shingle set (they come
     first), sorted and distinct: ``block`` documents' at a time, by the
-    engine's tasks where they open the index (else here)."""
+    engine's tasks where the workers have a copy of the index (read here,
+    every set would cross the network), else here."""
     n = len(c.doc_ids)
     blocks = (range(lo, min(n, lo + block)) for lo in range(0, n, block))
-    if engine.opens and not engine.local:
+    if engine.opens and not engine.shares_disk:
         heads = run(engine, partial(_heads, Stored(c.path, c.cfg, "doc_sets"), m), blocks)
     else:
         heads = [_heads(c.doc_sets, m, docs) for docs in blocks]

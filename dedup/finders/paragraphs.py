@@ -522,7 +522,7 @@ def templates(
         engine.publish(c.path, [saved])
         task = partial(_affix_holders, str(c.path), cfg, str(saved))
         blocks = (range(lo, min(n, lo + block)) for lo in range(0, n, block))
-        for rows, counts in run(engine, task, blocks):
+        for _, (rows, counts) in engine.map(task, blocks):  # each added as it comes
             table[rows, 1] += counts
     else:
         for take, tokens, first in _token_blocks(c, block):
