@@ -2117,22 +2117,15 @@ def affix_holders(
     as a prefix and as a suffix: paragraph ``p`` of document ``owners[p]``
     (ascending across calls); ``seeds``: prefix, suffix, mix. The table's
     last document counted for each hash, as a prefix and as a suffix, makes
-    a document count once without a sort. The table holds every affix of
-    the paragraphs templates asks about, so an affix not in it has no
-    longer one in it: a paragraph's walk stops there (one found anyway would
-    be a 64-bit hash collision), and most stop after a token or two."""
-    prefix, suffix, mix = seeds
+    a document count once without a sort."""
     low = np.uint64(0xFFFFFFFF)
+    rows = np.empty(frame, np.int64)
     for p in range(len(first)):
         d = np.uint64(owners[p] + 1)
         for side in range(2):
-            h = prefix if side == 0 else suffix
-            for j in range(min(count[p], frame)):
-                at = first[p] + j if side == 0 else first[p] + count[p] - 1 - j
-                h = h * mix + tokens[at]
-                s = _slot(table, h)
-                if s < 0:
-                    break
+            found = _affix_rows(tokens, first[p], count[p], side, frame, seeds, table, rows)
+            for j in range(found):
+                s = rows[j]
                 last = table[s, 2]
                 seen = last >> np.uint64(32) if side == 0 else last & low
                 if seen != d:
@@ -2158,21 +2151,45 @@ def affix_hits(
     row are what affix_holders counts (a hash is a prefix's or a suffix's,
     by its seed), so a task given the table (a worker's mapped copy, shared
     by its tasks) writes none of it."""
-    prefix, suffix, mix = seeds
     out = np.empty(2 * frame * len(first), np.int64)
+    rows = np.empty(frame, np.int64)
     n = 0
     for p in range(len(first)):
         for side in range(2):
-            h = prefix if side == 0 else suffix
-            for j in range(min(count[p], frame)):
-                at = first[p] + j if side == 0 else first[p] + count[p] - 1 - j
-                h = h * mix + tokens[at]
-                s = _slot(table, h)
-                if s < 0:
-                    break
-                out[n] = np.int64(s) << 32 | owners[p]
+            found = _affix_rows(tokens, first[p], count[p], side, frame, seeds, table, rows)
+            for j in range(found):
+                out[n] = rows[j] << 32 | owners[p]
                 n += 1
     return out[:n]
+
+
+@kernel
+def _affix_rows(
+    tokens: np.ndarray,
+    first: int,
+    count: int,
+    side: int,
+    frame: int,
+    seeds: tuple[np.uint64, np.uint64, np.uint64],
+    table: np.ndarray,
+    rows: np.ndarray,
+) -> int:
+    """The table's rows of a paragraph's affixes (tokens ``first`` ..
+    ``first + count - 1``), its prefixes (``side`` 0) or suffixes (1), into
+    ``rows``, shortest first; how many. The table holds every affix of the
+    paragraphs templates asks about, so an affix not in it has no longer
+    one in it: the walk stops there (one found anyway would be a 64-bit
+    hash collision), and most stop after a token or two."""
+    prefix, suffix, mix = seeds
+    h = prefix if side == 0 else suffix
+    for j in range(min(count, frame)):
+        at = first + j if side == 0 else first + count - 1 - j
+        h = h * mix + tokens[at]
+        s = _slot(table, h)
+        if s < 0:
+            return j
+        rows[j] = s
+    return min(count, frame)
 
 
 @kernel
