@@ -310,11 +310,12 @@ def _parts(paths: list[Path], most: int) -> Iterator[list[Path]]:
     part: list[Path] = []
     size = 0
     for path in paths:
-        if part and size + path.stat().st_size > most:
+        n = path.stat().st_size
+        if part and size + n > most:
             yield part
             part, size = [], 0
         part.append(path)
-        size += path.stat().st_size
+        size += n
     if part:
         yield part
 

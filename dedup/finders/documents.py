@@ -222,11 +222,7 @@ class _Sketch(NamedTuple):
     bitmap: np.ndarray
 
     def save(self, key: str) -> list[Path]:
-        arrays = (self.values, self.starts, np.array([self.shift]), self.bitmap)
-        paths = [Path(f"{key}.{name}.npy") for name in self._fields]
-        for path, array in zip(paths, arrays, strict=True):
-            np.save(path, array)
-        return paths
+        return save_arrays(self, key)  # (shift as an array of no dimensions)
 
     @classmethod
     def load(cls, key: str) -> _Sketch:
@@ -235,7 +231,7 @@ class _Sketch(NamedTuple):
         values, starts, shift, bitmap = (
             np.asarray(np.load(f"{key}.{name}.npy", mmap_mode="r")) for name in cls._fields
         )
-        return cls(values, starts, shift[0], bitmap)
+        return cls(values, starts, np.uint64(shift), bitmap)
 
 
 # A holdings task's item: the sets (where the task opens them), the sketch

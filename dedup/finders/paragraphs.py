@@ -32,7 +32,7 @@ from dedup.index import Index, Outside, held, here
 from dedup.lsh import MAX_BUCKET, band_pairs, decode, group_pairs
 from dedup.minhash import POSITION, ranges
 from dedup.models import Boilerplate, Span, SpanKind
-from dedup.verify import Members, counted, groups, unique
+from dedup.verify import Members, groups, runs, unique
 
 
 @dataclass(slots=True)
@@ -243,10 +243,16 @@ def edited_pairs(
 _EDIT_PAIRS = 200_000
 
 
+def _tables(index: Index | str, cfg: Config) -> Index:
+    """``index``, or, in a task, the one in its folder with the paragraph
+    tables mapped (Index.paragraph_tables)."""
+    return index if isinstance(index, Index) else held(Path(index), cfg, True).paragraph_tables()
+
+
 def _disjoint_grams(index: Index | str, cfg: Config, paras: np.ndarray) -> np.ndarray:
     """The k-grams at 0, k, 2k, ... of the paragraphs ``paras`` (sorted, of
     one block of documents), distinct; ``index``: or its folder, in a task."""
-    c = index if isinstance(index, Index) else held(Path(index), cfg, True).paragraph_tables()
+    c = _tables(index, cfg)
     k = cfg.shingle_size
     chunks = [grams[at % k == 0] for _, grams, at in _grams(c, paras, k, len(paras))]
     return unique(np.concatenate(chunks))
@@ -257,7 +263,7 @@ def _gram_holders(
 ) -> np.ndarray:
     """Every k-gram of the paragraphs ``paras`` found in ``looked`` (or where
     it is saved, in a task), as ``k-gram << 32 | paragraph``."""
-    c = index if isinstance(index, Index) else held(Path(index), cfg, True).paragraph_tables()
+    c = _tables(index, cfg)
     members = looked if isinstance(looked, Members) else Members(np.load(here(looked), "r"))
     pairs = [np.empty(0, np.int64)]
     for take, grams, _ in _grams(c, paras, cfg.shingle_size, len(paras)):
@@ -270,7 +276,7 @@ def _within_edits(index: Index | str, cfg: Config, block: int, pairs: np.ndarray
     """Those of ``pairs`` whose edit similarity reaches ``edit_threshold``:
     their tokens read (``block`` documents' at a time), then the edit
     distance of each, up to what it may be."""
-    c = index if isinstance(index, Index) else held(Path(index), cfg, True).paragraph_tables()
+    c = _tables(index, cfg)
     need = unique(pairs.reshape(-1))
     values = np.concatenate([t for t, _ in _paragraph_tokens(c, need, block)])
     offsets = np.concatenate(([0], np.cumsum(c.para_ntok[need].astype(np.int64))))
@@ -328,7 +334,7 @@ def paragraph_spans(
     group_comp = _components(len(c.group_first), adjacency)
     comp = group_comp[c.para_group]  # per paragraph
     comp_doc = unique(comp << 32 | c.para_doc)  # each (component, document) once
-    comps, docs_per_comp = counted(comp_doc >> 32)
+    comps, docs_per_comp = runs(comp_doc >> 32)  # sorted
     comp_docs = np.zeros(len(c.group_first), np.int64)  # documents holding each component
     comp_docs[comps] = docs_per_comp
     occurrences = np.bincount(comp, minlength=len(c.group_first))
@@ -403,7 +409,7 @@ def _block_spans(
     copy: ``paragraph_spans``), in order. ``index`` and ``where``: the index
     and the looks, or, in a task, the index's folder and where the looks
     are saved."""
-    c = index if isinstance(index, Index) else held(Path(index), cfg, True).paragraph_tables()
+    c = _tables(index, cfg)
     looks = map_arrays(_Looks, where) if isinstance(where, str) else where
     short = c.para_ntok < cfg.min_paragraph_tokens  # may sit, uncopied, inside an original
     found: list[_Found] = []
@@ -589,15 +595,14 @@ def _affix_holders(
     table ``saved`` (mapped: the workers of a machine share one copy, and
     a task writes none of it: kernels.affix_hits), as the rows found and
     their counts."""
-    c = held(Path(folder), cfg, True).paragraph_tables()
+    c = _tables(folder, cfg)
     table = np.load(here(saved), mmap_mode="r")
     ((take, tokens, first),) = _token_blocks(c, len(docs), within=docs)
     seeds = (_PREFIX, _SUFFIX, _MIX)
     owners = c.para_doc[take].astype(np.int64)
     hits = kernels.affix_hits(tokens, first, c.para_ntok[take], owners, _FRAME, seeds, table)
-    rows = unique(hits) >> 32  # sorted: counted by runs
-    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-    return rows[starts], np.diff(starts, append=len(rows)).astype(np.uint64)
+    rows, counts = runs(unique(hits) >> 32)
+    return rows, counts.astype(np.uint64)
 
 
 def _token_blocks(

@@ -42,6 +42,7 @@ import numpy as np
 from dedup import kernels
 from dedup.config import Config
 from dedup.engines import Engine, run
+from dedup.finders import save_arrays
 from dedup.index import Index, Outside, here, tokens_of, words_of
 from dedup.lsh import decode
 from dedup.models import Ref, Span, SpanKind
@@ -204,13 +205,12 @@ class _State:
         self.transposed = transposed
 
     def save(self, key: str) -> list[Path]:
-        saved = {f"{key}.rare.npy": self.rare}
-        for name, m in (("incidence", self.incidence), ("transposed", self.transposed)):
-            for part in _Rows._fields:
-                saved[f"{key}.{name}.{part}.npy"] = getattr(m, part)
-        for path, array in saved.items():
-            np.save(path, array)
-        return [Path(path) for path in saved]
+        np.save(f"{key}.rare.npy", self.rare)
+        return [
+            Path(f"{key}.rare.npy"),
+            *save_arrays(self.incidence, f"{key}.incidence"),
+            *save_arrays(self.transposed, f"{key}.transposed"),
+        ]
 
     @classmethod
     def load(cls, key: str) -> _State:
