@@ -78,13 +78,14 @@ def test_features_kept_by_a_worker_that_is_gone_are_one_error(
         pytest.raises(WorkerError, match=f"^the Dask worker {gone}, which keeps features"),
     ):
         engine.fetch({gone: [("/nowhere", 0, 8)]})
-    # A task bound to it (a copy of the scan's folder, sent to each worker)
-    # would wait for it forever: one error too.
+    # Once the workers have a copy of the scan's folder, its tasks are bound
+    # to them: one bound to a worker that left would wait forever. One error.
     with (
         DaskEngine(client) as engine,
-        pytest.raises(WorkerError, match=f"^the Dask worker {gone} left the cluster"),
+        pytest.raises(WorkerError, match=f"^the Dask worker {gone}, which keeps .* left the"),
     ):
-        engine._pinned({gone: client.submit(square_all, [3], workers=[gone], pure=False)})
+        engine._copied, engine._owners = [gone], {gone}
+        run(engine, square_all, [[3]])
 
 
 def _heap_bounds() -> tuple[str | None, str | None]:
@@ -254,6 +255,41 @@ def test_no_task_reads_the_clients_folder(tmp_path: Path, monkeypatch: pytest.Mo
         assert "looks" in published
         with pytest.raises(RuntimeError, match="a task opened"):
             scan(news, engine=DaskEngine(client, shared_disk=True), tmp_dir=folder)
+
+
+def test_a_worker_that_joins_after_the_index_was_sent_runs_none_of_its_tasks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An adaptive cluster grows as it likes: a worker that joins once the
+    workers have their copy of the scan's folder has none, so the scan's
+    tasks go to the others. Here it joins as the index is first sent, and
+    refuses to open the client's folder (a task there would fail)."""
+    needs(SAUDINEWSNET)
+    news: list[Document] = list(saudinewsnet(800))
+    one = scan(news)
+    folder = tmp_path / "client"
+    folder.mkdir()
+    publish = DaskEngine.publish
+    joined: list[str] = []
+
+    def joins(e: DaskEngine, at: Path, paths: list[Path], *owners: Any) -> None:
+        publish(e, at, paths, *owners)
+        if not joined:
+            before = set(client.scheduler_info()["workers"])
+            c.scale(3)
+            client.wait_for_workers(3)
+            joined.extend(set(client.scheduler_info()["workers"]) - before)
+            _refuse_opening_on(client, folder)
+
+    monkeypatch.setattr(DaskEngine, "publish", joins)
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as c,
+        distributed.Client(c) as client,
+    ):
+        _refuse_opening_on(client, folder)
+        assert scan(news, engine=client, tmp_dir=folder) == one
+        ran = client.run(lambda dask_worker: dask_worker.state.executed_count, workers=joined)
+        assert list(ran.values()) == [0]
 
 
 def test_an_index_grows_on_workers_that_share_nothing(

@@ -85,11 +85,14 @@ class DaskEngine(Engine):
         self._own: list[Any] = []  # the client and cluster made here, closed here
         self._keepers: dict[str, Future[Any]] = {}  # by worker: what reads the features it keeps
         self._keeping = threading.Lock()
-        self._copied = False  # whether each worker has a copy of the scan's folder (publish)
+        # The workers with a copy of the scan's folder (publish), and those of
+        # them that keep its features.
+        self._copied: list[str] = []
+        self._owners: set[str] = set()
 
     @property
     def opens(self) -> bool:
-        return self.shares_disk or self._copied
+        return self.shares_disk or bool(self._copied)
 
     @property
     def dashboard(self) -> str:
@@ -173,7 +176,10 @@ class DaskEngine(Engine):
             else p
             for p in parts
         ]
-        return client.submit(_call, task, isinstance(item, tuple), *sent, pure=False)
+        # Once workers have a copy of the scan's folder, its tasks go to them:
+        # one that joined since (an adaptive cluster's) has none.
+        where = {"workers": self._copied, "allow_other_workers": False} if self._copied else {}
+        return client.submit(_call, task, isinstance(item, tuple), *sent, pure=False, **where)
 
     @property
     def _direct(self) -> bool:
@@ -190,6 +196,10 @@ class DaskEngine(Engine):
         times: ``distributed.scheduler.allowed-failures``) are one error."""
         from distributed import KilledWorker
 
+        if self._copied:  # bound to the workers keeping the features: may wait forever
+            self._wait(
+                [(future, self._owners)], ", which keeps features of this scan, left the cluster"
+            )
         try:
             return cast(R, self._client.gather(future, direct=self._direct))
         except KilledWorker as e:
@@ -218,13 +228,14 @@ class DaskEngine(Engine):
         if self.shares_disk:
             return
         client = self._client
-        keys = None if self._copied else {owner: self._keeper(owner) for owner in owners}
-        workers = list(client.scheduler_info()["workers"])
+        first = not self._copied
+        keys = {owner: self._keeper(owner) for owner in owners} if first else None
+        workers = list(client.scheduler_info()["workers"]) if first else self._copied
         for part in _parts(paths, _PUBLISHED):
             # Mapped, not read into memory: Dask sends an array's buffer as it is.
             files = self.share([(str(p.relative_to(folder)), _mapped(p)) for p in part])
-            copies = {
-                w: client.submit(
+            copies = [
+                client.submit(
                     _copy,
                     str(folder),
                     files,
@@ -234,29 +245,30 @@ class DaskEngine(Engine):
                     pure=False,
                 )
                 for w in workers
-            }
-            self._pinned(copies)
-        self._copied = True
+            ]
+            bound = [(copy, {w}) for copy, w in zip(copies, workers, strict=True)]
+            self._wait(bound, " left the cluster as the scan's index was sent to it")
+            for copy in copies:
+                self._result(copy)
+        if first:
+            self._copied, self._owners = workers, set(owners)
 
-    def _pinned(self, tasks: dict[str, Future[Any]]) -> None:
-        """Wait for tasks each bound to a worker (by its address): one whose
-        worker has left would wait for it forever, so that is an error."""
+    def _wait(self, needs: list[tuple[Future[Any], set[str]]], gone: str) -> None:
+        """Wait for tasks, each with the workers it needs (one it is bound to,
+        those keeping the features it reads). Once one of those has left the
+        cluster, its task would wait for it forever, or fail: that is one
+        error (``gone`` says why the worker mattered)."""
         from distributed import wait
 
         while True:
             with contextlib.suppress(TimeoutError):
-                wait(list(tasks.values()), timeout=_CONNECT)
-            left = set(tasks) - set(self._client.scheduler_info()["workers"])
-            waiting = [w for w in left if tasks[w].status == "pending"]
-            if waiting:
-                raise WorkerError(
-                    f"the Dask worker {waiting[0]} left the cluster as the scan's index "
-                    "was sent to it; the scan stopped"
-                )
-            if all(task.status != "pending" for task in tasks.values()):
-                break
-        for task in tasks.values():
-            self._result(task)
+                wait([future for future, _ in needs], timeout=_CONNECT)
+            waiting = {w for future, ws in needs if future.status == "pending" for w in ws}
+            if not waiting:
+                return
+            left = waiting - set(self._client.scheduler_info()["workers"])
+            if left:
+                raise WorkerError(f"the Dask worker {min(left)}{gone}; the scan stopped")
 
     def _keeper(self, owner: str) -> str:
         """The key of the ``_Keeper`` actor on worker ``owner`` (made once a
@@ -282,7 +294,7 @@ class DaskEngine(Engine):
         # Called as a scan ends, also on its way out with an error: a cluster
         # that is gone has nothing left to forget, and the scan's error matters.
         with self._keeping:
-            self._keepers, self._copied = {}, False
+            self._keepers, self._copied, self._owners = {}, [], set()
         with contextlib.suppress(Exception):
             self._client.run(_forget, str(folder))
 
