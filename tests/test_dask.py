@@ -22,7 +22,7 @@ from dedup.cli import app
 from dedup.engines import Engine, run
 from dedup.engines.dask import DaskEngine
 from dedup.errors import WorkerError
-from dedup.finders import paragraphs
+from dedup.finders import paragraphs, passages
 from tests.conftest import ROOT, SEEDS, needs
 from tests.test_engines import die_at, refuse, square_all
 
@@ -249,8 +249,9 @@ def test_no_task_reads_the_clients_folder(tmp_path: Path, monkeypatch: pytest.Mo
         kept = client.run(lambda dask_worker: [*Path(dask_worker.local_directory).glob("dedup-*")])
         assert list(kept.values()) == [[], []]
         # Where the paragraph edges are many (any, here), the paragraph
-        # spans are tasks too.
+        # spans are tasks too. (And the passages' state is counted by 4 tasks.)
         monkeypatch.setattr(pipeline, "_MANY_EDGES", 0)
+        monkeypatch.setattr(passages, "_STATE_BLOCK", 500)
         assert scan(news, engine=client, tmp_dir=folder) == one
         assert "looks" in published
         with pytest.raises(RuntimeError, match="a task opened"):

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,7 +26,7 @@ from dedup.errors import OutputError, WorkerError
 from dedup.finders import ahead, documents, paragraphs, passages
 from dedup.finders.documents import sketch_candidates
 from dedup.finders.paragraphs import paragraph_edges, paragraph_spans
-from dedup.finders.passages import _save_state as save_state
+from dedup.finders.passages import _frequencies as frequencies
 from dedup.index import Index
 from tests.conftest import SEEDS, needs
 from tests.test_index import build
@@ -156,13 +157,13 @@ def test_a_held_engine_starts_anew_after_a_scan_that_failed(
         assert len(engine._procs) == 2
 
 
-def slow_state(*args: object) -> None:
-    """passages._save_state (the alignment's first task), ten minutes late:
+def slow_state(*args: Any) -> Any:
+    """passages._frequencies (the alignment's first task), ten minutes late:
     still running when the scan fails, however loaded the machine. A pool
     that stops as it should is killed at once; waiting for its answer would
     outlast the test's timeout."""
     time.sleep(600)
-    save_state(*args)
+    return frequencies(*args)
 
 
 @pytest.mark.timeout(120)
@@ -177,7 +178,7 @@ def test_a_held_engine_is_not_taken_over_by_a_stage_left_running(
     docs: list[Document] = list(saudinewsnet(2500))
     one = scan(docs[:1200])
 
-    monkeypatch.setattr(passages, "_save_state", slow_state)  # before the workers fork
+    monkeypatch.setattr(passages, "_frequencies", slow_state)  # before the workers fork
     with ProcessEngine(2, "fork") as engine:
         with monkeypatch.context() as m:
             m.setattr(pipeline, "paragraph_spans", disk_full)

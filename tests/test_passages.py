@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,8 @@ from scipy.sparse import csr_matrix
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
 from dedup import Config, Document, scan
+from dedup.engines import Engine, ProcessEngine
+from dedup.features import featurize_batch
 from dedup.finders import passages
 from dedup.finders.passages import (
     _ANCHOR,
@@ -27,6 +30,7 @@ from dedup.finders.passages import (
     _incidence,
     _transposed,
     document_frequencies,
+    rare_words,
 )
 from dedup.kernels import follow, trim
 from dedup.lsh import decode
@@ -203,7 +207,7 @@ def test_candidate_pairs_equal_brute_force(seed: int, n_docs: int, min_seeds: in
     pairs = _candidate_pairs(words, rare, min_seeds)
     assert [tuple(p) for p in decode(pairs).tolist()] == expected
     # a few later documents at a time, as the alignment tasks ask
-    incidence = _incidence(words, rare, Members(rare, rare=True))
+    incidence = _incidence(words, Members(rare, rare=True))
     transposed = _transposed(incidence, len(rare))
     blocks = [_block_pairs(incidence, transposed, lo, lo + 3, min_seeds) for lo in range(0, 12, 3)]
     assert np.sort(np.concatenate(blocks)).tolist() == pairs.tolist()
@@ -254,6 +258,38 @@ def test_spilled_and_listed_documents_give_the_same_candidates(tmp_path: Path) -
     rare = vocab[(df >= 2) & (df <= 20)]
     pairs = _candidate_pairs(words, rare, 2)
     assert len(pairs) > 100 and (pairs == _candidate_pairs(spill, rare, 2)).all()
+
+
+def _given(value: object) -> object:
+    return value
+
+
+def test_the_alignment_state_counted_by_tasks_is_the_one_counted_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """passages._state: tasks count blocks of documents' words, added up
+    here, then find the rare ones in them; in other processes, reading the
+    rare words from the file saved for them. The same rare words and
+    matrices as all the words counted at once."""
+    needs(SAUDINEWSNET)
+    texts = [d.text for d in saudinewsnet(3000)]
+    f = featurize_batch(texts, Config())
+    words = np.split(f.doc_words, np.cumsum(f.doc_word_counts)[:-1])
+    vocab, df = document_frequencies(words)
+    rare = rare_words(vocab, df, len(words), 100)
+    incidence = _incidence(words, Members(rare, rare=True))
+    transposed = _transposed(incidence, len(rare))
+    assert 1000 < len(rare) < len(vocab) and len(incidence.indices) > 10000
+    monkeypatch.setattr(passages, "_STATE_BLOCK", 700)  # 5 blocks, the last shorter
+    with ProcessEngine(2) as two:
+        for engine in (Engine(), two):
+            key = str(tmp_path / type(engine).__name__)
+            state = passages._state(engine, partial(_given, words), 100, None, (tmp_path, key))
+            assert np.array_equal(state.rare, rare)
+            for ours, theirs in ((state.incidence, incidence), (state.transposed, transposed)):
+                assert np.array_equal(ours.indptr, theirs.indptr)
+                assert np.array_equal(ours.indices, theirs.indices)
+            assert Path(f"{key}.rare.npy").exists() == (engine is two)
 
 
 def test_passages_weighed_against_boilerplate_a_group_at_a_time_are_the_same(

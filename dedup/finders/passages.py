@@ -29,7 +29,7 @@ with words rather than n-grams as seeds:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from itertools import compress, pairwise
@@ -108,9 +108,10 @@ def find_passages(
     where it runs). Both are read a document at a time (they may be
     spilled to disk), so memory grows with the rare words, not the text.
     What the tasks share (the rare words, the document x rare-word matrix:
-    ``_state``) is made by a task and saved in ``folder`` when they run in
-    other processes that see it; else made here, and saved in it for
-    workers with a copy of it (``Engine.publish``), or sent to each worker
+    ``_state``) is put together here from what the engine's tasks count,
+    and kept here for the local engine's tasks; saved in ``folder`` for
+    others (and sent to workers with a copy of it: ``Engine.publish``), or,
+    where they cannot read the words, counted here and sent to each worker
     (``Engine.share``). ``outside``: counts of documents a persistent index
     holds beyond these (rarity is over every document).
     """
@@ -119,44 +120,74 @@ def find_passages(
         return []
     job = _Job(str(folder / "passages"), tokens, gap, min_seeds, threshold, min_tokens)
     blocks = range(0, n, _BLOCK)
-    if engine.shares_disk and not engine.local:
-        # By a worker: this process finds paragraph spans meanwhile, and
-        # here the two took the interpreter from each other.
-        run(engine, partial(_save_state, doc_words, max_df, outside), [job.key])
-        found = run(engine, partial(_align_block, job), blocks)
+    if not engine.opens:  # the tasks cannot read the words: all here
+        state = _state(Engine(), doc_words, max_df, outside, (folder, job.key))
+        found = _shipped(engine, engine.share(state), job, blocks)
     else:
-        state = _state(doc_words(), max_df, outside)
-        if engine.opens and not engine.local:  # a copy of the folder on each worker
-            engine.publish(folder, state.save(job.key))
-            found = run(engine, partial(_align_block, job), blocks)
-        elif not engine.opens:
-            found = _shipped(engine, engine.share(state), job, blocks)
-        else:
+        state = _state(engine, doc_words, max_df, outside, (folder, job.key))
+        if engine.local:
             _STATES[job.key] = state
             try:
                 found = run(engine, partial(_align_block, job), blocks)
             finally:
                 _STATES.pop(job.key, None)
+        else:  # the tasks load it where they run (a copy of the folder, on Dask workers)
+            engine.publish(folder, state.save(job.key))
+            found = run(engine, partial(_align_block, job), blocks)
     return [p for passages in found for p in passages]
 
 
-def _state(doc_words: Arrays, max_df: int, outside: Outside | None) -> _State:
-    """The rare words (seeds) and the documents holding each."""
-    vocab, df = document_frequencies(doc_words)
-    everyone = len(doc_words)
+def _state(
+    engine: Engine,
+    doc_words: Callable[[], Arrays],
+    max_df: int,
+    outside: Outside | None,
+    at: tuple[Path, str],
+) -> _State:
+    """The rare words (seeds) and the documents holding each. The engine's
+    tasks count the words of ``_STATE_BLOCK`` documents each (added up
+    here), then find the rare ones in them, where they read the words: in
+    other processes, they read the rare words from a file saved at ``at``
+    (the scan's folder, the state's key)."""
+    words = doc_words()
+    blocks = range(0, len(words), _STATE_BLOCK)
+    counted = engine.map(partial(_frequencies, doc_words, _STATE_BLOCK), blocks)
+    vocab, df = tallied(counts for _, counts in counted)
+    everyone = len(words)
     if outside is not None:  # documents of a persistent index this scan did not read
         df = df + Outside.count(vocab, outside.words, outside.word_docs)
         everyone += outside.docs
     rare = rare_words(vocab, df, everyone, max_df)
-    incidence = _incidence(doc_words, rare, Members(rare, rare=True))
+    given: Path | Members = Members(rare, rare=True)
+    if not engine.local:
+        folder, key = at
+        given = Path(f"{key}.rare.npy")
+        np.save(given, rare)
+        engine.publish(folder, [given])
+    lengths, cols = [np.zeros(1, np.int64)], [np.empty(0, np.int32)]
+    for _, (some, their) in engine.map(partial(_rare_in, doc_words, given, _STATE_BLOCK), blocks):
+        lengths.append(some)
+        cols.append(their)
+    incidence = _Rows(np.cumsum(np.concatenate(lengths)), np.concatenate(cols))
     return _State(rare, incidence, _transposed(incidence, len(rare)))
 
 
-def _save_state(
-    doc_words: Callable[[], Arrays], max_df: int, outside: Outside | None, key: str
-) -> None:
-    """A task: the ``_state`` made where it runs, saved at ``key``."""
-    _state(doc_words(), max_df, outside).save(key)
+def _frequencies(
+    doc_words: Callable[[], Arrays], size: int, lo: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A task: document_frequencies of documents ``lo`` .. ``lo + size - 1``."""
+    return document_frequencies(doc_words(), lo=lo, hi=lo + size)
+
+
+def _rare_in(
+    doc_words: Callable[[], Arrays], rare: Path | Members, size: int, lo: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A task: the incidence matrix's rows of documents ``lo`` .. ``lo +
+    size - 1`` (_incidence), as their lengths and columns."""
+    if isinstance(rare, Path):
+        rare = Members(np.load(here(rare)), rare=True)
+    rows = _incidence(doc_words(), rare, lo, lo + size)
+    return np.diff(rows.indptr), rows.indices
 
 
 def _shipped(engine: Engine, state: _State, job: _Job, blocks: range) -> list[list[Passage]]:
@@ -296,13 +327,20 @@ def _align(
 
 # Documents per block: of the vocabulary count, of candidate pairs.
 _BLOCK = 1024
+# Documents per task making the alignment's state (_state): the words'
+# counts it gives back grow slower than its documents.
+_STATE_BLOCK = 16 * _BLOCK
 
 
-def _blocks(arrays: Arrays, size: int = _BLOCK) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+def _blocks(
+    arrays: Arrays, size: int = _BLOCK, lo: int = 0, hi: int | None = None
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """``(first, values, lengths)``: ``size`` documents' arrays at a time,
-    concatenated (one read when they are spilled)."""
-    for first in range(0, len(arrays), size):
-        yield first, *_read(arrays, np.arange(first, min(len(arrays), first + size)))
+    concatenated (one read when they are spilled), of documents ``lo`` to
+    ``hi`` (default: the last)."""
+    hi = len(arrays) if hi is None else min(hi, len(arrays))
+    for first in range(lo, hi, size):
+        yield first, *_read(arrays, np.arange(first, min(hi, first + size)))
 
 
 def _read(arrays: Arrays, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -324,17 +362,26 @@ def rare_words(vocab: np.ndarray, df: np.ndarray, documents: int, max_df: int) -
     return rare
 
 
-def document_frequencies(doc_words: Arrays, block: int = _BLOCK) -> tuple[np.ndarray, np.ndarray]:
-    """Every token hash (sorted) and the number of documents it occurs in (a
-    document's words are distinct): counted ``block`` documents at a time in
-    a hash table (kernels.tally), so memory grows with the vocabulary rather
-    than the corpus. (SaudiNewsNet's 6M: 0.16 s, reads included; sorted 4M at
-    a time and merged, 0.45 s.)"""
+def document_frequencies(
+    doc_words: Arrays, block: int = _BLOCK, lo: int = 0, hi: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every token hash (sorted) of documents ``lo`` to ``hi`` (default: the
+    last), and the number of documents it occurs in (a document's words are
+    distinct): counted ``block`` documents at a time (``tallied``), so
+    memory grows with the vocabulary rather than the corpus. (SaudiNewsNet's
+    6M: 0.16 s, reads included; sorted 4M at a time and merged, 0.45 s.)"""
+    return tallied((values, _ONE) for _, values, _ in _blocks(doc_words, block, lo, hi))
+
+
+def tallied(parts: Iterable[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of ``parts`` ``(values, weights)``, sorted, each
+    with its weights added up (``_ONE``: 1 each): in a hash table
+    (kernels.tally) that doubles as it fills."""
     keys, counts, held = np.zeros(1 << 12, np.uint64), np.zeros(1 << 12, np.int64), 0
-    for _, values, _ in _blocks(doc_words, block):
+    for values, weights in parts:
         while len(values):
-            done, new = kernels.tally(keys, counts, values, _ONE, len(keys) * 7 // 10 - held)
-            held, values = held + new, values[done:]
+            done, new = kernels.tally(keys, counts, values, weights, len(keys) * 7 // 10 - held)
+            held, values, weights = held + new, values[done:], weights[done:]
             if len(values):  # 70% full: twice the size
                 used = np.flatnonzero(counts)
                 old_keys, old_counts = keys[used], counts[used]
@@ -349,11 +396,12 @@ def document_frequencies(doc_words: Arrays, block: int = _BLOCK) -> tuple[np.nda
 _ONE = np.empty(0, np.int64)  # kernels.tally's weights: 1 each
 
 
-def _incidence(doc_words: Arrays, rare: np.ndarray, is_rare: Members) -> _Rows:
-    """The document x rare-word incidence matrix (a document's words are
-    sorted and distinct, as ``rare`` is: so are its columns)."""
+def _incidence(doc_words: Arrays, is_rare: Members, lo: int = 0, hi: int | None = None) -> _Rows:
+    """The document x rare-word incidence matrix of documents ``lo`` to ``hi``
+    (default: the last; a document's words are sorted and distinct, as the
+    rare words are: so are its columns)."""
     counts, cols = [np.zeros(1, np.int64)], [np.empty(0, np.int32)]
-    for _, words, lengths in _blocks(doc_words):
+    for _, words, lengths in _blocks(doc_words, _BLOCK, lo, hi):
         at = is_rare.find(words)  # the column: where the word is in ``rare``
         found = at >= 0
         doc = np.repeat(np.arange(len(lengths)), lengths)
@@ -381,7 +429,7 @@ def _transposed(incidence: _Rows, columns: int) -> _Rows:
 
 def _candidate_pairs(doc_words: Arrays, rare: np.ndarray, min_seeds: int) -> np.ndarray:
     """Every candidate pair (see ``_block_pairs``), sorted."""
-    incidence = _incidence(doc_words, rare, Members(rare, rare=True))
+    incidence = _incidence(doc_words, Members(rare, rare=True))
     transposed = _transposed(incidence, len(rare))
     blocks = range(0, len(doc_words), _BLOCK)
     pairs = [_block_pairs(incidence, transposed, lo, lo + _BLOCK, min_seeds) for lo in blocks]
