@@ -10,7 +10,7 @@ import pytest
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
 from dedup import Config, Document, InputError
-from dedup.index import MANIFEST, Index
+from dedup.index import _PARAGRAPH_TABLES, MANIFEST, Index
 from tests.conftest import needs
 
 
@@ -155,3 +155,8 @@ def test_a_workers_copy_reads_its_own_features_here_and_the_others_from_them(
     assert np.array_equal(copy.doc_sets.gather(items), live.doc_sets.gather(items))
     for b in range(copy.para_bands.bands):
         assert np.array_equal(copy.para_bands.column(b), live.para_bands.column(b))
+    # The paragraph tables a task maps are copied; what only the report reads is not.
+    tables = copy.paragraph_tables()
+    for name in _PARAGRAPH_TABLES:
+        assert np.array_equal(getattr(tables, name), getattr(live, name))
+    assert not (mine / "columns" / "repetition.npy").exists()
