@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +207,17 @@ def _refuse_opening_on(client: distributed.Client, folder: Path) -> None:
         cloudpickle.unregister_pickle_by_value(module)
 
 
+@contextmanager
+def _refusing(folder: Path) -> Iterator[tuple[distributed.LocalCluster, distributed.Client]]:
+    """A LocalCluster of two workers, each refusing to open a file in ``folder``."""
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as c,
+        distributed.Client(c) as client,
+    ):
+        _refuse_opening_on(client, folder)
+        yield c, client
+
+
 def test_no_task_reads_the_clients_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers on other machines do not see the scan's folder: given a
     cluster it did not start, the engine sends each task what it reads.
@@ -237,11 +249,7 @@ def test_no_task_reads_the_clients_folder(tmp_path: Path, monkeypatch: pytest.Mo
         publish(e, folder, paths, *owners)
 
     monkeypatch.setattr(DaskEngine, "publish", published_too)
-    with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as c,
-        distributed.Client(c) as client,
-    ):
-        _refuse_opening_on(client, folder)
+    with _refusing(folder) as (_, client):
         assert scan(news, engine=client, tmp_dir=folder) == one
         assert not written and 2 in fetched  # read from both workers at once
         stages = {"manifest", "lsh", "passages", "affixes", "edit_grams", "sketch", "holders"}
@@ -283,11 +291,7 @@ def test_a_worker_that_joins_after_the_index_was_sent_runs_none_of_its_tasks(
             _refuse_opening_on(client, folder)
 
     monkeypatch.setattr(DaskEngine, "publish", joins)
-    with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as c,
-        distributed.Client(c) as client,
-    ):
-        _refuse_opening_on(client, folder)
+    with _refusing(folder) as (c, client):
         assert scan(news, engine=client, tmp_dir=folder) == one
         ran = client.run(lambda dask_worker: dask_worker.state.executed_count, workers=joined)
         assert list(ran.values()) == [0]
