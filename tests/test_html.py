@@ -211,6 +211,23 @@ def go(browser, fragment: str) -> None:  # type: ignore[no-untyped-def]
     )
 
 
+def search(browser, query: str) -> None:  # type: ignore[no-untyped-def]
+    """Type ``query`` in the search box, press Enter, and wait for its view:
+    the page draws it on the hash's change, after the key's event (read
+    before, the last view's elements go stale under the test)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    before = browser.execute_script("return document.body.dataset.renders")
+    box = browser.find_element(By.ID, "search")
+    box.clear()
+    box.send_keys(query, Keys.ENTER)
+    WebDriverWait(browser, 10).until(
+        lambda b: b.execute_script("return document.body.dataset.renders") != before
+    )
+
+
 def wait_for_hash(browser, fragment: str) -> None:  # type: ignore[no-untyped-def]
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -283,14 +300,11 @@ def news(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Document]
 
 def test_search_finds_documents_by_id_and_by_phrase(browser, news) -> None:  # type: ignore[no-untyped-def]
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
 
     path, docs, result = news
     open_page(browser, path)
     target = result.spans[len(result.spans) // 2].doc
-    search = browser.find_element(By.ID, "search")
-    search.clear()
-    search.send_keys(target, Keys.ENTER)
+    search(browser, target)
     wait_for_hash(browser, "#documents?q=" + target.replace("/", "%2F"))  # as URLSearchParams
     rows = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "main table td:first-child a")]
     assert rows == [target]
@@ -300,9 +314,7 @@ def test_search_finds_documents_by_id_and_by_phrase(browser, news) -> None:  # t
     phrase = " ".join(words[len(words) // 2 : len(words) // 2 + 6])
     texts = {t[0]: t[1] for t in embedded(path.read_text(encoding="utf-8"))["texts"]}
     expected = sum(1 for i, d in enumerate(docs) if phrase in texts.get(i, ""))
-    search = browser.find_element(By.ID, "search")
-    search.clear()
-    search.send_keys(phrase, Keys.ENTER)
+    search(browser, phrase)
     found = browser.find_element(By.CSS_SELECTOR, "main .tools .muted").text
     assert found.startswith(f"{expected:,} found, {expected:,} by their text"), found
     rows = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "main table td:first-child a")]
