@@ -53,8 +53,8 @@ R = TypeVar("R")
 _CONNECT = 30
 # Bytes of an item's part that go inside its task; a bigger part is scattered.
 _INLINE = 1 << 16
-# Bytes of the files a publish sends at once (the sealed index's columns
-# are 0.8 GB at 1M documents).
+# Bytes of the files a publish sends at once (the sealed index's bounds and
+# paragraph tables are about 0.34 GB at 1M documents).
 _PUBLISHED = 64 << 20
 
 

@@ -131,8 +131,7 @@ def find_passages(
                 found = run(engine, partial(_align_block, job), blocks)
             finally:
                 _STATES.pop(job.key, None)
-        else:  # the tasks load it where they run (a copy of the folder, on Dask workers)
-            engine.publish(folder, state.save(job.key))
+        else:  # the tasks load it where they run (_state saved it)
             found = run(engine, partial(_align_block, job), blocks)
     return [p for passages in found for p in passages]
 
@@ -146,9 +145,10 @@ def _state(
 ) -> _State:
     """The rare words (seeds) and the documents holding each. The engine's
     tasks count the words of ``_STATE_BLOCK`` documents each (added up
-    here), then find the rare ones in them, where they read the words: in
-    other processes, they read the rare words from a file saved at ``at``
-    (the scan's folder, the state's key)."""
+    here), then find the rare ones in them, where they read the words. For
+    tasks in other processes, the state is saved at ``at`` (the scan's
+    folder, the state's key; _State.load) and published: the rare words
+    first, which the second tasks read, then the matrices."""
     words = doc_words()
     blocks = range(0, len(words), _STATE_BLOCK)
     counted = engine.map(partial(_frequencies, doc_words, _STATE_BLOCK), blocks)
@@ -169,7 +169,14 @@ def _state(
         lengths.append(some)
         cols.append(their)
     incidence = _Rows(np.cumsum(np.concatenate(lengths)), np.concatenate(cols))
-    return _State(rare, incidence, _transposed(incidence, len(rare)))
+    transposed = _transposed(incidence, len(rare))
+    if not engine.local:
+        saved = [
+            *save_arrays(incidence, f"{key}.incidence"),
+            *save_arrays(transposed, f"{key}.transposed"),
+        ]
+        engine.publish(folder, saved)
+    return _State(rare, incidence, transposed)
 
 
 def _frequencies(
@@ -234,14 +241,6 @@ class _State:
         self.is_rare = Members(rare, rare=True)
         self.incidence = incidence
         self.transposed = transposed
-
-    def save(self, key: str) -> list[Path]:
-        np.save(f"{key}.rare.npy", self.rare)
-        return [
-            Path(f"{key}.rare.npy"),
-            *save_arrays(self.incidence, f"{key}.incidence"),
-            *save_arrays(self.transposed, f"{key}.transposed"),
-        ]
 
     @classmethod
     def load(cls, key: str) -> _State:
