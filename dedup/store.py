@@ -472,6 +472,10 @@ class BandFile:
         keys = self._columns[band].read(0, len(self))
         return keys if rows is None else keys[rows]
 
+    def keys(self, band: int, first: int, last: int) -> np.ndarray:
+        """One band's keys of items ``first`` .. ``last - 1``."""
+        return self._columns[band].read(first, last)
+
     def rows(self, first: int, last: int) -> np.ndarray:
         """Every band's keys of items ``first`` .. ``last - 1``, ``(items, bands)``:
         only those are read."""

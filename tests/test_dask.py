@@ -257,9 +257,11 @@ def test_no_task_reads_the_clients_folder(tmp_path: Path, monkeypatch: pytest.Mo
         kept = client.run(lambda dask_worker: [*Path(dask_worker.local_directory).glob("dedup-*")])
         assert list(kept.values()) == [[], []]
         # Where the paragraph edges are many (any, here), the paragraph
-        # spans are tasks too. (And the passages' state is counted by 4 tasks.)
+        # spans are tasks too. (And the passages' state is counted by 4
+        # tasks, and each paragraph band by 3, 10,517 keys read from both workers.)
         monkeypatch.setattr(pipeline, "_MANY_EDGES", 0)
         monkeypatch.setattr(passages, "_STATE_BLOCK", 500)
+        monkeypatch.setattr(paragraphs, "_BAND_BYTES", 8 * 4000)
         assert scan(news, engine=client, tmp_dir=folder) == one
         assert "looks" in published
         with pytest.raises(RuntimeError, match="a task opened"):
@@ -306,11 +308,13 @@ def test_an_index_grows_on_workers_that_share_nothing(
     add them to the index). The index's own are on the client's disk: the
     stages are the client's, each task sent what it reads (here, where the
     paragraphs in LSH are many, any: the workers bucket the bands, sent
-    their keys)."""
+    their keys, a part of a band's each where a band is more than a task
+    may hold, here more than 1,000 keys)."""
     needs(SAUDINEWSNET)
     news: list[Document] = list(saudinewsnet(600))
     here, there = tmp_path / "here.db", tmp_path / "there.db"
     monkeypatch.setattr(paragraphs, "_SENT_BANDS", 0)
+    monkeypatch.setattr(paragraphs, "_BAND_BYTES", 8 * 1000)
     for lo in range(0, len(news), 200):
         batch = news[lo : lo + 200]
         got = scan(batch, engine=client, index=there, batch_name=f"day {lo}")

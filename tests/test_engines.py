@@ -273,6 +273,57 @@ def test_paragraph_spans_by_tasks_a_block_each_equal_one_pass(
     index.close()
 
 
+class _Elsewhere(Engine):
+    """Runs tasks here as other processes' workers would: they open the
+    index's folder (``shares_disk``), or are sent what they read."""
+
+    local = False
+
+    def __init__(self, shares_disk: bool) -> None:
+        self.shares_disk = shares_disk
+
+
+def test_paragraph_bands_in_parts_give_the_edges_of_whole_bands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A band of more keys than a task may hold (_BAND_BYTES) is bucketed
+    by tasks a part of its keys each (by key, so a bucket is a part's):
+    read from the index's folder a stretch at a time, or sent. The edges
+    are those of whole bands, on every engine."""
+    needs(SAUDINEWSNET)
+    docs = list(saudinewsnet(2500))
+    cfg = Config()
+    index = build(tmp_path, docs, cfg)
+    whole = paragraph_edges(index, cfg, Engine())
+    assert len(whole) > 100
+    lsh = len(paragraphs.lsh_paragraphs(index))
+    monkeypatch.setattr(paragraphs, "_BAND_BYTES", lsh * 8 // 3)  # 4 parts a band
+    monkeypatch.setattr(paragraphs, "_STRETCH", lsh // 7)  # 8 stretches a band
+    monkeypatch.setattr(paragraphs, "_SENT_BANDS", 0)
+    parts: list[tuple[int, int]] = []  # (part, parts) of each stretch split
+    kept = 0  # keys kept in the parts
+    split = paragraphs._part
+
+    def spied(keys: np.ndarray, part: int, of: int) -> np.ndarray:
+        nonlocal kept
+        mine = split(keys, part, of)
+        parts.append((part, of))
+        kept += len(mine)
+        return mine
+
+    monkeypatch.setattr(paragraphs, "_part", spied)
+    bands = index.para_bands.bands
+    for shares_disk, calls in ((True, bands * 4 * 8), (False, bands * 4)):
+        parts.clear()
+        kept = 0
+        assert paragraph_edges(index, cfg, _Elsewhere(shares_disk)) == whole
+        assert len(parts) == calls and set(parts) == {(p, 4) for p in range(4)}
+        assert kept == bands * lsh  # each key in one part
+    with ProcessEngine(2) as engine:  # forked: the parts and stretches above
+        assert paragraph_edges(index, cfg, engine) == whole
+    index.close()
+
+
 def test_containment_candidates_by_tasks_a_block_each_equal_one_pass(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

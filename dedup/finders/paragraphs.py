@@ -6,7 +6,9 @@ template)."""
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import partial
@@ -32,6 +34,7 @@ from dedup.index import Index, Outside, held, here
 from dedup.lsh import MAX_BUCKET, band_pairs, decode, group_pairs
 from dedup.minhash import POSITION, ranges
 from dedup.models import Boilerplate, Span, SpanKind
+from dedup.store import BandFile
 from dedup.verify import Members, groups, runs, unique
 
 
@@ -54,10 +57,10 @@ def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int
 
     Only each group's first paragraph takes part in LSH, and only if it has
     at least k tokens: shorter paragraphs have one shingle, so exact groups
-    already cover them. Each band is bucketed by a task of its own (sent
-    the band's keys where the workers do not see the index's folder, and
-    the pairs that may reach are kept here, when the paragraphs are many);
-    else here, a band after another.
+    already cover them. Each band is bucketed by tasks of its own, a part
+    of its keys each (sent the part's keys where the workers do not see the
+    index's folder, and the pairs that may reach are kept here, when the
+    paragraphs are many); else here, a band after another.
     """
     adjacency: dict[int, list[int]] = {}
     paras = lsh_paragraphs(c)
@@ -74,19 +77,32 @@ def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int
     rows = (np.cumsum(c.para_ntok >= c.k) - 1)[paras]  # their rows in para_bands and para_bits
     stored = Stored(c.path, cfg, "para_sets")
     bands: Iterable[np.ndarray]
+    parts = -(-len(paras) * 8 // _BAND_BYTES)  # of each band, a task's (keys of 8 bytes)
     if engine.opens and not engine.local:  # the tasks read them where they run
         np.save(c.path / "lsh.npy", np.stack((paras, rows)))
         engine.publish(c.path, [c.path / "lsh.npy"])
-        task = partial(_band_candidates, stored, str(c.path / "lsh.npy"))
-        bands = run(engine, task, range(c.para_bands.bands))
+        task = partial(_band_candidates, stored, str(c.path / "lsh.npy"), parts)
+        bands = run(engine, task, itertools.product(range(c.para_bands.bands), range(parts)))
     else:
         bits = np.stack([c.para_bits.column(w, rows) for w in range(c.para_bits.bands)], 1)
         lsh = _Lsh(paras, rows, bits, c.para_sets.sizes(paras))
         if engine.local or len(paras) < _SENT_BANDS:  # a band when verify asks for it
-            bands = map(partial(_band_candidates, stored, lsh), range(c.para_bands.bands))
-        else:  # a task buckets a band's keys, sent to it; the bit maps stay here
-            keys = (c.para_bands.column(band, rows) for band in range(c.para_bands.bands))
-            bands = [_reachable(lsh, pairs, cfg) for _, pairs in engine.map(band_pairs, keys)]
+            task = partial(_band_candidates, stored, lsh, 1)
+            bands = map(task, ((band, 0) for band in range(c.para_bands.bands)))
+        else:  # a task buckets a part of a band's keys, sent to it; the bit maps stay here
+            places: deque[np.ndarray | None] = deque()  # where each part's keys are in the band
+
+            def keys() -> Iterator[np.ndarray]:
+                for band in range(c.para_bands.bands):
+                    column = c.para_bands.column(band, rows)
+                    for part in range(parts):
+                        places.append(None if parts == 1 else _part(column, part, parts))
+                        yield column if places[-1] is None else column[places[-1]]
+
+            bands = [
+                _reachable(lsh, _placed(pairs, places.popleft()), cfg)
+                for _, pairs in engine.map(band_pairs, keys())
+            ]
     near = partial(_near_paragraphs, cfg)
     verified = verify(bands, near, engine, stored)
     for ga, gb in c.para_group[np.concatenate((decode(verified), editing()))].tolist():
@@ -101,6 +117,15 @@ def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int
 # paragraphs, where 2 workers took as long either way, 1.015; SaudiNewsNet's
 # 143,000 took 10% longer by tasks, the keys' trips to the workers).
 _SENT_BANDS = 300_000
+
+# Bytes of a band's keys a task holds at most: a band of more is bucketed
+# in parts, by key (at 1M synthetic documents a band is 39 MB, one part; at
+# a 1 TB crawl, 11 GB, 42 parts). A task that reads the index's folder
+# reads the band a stretch of ``_STRETCH`` entries at a time, and keeps its
+# part's (so a band is read once a part: the price of a task's memory
+# bounded without a shuffle of the keys as they are written).
+_BAND_BYTES = 256 << 20
+_STRETCH = 1 << 22
 
 
 def lsh_paragraphs(c: Index) -> np.ndarray:
@@ -120,23 +145,74 @@ class _Lsh(NamedTuple):
     sizes: np.ndarray
 
 
-def _band_candidates(stored: Stored, lsh: _Lsh | str, band: int) -> np.ndarray:
-    """The candidate pairs (encoded) of one band: its buckets' pairs of
-    paragraphs, less those that cannot reach the threshold. Most fall far
-    short (a bucket shared by chance): the bit maps of the paired paragraphs
-    tell so without their shingle sets (kernels.may_reach: exact, a pair it
-    drops cannot pass). ``lsh``: what every band reads, or the file of the
-    paragraphs and rows, in a task: it reads the bit maps and sizes of the
-    paragraphs its band pairs only (a task's memory stays a band's)."""
+def _band_candidates(
+    stored: Stored, lsh: _Lsh | str, parts: int, item: tuple[int, int]
+) -> np.ndarray:
+    """The candidate pairs (encoded) of part ``item = (band, part)`` of a
+    band (the keys ``_part`` gives it): its buckets' pairs of paragraphs,
+    less those that cannot reach the threshold. Most fall far short (a
+    bucket shared by chance): the bit maps of the paired paragraphs tell so
+    without their shingle sets (kernels.may_reach: exact, a pair it drops
+    cannot pass). ``lsh``: what every band reads (``parts`` 1), or the file
+    of the paragraphs and rows, in a task: it reads the bit maps and sizes
+    of the paragraphs its part pairs only (a task's memory stays a part's)."""
     c = held(stored.folder, stored.cfg, complete=True)
+    band, part = item
     if isinstance(lsh, _Lsh):
         return _reachable(lsh, band_pairs(c.para_bands.column(band, lsh.rows)), stored.cfg)
     paras, rows = np.load(here(lsh), mmap_mode="r")
-    pairs = decode(band_pairs(c.para_bands.column(band, rows)))
+    if parts == 1:
+        pairs = decode(band_pairs(c.para_bands.column(band, rows)))
+    else:  # the band read a stretch at a time, its part's keys kept
+        keys, places = [np.empty(0, np.uint64)], [np.empty(0, np.int64)]
+        for at, some in _stretches(c.para_bands, band, rows):
+            mine = _part(some, part, parts)
+            keys.append(some[mine])
+            places.append(mine + at)
+        pairs = decode(_placed(band_pairs(np.concatenate(keys)), np.concatenate(places)))
     items, _, slots = groups(pairs.reshape(-1))  # the paragraphs paired here, and their pairs
-    bits = np.stack([c.para_bits.column(w, rows[items]) for w in range(c.para_bits.bands)], 1)
+    bits = np.stack(
+        [_words(c.para_bits, w, rows[items], parts) for w in range(c.para_bits.bands)], 1
+    )
     paired = _Lsh(paras[items], rows[items], bits, c.para_sets.sizes(paras[items]))
     return _reachable(paired, encode(slots.reshape(-1, 2)), stored.cfg)
+
+
+def _part(keys: np.ndarray, part: int, parts: int) -> np.ndarray:
+    """Where the keys of part ``part`` of ``parts`` are. Equal keys are in
+    one part, so a bucket's pairs are a part's; the keys are hashes
+    (fmix64), so the parts are about as large."""
+    mine: np.ndarray = np.flatnonzero(keys % np.uint64(parts) == part)
+    return mine
+
+
+def _stretches(bands: BandFile, band: int, rows: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """A band's keys of ``rows`` (ascending), read a stretch of at most
+    ``_STRETCH`` of its entries at a time: where in ``rows`` each begins, and its keys."""
+    at = 0
+    while at < len(rows):
+        lo = int(rows[at])
+        end = at + int(np.searchsorted(rows[at:], lo + _STRETCH))
+        yield at, bands.keys(band, lo, int(rows[end - 1]) + 1)[rows[at:end] - lo]
+        at = end
+
+
+def _words(bits: BandFile, word: int, rows: np.ndarray, parts: int) -> np.ndarray:
+    """Word ``word`` of the bit maps of ``rows`` (ascending): of a part of a
+    band, read a stretch at a time (a task's memory stays a part's)."""
+    if parts == 1:
+        return bits.column(word, rows)
+    return np.concatenate(
+        [np.empty(0, np.uint64), *(some for _, some in _stretches(bits, word, rows))]
+    )
+
+
+def _placed(pairs: np.ndarray, places: np.ndarray | None) -> np.ndarray:
+    """Pairs (encoded) of a part's keys as pairs of the band's entries:
+    ``places`` ascending, so they stay ``i < j`` and sorted."""
+    if places is None:
+        return pairs
+    return encode(places[decode(pairs)])
 
 
 def _reachable(lsh: _Lsh, pairs: np.ndarray, cfg: Config) -> np.ndarray:
