@@ -167,7 +167,6 @@ def _scan(
             spans: list[Span] = []
             boilerplate: list[Boilerplate] = []
             shared = np.empty((0, 2), np.int64)
-            aligning: Callable[[], list[Passage]] = partial(aligned_passages, corpus, cfg, run)
             # Where the paragraph edges are many (and a task's share of the
             # spans takes longer than the alignment), the workers find the
             # edges, then the spans, a block of documents a task (where they
@@ -183,6 +182,10 @@ def _scan(
             many = cfg.finds("paragraphs") and len(lsh_paragraphs(corpus)) >= _MANY_EDGES
             early = beside and not many and isinstance(run, ProcessEngine) and run.workers <= 2
             spread = beside and many and run.opens  # the spans are the workers' tasks
+            # (Early, the state the alignment's tasks share is one's too.)
+            aligning: Callable[[], list[Passage]] = partial(
+                aligned_passages, corpus, cfg, run, early
+            )
             if early:
                 aligning = started(aligning)
             if cfg.finds("paragraphs"):

@@ -324,6 +324,30 @@ def test_paragraph_bands_in_parts_give_the_edges_of_whole_bands(
     index.close()
 
 
+def test_an_alignment_beside_this_process_has_its_state_made_by_a_task(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Aligning beside this process's own stages, workers that see its
+    folder make the passages' state in a task (this process's interpreter
+    stays its stages'): this process makes none of it, and the passages
+    are those aligned here."""
+    needs(SAUDINEWSNET)
+    cfg = Config()
+    index = build(tmp_path, list(saudinewsnet(2000)), cfg)
+    here = passages.aligned_passages(index, cfg, Engine())
+    assert len(here) > 100
+
+    def not_here(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the passages' state made in this process")
+
+    with ProcessEngine(2) as engine:  # forked before: theirs is the real one
+        monkeypatch.setattr(passages, "_state", not_here)
+        assert passages.aligned_passages(index, cfg, engine, beside=True) == here
+        with pytest.raises(AssertionError, match="made in this process"):
+            passages.aligned_passages(index, cfg, engine)
+    index.close()
+
+
 def test_containment_candidates_by_tasks_a_block_each_equal_one_pass(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
