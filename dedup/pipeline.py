@@ -182,7 +182,8 @@ def _scan(
             many = cfg.finds("paragraphs") and len(lsh_paragraphs(corpus)) >= _MANY_EDGES
             early = beside and not many and isinstance(run, ProcessEngine) and run.workers <= 2
             spread = beside and many and run.opens  # the spans are the workers' tasks
-            # (Early, the state the alignment's tasks share is one's too.)
+            # (Early, one of the alignment's tasks makes the state they all
+            # read: find_passages's ``beside``.)
             aligning: Callable[[], list[Passage]] = partial(
                 aligned_passages, corpus, cfg, run, early
             )

@@ -169,7 +169,7 @@ def _band_candidates(
             mine = _part(some, part, parts)
             keys.append(some[mine])
             places.append(mine + at)
-        pairs = decode(_placed(band_pairs(np.concatenate(keys)), np.concatenate(places)))
+        pairs = np.concatenate(places)[decode(band_pairs(np.concatenate(keys)))]
     items, _, slots = groups(pairs.reshape(-1))  # the paragraphs paired here, and their pairs
     bits = np.stack(
         [_words(c.para_bits, w, rows[items], parts) for w in range(c.para_bits.bands)], 1
