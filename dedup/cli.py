@@ -829,7 +829,8 @@ def _index_line(described: dict[str, Any]) -> str:
 
 def _check_tmp_dir(tmp_dir: Path | None) -> None:
     if tmp_dir is not None and not tmp_dir.is_dir():
-        raise DedupError(f"{tmp_dir}: --tmp-dir is not a folder")
+        what = "is not a folder" if tmp_dir.exists() else "does not exist"
+        raise DedupError(f"{tmp_dir}: --tmp-dir {what}")
 
 
 def _representative(value: str, option: str = "--representative") -> Keep:

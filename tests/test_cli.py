@@ -100,7 +100,8 @@ def test_errors_are_one_line_and_exit_1(tmp_path: Path) -> None:
         (["scan", str(SEEDS), "--representative", "best"], "covering | first | longest"),
         (["scan", str(SEEDS), "--json", str(tmp_path / "no" / "r.json")], "does not exist"),
         (["scan", str(SEEDS), "--json", str(tmp_path)], "is a folder"),
-        (["scan", str(SEEDS), "--tmp-dir", str(tmp_path / "nowhere")], "is not a folder"),
+        (["scan", str(SEEDS), "--tmp-dir", str(tmp_path / "nowhere")], "does not exist"),
+        (["scan", str(SEEDS), "--tmp-dir", str(bad)], "--tmp-dir is not a folder"),
         (["scan", str(tmp_path / "news[ar].jsonl")], "news[ar].jsonl: no such file"),  # not markup
     ]
     for args, message in cases:

@@ -147,20 +147,46 @@ def verify(
             yield (sets, chunk) if engine.opens else (_gathered(sets, chunk), chunk)
 
     found: list[np.ndarray] = []
-    passed = np.empty(0, np.int64)
+    passed: list[np.ndarray] = []  # the pairs passed so far: sorted runs (_merged)
     gathered = windows(candidates, window)
     for pairs in gathered if engine.local else ahead(gathered):
-        pairs = pairs[~np.isin(pairs, passed)]
+        for earlier in passed:
+            pairs = pairs[~_holds(earlier, pairs)]
         kept = run(engine, check, items(pairs))
         if kept:
             rows = np.concatenate(kept)
-            passed = np.union1d(passed, rows if rows.ndim == 1 else rows[:, 0])
+            _merged(passed, rows if rows.ndim == 1 else rows[:, 0])
             found.append(rows)
     if not found:
-        return passed
+        return np.empty(0, np.int64)
     rows = np.concatenate(found)
     ordered: np.ndarray = rows[np.argsort(rows if rows.ndim == 1 else rows[:, 0])]
     return ordered
+
+
+def _holds(ordered: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Which of the sorted, distinct ``values`` the sorted array ``ordered``
+    holds: the shorter looked up in the longer."""
+    if len(values) <= len(ordered):
+        at = np.searchsorted(ordered, values)
+        return ordered[np.minimum(at, len(ordered) - 1)] == values
+    held = np.zeros(len(values), bool)
+    at = np.minimum(np.searchsorted(values, ordered), len(values) - 1)
+    held[at[values[at] == ordered]] = True
+    return held
+
+
+def _merged(runs: list[np.ndarray], new: np.ndarray) -> None:
+    """Add the sorted ``new`` (in none of them) to sorted ``runs``, each more
+    than twice as long as the next, by merging it with the shorter ones: a
+    pair is merged and looked up in a few runs, where one sorted union of
+    all the pairs passed so far cost them all each window (at a crawl of
+    hundreds of windows, their square)."""
+    if not len(new):
+        return
+    while runs and len(runs[-1]) <= 2 * len(new):
+        new = np.sort(np.concatenate((runs.pop(), new)), kind="stable")  # two runs: a merge
+    runs.append(new)
 
 
 def _gathered(sets: Stored, pairs: np.ndarray) -> Gathered:
