@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 import random
+from functools import partial
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
-from dedup import Config, Document, kernels, reference
+from dedup import Config, Document, finders, kernels, reference
+from dedup.engines import Engine
+from dedup.finders import paragraphs
 from dedup.finders.paragraphs import edited_pairs, most_edits, short_limit
 from dedup.index import Index
 from dedup.lsh import MAX_BUCKET, band_keys, candidate_pairs, decode
@@ -184,3 +188,31 @@ def _first(c: Index, p: int) -> int:
     """Paragraph ``p``'s first token in its document's tokens."""
     d = int(c.para_doc[p])
     return int(c.para_ntok[c.doc_first_para[d] : p].sum())
+
+
+def test_paragraph_edges_in_small_windows_equal_one_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Candidate pairs verified twenty at a time (windows of 20:
+    a pair in several bands comes again in later windows, and one that
+    passed earlier is skipped, looked up in the sorted runs the passed
+    ones are kept in) give the edges of one window, on 600 SaudiNewsNet
+    articles; later windows drop pairs passed before."""
+    needs(SAUDINEWSNET)
+    cfg = Config()
+    c = build(tmp_path, list(saudinewsnet(600)), cfg)
+    whole = paragraphs.paragraph_edges(c, cfg, Engine())
+    dropped = []
+    holds = finders._holds
+
+    def spy(ordered: np.ndarray, values: np.ndarray) -> np.ndarray:
+        held = holds(ordered, values)
+        dropped.append((int(held.sum()), len(values) <= len(ordered)))
+        return held
+
+    monkeypatch.setattr(finders, "_holds", spy)
+    monkeypatch.setattr(paragraphs, "verify", partial(finders.verify, window=20))
+    small = paragraphs.paragraph_edges(c, cfg, Engine())
+    assert {k: sorted(v) for k, v in small.items()} == {k: sorted(v) for k, v in whole.items()}
+    assert whole and sum(n for n, _ in dropped) > 0
+    assert {shorter for _, shorter in dropped} == {True, False}  # each way of looking up
