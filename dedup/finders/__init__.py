@@ -169,7 +169,8 @@ def _holds(ordered: np.ndarray, values: np.ndarray) -> np.ndarray:
     holds: the shorter looked up in the longer."""
     if len(values) <= len(ordered):
         at = np.searchsorted(ordered, values)
-        return ordered[np.minimum(at, len(ordered) - 1)] == values
+        found: np.ndarray = ordered[np.minimum(at, len(ordered) - 1)] == values
+        return found
     held = np.zeros(len(values), bool)
     at = np.minimum(np.searchsorted(values, ordered), len(values) - 1)
     held[at[values[at] == ordered]] = True
