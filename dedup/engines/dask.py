@@ -39,7 +39,7 @@ import numpy as np
 
 from dedup.engines import Engine, forget_folder
 from dedup.errors import InputError, WorkerError
-from dedup.heap import BOUNDS
+from dedup.heap import BOUNDS, bound_mapping, unbound_mapping
 from dedup.index import Mirror, mirror
 from dedup.store import pread
 
@@ -306,7 +306,9 @@ class DaskEngine(Engine):
 
 
 def _call(task: Callable[[Any], R], whole: bool, *parts: Any) -> R:
-    """On a worker: ``task`` on the item ``DaskEngine._submit`` took apart."""
+    """On a worker: ``task`` on the item ``DaskEngine._submit`` took apart
+    (the worker's malloc bounded until the scan ends: heap.bound_mapping)."""
+    bound_mapping()
     return task(parts if whole else parts[0])
 
 
@@ -439,6 +441,7 @@ def _forget(folder: str, dask_worker: Any) -> None:
     """On a worker (``Client.run`` gives it): let go of the scan's folder and
     of the one it kept features in, and remove that one."""
     forget_folder(folder)
+    unbound_mapping()
     kept = Path(dask_worker.local_directory) / Path(folder).name
     forget_folder(str(kept))
     shutil.rmtree(kept, ignore_errors=True)
