@@ -79,10 +79,13 @@ class Chunk(NamedTuple):
     owner: str = ""
 
 
-# What a Folder reads from other machines: for each owner, the (path, byte
-# offset, bytes) ranges wanted of its files; it answers, for each owner,
-# their bytes one after another (engines/dask.py: DaskEngine.fetch).
-Fetch = Callable[[dict[str, list[tuple[str, int, int]]]], dict[str, np.ndarray]]
+# What a Folder reads from other machines: for each owner, the paths of its
+# files wanted and the ranges ``(path number, byte offset, bytes)`` wanted
+# of them (an array: thousands of tuples, Dask would send one by one); it
+# answers, for each owner, their bytes one after another (engines/dask.py:
+# DaskEngine.fetch).
+Wanted = dict[str, tuple[list[str], np.ndarray]]
+Fetch = Callable[[Wanted], dict[str, np.ndarray]]
 
 
 class Folder:
@@ -154,19 +157,41 @@ class Folder:
         """Fill each ``out`` of ``wanted`` ``(fd, out, byte offset)``, where
         ``fd`` stands for another machine's file (``reader``): one call for
         all of them."""
-        if self.fetch is None:
-            raise OutputError(f"{self.path}: the scan's features are on other machines")
         far: dict[str, list[tuple[str, int, int]]] = {}
         outs: dict[str, list[np.ndarray]] = {}
         for fd, out, offset in wanted:
             owner, path = self._far[-1 - fd]
             far.setdefault(owner, []).append((path, offset, out.nbytes))
             outs.setdefault(owner, []).append(out)
-        for owner, got in self.fetch(far).items():
+        for owner, got in self._fetch({o: _table(ranges) for o, ranges in far.items()}).items():
             at = 0
             for out in outs[owner]:
                 out.reshape(-1).view(np.uint8)[:] = got[at : at + out.nbytes]
                 at += out.nbytes
+
+    def fetch_items(self, fds: np.ndarray, offsets: np.ndarray, size: int) -> np.ndarray:
+        """Items of ``size`` bytes at byte ``offsets`` of other machines'
+        files (``fds``: ``reader``'s numbers for them), as ``(items, size)``
+        bytes: one call for all of them, built without a loop an item."""
+        numbers = -1 - fds
+        out = np.empty((len(fds), size), np.uint8)
+        files, where = np.unique(numbers, return_inverse=True)
+        owners = sorted({self._far[f][0] for f in files.tolist()})
+        owner_of = np.array([owners.index(self._far[f][0]) for f in files.tolist()])[where]
+        asked = {}
+        for i, owner in enumerate(owners):
+            mine = np.flatnonzero(owner_of == i)
+            theirs, path = np.unique(numbers[mine], return_inverse=True)
+            ranges = np.column_stack((path, offsets[mine], np.full(len(mine), size)))
+            asked[owner] = ([self._far[f][1] for f in theirs.tolist()], ranges.astype(np.int64))
+        for owner, got in self._fetch(asked).items():
+            out[owner_of == owners.index(owner)] = got.reshape(-1, size)
+        return out
+
+    def _fetch(self, wanted: Wanted) -> dict[str, np.ndarray]:
+        if self.fetch is None:
+            raise OutputError(f"{self.path}: the scan's features are on other machines")
+        return self.fetch(wanted)
 
     def close(self) -> None:
         if self._pid == os.getpid():  # a worker's copy leaves the parent's files alone
@@ -281,6 +306,31 @@ class _Chunks:
             pieces += [values[x:y] for x, y in zip(at, to, strict=True)]
         return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)  # a map stays one
 
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        """Values at ``rows`` (ascending): of this machine's files, from the
+        first wanted to the last of a run in one chunk, less than ``GAP``
+        bytes apart, at a time; of other machines', those only (a band
+        task's bit maps: 3% of each column, which at 100,000 synthetic
+        documents took 540 MB of the network read whole)."""
+        out = np.empty(len(rows), self.dtype)
+        if not len(rows):
+            return out
+        starts, _, where = self._stretches()
+        chunk = np.searchsorted(starts, rows, "right") - 1
+        size = self.dtype.itemsize
+        fds, offsets = where[chunk, 0], where[chunk, 1] + (rows - starts[chunk]) * size
+        runs = np.flatnonzero((np.diff(chunk) != 0) | (np.diff(offsets) > GAP)) + 1
+        for a, b in pairwise([0, *runs.tolist(), len(rows)]):
+            if fds[a] >= 0:
+                first = int(offsets[a])
+                values = np.empty((int(offsets[b - 1]) - first) // size + 1, self.dtype)
+                pread(int(fds[a]), values, first)
+                out[a:b] = values[(offsets[a:b] - first) // size]
+        far = fds < 0
+        if far.any():
+            out[far] = self.folder.fetch_items(fds[far], offsets[far], size).view(self.dtype)[:, 0]
+        return out
+
     def _stretches(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each chunk's first value, the number of the stretch of one file it
         lies in (a chunk right after the one before in its file continues
@@ -331,9 +381,20 @@ class _Chunks:
         return values.view(np.ndarray)  # the map stays open as long as the values
 
 
+def _table(ranges: list[tuple[str, int, int]]) -> tuple[list[str], np.ndarray]:
+    """Ranges ``(path, byte offset, bytes)`` as Fetch wants them: their paths,
+    and an array of ``(path number, byte offset, bytes)``."""
+    numbers: dict[str, int] = {}
+    rows = [(numbers.setdefault(path, len(numbers)), at, n) for path, at, n in ranges]
+    return list(numbers), np.array(rows, np.int64).reshape(-1, 3)
+
+
 # Reads of at least this many bytes map the file (_Chunks.read); not on
 # Windows, where a mapped file cannot be removed with the scan's folder.
 _MAP_BYTES = 1 << 20
+# Items (take, and a keeper's Folder.fetch_items) less than this many bytes
+# apart are read together, with what lies between them.
+GAP = 64 << 10
 _MAPS = os.name != "nt"
 _FAR_LOCK = threading.Lock()
 
@@ -471,6 +532,10 @@ class BandFile:
         """One band's keys, of every item or of ``rows`` only."""
         keys = self._columns[band].read(0, len(self))
         return keys if rows is None else keys[rows]
+
+    def take(self, band: int, rows: np.ndarray) -> np.ndarray:
+        """One band's keys of ``rows`` (ascending): only those are read (_Chunks.take)."""
+        return self._columns[band].take(rows)
 
     def keys(self, band: int, first: int, last: int) -> np.ndarray:
         """One band's keys of items ``first`` .. ``last - 1``."""

@@ -79,7 +79,7 @@ def test_features_kept_by_a_worker_that_is_gone_are_one_error(
         DaskEngine(client) as engine,
         pytest.raises(WorkerError, match=f"^the Dask worker {gone}, which keeps features"),
     ):
-        engine.fetch({gone: [("/nowhere", 0, 8)]})
+        engine.fetch({gone: (["/nowhere"], np.array([[0, 0, 8]]))})
     # Once the workers have a copy of the scan's folder, its tasks are bound
     # to them: one bound to a worker that left would wait forever. One error.
     with (

@@ -11,6 +11,7 @@ import pytest
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
 from dedup import Config, Document, InputError
 from dedup.index import _PARAGRAPH_TABLES, MANIFEST, Index
+from dedup.store import Wanted
 from tests.conftest import needs
 
 
@@ -114,7 +115,7 @@ def test_a_workers_copy_reads_its_own_features_here_and_the_others_from_them(
     chunk's worker) and each worker opens a copy of it (``Mirror``). A copy
     reads its own chunks from its folder and fetches the others' (one call
     for a read), and holds what the index holds."""
-    from dedup.engines.dask import _Keeper, _table
+    from dedup.engines.dask import _Keeper
 
     cfg = Config()
     owners = ["tcp://a:1", "tcp://b:2"]
@@ -125,9 +126,9 @@ def test_a_workers_copy_reads_its_own_features_here_and_the_others_from_them(
         index.path.mkdir()
     asked: list[set[str]] = []
 
-    def fetch(wanted: dict[str, list[tuple[str, int, int]]]) -> dict[str, np.ndarray]:
+    def fetch(wanted: Wanted) -> dict[str, np.ndarray]:
         asked.append(set(wanted))
-        return {owner: _Keeper().read(*_table(ranges)) for owner, ranges in wanted.items()}
+        return {owner: _Keeper().read(*ranges) for owner, ranges in wanted.items()}
 
     (tmp_path / "client").mkdir()
     client = Index(tmp_path / "client", cfg, fetch)

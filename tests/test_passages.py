@@ -305,3 +305,26 @@ def test_passages_weighed_against_boilerplate_a_group_at_a_time_are_the_same(
     for size in (1, 1 << 40):
         monkeypatch.setattr(passages, "_WEIGHED", size)
         assert scan(docs) == found
+
+
+def test_blocks_of_a_few_documents_find_the_passages_of_one_block(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An alignment task answers its block's passages as arrays (made
+    Passages where they are collected), none where its documents pair with
+    no earlier one. Blocks of 3 documents, most of them pairing none, here
+    and in two worker processes: the report of one block of all 600."""
+    needs(SAUDINEWSNET)
+    news = list(saudinewsnet(600))
+    one = scan(news)
+    assert sum(s.match == "passage" for s in one.spans) > 10
+    monkeypatch.setattr(passages, "_BLOCK", 3)
+    answers: list[int] = []
+    align = passages._align_block
+    with monkeypatch.context() as counted:
+        counted.setattr(
+            passages, "_align_block", lambda *a: answers.append(len((f := align(*a))[0])) or f
+        )
+        assert scan(news) == one
+    assert len(answers) == 200 and answers.count(0) > 100
+    assert scan(news, workers=2) == one  # (forked: blocks of 3 there too)

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dedup import store
 from dedup.engines.processes import ProcessEngine
 from dedup.errors import OutputError
-from dedup.store import BandFile, Chunk, Column, Folder, Spill, _Chunks
+from dedup.store import BandFile, Chunk, Column, Folder, Spill, Wanted, _Chunks
 
 
 def test_column_grows_and_keeps_rows() -> None:
@@ -181,13 +182,13 @@ def test_chunks_other_machines_keep_are_fetched_from_them(tmp_path: Path) -> Non
     through ``fetch``: one call a read, for every owner at once, giving what
     the files hold. A big stretch of another machine's file is fetched,
     never mapped. Without a ``fetch``, reading them is one clear error."""
-    from dedup.engines.dask import _Keeper, _table
+    from dedup.engines.dask import _Keeper
 
     calls: list[set[str]] = []
 
-    def fetch(wanted: dict[str, list[tuple[str, int, int]]]) -> dict[str, np.ndarray]:
+    def fetch(wanted: Wanted) -> dict[str, np.ndarray]:
         calls.append(set(wanted))
-        return {owner: _Keeper().read(*_table(ranges)) for owner, ranges in wanted.items()}
+        return {owner: _Keeper().read(*ranges) for owner, ranges in wanted.items()}
 
     rng = np.random.default_rng(5)
     arrays = [rng.integers(0, 2**63, rng.integers(0, 3000), dtype=np.uint64) for _ in range(400)]
@@ -217,3 +218,43 @@ def test_chunks_other_machines_keep_are_fetched_from_them(tmp_path: Path) -> Non
     blind.add(spill.state()[0][0], np.ones(1, np.int64))
     with pytest.raises(OutputError, match="features are on other machines"):
         blind[0]
+
+
+def test_items_are_taken_where_they_lie(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``BandFile.take`` reads a band's keys of some rows only: of this
+    machine's chunks a stretch each, of other machines' the rows wanted,
+    every owner's in one call, which the keeper reads a run of nearby
+    items at a time (runs of items at most 64 bytes apart here: many, in
+    this machine's chunks too)."""
+    from dedup.engines import dask
+    from dedup.engines.dask import _Keeper
+
+    monkeypatch.setattr(store, "GAP", 64)
+    monkeypatch.setattr(dask, "GAP", 64)
+    asked: list[np.ndarray] = []
+
+    def fetch(wanted: Wanted) -> dict[str, np.ndarray]:
+        asked.extend(ranges for _, ranges in wanted.values())
+        return {owner: _Keeper().read(*ranges) for owner, ranges in wanted.items()}
+
+    rng = np.random.default_rng(7)
+    keys = rng.integers(0, 2**63, (3000, 2), dtype=np.uint64)
+    kept = {owner: Folder(tmp_path / owner) for owner in ("", "tcp://a:1", "tcp://b:2")}
+    for folder in kept.values():
+        folder.path.mkdir(parents=True, exist_ok=True)
+    parent = Folder(tmp_path, fetch)
+    kept[""] = parent
+    bands = BandFile(parent, "b", 2)
+    written = {}  # batches: this machine's, then each worker's, written out of order
+    for i in rng.permutation(np.arange(0, 3000, 250)).tolist():
+        owner = list(kept)[i // 250 % 3]
+        chunks = BandFile(kept[owner], "b", 2).write(keys[i : i + 250])
+        written[i] = [c._replace(owner=owner) for c in chunks]
+    for i in sorted(written):
+        bands.add(written[i])
+    for rows in (np.unique(rng.integers(0, 3000, 200)), np.arange(3000), np.arange(0)):
+        asked.clear()
+        for band in range(2):
+            assert np.array_equal(bands.take(band, rows), keys[rows, band])
+        assert len(asked) == (4 if len(rows) else 0)  # each owner's once a band
+        assert sum(len(r) for r in asked) == 2 * np.isin(rows // 250 % 3, [1, 2]).sum()

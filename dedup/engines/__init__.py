@@ -24,6 +24,8 @@ from typing import Any, Self, TypeVar
 
 import numpy as np
 
+from dedup.store import Wanted
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -62,7 +64,7 @@ class Engine:
     def forget(self, folder: Path) -> None:
         """The workers let go of what they opened in ``folder`` (a scan's, done)."""
 
-    def fetch(self, wanted: dict[str, list[tuple[str, int, int]]]) -> dict[str, np.ndarray]:
+    def fetch(self, wanted: Wanted) -> dict[str, np.ndarray]:
         """Bytes of files that workers on other machines keep (``store.Fetch``):
         only an engine whose workers share no disk with this process has them."""
         raise NotImplementedError(f"{type(self).__name__} keeps no files on other machines")

@@ -32,6 +32,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -41,7 +42,7 @@ from dedup.engines import Engine, forget_folder
 from dedup.errors import InputError, WorkerError
 from dedup.heap import BOUNDS, bound_mapping, unbound_mapping
 from dedup.index import Mirror, mirror
-from dedup.store import pread
+from dedup.store import GAP, Wanted, pread
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -210,7 +211,7 @@ class DaskEngine(Engine):
         scattered = self._client.scatter(value, broadcast=True, hash=False, direct=self._direct)
         return cast(T, scattered)
 
-    def fetch(self, wanted: dict[str, list[tuple[str, int, int]]]) -> dict[str, np.ndarray]:
+    def fetch(self, wanted: Wanted) -> dict[str, np.ndarray]:
         """Bytes of files that workers keep (store.Fetch): from each at once,
         directly, or through the scheduler (as an ``Actor``'s own calls go,
         from a client not made with ``direct_to_workers=True``)."""
@@ -346,33 +347,22 @@ def _reading(ask: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 
 async def _ask(
-    rpc: Callable[[str], Any],
-    keys: dict[str, str],
-    wanted: dict[str, list[tuple[str, int, int]]],
+    rpc: Callable[[str], Any], keys: dict[str, str], wanted: Wanted
 ) -> dict[str, np.ndarray]:
     """Each keeper's ``read`` of what is ``wanted`` of it (``keys``: the actors,
     by worker), all at once; ``rpc`` reaches a worker by its address (an
     ``Actor``'s own calls would bind to whichever client they find)."""
     from distributed.protocol.serialize import to_serialize
 
-    async def one(owner: str, ranges: list[tuple[str, int, int]]) -> tuple[str, np.ndarray]:
+    async def one(owner: str, ranges: tuple[list[str], np.ndarray]) -> tuple[str, np.ndarray]:
         answer = await rpc(owner).actor_execute(
-            actor=keys[owner], function="read", args=[*map(to_serialize, _table(ranges))]
+            actor=keys[owner], function="read", args=[*map(to_serialize, ranges)]
         )
         if answer["status"] != "OK":
             raise answer["exception"]
         return owner, answer["result"]
 
     return dict(await asyncio.gather(*(one(o, r) for o, r in wanted.items())))
-
-
-def _table(ranges: list[tuple[str, int, int]]) -> tuple[list[str], np.ndarray]:
-    """Ranges ``(path, byte offset, bytes)`` as their paths, and an array of
-    ``(path number, byte offset, bytes)``: thousands of tuples, Dask would
-    send one by one."""
-    numbers: dict[str, int] = {}
-    rows = [(numbers.setdefault(path, len(numbers)), at, n) for path, at, n in ranges]
-    return list(numbers), np.array(rows, np.int64).reshape(-1, 3)
 
 
 def keeping(folder: Path) -> tuple[Path, str]:
@@ -403,7 +393,7 @@ def _copy(folder: str, files: list[tuple[str, np.ndarray]], keys: dict[str, str]
     if keys is not None:
         worker = get_worker()
 
-        def fetch(wanted: dict[str, list[tuple[str, int, int]]]) -> dict[str, np.ndarray]:
+        def fetch(wanted: Wanted) -> dict[str, np.ndarray]:
             return _reading(partial(sync, worker.loop, _ask, worker.rpc, keys, wanted))
 
         mirror(folder, Mirror(kept, me, fetch))
@@ -420,13 +410,19 @@ class _Keeper:
         after another. A single one is a view of its file, mapped (sent as
         it is); many are read into one array: mapped, each small range would
         bring the 64 KB around it into the worker's memory (at 1M
-        documents its peak doubled)."""
+        documents its peak doubled). Many items of a few bytes each (a
+        band task's bit maps: Folder.fetch_items) are read a stretch of a
+        file at a time where they lie close together."""
         if len(ranges) == 1:
             path, at, n = ranges[0].tolist()
             return np.memmap(paths[path], np.uint8, "r")[at : at + n].view(np.ndarray)
         out = np.empty(int(ranges[:, 2].sum()), np.uint8)
         fds = [os.open(path, os.O_RDONLY) for path in paths]
         try:
+            size = int(ranges[0, 2])
+            if size <= _ITEM and (ranges[:, 2] == size).all():
+                _read_items(fds, ranges, out.reshape(-1, size))
+                return out
             at = 0
             for path, offset, n in ranges.tolist():
                 pread(fds[path], out[at : at + n], offset)
@@ -435,6 +431,25 @@ class _Keeper:
             for fd in fds:
                 os.close(fd)
         return out
+
+
+def _read_items(fds: list[int], ranges: np.ndarray, out: np.ndarray) -> None:
+    """Ranges of one size (``out``'s rows) of files ``fds``, into ``out``:
+    read from the first to the last of a run less than ``GAP`` bytes apart
+    at a time (not a read each: thousands, in Python)."""
+    size = out.shape[1]
+    order = np.lexsort((ranges[:, 1], ranges[:, 0]))
+    path, at = ranges[order, 0], ranges[order, 1]
+    runs = np.flatnonzero((np.diff(path) != 0) | (np.diff(at) > GAP)) + 1
+    for a, b in pairwise([0, *runs.tolist(), len(order)]):
+        first = int(at[a])
+        data = np.empty(int(at[b - 1]) + size - first, np.uint8)
+        pread(fds[int(path[a])], data, first)
+        out[order[a:b]] = data[(at[a:b] - first)[:, None] + np.arange(size)]
+
+
+# Ranges of at most this many bytes, all of one size, are items (_read_items).
+_ITEM = 16
 
 
 def _forget(folder: str, dask_worker: Any) -> None:

@@ -171,9 +171,7 @@ def _band_candidates(
             places.append(mine + at)
         pairs = np.concatenate(places)[decode(band_pairs(np.concatenate(keys)))]
     items, _, slots = groups(pairs.reshape(-1))  # the paragraphs paired here, and their pairs
-    bits = np.stack(
-        [_words(c.para_bits, w, rows[items], parts) for w in range(c.para_bits.bands)], 1
-    )
+    bits = np.stack([c.para_bits.take(w, rows[items]) for w in range(c.para_bits.bands)], 1)
     paired = _Lsh(paras[items], rows[items], bits, c.para_sets.sizes(paras[items]))
     return _reachable(paired, encode(slots.reshape(-1, 2)), stored.cfg)
 
@@ -195,16 +193,6 @@ def _stretches(bands: BandFile, band: int, rows: np.ndarray) -> Iterator[tuple[i
         end = at + int(np.searchsorted(rows[at:], lo + _STRETCH))
         yield at, bands.keys(band, lo, int(rows[end - 1]) + 1)[rows[at:end] - lo]
         at = end
-
-
-def _words(bits: BandFile, word: int, rows: np.ndarray, parts: int) -> np.ndarray:
-    """Word ``word`` of the bit maps of ``rows`` (ascending): of a part of a
-    band, read a stretch at a time (a task's memory stays a part's)."""
-    if parts == 1:
-        return bits.column(word, rows)
-    return np.concatenate(
-        [np.empty(0, np.uint64), *(some for _, some in _stretches(bits, word, rows))]
-    )
 
 
 def _placed(pairs: np.ndarray, places: np.ndarray | None) -> np.ndarray:

@@ -302,7 +302,7 @@ def _align_block(job: _Job, lo: int) -> _Found:
     tokens = job.tokens()
     pairs = decode(_block_pairs(state.incidence, state.transposed, lo, lo + _BLOCK, job.min_seeds))
     if not len(pairs):
-        return _NONE
+        return _NO_PASSAGES
     docs = unique(pairs)  # sorted: a slot by searchsorted
     return _align(state, job, pairs, docs, _read(tokens, docs))
 
@@ -349,7 +349,7 @@ def _align(
 # objects: Dask sends a list object by object (100,000 synthetic documents:
 # 82,000 passages, 4 s of two workers' time and 1 s of the client's).
 _Found = tuple[np.ndarray, np.ndarray]
-_NONE: _Found = (np.empty((0, 6), np.int64), np.empty(0))
+_NO_PASSAGES: _Found = (np.empty((0, 6), np.int64), np.empty(0))
 
 
 # Documents per block: of the vocabulary count, of candidate pairs.
