@@ -226,11 +226,9 @@ def test_items_are_taken_where_they_lie(tmp_path: Path, monkeypatch: pytest.Monk
     every owner's in one call, which the keeper reads a run of nearby
     items at a time (runs of items at most 64 bytes apart here: many, in
     this machine's chunks too)."""
-    from dedup.engines import dask
     from dedup.engines.dask import _Keeper
 
     monkeypatch.setattr(store, "GAP", 64)
-    monkeypatch.setattr(dask, "GAP", 64)
     asked: list[np.ndarray] = []
 
     def fetch(wanted: Wanted) -> dict[str, np.ndarray]:

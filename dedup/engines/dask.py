@@ -32,7 +32,6 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
-from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -42,7 +41,7 @@ from dedup.engines import Engine, forget_folder
 from dedup.errors import InputError, WorkerError
 from dedup.heap import BOUNDS, bound_mapping, unbound_mapping
 from dedup.index import Mirror, mirror
-from dedup.store import GAP, Wanted, pread
+from dedup.store import Wanted, pread, read_items
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -421,8 +420,7 @@ class _Keeper:
         try:
             size = int(ranges[0, 2])
             if size <= _ITEM and (ranges[:, 2] == size).all():
-                _read_items(fds, ranges, out.reshape(-1, size))
-                return out
+                return read_items(np.array(fds)[ranges[:, 0]], ranges[:, 1], size).reshape(-1)
             at = 0
             for path, offset, n in ranges.tolist():
                 pread(fds[path], out[at : at + n], offset)
@@ -433,22 +431,7 @@ class _Keeper:
         return out
 
 
-def _read_items(fds: list[int], ranges: np.ndarray, out: np.ndarray) -> None:
-    """Ranges of one size (``out``'s rows) of files ``fds``, into ``out``:
-    read from the first to the last of a run less than ``GAP`` bytes apart
-    at a time (not a read each: thousands, in Python)."""
-    size = out.shape[1]
-    order = np.lexsort((ranges[:, 1], ranges[:, 0]))
-    path, at = ranges[order, 0], ranges[order, 1]
-    runs = np.flatnonzero((np.diff(path) != 0) | (np.diff(at) > GAP)) + 1
-    for a, b in pairwise([0, *runs.tolist(), len(order)]):
-        first = int(at[a])
-        data = np.empty(int(at[b - 1]) + size - first, np.uint8)
-        pread(fds[int(path[a])], data, first)
-        out[order[a:b]] = data[(at[a:b] - first)[:, None] + np.arange(size)]
-
-
-# Ranges of at most this many bytes, all of one size, are items (_read_items).
+# Ranges of at most this many bytes, all of one size, are items (store.read_items).
 _ITEM = 16
 
 
