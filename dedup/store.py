@@ -492,6 +492,14 @@ class Spill:
             return []
         return np.split(self.gather(items), np.cumsum(self.sizes(items))[:-1])
 
+    def take(self, arrays: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """Item ``at`` of each of ``arrays`` (in any order), those only read
+        (``_Chunks.take``)."""
+        w = max(self.width, 1)
+        rows = (self._bounds.array()[arrays] + at)[:, None] * w + np.arange(w)
+        out = self._values.take(rows.reshape(-1))
+        return out.reshape(-1, self.width) if self.width else out
+
     def range(self, first: int, last: int) -> np.ndarray:
         """Arrays ``first`` .. ``last - 1`` concatenated."""
         b = self._bounds.array()

@@ -40,6 +40,10 @@ def test_spill_round_trip(tmp_path: Path) -> None:
     assert spill.sizes(items).tolist() == [len(arrays[i]) for i in items]
     assert np.array_equal(spill.gather(items), np.concatenate([arrays[i] for i in items]))
     assert len(spill.gather(items[:0])) == 0
+    full = np.flatnonzero(spill.lengths())
+    which = rng.choice(full, 200)  # in any order, some twice
+    at = rng.integers(0, spill.sizes(which))
+    assert spill.take(which, at).tolist() == [arrays[i][j] for i, j in zip(which, at, strict=True)]
     empty = Spill(folder, "e", np.uint64)  # arrays, all empty: no chunk at all
     empty.extend(np.empty(0, np.uint64), np.zeros(3, np.int64))
     assert len(empty.gather(np.arange(3))) == 0
@@ -100,6 +104,9 @@ def test_spill_of_rows(tmp_path: Path) -> None:
     spill = Spill(Folder(tmp_path), "s", np.int32, 2)
     spill.extend(spans, np.array([5, 0, 15]))
     assert spill[0].shape == (5, 2) and (spill[2] == spans[5:]).all() and len(spill[1]) == 0
+    assert spill.take(np.array([2, 0, 2]), np.array([3, 4, 0])).tolist() == [
+        [16, 17], [8, 9], [10, 11]
+    ]  # fmt: skip
 
 
 def test_band_file_columns(tmp_path: Path) -> None:

@@ -557,17 +557,13 @@ def add_passages(
         b_chars[lo:hi] = _chars(spans_of_block, first, some, rows[lo:hi, [0, 2, 3]])
     kept = list(compress(asked, new))
     b_chars = b_chars[new].tolist()
-    # Their originals' offsets, each original's token spans read once.
+    # Their originals' offsets: of each, its first and last token's span
+    # only (where workers share no disk, not every original's spans whole).
     a_side = np.array([(p.a, p.a_lo, p.a_hi) for p in kept], np.int64).reshape(-1, 3)
-    a_chars = np.empty((len(kept), 2), np.int64)
-    by_a = np.argsort(a_side[:, 0], kind="stable")
-    a_sorted = a_side[by_a]
-    for some, spans_of_block, first in _token_blocks(c.token_spans, unique(a_side[:, 0])):
-        lo, hi = np.searchsorted(a_sorted[:, 0], [some[0], some[-1] + 1])
-        a_chars[by_a[lo:hi]] = _chars(spans_of_block, first, some, a_sorted[lo:hi])
+    starts = c.token_spans.take(a_side[:, 0], a_side[:, 1])[:, 0].tolist()
+    ends = c.token_spans.take(a_side[:, 0], a_side[:, 2] - 1)[:, 1].tolist()
     origs = [
-        Ref(c.doc_ids[p.a], start, end)
-        for p, (start, end) in zip(kept, a_chars.tolist(), strict=True)
+        Ref(c.doc_ids[p.a], start, end) for p, start, end in zip(kept, starts, ends, strict=True)
     ]
     # Last: the formulas may wait for the document clusters.
     within = [p for p in kept if p.a == p.b]
