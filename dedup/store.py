@@ -552,7 +552,7 @@ class BandFile:
         return keys if rows is None else keys[rows]
 
     def take(self, band: int, rows: np.ndarray) -> np.ndarray:
-        """One band's keys of ``rows`` (ascending): only those are read (_Chunks.take)."""
+        """One band's keys of ``rows`` (in any order): only those are read (_Chunks.take)."""
         return self._columns[band].take(rows)
 
     def keys(self, band: int, first: int, last: int) -> np.ndarray:

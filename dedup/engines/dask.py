@@ -415,12 +415,12 @@ class _Keeper:
         if len(ranges) == 1:
             path, at, n = ranges[0].tolist()
             return np.memmap(paths[path], np.uint8, "r")[at : at + n].view(np.ndarray)
-        out = np.empty(int(ranges[:, 2].sum()), np.uint8)
         fds = [os.open(path, os.O_RDONLY) for path in paths]
         try:
             size = int(ranges[0, 2])
             if size <= _ITEM and (ranges[:, 2] == size).all():
                 return read_items(np.array(fds)[ranges[:, 0]], ranges[:, 1], size).reshape(-1)
+            out = np.empty(int(ranges[:, 2].sum()), np.uint8)
             at = 0
             for path, offset, n in ranges.tolist():
                 pread(fds[path], out[at : at + n], offset)
