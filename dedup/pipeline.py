@@ -242,7 +242,11 @@ def _scan(
                         clustering()
                     return formulas(corpus, cfg, run, lambda: clustering()[0], within)
 
-                spans = add_passages(corpus, spans, cfg, passages + repeats, formula)
+                # Weighed by the engine's tasks, unless the clustering holds
+                # a pool of this machine's processes (which takes one
+                # stage's tasks at a time; Dask's take both).
+                weighing = None if busy and isinstance(run, ProcessEngine) else run
+                spans = add_passages(corpus, spans, cfg, passages + repeats, formula, weighing)
             found, related = clustering()
             result = _result(corpus, cfg, spans, found, boilerplate, related)
             if archive is not None and corpus.outside is not None:

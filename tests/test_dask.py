@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -312,6 +313,48 @@ def test_no_task_reads_the_clients_folder(tmp_path: Path, monkeypatch: pytest.Mo
         assert "looks" in published
         with pytest.raises(RuntimeError, match="a task opened"):
             scan(news, engine=DaskEngine(client, shared_disk=True), tmp_dir=folder)
+
+
+def test_the_client_reads_no_tokens_to_weigh_passages_or_frame_copies(
+    client: distributed.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the workers keep the features, tasks read the tokens that
+    weighing the passages (add_passages) and the copies' template frames
+    (templates) need, where they are kept: the client reads none for them
+    (the formulas among the passages aside: their few documents' tokens).
+    Run here, both read them, as a check that the count bites."""
+    needs(SAUDINEWSNET)
+    news: list[Document] = list(saudinewsnet(2000))
+    stage: list[str] = []  # the stage this (the main) thread is in
+    read: list[tuple[str, str]] = []  # (store, stage) of each read here
+
+    def within(name: str, function: Any) -> Any:
+        def staged(*args: Any, **kwargs: Any) -> Any:
+            stage.append(name)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                stage.pop()
+
+        return staged
+
+    gather = store.Spill.gather
+
+    def counted(spill: store.Spill, items: np.ndarray) -> np.ndarray:
+        if stage and threading.current_thread() is threading.main_thread():
+            read.append((spill._values.name, stage[-1]))
+        return gather(spill, items)
+
+    monkeypatch.setattr(store.Spill, "gather", counted)
+    monkeypatch.setattr(pipeline, "add_passages", within("weighing", pipeline.add_passages))
+    monkeypatch.setattr(pipeline, "templates", within("framing", pipeline.templates))
+    monkeypatch.setattr(pipeline, "formulas", within("formulas", pipeline.formulas))
+    tokens = {"tokens", "token_spans"}
+    one = scan(news)
+    assert {stage for name, stage in read if name in tokens} >= {"weighing", "framing"}
+    read.clear()
+    assert scan(news, engine=client) == one
+    assert {stage for name, stage in read if name in tokens} <= {"formulas"}
 
 
 def test_a_worker_that_joins_after_the_index_was_sent_runs_none_of_its_tasks(

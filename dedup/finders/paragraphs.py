@@ -574,25 +574,35 @@ def templates(
     lo = np.searchsorted(key + c.para_start[near], doc_key + start)
     hi = np.maximum(lo, np.searchsorted(key + c.para_end[near], doc_key + end, side="right"))
     mine = unique(near[ranges(lo, hi)])  # sorted: a row by searchsorted
-    # Their affixes, then how many documents hold each: two passes over the tokens.
+    # Their affixes, then how many documents hold each: two passes over the
+    # tokens, by the engine's tasks where they open the index.
+    tasks = engine if engine is not None and engine.opens and not engine.local else None
     pre = np.zeros((len(mine), _FRAME), np.uint64)
     suf = np.zeros_like(pre)
-    for take, (prefixes, suffixes) in _affix_blocks(c, block, mine):
+    found: Iterator[tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]]
+    if tasks is not None:
+        owner = c.para_doc[mine]  # ascending: a block's paragraphs are a run of them
+        parts = np.split(mine, np.searchsorted(owner, unique(owner)[block::block]))
+        task = partial(_copy_affixes, str(c.path), cfg, block)
+        found = (affixes for _, affixes in tasks.map(task, parts))
+    else:
+        found = _affix_blocks(c, block, mine)
+    for take, (prefixes, suffixes) in found:  # each put in place as it comes
         rows = np.searchsorted(mine, take)
         pre[rows], suf[rows] = prefixes, suffixes
     valid = np.arange(_FRAME) < c.para_ntok[mine, None]
     # The copies' affixes, in a table that counts their holders as the
     # corpus's documents are read (48 bytes an affix).
     table = kernels.affix_table(unique(np.concatenate((pre[valid], suf[valid]))))
-    if engine is not None and engine.opens and not engine.local:
+    if tasks is not None:
         # Each task counts a block's, reading the table; blocks hold other
         # documents, so their counts add up.
         saved, n = c.path / "affixes.npy", len(c.doc_ids)
         np.save(saved, table)
-        engine.publish(c.path, [saved])
-        task = partial(_affix_holders, str(c.path), cfg, str(saved))
+        tasks.publish(c.path, [saved])
+        counting = partial(_affix_holders, str(c.path), cfg, str(saved))
         blocks = (range(lo, min(n, lo + block)) for lo in range(0, n, block))
-        for _, (rows, counts) in engine.map(task, blocks):  # each added as it comes
+        for _, (rows, counts) in tasks.map(counting, blocks):  # each added as it comes
             table[rows, 1] += counts
     else:
         for take, tokens, first in _token_blocks(c, block):
@@ -640,6 +650,15 @@ def _affix_blocks(
             take,
             kernels.affixes(tokens, first, c.para_ntok[take], _FRAME, _PREFIX, _SUFFIX, _MIX),
         )
+
+
+def _copy_affixes(
+    folder: str, cfg: Config, block: int, paras: np.ndarray
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """A task: ``_affix_blocks`` of the paragraphs ``paras`` (sorted, of
+    ``block`` documents at most), their tokens read where it runs."""
+    ((take, affixes),) = _affix_blocks(_tables(folder, cfg), block, paras)
+    return take, affixes
 
 
 def _count_affixes(

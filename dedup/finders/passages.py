@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from itertools import compress, pairwise
+from itertools import pairwise
 from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple, Protocol
@@ -43,7 +43,7 @@ from dedup import kernels
 from dedup.config import Config
 from dedup.engines import Engine, run
 from dedup.finders import save_arrays
-from dedup.index import Index, Outside, here, tokens_of, words_of
+from dedup.index import Index, Outside, held, here, tokens_of, words_of
 from dedup.lsh import decode
 from dedup.models import Ref, Span, SpanKind
 from dedup.store import Spill
@@ -498,6 +498,7 @@ def add_passages(
     cfg: Config,
     found: list[Passage],
     formulas: Callable[[list[Passage]], set[Passage]] | None = None,
+    engine: Engine | None = None,
 ) -> list[Span]:
     """Paragraph spans plus the passages ``found`` (aligned_passages, and
     repeats inside one document: ``a == b``, kind ``within``, or ``formula``
@@ -513,6 +514,11 @@ def add_passages(
     are true, and the passage names the first copy. So a paragraph span and
     the lightly edited paragraph next to it, which only the passage holds,
     are both reported.
+
+    The passages are weighed a block of their documents (as ``b``) at a
+    time (``_weigh``, which reads their tokens): by ``engine``'s tasks where
+    they open the index (where its workers share no disk with this process,
+    the tokens are then read where they are kept, not sent here), else here.
     """
     number = c.doc_number
     by_doc: dict[int, list[tuple[int, Span]]] = {}  # doc -> (original's doc, span)
@@ -521,42 +527,20 @@ def add_passages(
         by_doc.setdefault(number[s.doc], []).append((number[s.duplicate_of.doc], s))
         if s.kind == "boilerplate":
             template.setdefault(number[s.doc], []).append(s)
-    # Passages by b, then original; without the boilerplate at their ends
-    # (a repeat inside one document: its similarity is of its windows, as
-    # a paragraph's). Only passages touching boilerplate are weighed, their
-    # documents' tokens read a group of passages at a time (_WEIGHED), not
-    # a read each document each passage.
-    ordered = sorted(found, key=attrgetter("b", "a", "b_lo"))
-    cuts = _cuts(c, template, {d for p in ordered if p.a != p.b for d in (p.a, p.b)})
-    weighed: list[Passage | None] = list(ordered)
-    at = [i for i, p in enumerate(ordered) if p.a != p.b and (p.a in cuts or p.b in cuts)]
-    sides = np.array([(ordered[i].a, ordered[i].b) for i in at], np.int64).reshape(-1, 2)
-    tokens = np.cumsum(c.doc_ntok[sides].sum(axis=1))  # a document counted each time
-    cut = np.searchsorted(tokens, np.arange(_WEIGHED, tokens[-1] if len(at) else 0, _WEIGHED))
-    for lo, hi in pairwise([0, *np.unique(cut).tolist(), len(at)]):
-        if lo == hi:  # the first passage alone takes more
-            continue
-        docs = unique(sides[lo:hi])
-        words = dict(zip(docs.tolist(), c.tokens.each(docs), strict=True))
-        for i in at[lo:hi]:
-            weighed[i] = _without_template(cfg, ordered[i], cuts, words)
-    asked = [p for p in weighed if p is not None]
-    rows = np.array([(p.b, p.a, p.b_lo, p.b_hi) for p in asked], np.int64).reshape(-1, 4)
-    # Every document's passages weighed at once, their spans as ranges of
-    # tokens; the token spans read a block of documents at a time.
-    new = np.zeros(len(asked), bool)
-    b_chars = np.empty((len(asked), 2), np.int64)
-    for some, spans_of_block, first in _token_blocks(c.token_spans, unique(rows[:, 0])):
-        lo, hi = np.searchsorted(rows[:, 0], [some[0], some[-1] + 1])
-        mine = [(b, a, s.start, s.end) for b in some.tolist() for a, s in by_doc.get(b, [])]
-        held = np.array(mine, np.int64).reshape(-1, 4)
-        held[:, 2:] = _tokens_at(
-            spans_of_block, first, np.searchsorted(some, held[:, 0]), held[:, 2:]
+    index: Index | str = c
+    where = Engine()
+    if engine is not None and engine.opens and not engine.local:
+        index, where = str(c.path), engine
+    weighings = _weighings(sorted(found, key=attrgetter("b", "a", "b_lo")), by_doc, template)
+    weighed = run(where, partial(_weigh, index, cfg), weighings)
+    kept = [
+        Passage(a, a_lo, a_hi, b, b_lo, b_hi, similarity)
+        for rows, similarities, _ in weighed
+        for (a, a_lo, a_hi, b, b_lo, b_hi), similarity in zip(
+            rows.tolist(), similarities.tolist(), strict=True
         )
-        new[lo:hi] = kernels.new_passages(held, rows[lo:hi], cfg.passage_min_tokens)
-        b_chars[lo:hi] = _chars(spans_of_block, first, some, rows[lo:hi, [0, 2, 3]])
-    kept = list(compress(asked, new))
-    b_chars = b_chars[new].tolist()
+    ]
+    b_chars = [chars for _, _, covered in weighed for chars in covered.tolist()]
     # Their originals' offsets: of each, its first and last token's span
     # only (where workers share no disk, not every original's spans whole).
     a_side = np.array([(p.a, p.a_lo, p.a_hi) for p in kept], np.int64).reshape(-1, 3)
@@ -573,6 +557,105 @@ def add_passages(
         span = Span(c.doc_ids[p.b], start, end, kind, p.similarity, orig, "passage")
         by_doc.setdefault(p.b, []).append((p.a, span))
     return [s for d in sorted(by_doc) for _, s in sorted(by_doc[d], key=lambda x: x[1].start)]
+
+
+# A weighing task's item (``_weigh``): a block's passages, rows ``a, a_lo,
+# a_hi, b, b_lo, b_hi`` ordered by ``b``, ``a``, ``b_lo``, and their
+# similarities; the boilerplate spans of the documents they pair, rows
+# ``doc, start, end`` by document; the spans found in their ``b`` documents
+# so far, rows ``b, a, start, end`` by ``b`` (``a``: the original's document).
+_Weighing = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _weighings(
+    ordered: list[Passage],
+    by_doc: dict[int, list[tuple[int, Span]]],
+    template: dict[int, list[Span]],
+) -> Iterator[_Weighing]:
+    """The passages ``ordered`` (by ``b``, ``a``, ``b_lo``) as weighing
+    items, ``_WEIGH_DOCS`` of their ``b`` documents an item."""
+    rows = np.array(
+        [(p.a, p.a_lo, p.a_hi, p.b, p.b_lo, p.b_hi) for p in ordered], np.int64
+    ).reshape(-1, 6)
+    similarities = np.array([p.similarity for p in ordered], np.float64)
+    docs = unique(rows[:, 3])
+    for lo in range(0, len(docs), _WEIGH_DOCS):
+        some = docs[lo : lo + _WEIGH_DOCS]
+        i, j = np.searchsorted(rows[:, 3], [some[0], some[-1] + 1])
+        across = rows[i:j][rows[i:j, 0] != rows[i:j, 3]]
+        paired = unique(across[:, [0, 3]]).tolist()
+        boiler = [(d, s.start, s.end) for d in paired for s in template.get(d, ())]
+        held = [(b, a, s.start, s.end) for b in some.tolist() for a, s in by_doc.get(b, ())]
+        yield (
+            rows[i:j],
+            similarities[i:j],
+            np.array(boiler, np.int64).reshape(-1, 3),
+            np.array(held, np.int64).reshape(-1, 4),
+        )
+
+
+# Documents (as ``b``) whose passages a weighing task weighs.
+_WEIGH_DOCS = 1024
+
+
+def _weigh(index: Index | str, cfg: Config, item: _Weighing) -> _Weighed:
+    """A task: a block's passages (``_Weighing``) without the boilerplate at
+    their ends (a repeat inside one document: its similarity is of its
+    windows, as a paragraph's), then those of them that say something new
+    in their document (kernels.new_passages), with the characters of ``b``
+    they cover. Only passages touching boilerplate are weighed against it,
+    their documents' tokens read a group of passages at a time
+    (``_WEIGHED``), not a read each document each passage; the token spans
+    of the block's documents are read at once. ``index``: or its folder,
+    in a task that opens it."""
+    c = index if isinstance(index, Index) else held(Path(index), cfg, complete=True)
+    found, similarities, boiler, spans = item
+    rows, similarities = found.copy(), similarities.copy()
+    cuts = _cuts(c.token_spans, boiler)
+    marked = np.array(sorted(cuts), np.int64)
+    at = np.flatnonzero(
+        (rows[:, 0] != rows[:, 3]) & (np.isin(rows[:, 0], marked) | np.isin(rows[:, 3], marked))
+    )
+    sides = rows[at][:, [0, 3]]
+    tokens = np.cumsum(c.tokens.sizes(sides.reshape(-1)).reshape(-1, 2).sum(axis=1))
+    cut = np.searchsorted(tokens, np.arange(_WEIGHED, tokens[-1] if len(at) else 0, _WEIGHED))
+    dropped = np.zeros(len(rows), bool)
+    for lo, hi in pairwise([0, *np.unique(cut).tolist(), len(at)]):
+        if lo == hi:  # the first passage alone takes more
+            continue
+        docs = unique(sides[lo:hi])
+        words = dict(zip(docs.tolist(), c.tokens.each(docs), strict=True))
+        for i in at[lo:hi].tolist():
+            a, a_lo, a_hi, b, b_lo, b_hi = rows[i].tolist()
+            *weighed, similarity, counted = kernels.without_template(
+                words[a], a_lo, a_hi, cuts.get(a, _NONE), words[b], b_lo, b_hi,
+                cuts.get(b, _NONE), cfg.passage_min_tokens,
+            )  # fmt: skip
+            if weighed[0] < 0 or min(similarity, counted) < cfg.passage_threshold:
+                dropped[i] = True
+            else:
+                rows[i, [1, 2, 4, 5]] = weighed
+                similarities[i] = round(similarity, 4)
+    rows, similarities = rows[~dropped], similarities[~dropped]
+    # Every document's passages weighed at once, their spans as ranges of tokens.
+    asked = rows[:, [3, 0, 4, 5]]  # b, a, b_lo, b_hi
+    new = np.zeros(len(rows), bool)
+    b_chars = np.empty((len(rows), 2), np.int64)
+    for some, spans_of_block, first in _token_blocks(c.token_spans, unique(asked[:, 0])):
+        lo, hi = np.searchsorted(asked[:, 0], [some[0], some[-1] + 1])
+        mine = spans[np.isin(spans[:, 0], some)]
+        mine[:, 2:] = _tokens_at(
+            spans_of_block, first, np.searchsorted(some, mine[:, 0]), mine[:, 2:]
+        )
+        new[lo:hi] = kernels.new_passages(mine, asked[lo:hi], cfg.passage_min_tokens)
+        b_chars[lo:hi] = _chars(spans_of_block, first, some, asked[lo:hi, [0, 2, 3]])
+    return rows[new], similarities[new], b_chars[new]
+
+
+# A weighing task's answer: the passages kept, rows ``a, a_lo, a_hi, b,
+# b_lo, b_hi``, their similarities, and the characters of ``b`` they cover,
+# rows ``start, end``. Arrays, not Passages: Dask sends a list object by object.
+_Weighed = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _token_blocks(
@@ -610,41 +693,22 @@ def _chars(spans: np.ndarray, first: np.ndarray, some: np.ndarray, rows: np.ndar
     return found
 
 
-def _cuts(c: Index, template: dict[int, list[Span]], docs: set[int]) -> dict[int, np.ndarray]:
-    """The tokens of each boilerplate span of ``docs`` (those that start
-    inside it), as rows ``lo, hi`` by document (those with none left out):
-    a block of documents' token spans read at a time."""
-    held = np.array(sorted(docs.intersection(template)), np.int64)
+def _cuts(token_spans: Spill, boiler: np.ndarray) -> dict[int, np.ndarray]:
+    """The tokens of each boilerplate span ``boiler`` (rows ``doc, start,
+    end``, by document: those that start inside it), as rows ``lo, hi`` by
+    document: a block of documents' token spans read at a time."""
     cuts: dict[int, np.ndarray] = {}
-    for some, spans, first in _token_blocks(c.token_spans, held):
-        each = [template[d] for d in some.tolist()]
-        chars = np.array([(s.start, s.end) for t in each for s in t], np.int64)
-        rank = np.repeat(np.arange(len(some)), [len(t) for t in each])
-        rows = _tokens_at(spans, first, rank, chars)
-        ends = np.cumsum([len(t) for t in each]).tolist()
-        cuts.update(zip(some.tolist(), np.split(rows, ends[:-1]), strict=True))
+    for some, spans, first in _token_blocks(token_spans, unique(boiler[:, 0])):
+        lo, hi = np.searchsorted(boiler[:, 0], [some[0], some[-1] + 1])
+        part = boiler[lo:hi]
+        rows = _tokens_at(spans, first, np.searchsorted(some, part[:, 0]), part[:, 1:])
+        docs, begin = np.unique(part[:, 0], return_index=True)
+        cuts.update(zip(docs.tolist(), np.split(rows, begin[1:]), strict=True))
     return cuts
 
 
-def _without_template(
-    cfg: Config, p: Passage, cuts: dict[int, np.ndarray], words: dict[int, np.ndarray]
-) -> Passage | None:
-    """The passage without the boilerplate at its ends, and its similarity
-    without the boilerplate inside it (kernels.without_template): a passage
-    that matches only a columnist's sign-off and contact lines is no copy.
-    (``cuts``: ``_cuts``; ``words``: its documents' tokens.)"""
-    cut_a, cut_b = cuts.get(p.a, _NONE), cuts.get(p.b, _NONE)
-    a_lo, a_hi, b_lo, b_hi, similarity, counted = kernels.without_template(
-        words[p.a], p.a_lo, p.a_hi, cut_a, words[p.b], p.b_lo, p.b_hi, cut_b,
-        cfg.passage_min_tokens,
-    )  # fmt: skip
-    if a_lo < 0 or min(similarity, counted) < cfg.passage_threshold:
-        return None
-    return Passage(p.a, a_lo, a_hi, p.b, b_lo, b_hi, round(similarity, 4))
-
-
 _NONE = np.empty((0, 2), np.int64)
-# Passages weighed against their boilerplate (``_without_template``) a
+# Passages weighed against their boilerplate (kernels.without_template) a
 # group at a time, their documents' tokens read at once: this many tokens
 # (32 MB) a group, and one passage's more at most.
 _WEIGHED = 1 << 22
