@@ -296,7 +296,8 @@ def test_passages_weighed_against_boilerplate_a_group_at_a_time_are_the_same(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """add_passages reads the tokens of the passages touching boilerplate a
-    group at a time: a group a passage, or all in one, the same spans."""
+    group at a time: a group a passage, or all in one, the same spans; and
+    so do its tasks weighing a few documents' passages each."""
     needs(SAUDINEWSNET)
     docs = list(saudinewsnet(2000))
     found = scan(docs)
@@ -305,6 +306,8 @@ def test_passages_weighed_against_boilerplate_a_group_at_a_time_are_the_same(
     for size in (1, 1 << 40):
         monkeypatch.setattr(passages, "_WEIGHED", size)
         assert scan(docs) == found
+    monkeypatch.setattr(passages, "_WEIGH_DOCS", 3)
+    assert scan(docs) == found
 
 
 def test_blocks_of_a_few_documents_find_the_passages_of_one_block(

@@ -552,9 +552,9 @@ def templates(
     ``frame``); a copy with fewer than ``min_paragraph_tokens`` tokens
     outside its paragraphs' frames is template text, not copying. Affixes
     are counted over the corpus only for the copies' own, a block of
-    documents at a time: here, or by ``engine``'s tasks (where the workers
-    have a copy of the scan's folder: read here, every token would cross
-    the network).
+    documents at a time; the copies' affixes are found, and counted, here,
+    or by ``engine``'s tasks (where the workers have a copy of the scan's
+    folder: read here, the tokens would cross the network).
     """
     asked = [i for i, s in enumerate(spans) if s.kind == "across" and s.match == "paragraph"]
     if not asked:

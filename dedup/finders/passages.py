@@ -595,7 +595,7 @@ def _weighings(
 
 
 # Documents (as ``b``) whose passages a weighing task weighs.
-_WEIGH_DOCS = 1024
+_WEIGH_DOCS = 10_000
 
 
 def _weigh(index: Index | str, cfg: Config, item: _Weighing) -> _Weighed:
