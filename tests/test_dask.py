@@ -351,10 +351,10 @@ def test_the_client_reads_no_tokens_to_weigh_passages_or_frame_copies(
     monkeypatch.setattr(pipeline, "formulas", within("formulas", pipeline.formulas))
     tokens = {"tokens", "token_spans"}
     one = scan(news)
-    assert {stage for name, stage in read if name in tokens} >= {"weighing", "framing"}
+    assert {where for name, where in read if name in tokens} >= {"weighing", "framing"}
     read.clear()
     assert scan(news, engine=client) == one
-    assert {stage for name, stage in read if name in tokens} <= {"formulas"}
+    assert {where for name, where in read if name in tokens} <= {"formulas"}
 
 
 def test_a_worker_that_joins_after_the_index_was_sent_runs_none_of_its_tasks(

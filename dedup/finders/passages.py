@@ -600,7 +600,9 @@ _WEIGH_DOCS = 10_000
 
 def _weigh(index: Index | str, cfg: Config, item: _Weighing) -> _Weighed:
     """A task: a block's passages (``_Weighing``) without the boilerplate at
-    their ends (a repeat inside one document: its similarity is of its
+    their ends, their similarities without the boilerplate inside them (a
+    passage that matches only a columnist's sign-off and contact lines is
+    no copy; a repeat inside one document keeps its similarity, of its
     windows, as a paragraph's), then those of them that say something new
     in their document (kernels.new_passages), with the characters of ``b``
     they cover. Only passages touching boilerplate are weighed against it,
