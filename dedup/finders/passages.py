@@ -640,7 +640,9 @@ def _weigh(index: Index | str, cfg: Config, item: _Weighing) -> _Weighed:
                 similarities[i] = round(similarity, 4)
     rows, similarities = rows[~dropped], similarities[~dropped]
     # Every document's passages weighed at once, their spans as ranges of tokens.
-    asked = rows[:, [3, 0, 4, 5]]  # b, a, b_lo, b_hi
+    # b, a, b_lo, b_hi: in C order (as taken, numpy lays the columns out in
+    # Fortran order, and the kernel would be compiled anew for it)
+    asked = np.ascontiguousarray(rows[:, [3, 0, 4, 5]])
     new = np.zeros(len(rows), bool)
     b_chars = np.empty((len(rows), 2), np.int64)
     for some, spans_of_block, first in _token_blocks(c.token_spans, unique(asked[:, 0])):
