@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
-from dedup import Document, heap, pipeline, read_documents, scan, store
+from dedup import Document, finders, heap, pipeline, read_documents, scan, store
 from dedup.archive import describe
 from dedup.cli import app
 from dedup.engines import Engine, run
@@ -308,7 +308,7 @@ def test_no_task_reads_the_clients_folder(tmp_path: Path, monkeypatch: pytest.Mo
         # tasks, and each paragraph band by 3, 10,517 keys read from both workers.)
         monkeypatch.setattr(pipeline, "_MANY_EDGES", 0)
         monkeypatch.setattr(passages, "_STATE_BLOCK", 500)
-        monkeypatch.setattr(paragraphs, "_BAND_BYTES", 8 * 4000)
+        monkeypatch.setattr(finders, "BAND_BYTES", 8 * 4000)
         assert scan(news, engine=client, tmp_dir=folder) == one
         assert "looks" in published
         with pytest.raises(RuntimeError, match="a task opened"):
@@ -357,6 +357,34 @@ def test_the_client_reads_no_tokens_to_weigh_passages_or_frame_copies(
     assert {where for name, where in read if name in tokens} <= {"formulas"}
 
 
+def test_the_client_reads_no_document_signature_or_band_key(
+    client: distributed.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the workers open the index, tasks bucket the documents' bands
+    and read the verified pairs' signatures for their MinHash estimates:
+    the client (this process; the cluster's workers are processes of their
+    own) reads neither, in any thread. Scanned here, it reads both, as a
+    check that the count bites."""
+    needs(SAUDINEWSNET)
+    news: list[Document] = list(saudinewsnet(1000))
+    read: set[str] = set()  # the stores read here
+
+    def counted(method: Any) -> Any:
+        def reads(chunks: Any, *args: Any) -> Any:
+            read.add(chunks.name)
+            return method(chunks, *args)
+
+        return reads
+
+    for name in ("read", "gather", "take"):
+        monkeypatch.setattr(store._Chunks, name, counted(getattr(store._Chunks, name)))
+    one = scan(news)
+    assert {"doc_sigs", "doc_bands"} <= read and one.related
+    read.clear()
+    assert scan(news, engine=client) == one
+    assert read and not read & {"doc_sigs", "doc_bands"}
+
+
 def test_a_worker_that_joins_after_the_index_was_sent_runs_none_of_its_tasks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -403,7 +431,7 @@ def test_an_index_grows_on_workers_that_share_nothing(
     news: list[Document] = list(saudinewsnet(600))
     here, there = tmp_path / "here.db", tmp_path / "there.db"
     monkeypatch.setattr(paragraphs, "_SENT_BANDS", 0)
-    monkeypatch.setattr(paragraphs, "_BAND_BYTES", 8 * 1000)
+    monkeypatch.setattr(finders, "BAND_BYTES", 8 * 1000)
     for lo in range(0, len(news), 200):
         batch = news[lo : lo + 200]
         got = scan(batch, engine=client, index=there, batch_name=f"day {lo}")

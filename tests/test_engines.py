@@ -18,13 +18,13 @@ import pytest
 from typer.testing import CliRunner
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
-from dedup import Config, Document, pipeline, read_documents, scan
+from dedup import Config, Document, finders, pipeline, read_documents, scan
 from dedup.cli import app
 from dedup.engines import Engine, make_engine, run
 from dedup.engines.processes import ProcessEngine
 from dedup.errors import OutputError, WorkerError
 from dedup.finders import ahead, documents, paragraphs, passages
-from dedup.finders.documents import sketch_candidates
+from dedup.finders.documents import document_clusters, sketch_candidates
 from dedup.finders.paragraphs import paragraph_edges, paragraph_spans
 from dedup.finders.passages import _frequencies as frequencies
 from dedup.index import Index
@@ -287,13 +287,14 @@ class _Elsewhere(Engine):
         self.shares_disk = shares_disk
 
 
-def test_paragraph_bands_in_parts_give_the_edges_of_whole_bands(
+def test_bands_in_parts_give_the_pairs_of_whole_bands(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A band of more keys than a task may hold (_BAND_BYTES) is bucketed
+    """A band of more keys than a task may hold (BAND_BYTES) is bucketed
     by tasks a part of its keys each (by key, so a bucket is a part's):
-    read from the index's folder a stretch at a time, or sent. The edges
-    are those of whole bands, on every engine."""
+    read from the index's folder a stretch at a time, or sent. The
+    paragraph edges, and the document clusters and pairs, are those of
+    whole bands, on every engine."""
     needs(SAUDINEWSNET)
     docs = list(saudinewsnet(2500))
     cfg = Config()
@@ -301,12 +302,12 @@ def test_paragraph_bands_in_parts_give_the_edges_of_whole_bands(
     whole = paragraph_edges(index, cfg, Engine())
     assert len(whole) > 100
     lsh = len(paragraphs.lsh_paragraphs(index))
-    monkeypatch.setattr(paragraphs, "_BAND_BYTES", lsh * 8 // 3)  # 4 parts a band
-    monkeypatch.setattr(paragraphs, "_STRETCH", lsh // 7)  # 8 stretches a band
+    monkeypatch.setattr(finders, "BAND_BYTES", lsh * 8 // 3)  # 4 parts a band
+    monkeypatch.setattr(finders, "STRETCH", lsh // 7)  # 8 stretches a band
     monkeypatch.setattr(paragraphs, "_SENT_BANDS", 0)
     parts: list[tuple[int, int]] = []  # (part, parts) of each stretch split
     kept = 0  # keys kept in the parts
-    split = paragraphs._part
+    split = finders.key_part
 
     def spied(keys: np.ndarray, part: int, of: int) -> np.ndarray:
         nonlocal kept
@@ -315,7 +316,8 @@ def test_paragraph_bands_in_parts_give_the_edges_of_whole_bands(
         kept += len(mine)
         return mine
 
-    monkeypatch.setattr(paragraphs, "_part", spied)
+    monkeypatch.setattr(finders, "key_part", spied)
+    monkeypatch.setattr(paragraphs, "key_part", spied)
     bands = index.para_bands.bands
     for shares_disk, calls in ((True, bands * 4 * 8), (False, bands * 4)):
         parts.clear()
@@ -325,6 +327,23 @@ def test_paragraph_bands_in_parts_give_the_edges_of_whole_bands(
         assert kept == bands * lsh  # each key in one part
     with ProcessEngine(2) as engine:  # forked: the parts and stretches above
         assert paragraph_edges(index, cfg, engine) == whole
+
+    shared = paragraph_spans(index, whole, cfg)[2]
+    sketched = sketch_candidates(index, cfg, Engine())
+    monkeypatch.setattr(finders, "BAND_BYTES", 1 << 30)
+    found = document_clusters(index, shared, sketched, cfg, Engine())
+    assert len(found[0]) > 20 and len(found[1]) > 5  # clusters, and other pairs
+    live = int(np.count_nonzero(index.doc_sets.lengths()))
+    monkeypatch.setattr(finders, "BAND_BYTES", live * 8 // 3)
+    monkeypatch.setattr(finders, "STRETCH", live // 7)
+    parts.clear()
+    kept = 0
+    assert document_clusters(index, shared, sketched, cfg, _Elsewhere(True)) == found
+    bands = index.doc_bands.bands
+    assert len(parts) == bands * 4 * 8 and kept == bands * live
+    assert document_clusters(index, shared, sketched, cfg, _Elsewhere(False)) == found
+    with ProcessEngine(2) as engine:
+        assert document_clusters(index, shared, sketched, cfg, engine) == found
     index.close()
 
 

@@ -90,20 +90,23 @@ def test_what_is_not_an_index_is_refused_in_one_line(tmp_path: Path) -> None:
         Index.open(tmp_path, Config())
 
 
-def test_pair_estimates_read_together_equal_one_by_one(
+def test_pair_agreements_read_together_give_the_estimates_one_by_one(
     tmp_path: Path, news: list[Document]
 ) -> None:
-    """documents._estimates (signatures gathered, compared in chunks) is
-    minhash.estimate of each pair's two signatures."""
-    from dedup.finders.documents import _estimates
+    """documents._agreements (signatures gathered, compared in chunks) over
+    num_perm is minhash.estimate of each pair's two signatures."""
+    from dedup.finders import encode
+    from dedup.finders.documents import _agreements
     from dedup.minhash import estimate
 
-    index = build(tmp_path, news[:120], Config())
+    cfg = Config()
+    index = build(tmp_path, news[:120], cfg)
     rng = np.random.default_rng(5)
     pairs = np.sort(rng.integers(0, 120, (300, 2)), axis=1)
     expected = [estimate(index.doc_sigs[a][0], index.doc_sigs[b][0]) for a, b in pairs.tolist()]
-    assert _estimates(index, pairs, chunk=7).tolist() == expected
-    assert len(_estimates(index, pairs[:0])) == 0
+    got = _agreements(index.doc_sigs, encode(pairs), chunk=7) / cfg.num_perm
+    assert got.tolist() == expected
+    assert len(_agreements(index.doc_sigs, encode(pairs[:0]))) == 0
     index.close()
 
 

@@ -25,9 +25,9 @@ from dedup import kernels
 from dedup.config import Config
 from dedup.engines import Engine, run
 from dedup.index import held, here
-from dedup.lsh import decode
+from dedup.lsh import band_pairs, decode
 from dedup.minhash import ranges
-from dedup.store import Spill
+from dedup.store import BandFile, Spill
 from dedup.verify import groups, unique
 
 N = TypeVar("N", bound=NamedTuple)
@@ -71,6 +71,55 @@ def encode(pairs: np.ndarray) -> np.ndarray:
 def chunks(pairs: np.ndarray, size: int = 20_000) -> Iterator[np.ndarray]:
     for i in range(0, len(pairs), size):
         yield pairs[i : i + size]
+
+
+# Bytes of a band's keys a task holds at most: a band of more is bucketed
+# in parts, by key (at 1M synthetic documents a paragraph band is 39 MB, one
+# part; at a 1 TB crawl, 11 GB, 42 parts). A task reads the band a stretch
+# of ``STRETCH`` entries at a time, and keeps its part's (so a band is read
+# once a part: the price of a task's memory bounded without a shuffle of
+# the keys as they are written).
+BAND_BYTES = 256 << 20
+STRETCH = 1 << 22
+
+
+def band_parts(entries: int) -> int:
+    """Parts a band of ``entries`` keys is bucketed in (``BAND_BYTES``)."""
+    return -(-entries * 8 // BAND_BYTES)
+
+
+def key_part(keys: np.ndarray, part: int, parts: int) -> np.ndarray:
+    """Where the keys of part ``part`` of ``parts`` are. Equal keys are in
+    one part, so a bucket's pairs are a part's; the keys are hashes
+    (fmix64), so the parts are about as large."""
+    mine: np.ndarray = np.flatnonzero(keys % np.uint64(parts) == part)
+    return mine
+
+
+def bucketed(bands: BandFile, band: int, rows: np.ndarray, part: int, parts: int) -> np.ndarray:
+    """The pairs ``(i, j)``, ``i < j``, of entries of ``rows`` (ascending)
+    that share a bucket of ``band`` among the keys of part ``part`` of
+    ``parts`` (``key_part``; of a whole band, read at once, if 1), sorted."""
+    if parts == 1:
+        return decode(band_pairs(bands.column(band, rows)))
+    keys, places = [np.empty(0, np.uint64)], [np.empty(0, np.int64)]
+    for at, some in _stretches(bands, band, rows):
+        mine = key_part(some, part, parts)
+        keys.append(some[mine])
+        places.append(mine + at)
+    pairs: np.ndarray = np.concatenate(places)[decode(band_pairs(np.concatenate(keys)))]
+    return pairs
+
+
+def _stretches(bands: BandFile, band: int, rows: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """A band's keys of ``rows`` (ascending), read a stretch of at most
+    ``STRETCH`` of its entries at a time: where in ``rows`` each begins, and its keys."""
+    at = 0
+    while at < len(rows):
+        lo = int(rows[at])
+        end = at + int(np.searchsorted(rows[at:], lo + STRETCH))
+        yield at, bands.keys(band, lo, int(rows[end - 1]) + 1)[rows[at:end] - lo]
+        at = end
 
 
 class Sets(Protocol):

@@ -3,9 +3,9 @@ exact shingle sets and gathered in clusters around kept documents (cluster.py)."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import partial
-from itertools import chain
+from itertools import chain, product
 from pathlib import Path
 from typing import NamedTuple
 
@@ -19,16 +19,19 @@ from dedup.finders import (
     Gathered,
     Sets,
     Stored,
+    band_parts,
+    bucketed,
     encode,
     map_arrays,
     save_arrays,
     shared_values,
     verify,
 )
-from dedup.index import Index, here
-from dedup.lsh import band_pairs, decode
+from dedup.index import Index, held, here
+from dedup.lsh import decode
 from dedup.minhash import ranges
 from dedup.models import Cluster, DocPair
+from dedup.store import Spill
 from dedup.verify import Members, unique
 
 # Share of a document's smallest hashes another must hold for the pair to be
@@ -48,21 +51,29 @@ def document_clusters(
     exact shingle sets.
     """
     rule = Coverage.of(cfg)
-
     live = np.flatnonzero(c.doc_sets.lengths())  # empty documents match nothing
-
-    bands = range(c.doc_bands.bands if len(live) > 1 else 0)
-    candidates = chain(
-        [encode(shared), sketched],  # document numbers already
-        (encode(live[decode(band_pairs(c.doc_bands.column(b, live)))]) for b in bands),
-    )
+    stored = Stored(c.path, cfg, "doc_sets")
+    bands: Iterable[np.ndarray] = ()
+    if len(live) > 1 and engine.opens and not engine.local:  # read where the tasks run
+        parts = band_parts(len(live))  # of each band, a task's
+        task = partial(_band_candidates, stored, parts)
+        bands = run(engine, task, product(range(c.doc_bands.bands), range(parts)))
+    elif len(live) > 1:  # a band when verify asks for it
+        bands = (
+            encode(live[bucketed(c.doc_bands, b, live, 0, 1)]) for b in range(c.doc_bands.bands)
+        )
+    candidates = chain([encode(shared), sketched], bands)  # document numbers already
     near = partial(_near_documents, cfg)
-    rows = verify(candidates, near, engine, Stored(c.path, cfg, "doc_sets")).reshape(-1, 4)
+    # Checked on the sets read here, the pairs' signatures are read here too.
+    rows = verify(candidates, near, engine, stored).reshape(-1, 5 if engine.opens else 4)
+    if not engine.opens:
+        rows = np.column_stack((rows, _agreements(c.doc_sigs, rows[:, 0])))
     ab = decode(rows[:, 0])
+    estimates = rows[:, 4] / cfg.num_perm
     verified = [
         DocPair(c.doc_ids[a], c.doc_ids[b], na, nb, both, round(est, 4))
         for (a, b), (na, nb, both), est in zip(
-            ab.tolist(), rows[:, 1:].tolist(), _estimates(c, ab).tolist(), strict=True
+            ab.tolist(), rows[:, 1:4].tolist(), estimates.tolist(), strict=True
         )
     ]
     docs = {d for p in verified for d in (p.a, p.b)}
@@ -71,30 +82,46 @@ def document_clusters(
     return clusters(verified, position, chars, rule, cfg.representative)
 
 
-def _estimates(c: Index, pairs: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
-    """The MinHash estimate (minhash.estimate) of each pair ``(a, b)``: each
-    signature read once, a read a run of documents, ``chunk`` pairs compared at a time."""
-    docs = unique(pairs)
+def _band_candidates(stored: Stored, parts: int, item: tuple[int, int]) -> np.ndarray:
+    """A task: the pairs of documents (encoded) sharing a bucket in part
+    ``item = (band, part)`` of a band (``bucketed``), of the documents that
+    are not empty, read where it runs."""
+    c = held(stored.folder, stored.cfg, complete=True)
+    live = np.flatnonzero(c.doc_sets.lengths())
+    band, part = item
+    return encode(live[bucketed(c.doc_bands, band, live, part, parts)])
+
+
+def _agreements(sigs: Spill, pairs: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
+    """How many values of their MinHash signatures each pair of documents
+    (encoded) shares (over ``num_perm``, minhash.estimate): each signature
+    read once, a read a run of documents, ``chunk`` pairs compared at a time."""
+    ab = decode(pairs)
+    docs = unique(ab)
     if not len(docs):
-        return np.empty(0)
-    sigs = c.doc_sigs.gather(docs)
-    at = np.searchsorted(docs, pairs)
+        return np.empty(0, np.int64)
+    values = sigs.gather(docs)
+    at = np.searchsorted(docs, ab)
     equal = [
-        np.count_nonzero(sigs[part[:, 0]] == sigs[part[:, 1]], axis=1)
+        np.count_nonzero(values[part[:, 0]] == values[part[:, 1]], axis=1)
         for part in np.split(at, range(chunk, len(at), chunk))
     ]
-    estimates: np.ndarray = np.concatenate(equal) / sigs.shape[1]
-    return estimates
+    return np.concatenate(equal).astype(np.int64)
 
 
 def _near_documents(cfg: Config, item: tuple[Stored | Gathered, np.ndarray]) -> np.ndarray:
     """The document pairs one of which covers the other (cluster.py): rows
-    of the encoded pair, the two set sizes and their overlap."""
+    of the encoded pair, the two set sizes and their overlap, and, where
+    the task opens the index, how many values their signatures share
+    (``_agreements``: read where the sets are, not by the client)."""
     rule = Coverage.of(cfg)
     sets, pairs = item
     sizes, shared = shared_values(sets.open(), pairs)
     rows = np.column_stack((pairs, sizes, shared))
     kept: np.ndarray = rows[rule.either(sizes[:, 0], sizes[:, 1], shared)].reshape(-1, 4)
+    if isinstance(sets, Stored):
+        sigs = held(sets.folder, cfg, complete=True).doc_sigs
+        kept = np.column_stack((kept, _agreements(sigs, kept[:, 0])))
     return kept
 
 

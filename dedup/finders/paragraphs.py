@@ -23,7 +23,10 @@ from dedup.engines import Engine, run
 from dedup.finders import (
     Gathered,
     Stored,
+    band_parts,
+    bucketed,
     encode,
+    key_part,
     map_arrays,
     save_arrays,
     shared_values,
@@ -34,7 +37,6 @@ from dedup.index import Index, Outside, held, here
 from dedup.lsh import MAX_BUCKET, band_pairs, decode, group_pairs
 from dedup.minhash import POSITION, ranges
 from dedup.models import Boilerplate, Span, SpanKind
-from dedup.store import BandFile
 from dedup.verify import Members, groups, runs, unique
 
 
@@ -77,7 +79,7 @@ def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int
     rows = (np.cumsum(c.para_ntok >= c.k) - 1)[paras]  # their rows in para_bands and para_bits
     stored = Stored(c.path, cfg, "para_sets")
     bands: Iterable[np.ndarray]
-    parts = -(-len(paras) * 8 // _BAND_BYTES)  # of each band, a task's (keys of 8 bytes)
+    parts = band_parts(len(paras))  # of each band, a task's
     if engine.opens and not engine.local:  # the tasks read them where they run
         np.save(c.path / "lsh.npy", np.stack((paras, rows)))
         engine.publish(c.path, [c.path / "lsh.npy"])
@@ -96,7 +98,7 @@ def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int
                 for band in range(c.para_bands.bands):
                     column = c.para_bands.column(band, rows)
                     for part in range(parts):
-                        places.append(None if parts == 1 else _part(column, part, parts))
+                        places.append(None if parts == 1 else key_part(column, part, parts))
                         yield column if places[-1] is None else column[places[-1]]
 
             bands = [
@@ -117,15 +119,6 @@ def paragraph_edges(c: Index, cfg: Config, engine: Engine) -> dict[int, list[int
 # paragraphs, where 2 workers took as long either way, 1.015; SaudiNewsNet's
 # 143,000 took 10% longer by tasks, the keys' trips to the workers).
 _SENT_BANDS = 300_000
-
-# Bytes of a band's keys a task holds at most: a band of more is bucketed
-# in parts, by key (at 1M synthetic documents a band is 39 MB, one part; at
-# a 1 TB crawl, 11 GB, 42 parts). A task that reads the index's folder
-# reads the band a stretch of ``_STRETCH`` entries at a time, and keeps its
-# part's (so a band is read once a part: the price of a task's memory
-# bounded without a shuffle of the keys as they are written).
-_BAND_BYTES = 256 << 20
-_STRETCH = 1 << 22
 
 
 def lsh_paragraphs(c: Index) -> np.ndarray:
@@ -149,7 +142,7 @@ def _band_candidates(
     stored: Stored, lsh: _Lsh | str, parts: int, item: tuple[int, int]
 ) -> np.ndarray:
     """The candidate pairs (encoded) of part ``item = (band, part)`` of a
-    band (the keys ``_part`` gives it): its buckets' pairs of paragraphs,
+    band (the keys ``key_part`` gives it): its buckets' pairs of paragraphs,
     less those that cannot reach the threshold. Most fall far short (a
     bucket shared by chance): the bit maps of the paired paragraphs tell so
     without their shingle sets (kernels.may_reach: exact, a pair it drops
@@ -161,38 +154,11 @@ def _band_candidates(
     if isinstance(lsh, _Lsh):
         return _reachable(lsh, band_pairs(c.para_bands.column(band, lsh.rows)), stored.cfg)
     paras, rows = np.load(here(lsh), mmap_mode="r")
-    if parts == 1:
-        pairs = decode(band_pairs(c.para_bands.column(band, rows)))
-    else:  # the band read a stretch at a time, its part's keys kept
-        keys, places = [np.empty(0, np.uint64)], [np.empty(0, np.int64)]
-        for at, some in _stretches(c.para_bands, band, rows):
-            mine = _part(some, part, parts)
-            keys.append(some[mine])
-            places.append(mine + at)
-        pairs = np.concatenate(places)[decode(band_pairs(np.concatenate(keys)))]
+    pairs = bucketed(c.para_bands, band, rows, part, parts)
     items, _, slots = groups(pairs.reshape(-1))  # the paragraphs paired here, and their pairs
     bits = np.stack([c.para_bits.take(w, rows[items]) for w in range(c.para_bits.bands)], 1)
     paired = _Lsh(paras[items], rows[items], bits, c.para_sets.sizes(paras[items]))
     return _reachable(paired, encode(slots.reshape(-1, 2)), stored.cfg)
-
-
-def _part(keys: np.ndarray, part: int, parts: int) -> np.ndarray:
-    """Where the keys of part ``part`` of ``parts`` are. Equal keys are in
-    one part, so a bucket's pairs are a part's; the keys are hashes
-    (fmix64), so the parts are about as large."""
-    mine: np.ndarray = np.flatnonzero(keys % np.uint64(parts) == part)
-    return mine
-
-
-def _stretches(bands: BandFile, band: int, rows: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
-    """A band's keys of ``rows`` (ascending), read a stretch of at most
-    ``_STRETCH`` of its entries at a time: where in ``rows`` each begins, and its keys."""
-    at = 0
-    while at < len(rows):
-        lo = int(rows[at])
-        end = at + int(np.searchsorted(rows[at:], lo + _STRETCH))
-        yield at, bands.keys(band, lo, int(rows[end - 1]) + 1)[rows[at:end] - lo]
-        at = end
 
 
 def _placed(pairs: np.ndarray, places: np.ndarray | None) -> np.ndarray:
