@@ -48,7 +48,9 @@ def document_clusters(
     (``shared``), and documents holding half of another's smallest shingle
     hashes (``sketched``: ``sketch_candidates``): the last two catch
     contained documents that LSH misses. Every candidate is verified on the
-    exact shingle sets.
+    exact shingle sets. The bands are bucketed by the engine's tasks where
+    they open the index (a band, or a part of one, each: ``bucketed``),
+    else here, a band as ``verify`` asks for it.
     """
     rule = Coverage.of(cfg)
     live = np.flatnonzero(c.doc_sets.lengths())  # empty documents match nothing
@@ -64,9 +66,8 @@ def document_clusters(
         )
     candidates = chain([encode(shared), sketched], bands)  # document numbers already
     near = partial(_near_documents, cfg)
-    # Checked on the sets read here, the pairs' signatures are read here too.
     rows = verify(candidates, near, engine, stored).reshape(-1, 5 if engine.opens else 4)
-    if not engine.opens:
+    if not engine.opens:  # checked on sets read here: their signatures are read here too
         rows = np.column_stack((rows, _agreements(c.doc_sigs, rows[:, 0])))
     ab = decode(rows[:, 0])
     estimates = rows[:, 4] / cfg.num_perm
