@@ -60,10 +60,8 @@ def document_clusters(
         parts = band_parts(len(live))  # of each band, a task's
         task = partial(_band_candidates, stored, parts)
         bands = run(engine, task, product(range(c.doc_bands.bands), range(parts)))
-    elif len(live) > 1:  # a band when verify asks for it
-        bands = (
-            encode(live[bucketed(c.doc_bands, b, live, 0, 1)]) for b in range(c.doc_bands.bands)
-        )
+    elif len(live) > 1:  # here, a band when verify asks for it
+        bands = (_band_candidates(c, 1, (b, 0)) for b in range(c.doc_bands.bands))
     candidates = chain([encode(shared), sketched], bands)  # document numbers already
     near = partial(_near_documents, cfg)
     rows = verify(candidates, near, engine, stored).reshape(-1, 5 if engine.opens else 4)
@@ -83,11 +81,11 @@ def document_clusters(
     return clusters(verified, position, chars, rule, cfg.representative)
 
 
-def _band_candidates(stored: Stored, parts: int, item: tuple[int, int]) -> np.ndarray:
-    """A task: the pairs of documents (encoded) sharing a bucket in part
-    ``item = (band, part)`` of a band (``bucketed``), of the documents that
-    are not empty, read where it runs."""
-    c = held(stored.folder, stored.cfg, complete=True)
+def _band_candidates(index: Index | Stored, parts: int, item: tuple[int, int]) -> np.ndarray:
+    """The pairs of documents (encoded) sharing a bucket in part ``item =
+    (band, part)`` of a band (``bucketed``), of the documents that are not
+    empty. ``index``: or where it is, in a task that opens it."""
+    c = index if isinstance(index, Index) else held(index.folder, index.cfg, complete=True)
     live = np.flatnonzero(c.doc_sets.lengths())
     band, part = item
     return encode(live[bucketed(c.doc_bands, band, live, part, parts)])
