@@ -2063,8 +2063,7 @@ def affixes(
     return pre, suf
 
 
-@kernel
-def affix_table(ordered: np.ndarray) -> np.ndarray:
+def affix_table(ordered: np.ndarray, into: np.ndarray | None = None) -> np.ndarray:
     """affix_holders' table of the distinct hashes ``ordered``: open
     addressing (a hash's slot by its top bits scaled to the table, or the
     next free one after it), half full, a row a slot: the hash, its count +
@@ -2073,15 +2072,29 @@ def affix_table(ordered: np.ndarray) -> np.ndarray:
     next to it, where a sorted set of millions, its bucket index and bit
     map, and the counts and last documents beside it cost up to five cache
     misses (the pass over 300k documents' blocks: 2.4x faster; 70% full,
-    the chains grow: 1.6x)."""
-    size = max(2, 2 * len(ordered))
-    table = np.zeros((size, 3), np.uint64)
-    for v in ordered:
+    the chains grow: 1.6x).
+
+    Built ``into`` a zeroed array of ``affix_shape`` (a file's mapping), it
+    holds each hash's rank in ``ordered`` + 1 in place of its count: a
+    table only read (affix_hits), whose rows' counts are added up apart."""
+    table = np.zeros(affix_shape(len(ordered)), np.uint64) if into is None else into
+    _fill_affix_table(ordered, table, into is not None)
+    return table
+
+
+def affix_shape(n: int) -> tuple[int, int]:
+    """The shape of the affix_table of ``n`` hashes."""
+    return max(2, 2 * n), 3
+
+
+@kernel
+def _fill_affix_table(ordered: np.ndarray, table: np.ndarray, ranked: bool) -> None:
+    size = len(table)
+    for i, v in enumerate(ordered):
         s = _home(v, size)
         while table[s, 1] != 0:
             s = s + 1 if s + 1 < size else 0
-        table[s, 0], table[s, 1] = v, 1
-    return table
+        table[s, 0], table[s, 1] = v, (i + 1 if ranked else 1)
 
 
 @kernel
@@ -2194,7 +2207,8 @@ def _affix_rows(
 
 @kernel
 def affix_counts(table: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """What affix_holders counted for each of ``values`` (all in the table)."""
+    """What affix_holders counted for each of ``values`` (all in the table);
+    in a table built ``into`` an array (affix_table), their ranks."""
     out = np.empty(len(values), np.int32)
     for i in range(len(values)):
         out[i] = table[_slot(table, values[i]), 1] - np.uint64(1)

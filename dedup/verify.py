@@ -28,6 +28,14 @@ def unique(values: np.ndarray) -> np.ndarray:
     return kept
 
 
+def distinct(values: np.ndarray) -> np.ndarray:
+    """``unique`` of a flat array the caller is done with: sorted in place
+    (as ``counted`` does), not copied."""
+    values.sort()
+    kept: np.ndarray = values[_firsts(values)]
+    return kept
+
+
 def counted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """np.unique(values, return_counts=True) of a flat array the caller is
     done with: sorted in place, where numpy's copies it first (new memory

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from scipy.sparse.csgraph import connected_components
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
 from dedup import Config, Document, kernels, read_documents, reference, scan
 from dedup.features import featurize_batch
+from dedup.finders.paragraphs import _ranked_table
 from dedup.finders.passages import _ANCHOR, _BRIDGE, _DENSE, _WINDOW, STOP_SORTED
 from dedup.lsh import band_keys
 from dedup.minhash import fmix64
@@ -357,17 +359,38 @@ def test_affix_holders_equals_its_twin(
         kernels.affix_holders(tokens, first[part], count[part], owners[part], 16, seeds, table)
     expected = reference.affix_holders(tokens, first, count, owners, 16, seeds, wanted)
     assert kernels.affix_counts(table, wanted).tolist() == expected.tolist()
-    # The tasks' way: each part's hits, distinct, counted by row, added up
-    # (their parts hold other documents).
-    table = kernels.affix_table(wanted)
+    # The tasks' way: a table built into an array (a file's mapping, read
+    # only) whose rows give the affixes' ranks; each part's hits, distinct,
+    # counted by rank, added up (their parts hold other documents).
+    table = kernels.affix_table(wanted, np.zeros(kernels.affix_shape(len(wanted)), np.uint64))
+    table.flags.writeable = False
     cut = int(np.searchsorted(owners, owners[cut])) if cut < len(owners) else cut
+    df = np.zeros(len(wanted), np.int64)
     for part in (slice(0, cut), slice(cut, None)):
         hits = np.unique(
             kernels.affix_hits(tokens, first[part], count[part], owners[part], 16, seeds, table)
         )
         rows, counts = np.unique(hits >> 32, return_counts=True)
-        table[rows, 1] += counts.astype(np.uint64)
-    assert kernels.affix_counts(table, wanted).tolist() == expected.tolist()
+        df[(table[rows, 1] - 1).astype(np.int64)] += counts
+    assert kernels.affix_counts(table, wanted).tolist() == list(range(len(wanted)))
+    assert df.tolist() == expected.tolist()
+
+
+def test_the_tasks_build_one_ranked_affix_table_beside_the_affixes(tmp_path: Path) -> None:
+    """templates' tasks (_ranked_table): the first to want it builds the
+    table of the saved affixes beside them, and the others map it; two
+    built at once leave one, the same. Its rows give the affixes' ranks."""
+    rng = np.random.default_rng(0)
+    ordered = np.unique(rng.integers(0, 2**64, 5_000, np.uint64, endpoint=False))
+    saved = tmp_path / "affixes.npy"
+    np.save(saved, ordered)
+    with ThreadPoolExecutor(2) as pool:
+        tables = list(pool.map(_ranked_table, [saved, saved]))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["affixes.npy", "affixes.table.npy"]
+    again = _ranked_table(saved)
+    for table in [*tables, again]:
+        assert kernels.affix_counts(table, ordered).tolist() == list(range(len(ordered)))
+        assert np.array_equal(table, tables[0])
 
 
 @settings(max_examples=300, deadline=None)

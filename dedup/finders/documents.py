@@ -3,6 +3,7 @@ exact shingle sets and gathered in clusters around kept documents (cluster.py)."
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator
 from functools import partial
 from itertools import chain, product
@@ -150,7 +151,8 @@ def sketch_candidates(c: Index, cfg: Config, engine: Engine, block: int = 10_000
         engine.publish(c.path, whole.save(shared))
     elif not engine.opens:  # sent to each worker once
         shared = engine.share(whole)
-    del members, whole  # the tasks' now (in this process only for the local engine's)
+    df = np.zeros(len(sketch), np.int64)
+    del members, whole, sketch  # the tasks' now (in this process only for the local engine's)
     stored = Stored(c.path, cfg, "doc_sets")
 
     def items() -> Iterator[_HoldingsItem]:
@@ -159,21 +161,23 @@ def sketch_candidates(c: Index, cfg: Config, engine: Engine, block: int = 10_000
             sets = stored if engine.opens else Gathered(c.doc_sets, docs)
             yield sets, shared, docs, m, most
 
-    df = np.zeros(len(sketch), np.int64)
-    held = []
+    blocks: deque[tuple[np.ndarray, ...]] = deque()
     for _, (keys, owners, own, hashes, counts) in engine.map(_holdings, items()):
         df[hashes] += counts
-        held.append((keys, owners, own))
+        blocks.append((keys, owners, own))
     # Every count is in: the holdings of hashes in at most `most` sets stay,
-    # a block at a time (the corpus's holdings are this stage's memory).
-    kept = []
-    while held:  # each block dropped as it is filtered
-        keys, owners, own = held.pop()
-        rare = df[keys] <= most
-        kept.append((keys[rare], owners[rare], own[rare]))
-    kept.reverse()
-    keys, owners, own = (np.concatenate(part) for part in zip(*kept, strict=True))
-    del kept
+    # a block at a time, put in place in arrays of their size (the corpus's
+    # holdings are this stage's memory: no concatenation of their copies).
+    size = sum(int(np.count_nonzero(df[keys] <= most)) for keys, _, _ in blocks)
+    keys, owners, own = np.empty(size, np.int32), np.empty(size, np.int32), np.empty(size, bool)
+    at = 0
+    while blocks:  # each dropped as it is put in place
+        some, by, mine = blocks.popleft()
+        rare = df[some] <= most
+        end = at + int(np.count_nonzero(rare))
+        keys[at:end], owners[at:end], own[at:end] = some[rare], by[rare], mine[rare]
+        at = end
+    del df
     if not len(keys):
         return np.empty(0, np.int64)
     index = _Holders(*kernels.sketch_index(keys, owners, own, most))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -37,7 +39,7 @@ from dedup.index import Index, Outside, held, here
 from dedup.lsh import MAX_BUCKET, band_pairs, decode, group_pairs
 from dedup.minhash import POSITION, ranges
 from dedup.models import Boilerplate, Span, SpanKind
-from dedup.verify import Members, groups, runs, unique
+from dedup.verify import Members, distinct, groups, runs, unique
 
 
 @dataclass(slots=True)
@@ -557,22 +559,39 @@ def templates(
         rows = np.searchsorted(mine, take)
         pre[rows], suf[rows] = prefixes, suffixes
     valid = np.arange(_FRAME) < c.para_ntok[mine, None]
+    each = int(valid.sum())
+    ordered = np.empty(2 * each, np.uint64)  # one array, not 4 of a concatenation and a sort's
+    ordered[:each], ordered[each:] = pre[valid], suf[valid]
+    ordered = distinct(ordered)
     # The copies' affixes, in a table that counts their holders as the
     # corpus's documents are read (48 bytes an affix).
-    table = kernels.affix_table(unique(np.concatenate((pre[valid], suf[valid]))))
     if tasks is not None:
         # Each task counts a block's, reading the table; blocks hold other
-        # documents, so their counts add up.
+        # documents, so their counts add up, by the affixes' ranks. The
+        # tasks build the table from the affixes (_ranked_table): this
+        # process holds and sends only them (at 1M documents 63 MB, the
+        # table 380 MB), and the counts.
         saved, n = c.path / "affixes.npy", len(c.doc_ids)
-        np.save(saved, table)
+        np.save(saved, ordered)
         tasks.publish(c.path, [saved])
         counting = partial(_affix_holders, str(c.path), cfg, str(saved))
         blocks = (range(lo, min(n, lo + block)) for lo in range(0, n, block))
-        for _, (rows, counts) in tasks.map(counting, blocks):  # each added as it comes
-            table[rows, 1] += counts
+        df = np.zeros(len(ordered), np.int64)
+        for _, (ranks, counts) in tasks.map(counting, blocks):  # each added as it comes
+            df[ranks] += counts
+        # (About an affix a bucket: 4 bytes one, not the default's 16.)
+        find = Members(ordered, len(ordered).bit_length()).find
+
+        def holders(values: np.ndarray) -> np.ndarray:
+            found: np.ndarray = df[find(values)]
+            return found
     else:
+        table = kernels.affix_table(ordered)
         for take, tokens, first in _token_blocks(c, block):
             _count_affixes(c, take, tokens, first, table)
+
+        def holders(values: np.ndarray) -> np.ndarray:
+            return kernels.affix_counts(table, values)
 
     # A paragraph's frame: its affixes found in at least boilerplate_min_docs
     # documents and in twice as many as the paragraph itself (its longest
@@ -580,8 +599,8 @@ def templates(
     # ...") would be its own frame. An affix of a frequent affix is as
     # frequent, so the frame is a count.
     pre_df, suf_df = np.full(pre.shape, -1, np.int32), np.full(suf.shape, -1, np.int32)
-    pre_df[valid] = kernels.affix_counts(table, pre[valid])
-    suf_df[valid] = kernels.affix_counts(table, suf[valid])
+    pre_df[valid] = holders(pre[valid])
+    suf_df[valid] = holders(suf[valid])
     own = pre_df[np.arange(len(mine)), valid.sum(axis=1) - 1]
     least = np.maximum(cfg.boilerplate_min_docs, 2 * own)[:, None]
     frame = (pre_df >= least).sum(axis=1) + (suf_df >= least).sum(axis=1)
@@ -640,18 +659,40 @@ def _count_affixes(
 def _affix_holders(
     folder: str, cfg: Config, saved: str, docs: range
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A task: how many of the documents ``docs`` hold each affix of the
-    table ``saved`` (mapped: the workers of a machine share one copy, and
-    a task writes none of it: kernels.affix_hits), as the rows found and
-    their counts."""
+    """A task: how many of the documents ``docs`` hold each of the affixes
+    ``saved`` (sorted), as the ranks of those found and their counts, by
+    their table (``_ranked_table``; a task writes none of it:
+    kernels.affix_hits)."""
     c = _tables(folder, cfg)
-    table = np.load(here(saved), mmap_mode="r")
+    table = _ranked_table(here(saved))
     ((take, tokens, first),) = _token_blocks(c, len(docs), within=docs)
     seeds = (_PREFIX, _SUFFIX, _MIX)
     owners = c.para_doc[take].astype(np.int64)
     hits = kernels.affix_hits(tokens, first, c.para_ntok[take], owners, _FRAME, seeds, table)
     rows, counts = runs(unique(hits) >> 32)
-    return rows, counts.astype(np.uint64)
+    return (table[rows, 1] - 1).astype(np.int64), counts
+
+
+def _ranked_table(saved: Path) -> np.ndarray:
+    """The table of the affixes ``saved`` (kernels.affix_table, built into
+    a file: its rows hold their ranks), mapped: the first task on a
+    machine (or on a worker's copy of the scan's folder) to want it builds
+    it beside them, and the others map it; its tasks share one copy in
+    the page cache. Two built at once are the same."""
+    table = saved.with_suffix(".table.npy")
+    if not table.exists():
+        ordered = np.load(saved)
+        part = saved.with_suffix(f".{os.getpid()}.{threading.get_ident()}.npy")
+        into = np.lib.format.open_memmap(part, "w+", np.uint64, kernels.affix_shape(len(ordered)))
+        kernels.affix_table(ordered, into)
+        into.flush()
+        del into
+        try:
+            os.replace(part, table)
+        except OSError:  # another's in place, mapped (Windows replaces no mapped file)
+            part.unlink()
+    mapped: np.ndarray = np.load(table, mmap_mode="r")
+    return mapped
 
 
 def _token_blocks(
