@@ -24,15 +24,22 @@ from itertools import pairwise
 from pathlib import Path
 
 
+def _status(*names: str) -> list[int]:
+    """Fields of this process's /proc/self/status, in MB."""
+    with open("/proc/self/status") as status:
+        fields = dict(line.split(":", 1) for line in status)
+    return [int(fields[name].split()[0]) >> 10 for name in names]
+
+
 def _resident() -> tuple[int, int]:
     """This process's anonymous and file-backed resident memory, in MB."""
-    fields = {}
-    with open("/proc/self/status") as status:
-        for line in status:
-            name, _, value = line.partition(":")
-            if name in ("RssAnon", "RssFile", "RssShmem"):
-                fields[name] = int(value.split()[0]) >> 10
-    return fields["RssAnon"], fields["RssFile"] + fields["RssShmem"]
+    anon, files, shared = _status("RssAnon", "RssFile", "RssShmem")
+    return anon, files + shared
+
+
+def _peak() -> int:
+    """A (worker's) peak resident memory, in MB."""
+    return _status("VmHWM")[0]
 
 
 def main() -> None:
@@ -84,12 +91,6 @@ def main() -> None:
         print(f"{name:40s} {start:10.0f} {anon:10.0f} {every:10.0f} {took:6.1f}")
     print("workers' peaks (MB):", sorted(workers.values()))
     print("report md5:", digest)
-
-
-def _peak() -> int:
-    """A worker's peak resident memory, in MB."""
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) >> 10 for line in status if line.startswith("VmHWM"))
 
 
 if __name__ == "__main__":

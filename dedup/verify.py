@@ -23,9 +23,7 @@ def unique(values: np.ndarray) -> np.ndarray:
     """np.unique(values), flattened, by numpy's sort. NumPy 2.3 and later
     finds the distinct values of a plain np.unique with a hash table first:
     40x slower on 600,000 paragraph numbers, 30x on 6M word hashes."""
-    ordered = np.sort(values, axis=None)
-    kept: np.ndarray = ordered[_firsts(ordered)]
-    return kept
+    return distinct(values.flatten())  # a copy, sorted (np.sort's way)
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
