@@ -307,7 +307,9 @@ def _result(
 
     def table(rows: slice | list[int]) -> DocTable:
         ids = c.doc_ids[rows] if isinstance(rows, slice) else [c.doc_ids[d] for d in rows]
-        return DocTable(ids, counts[rows], repetition[rows], names, c.fingerprints[rows])
+        # (copies: the index's columns may be its files, which the scan removes)
+        fingerprints = np.array(c.fingerprints[rows])
+        return DocTable(ids, counts[rows], np.array(repetition[rows]), names, fingerprints)
 
     first = c.outside.first if c.outside is not None else 0
     indexed: list[int] = []

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dedup import ScanResult, read_documents, scan
@@ -31,3 +32,10 @@ def needs(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"evaluation data not found at {path} (see ../shared/data/README.md)")
     return path
+
+
+def mapped_file(array: object) -> str:
+    """The file ``array`` is a map of ("" if none, or not an array)."""
+    while isinstance(array, np.ndarray) and not isinstance(array, np.memmap):
+        array = array.base
+    return str(array.filename) if isinstance(array, np.memmap) else ""

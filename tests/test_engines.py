@@ -28,7 +28,8 @@ from dedup.finders.documents import document_clusters, sketch_candidates
 from dedup.finders.paragraphs import paragraph_edges, paragraph_spans
 from dedup.finders.passages import _frequencies as frequencies
 from dedup.index import Index
-from tests.conftest import SEEDS, needs
+from dedup.models import DocTable
+from tests.conftest import SEEDS, mapped_file, needs
 from tests.test_index import build
 
 
@@ -88,8 +89,15 @@ def test_one_worker_is_the_local_engine() -> None:
 
 
 def test_two_workers_equal_one_on_seeds() -> None:
+    """... and the report's rows are copies: the index's columns, sealed for
+    the workers, are maps of files the scan removes (Windows would not, were
+    they still mapped)."""
     docs = list(read_documents(SEEDS))
-    assert scan(docs, workers=2) == scan(docs)
+    two = scan(docs, workers=2)
+    assert two == scan(docs)
+    table = two.documents
+    assert isinstance(table, DocTable) and len(table)
+    assert not [a for a in table.columns(slice(None)) if mapped_file(a)]
 
 
 def test_spawned_forked_and_local_engines_agree_on_news(monkeypatch: pytest.MonkeyPatch) -> None:

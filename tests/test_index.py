@@ -11,8 +11,8 @@ import pytest
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
 from dedup import Config, Document, InputError
 from dedup.index import _PARAGRAPH_TABLES, MANIFEST, Index
-from dedup.store import Wanted
-from tests.conftest import needs
+from dedup.store import Column, Spill, Wanted
+from tests.conftest import mapped_file, needs
 
 
 def build(folder: Path, docs: list[Document], cfg: Config, batch: int = 100) -> Index:
@@ -68,6 +68,39 @@ def test_an_opened_index_holds_what_was_sealed(
         assert index.fingerprint() == live.fingerprint()
         index.close()
     live.close()
+
+
+def test_a_sealed_index_reads_its_columns_from_their_files_and_lets_go_of_them(
+    tmp_path: Path, news: list[Document]
+) -> None:
+    """Sealed, the client's index holds its columns as the files it wrote,
+    mapped (the pages it reads, which the system can take back), with the
+    values it computed; closed, it maps none (Windows would not remove them)."""
+    index = Index(tmp_path, Config())
+    for i in range(0, len(news), 100):
+        part = news[i : i + 100]
+        index.append([d.id for d in part], *index.featurize([d.text for d in part]))
+    index.finish()
+    names = [*_PARAGRAPH_TABLES, "doc_chars", "doc_paras", "repetition", "fingerprints", "para_key"]
+    before = {name: getattr(index, name).copy() for name in names}
+    lengths = {name: store.lengths() for name, store in index._stores().items()}
+    index.seal()
+    for name in names:
+        column = getattr(index, name)
+        assert np.array_equal(column, before[name]) and column.dtype == before[name].dtype, name
+        assert Path(mapped_file(column)).parent == tmp_path / "columns", name
+        assert column.flags.writeable and column.flags.c_contiguous, name  # the kernels' kind
+    for name, store in index._stores().items():
+        assert np.array_equal(store.lengths(), lengths[name]), name
+        assert mapped_file(store.state()[1]), name
+    index.close()
+
+    def mapped(value: object) -> bool:
+        arrays = {Column: lambda c: [c.array()], Spill: lambda s: [s.state()[1]]}
+        found = arrays.get(type(value), lambda a: [a] if isinstance(a, np.ndarray) else [])(value)
+        return any(mapped_file(a) for a in found)
+
+    assert not [name for name, value in vars(index).items() if mapped(value)]
 
 
 def test_an_index_of_other_parameters_is_refused(tmp_path: Path, news: list[Document]) -> None:
