@@ -318,7 +318,7 @@ class Index:
         """Its columns ``names`` as the files ``seal`` wrote, mapped: this
         process then holds the pages of them it reads, which the system can
         take back, not a copy of each (a Dask client's peak at 1M synthetic
-        documents: 1.30 GB of its own memory against 1.78). Copy-on-write,
+        documents: 1.30 GB of its own memory against 1.77). Copy-on-write,
         never written: the kernels take them as arrays of their own (read-only
         ones they would compile anew for). ``release``: empty in their place."""
         stores = self._stores()
