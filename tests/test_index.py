@@ -15,12 +15,18 @@ from dedup.store import Column, Spill, Wanted
 from tests.conftest import mapped_file, needs
 
 
-def build(folder: Path, docs: list[Document], cfg: Config, batch: int = 100) -> Index:
+def build(
+    folder: Path, docs: list[Document], cfg: Config, batch: int = 100, seal: bool = True
+) -> Index:
+    """An index of ``docs``, sealed (else finished only)."""
     index = Index(folder, cfg)
     for i in range(0, len(docs), batch):
         part = docs[i : i + batch]
         index.append([d.id for d in part], *index.featurize([d.text for d in part]))
-    index.seal()
+    if seal:
+        index.seal()
+    else:
+        index.finish()
     return index
 
 
@@ -76,11 +82,7 @@ def test_a_sealed_index_reads_its_columns_from_their_files_and_lets_go_of_them(
     """Sealed, the client's index holds its columns as the files it wrote,
     mapped (the pages it reads, which the system can take back), with the
     values it computed; closed, it maps none (Windows would not remove them)."""
-    index = Index(tmp_path, Config())
-    for i in range(0, len(news), 100):
-        part = news[i : i + 100]
-        index.append([d.id for d in part], *index.featurize([d.text for d in part]))
-    index.finish()
+    index = build(tmp_path, news, Config(), seal=False)
     names = [*_PARAGRAPH_TABLES, "doc_chars", "doc_paras", "repetition", "fingerprints", "para_key"]
     before = {name: getattr(index, name).copy() for name in names}
     lengths = {name: store.lengths() for name, store in index._stores().items()}
