@@ -9,14 +9,18 @@ Prints, for each stage the scan names (``passages`` includes the template
 frames, where the workers align meanwhile): the client's anonymous memory
 as it starts, its peak, its peak with the pages of the files it maps (the
 libraries', the scan's folder's) counted too, and the stage's seconds;
-then the workers' peaks and the md5 of the JSON report, to compare with
-another engine's or revision's.
+then the processor seconds each process spent in the stage: the client's
+(on a LocalCluster, its scheduler's too), its main thread's alone (the
+merges), and each worker's (what a paper estimate of a larger cluster
+scales); then the workers' peaks and the md5 of the JSON report, to
+compare with another engine's or revision's.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import tempfile
 import threading
 import time
@@ -42,6 +46,12 @@ def _peak() -> int:
     return _status("VmHWM")[0]
 
 
+def _processor() -> float:
+    """A process's processor seconds so far, its own and the system's for it."""
+    spent = os.times()
+    return spent.user + spent.system
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("corpus", type=Path)
@@ -55,10 +65,14 @@ def main() -> None:
     from dedup.reports.json import write_json
 
     stages: dict[str, list[float]] = {}  # name: start anon, peak anon, peak all, start time
+    # name: processor seconds at its start: the client's, its main thread's, each worker's
+    spent: dict[str, list[float]] = {}
     current = ["reading"]
 
     def stage(name: str) -> None:
         stages.setdefault(name, [_resident()[0], 0, 0, time.perf_counter()])
+        each = [s for _, s in sorted(client.run(_processor).items())]  # by address
+        spent.setdefault(name, [_processor(), time.thread_time(), *each])
         current[0] = name
 
     def sample() -> None:
@@ -89,6 +103,13 @@ def main() -> None:
         start, anon, every, began = stages[name]
         took = stages[after][3] - began
         print(f"{name:40s} {start:10.0f} {anon:10.0f} {every:10.0f} {took:6.1f}")
+    print(f"{'processor seconds':40s} {'client':>10s} {'main':>10s} {'workers':>10s}")
+    total = [names[0], names[-1]]
+    for name, after in [*pairwise(names), total]:
+        client_s, main_s, *each = (b - a for a, b in zip(spent[name], spent[after], strict=True))
+        workers_s = " ".join(f"{s:.1f}" for s in each)
+        label = "all" if [name, after] == total else name
+        print(f"{label:40s} {client_s:10.1f} {main_s:10.1f} {workers_s:>10s}")
     print("workers' peaks (MB):", sorted(workers.values()))
     print("report md5:", digest)
 
