@@ -104,11 +104,9 @@ def main() -> None:
         took = stages[after][3] - began
         print(f"{name:40s} {start:10.0f} {anon:10.0f} {every:10.0f} {took:6.1f}")
     print(f"{'processor seconds':40s} {'client':>10s} {'main':>10s} {'workers':>10s}")
-    total = [names[0], names[-1]]
-    for name, after in [*pairwise(names), total]:
-        client_s, main_s, *each = (b - a for a, b in zip(spent[name], spent[after], strict=True))
+    for label, first, last in [*((n, n, m) for n, m in pairwise(names)), ("all", names[0], "end")]:
+        client_s, main_s, *each = (b - a for a, b in zip(spent[first], spent[last], strict=True))
         workers_s = " ".join(f"{s:.1f}" for s in each)
-        label = "all" if [name, after] == total else name
         print(f"{label:40s} {client_s:10.1f} {main_s:10.1f} {workers_s:>10s}")
     print("workers' peaks (MB):", sorted(workers.values()))
     print("report md5:", digest)
