@@ -468,11 +468,13 @@ def test_cli_engine_dask_writes_the_same_report(tmp_path: Path) -> None:
         Path(f"{outs[1]}.removals.jsonl").read_bytes()
         == Path(f"{outs[0]}.removals.jsonl").read_bytes()
     )
-    # a bad line read by a worker: one line naming the file and the line
+    # a bad line read by a worker: one line naming the file and the line, in
+    # a process of its own (its workers' logs, not the runner's, reach its stderr)
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "a"}\n{"text": broken}\n', encoding="utf-8")
-    failed = runner.invoke(app, ["scan", str(bad), "-q", "--engine", "dask", "--workers", "1"])
-    assert failed.exit_code == 1
+    command = [sys.executable, "-m", "dedup", "scan", str(bad), "-q", "--engine", "dask"]
+    failed = subprocess.run([*command, "--workers", "1"], capture_output=True, text=True)
+    assert failed.returncode == 1
     assert failed.stderr.strip() == f"error: {bad}:2: not valid JSON (Expecting value)"
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import threading
@@ -136,6 +137,9 @@ class DaskEngine(Engine):
                         n_workers=self.workers or os.cpu_count() or 1,
                         threads_per_worker=1,  # the kernels hold the GIL; processes scale
                         dashboard_address=":0",  # any free port: two scans side by side
+                        # A task's error reaches the scan, which says it in
+                        # one line: not its traceback too, logged by the worker.
+                        silence_logs=logging.CRITICAL,
                     )
                 self.client = Client(cluster)
                 self._own += [self.client, cluster]
