@@ -328,12 +328,6 @@ def scan(
     """Scan a corpus and report every duplicated span, cluster and boilerplate paragraph."""
     from dedup.formats import location
     from dedup.outputs import check
-    from dedup.reports.attributes import write_attributes
-    from dedup.reports.html import write_html
-    from dedup.reports.json import write_json
-    from dedup.reports.jsonl import write_jsonl
-    from dedup.reports.parquet import write_parquet
-    from dedup.reports.terminal import render
 
     try:
         corpus = location(path)
@@ -348,6 +342,15 @@ def scan(
                 _rereadable(source, option)
         _check_index(index, read_only, corpus, outs + ([attributes_out] if attributes_out else []))
         config = _index_config(config, index)
+        # Imported once the arguments are checked: a mistyped path is told
+        # at once, not after the kernels' imports (half a second).
+        from dedup.reports.attributes import write_attributes
+        from dedup.reports.html import write_html
+        from dedup.reports.json import write_json
+        from dedup.reports.jsonl import write_jsonl
+        from dedup.reports.parquet import write_parquet
+        from dedup.reports.terminal import render
+
         recorded: dict[str, Any] = {"path": _absolute(corpus), "text_key": text_key}
         recorded["id_key"] = id_key
         recorded.update({k: v for k, v in (("include", include), ("exclude", exclude)) if v})
@@ -410,7 +413,6 @@ def report(
 ) -> None:
     """Render a saved JSON report as HTML, without scanning again."""
     from dedup.outputs import check
-    from dedup.reports.html import write_html
     from dedup.reports.json import read_json
 
     try:
@@ -419,6 +421,8 @@ def report(
         source = _recorded(report_path, input_path)
         check([report_path, source.path], [html_out], force, files=True)
         _check_corpus(result, source, False)
+        from dedup.reports.html import write_html  # (after the checks: it imports the kernels)
+
         write_html(
             result, html_out, _texts(source, False, len(result.documents)), max_documents, force
         )
@@ -485,9 +489,7 @@ def explain(
     """Say what was found in one document, what it copies, and what clean does to it and why."""
     import difflib
 
-    from dedup.clean import CleanPolicy, check_text, plan
     from dedup.readers import read_documents
-    from dedup.reports.explain import explain as explain_doc
     from dedup.reports.json import read_json
 
     try:
@@ -497,6 +499,9 @@ def explain(
             near = difflib.get_close_matches(doc, list(stats), n=1, cutoff=0.6)
             hint = f"; did you mean {near[0]!r}?" if near else ""
             raise DedupError(f"{report_path}: no document {doc!r} ({len(stats):,} documents){hint}")
+        from dedup.clean import CleanPolicy, check_text, plan  # (after the checks: the kernels)
+        from dedup.reports.explain import explain as explain_doc
+
         policy = CleanPolicy(
             within, near_duplicates, _representative(keep, "--keep"), across, boilerplate, formula
         )
@@ -619,7 +624,6 @@ def clean(
     config: Config | None = None,
 ) -> None:
     """Write the corpus back without its repeats (never text found nowhere else), log each cut."""
-    from dedup.clean import CleanPolicy, clean_text, plan
     from dedup.formats import location
     from dedup.outputs import check, staged
     from dedup.readers import read_documents
@@ -632,6 +636,8 @@ def clean(
         corpus = location(path)
         source = _source(corpus, text_key, id_key, include, exclude, quiet)
         _rereadable(source, "clean")
+        from dedup.clean import CleanPolicy, clean_text, plan  # (after the checks: the kernels)
+
         policy = CleanPolicy(
             within, near_duplicates, _representative(keep, "--keep"), across, boilerplate, formula
         )
@@ -761,9 +767,11 @@ def _source(
 ) -> Source:
     """The corpus the options describe; says which files of a folder no format reads."""
     from dedup.formats import Source
-    from dedup.readers import left_out
+    from dedup.readers import input_files, left_out
 
     source = Source(path, text_key, id_key, tuple(include or ()), tuple(exclude or ()))
+    if not source.path.is_dir():  # a file missing or of no kind dedup reads: said now
+        input_files(source)
     skipped = left_out(source)
     if skipped and not quiet:
         kinds = ", ".join(f"{n:,} {kind}" for kind, n in sorted(skipped.items()))

@@ -111,6 +111,42 @@ def test_errors_are_one_line_and_exit_1(tmp_path: Path) -> None:
         assert line.startswith("error:") and message in line
 
 
+_IMPORTS_KERNELS = """
+import sys
+from dedup.cli import app
+try:
+    app(sys.argv[1:], prog_name="dedup")
+except SystemExit as e:
+    print(e.code, "numba" in sys.modules)
+"""
+
+
+def test_a_mistyped_input_is_told_before_the_kernels_are_imported(tmp_path: Path) -> None:
+    """Each command checks its input before it imports numba and the kernels
+    (half a second): a mistyped path is said at once."""
+    missing, out, notes = tmp_path / "missing.jsonl", tmp_path / "out", tmp_path / "notes.xyz"
+    notes.write_text("a note", encoding="utf-8")
+    cases = [
+        (["scan", str(missing), "--json", str(out)], f"{missing}: no such file or folder"),
+        (["scan", str(notes)], f"{notes}: not a kind of file dedup reads"),
+        (["clean", str(missing), "--out", str(out)], f"{missing}: no such file or folder"),
+        (["report", str(missing), "--html", str(out)], f"{missing}: cannot read"),
+        (["explain", str(missing), "1"], f"{missing}: cannot read"),
+    ]
+    for args, message in cases:
+        done = subprocess.run(
+            [sys.executable, "-c", _IMPORTS_KERNELS, *args], capture_output=True, text=True, cwd=ROOT
+        )
+        assert done.stdout.split() == ["1", "False"], (args, done.stdout, done.stderr)
+        assert one_error_line(done.stderr).startswith(f"error: {message}"), done.stderr
+    # The same check of a real scan imports them: the probe can see it.
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTS_KERNELS, "scan", str(SEEDS), "-q"],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert done.stdout.split() == ["0", "True"], done.stderr
+
+
 def test_no_output_file_on_input_error(tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.txt").write_text("سطر", encoding="utf-8")

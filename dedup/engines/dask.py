@@ -24,7 +24,6 @@ pool does.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -41,7 +40,6 @@ import numpy as np
 from dedup.engines import Engine, forget_folder
 from dedup.errors import InputError, WorkerError
 from dedup.heap import BOUNDS, bound_mapping, unbound_mapping
-from dedup.index import Mirror, mirror
 from dedup.store import Wanted, pread, read_items
 
 if TYPE_CHECKING:
@@ -355,6 +353,8 @@ async def _ask(
     """Each keeper's ``read`` of what is ``wanted`` of it (``keys``: the actors,
     by worker), all at once; ``rpc`` reaches a worker by its address (an
     ``Actor``'s own calls would bind to whichever client they find)."""
+    import asyncio  # (here: every scan imports this module, 30 ms of imports)
+
     from distributed.protocol.serialize import to_serialize
 
     async def one(owner: str, ranges: tuple[list[str], np.ndarray]) -> tuple[str, np.ndarray]:
@@ -388,6 +388,8 @@ def _copy(folder: str, files: list[tuple[str, np.ndarray]], keys: dict[str, str]
     read the features other workers keep from those keepers."""
     from distributed import get_worker
     from distributed.utils import sync
+
+    from dedup.index import Mirror, mirror  # (here: the index imports the kernels, numba)
 
     kept, me = keeping(Path(folder))
     for name, data in files:
