@@ -135,7 +135,10 @@ def test_a_mistyped_input_is_told_before_the_kernels_are_imported(tmp_path: Path
     ]
     for args, message in cases:
         done = subprocess.run(
-            [sys.executable, "-c", _IMPORTS_KERNELS, *args], capture_output=True, text=True, cwd=ROOT
+            [sys.executable, "-c", _IMPORTS_KERNELS, *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
         )
         assert done.stdout.split() == ["1", "False"], (args, done.stdout, done.stderr)
         assert one_error_line(done.stderr).startswith(f"error: {message}"), done.stderr
