@@ -133,20 +133,17 @@ def test_a_mistyped_input_is_told_before_the_kernels_are_imported(tmp_path: Path
         (["report", str(missing), "--html", str(out)], f"{missing}: cannot read"),
         (["explain", str(missing), "1"], f"{missing}: cannot read"),
     ]
+
+    def probe(args: list[str]) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-c", _IMPORTS_KERNELS, *args]
+        return subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+
     for args, message in cases:
-        done = subprocess.run(
-            [sys.executable, "-c", _IMPORTS_KERNELS, *args],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        )
+        done = probe(args)
         assert done.stdout.split() == ["1", "False"], (args, done.stdout, done.stderr)
         assert one_error_line(done.stderr).startswith(f"error: {message}"), done.stderr
     # The same check of a real scan imports them: the probe can see it.
-    done = subprocess.run(
-        [sys.executable, "-c", _IMPORTS_KERNELS, "scan", str(SEEDS), "-q"],
-        capture_output=True, text=True, cwd=ROOT,
-    )  # fmt: skip
+    done = probe(["scan", str(SEEDS), "-q"])
     assert done.stdout.split() == ["0", "True"], done.stderr
 
 
