@@ -45,14 +45,18 @@ from dedup.repetition import stat_names
 
 T = TypeVar("T")
 
-# Paragraphs in LSH from which the paragraph edges are many: two workers
-# align passages before they are found (by this process meanwhile) only
-# under it (SaudiNewsNet's 143,000 gain 0.3-0.5 s so; 495,000, of 100k
-# synthetic documents, take as long either way; 1.5M, of 300k, lose 1.4 s;
-# 4.9M, of 1M, 13 s), and the paragraph spans are the workers' tasks only
-# from it (1M documents: 5.8 s gained; SaudiNewsNet on a Dask cluster
-# lost 0.4-1 s, its alignment no longer beside them).
+# Paragraphs in LSH from which the paragraph edges are many: the paragraph
+# spans are then the workers' tasks (1M documents: 5.8 s gained;
+# SaudiNewsNet on a Dask cluster lost 0.4-1 s, its alignment no longer
+# beside them) ...
 _MANY_EDGES = 300_000
+# ... unless two of this machine's workers align passages before the edges
+# are found (by this process meanwhile, and the spans after them): so under
+# this many (two workers, alternated runs: SaudiNewsNet's 143,000 gain
+# 0.3-0.5 s; 495,000, of 100k synthetic documents, 12.4-12.7 s against
+# 13.9-14.9 s; 1.5M, of 300k, 43.6-54.5 s against 50.7-56.2 s; 4.9M, of
+# 1M, lost 13 s).
+_EARLY_EDGES = 2_000_000
 
 # Documents per batch (one task for a worker, one numpy MinHash call).
 _BATCH_DOCS = 1_000
@@ -167,21 +171,23 @@ def _scan(
             spans: list[Span] = []
             boilerplate: list[Boilerplate] = []
             shared = np.empty((0, 2), np.int64)
-            # Where the paragraph edges are many (and a task's share of the
-            # spans takes longer than the alignment), the workers find the
-            # edges, then the spans, a block of documents a task (where they
-            # see this process's files), then align passages while this
-            # process finds the template frames. Else they align while this
-            # process finds the spans: after finding the edges (more workers,
-            # a cluster's), or before, with two of this machine's processes:
-            # they start sooner, and this process finds the edges meanwhile,
-            # where its tasks would wait behind theirs (SaudiNewsNet: the
-            # edges took 1.3 s so, 0.5 s here). An engine takes one stage's
-            # tasks at a time.
+            # Two of this machine's processes align passages first, unless
+            # the paragraph edges are very many: they start sooner, and this
+            # process finds the edges meanwhile, where its tasks would wait
+            # behind theirs (SaudiNewsNet: the edges took 1.3 s so, 0.5 s
+            # here), then the spans. Else, where the edges are many (and a
+            # task's share of the spans takes longer than the alignment), the
+            # workers find the edges, then the spans, a block of documents a
+            # task (where they see this process's files), then align passages
+            # while this process finds the template frames; where they are
+            # few, they find the edges, then align while this process finds
+            # the spans. An engine takes one stage's tasks at a time.
             beside = cfg.finds("passages") and not run.local
-            many = cfg.finds("paragraphs") and len(lsh_paragraphs(corpus)) >= _MANY_EDGES
-            early = beside and not many and isinstance(run, ProcessEngine) and run.workers <= 2
-            spread = beside and many and run.opens  # the spans are the workers' tasks
+            in_lsh = len(lsh_paragraphs(corpus)) if cfg.finds("paragraphs") else 0
+            two = isinstance(run, ProcessEngine) and run.workers <= 2
+            early = beside and two and in_lsh < _EARLY_EDGES
+            # (the spans are the workers' tasks)
+            spread = beside and not early and in_lsh >= _MANY_EDGES and run.opens
             # (Early, one of the alignment's tasks makes the state they all
             # read: find_passages's ``beside``.)
             aligning: Callable[[], list[Passage]] = partial(

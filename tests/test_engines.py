@@ -113,8 +113,11 @@ def test_spawned_forked_and_local_engines_agree_on_news(monkeypatch: pytest.Monk
     # two workers align passages while this process finds the paragraph
     # edges; three find the edges first (pipeline.py) ...
     assert scan(docs, workers=3) == one
-    # ... and where the edges are many (any, here), the spans too, then align
+    # ... and where the edges are many (any, here), the spans too, then
+    # align; two do so where the edges are very many (any, here)
     monkeypatch.setattr(pipeline, "_MANY_EDGES", 0)
+    assert scan(docs, workers=3) == one
+    monkeypatch.setattr(pipeline, "_EARLY_EDGES", 0)
     assert scan(docs, workers=2) == one
 
 
