@@ -206,6 +206,13 @@ def _scan(
                 )
             if spread:
                 aligning = started(aligning)
+            clustering: Callable[[], tuple[list[Cluster], list[DocPair]]]
+            if early and cfg.finds("documents"):
+                # A thread here clusters documents from now, beside the
+                # template frames and the wait for the alignment, sooner than
+                # tasks after it, whose sets and sketch each worker opens
+                # anew (SaudiNewsNet: 0.6 s here, 1.2 s by tasks).
+                clustering = started(partial(_documents, corpus, shared, cfg, Engine(), _quiet))
             # The template frames: here, beside the alignment, unless the
             # workers have a copy of this process's folder (they read the
             # tokens where they are; an engine runs one stage at a time).
@@ -221,20 +228,16 @@ def _scan(
             # After the alignment: its tasks and these share the engine.
             # (Beside paragraph spans, their memory came on top of theirs:
             # 3.2 GB at 1M documents, 2.5 GB one after the other.)
-            clustering: Callable[[], tuple[list[Cluster], list[DocPair]]]
             busy = False  # whether the engine is the clustering's until it ends
-            if beside and cfg.finds("documents"):
+            if early and cfg.finds("documents"):
+                say("document clusters and adding passages")  # (the formulas' tasks go first)
+            elif beside and cfg.finds("documents"):
                 # The workers (and numpy) cluster documents while this process
                 # weighs the passages; the formulas, which read the clusters,
-                # wait for them, and use the engine only then. Where the
-                # alignment started early (few paragraphs, two processes
-                # here), a thread here clusters them sooner than tasks, whose
-                # sets and sketch each worker opens anew (SaudiNewsNet: 0.6 s
-                # here, 1.2 s by tasks), and the formulas' tasks go first.
-                busy = not early
-                by = run if busy else Engine()
+                # wait for them, and use the engine only then.
+                busy = True
                 say("document clusters and adding passages")
-                clustering = started(partial(_documents, corpus, shared, cfg, by, _quiet))
+                clustering = started(partial(_documents, corpus, shared, cfg, run, _quiet))
             else:
                 clustered = _documents(corpus, shared, cfg, run, say)
                 clustering = lambda: clustered  # noqa: E731
