@@ -18,13 +18,17 @@ reading the same JSONL file:
   is installed (``pip install rensa``).
 
 Default corpus: SaudiNewsNet (../shared/data), 31,030 articles. Prints docs/s,
-MB/s of text, peak RSS and each contender's speed relative to datasketch.
+MB/s of text, peak RSS, CPU time and each contender's speed relative to
+datasketch; and how much faster two workers are than one, beside how much
+more CPU time they took and how busy they kept the machine's cores (a
+share near 100% leaves a second worker nothing to gain from).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -106,7 +110,10 @@ def child(name: str, path: Path) -> None:
         pairs = CONTENDERS[name](path)
     seconds = time.perf_counter() - start
     rss = max(peak.mb, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    print(json.dumps({"seconds": seconds, "rss_mb": rss, "pairs": pairs}))
+    # The process tree's CPU time (workers joined by now), its start included.
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    cpu = sum(u.ru_utime + u.ru_stime for u in usage)
+    print(json.dumps({"seconds": seconds, "rss_mb": rss, "pairs": pairs, "cpu": cpu}))
 
 
 def main() -> None:
@@ -144,14 +151,23 @@ def main() -> None:
             results[name] = json.loads(done.stdout.strip().splitlines()[-1])
     base = results["datasketch"]["seconds"]
     print(
-        f"{'contender':<12}{'seconds':>9}{'docs/s':>9}{'MB/s':>7}{'peak MB':>13}"
+        f"{'contender':<12}{'seconds':>9}{'CPU s':>7}{'docs/s':>9}{'MB/s':>7}{'peak MB':>13}"
         f"{'pairs*':>8}{'vs datasketch':>15}"
     )
     for name, r in results.items():
         print(
-            f"{name:<12}{r['seconds']:>9.1f}{n / r['seconds']:>9,.0f}{mb / r['seconds']:>7.1f}"
-            f"{r['rss_mb']:>13,.0f}{r['pairs']:>8,}{base / r['seconds']:>14.2f}x"
+            f"{name:<12}{r['seconds']:>9.1f}{r['cpu']:>7.1f}{n / r['seconds']:>9,.0f}"
+            f"{mb / r['seconds']:>7.1f}{r['rss_mb']:>13,.0f}{r['pairs']:>8,}"
+            f"{base / r['seconds']:>14.2f}x"
         )
+    if "dedup" in results and "dedup-2" in results:
+        one, two = results["dedup"], results["dedup-2"]
+        print(
+            f"two workers: {one['seconds'] / two['seconds']:.2f}x one; their CPU time "
+            f"{two['cpu'] / one['cpu']:.2f}x one's, the {os.cpu_count()} cores "
+            f"{two['cpu'] / (two['seconds'] * (os.cpu_count() or 1)):.0%} busy"
+        )
+    print("CPU s: the process tree's user and system time, the interpreter's start included")
     print(
         "peak MB: the process tree's memory (PSS: forked workers' shared pages count once), "
         "sampled every 0.2 s, or the main process's own peak RSS if larger"
