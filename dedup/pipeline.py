@@ -230,7 +230,8 @@ def _scan(
             # 3.2 GB at 1M documents, 2.5 GB one after the other.)
             busy = False  # whether the engine is the clustering's until it ends
             if early and cfg.finds("documents"):
-                say("document clusters and adding passages")  # (the formulas' tasks go first)
+                # (clustered by the thread; the formulas' tasks have the engine)
+                say("document clusters and adding passages")
             elif beside and cfg.finds("documents"):
                 # The workers (and numpy) cluster documents while this process
                 # weighs the passages; the formulas, which read the clusters,
