@@ -161,11 +161,11 @@ def main() -> None:
             f"{base / r['seconds']:>14.2f}x"
         )
     if "dedup" in results and "dedup-2" in results:
-        one, two = results["dedup"], results["dedup-2"]
+        one, two, cores = results["dedup"], results["dedup-2"], os.cpu_count() or 1
         print(
             f"two workers: {one['seconds'] / two['seconds']:.2f}x one; their CPU time "
-            f"{two['cpu'] / one['cpu']:.2f}x one's, the {os.cpu_count()} cores "
-            f"{two['cpu'] / (two['seconds'] * (os.cpu_count() or 1)):.0%} busy"
+            f"{two['cpu'] / one['cpu']:.2f}x one's, the {cores} cores "
+            f"{two['cpu'] / (two['seconds'] * cores):.0%} busy"
         )
     print("CPU s: the process tree's user and system time, the interpreter's start included")
     print(

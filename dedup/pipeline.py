@@ -228,17 +228,16 @@ def _scan(
             # After the alignment: its tasks and these share the engine.
             # (Beside paragraph spans, their memory came on top of theirs:
             # 3.2 GB at 1M documents, 2.5 GB one after the other.)
-            busy = False  # whether the engine is the clustering's until it ends
-            if early and cfg.finds("documents"):
-                # (clustered by the thread; the formulas' tasks have the engine)
+            # Whether the engine is the clustering's until it ends (early, the
+            # thread above clusters, and the formulas' tasks have the engine).
+            busy = beside and not early and cfg.finds("documents")
+            if beside and cfg.finds("documents"):
                 say("document clusters and adding passages")
-            elif beside and cfg.finds("documents"):
-                # The workers (and numpy) cluster documents while this process
-                # weighs the passages; the formulas, which read the clusters,
-                # wait for them, and use the engine only then.
-                busy = True
-                say("document clusters and adding passages")
-                clustering = started(partial(_documents, corpus, shared, cfg, run, _quiet))
+                if busy:
+                    # The workers (and numpy) cluster documents while this
+                    # process weighs the passages; the formulas, which read
+                    # the clusters, wait for them, and use the engine only then.
+                    clustering = started(partial(_documents, corpus, shared, cfg, run, _quiet))
             else:
                 clustered = _documents(corpus, shared, cfg, run, say)
                 clustering = lambda: clustered  # noqa: E731
