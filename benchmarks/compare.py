@@ -3,7 +3,8 @@
     python -m benchmarks.compare [--input corpus.jsonl] [--limit N] [--only dedup-docs,rensa]
 
 Contenders, each in its own process (so each peak RSS is its own), all
-reading the same JSONL file:
+reading the same JSONL file; each one's memory is sampled from this process,
+so that the sampling's work (a tenth of a core) is not the contender's:
 
 - ``dedup``: the full ``dedup scan`` (every level, JSON report; the corpus
   given as the CLI gives it, a ``Source`` the workers read too), one worker;
@@ -106,14 +107,27 @@ CONTENDERS = {
 
 def child(name: str, path: Path) -> None:
     start = time.perf_counter()
-    with PeakRSS() as peak:  # this process and its workers together
-        pairs = CONTENDERS[name](path)
+    pairs = CONTENDERS[name](path)
     seconds = time.perf_counter() - start
-    rss = max(peak.mb, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # The process tree's CPU time (workers joined by now), its start included.
     usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     cpu = sum(u.ru_utime + u.ru_stime for u in usage)
     print(json.dumps({"seconds": seconds, "rss_mb": rss, "pairs": pairs, "cpu": cpu}))
+
+
+def contend(name: str, path: Path) -> dict[str, float]:
+    """``name`` run in a process of its own; its process tree's memory
+    (it and its workers together) sampled from here."""
+    command = [sys.executable, "-m", "benchmarks.compare", "--child", name, "--input", str(path)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with PeakRSS(proc.pid) as peak:
+        out, err = proc.communicate()
+    if proc.returncode:
+        raise SystemExit(f"{name} failed:\n{err}")
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    result["rss_mb"] = max(peak.mb, result["rss_mb"])
+    return result
 
 
 def main() -> None:
@@ -142,13 +156,7 @@ def main() -> None:
                 except ImportError:
                     print("rensa: skipped (not installed)")
                     continue
-            done = subprocess.run(
-                [sys.executable, "-m", "benchmarks.compare", "--child", name, "--input", str(path)],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            results[name] = json.loads(done.stdout.strip().splitlines()[-1])
+            results[name] = contend(name, path)
     base = results["datasketch"]["seconds"]
     print(
         f"{'contender':<12}{'seconds':>9}{'CPU s':>7}{'docs/s':>9}{'MB/s':>7}{'peak MB':>13}"
