@@ -28,9 +28,11 @@ from warcio.warcwriter import WARCWriter
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
 from dedup import InputError, read_documents, scan
 from dedup.cli import app
+from dedup.engines import Engine, ProcessEngine
 from dedup.formats import Source
 from dedup.models import Document
-from dedup.readers import input_files
+from dedup.pipeline import _loads, _Read
+from dedup.readers import input_files, parts
 from dedup.reports.json import to_dict
 from tests.conftest import ROOT, SEEDS, needs, read_text
 
@@ -150,6 +152,26 @@ def test_every_format_gives_the_same_findings(
     docs = list(read_documents(path))
     assert [(d.id, d.text) for d in docs] == [(d.id, d.text) for d in news]
     assert to_dict(scan(docs)) == news_report
+
+
+def test_a_compressed_file_is_read_here_for_the_workers(
+    tmp_path: Path, news: list[Document], news_report: dict[str, object]
+) -> None:
+    """One .jsonl.gz, which cannot be cut, holds more than a worker's share:
+    this process reads it, a batch of texts a task for two workers
+    (pipeline._loads), who find what a scan of the documents finds. An id
+    met twice is still told by its file and line."""
+    path = tmp_path / "news.jsonl.gz"
+    path.write_bytes(COMPRESS[".gz"](encode("jsonl", news)))
+    source = Source(path)
+    loads = list(_loads(parts(source, Engine()), source, ProcessEngine(2)))
+    assert loads and all(isinstance(load, _Read) for load in loads)
+    assert sum(len(load.ids) for load in loads) == len(news)
+    assert to_dict(scan(source, workers=2)) == news_report
+    twice = [*news[:1500], Document(news[7].id, "نص آخر"), *news[1500:]]
+    path.write_bytes(COMPRESS[".gz"](encode("jsonl", twice)))
+    with pytest.raises(InputError, match=r"news\.jsonl\.gz:1501: duplicate document id"):
+        scan(Source(path), workers=2)
 
 
 @pytest.mark.parametrize(("kind", "compression"), CASES[1:])
