@@ -447,8 +447,7 @@ def _loads(loads: list[list[Part]], source: Source, engine: Engine) -> Iterator[
         for batch in _batches(read_parts(load, source), _BATCH_DOCS):
             if last is not None:
                 yield last
-            ids, places = [doc.id for doc, _ in batch], [where for _, where in batch]
-            last = _Read(ids, places, [doc.text for doc, _ in batch], 0)
+            last = _read(batch)
         if last is not None:
             yield last._replace(size=size)
 
@@ -460,11 +459,16 @@ def _read_task(
     a batch read already): for each batch the ids, their places, the
     characters, and the features (``_features``)."""
     if isinstance(load, _Read):
-        chars = sum(map(len, load.texts))
-        return [(load.ids, load.places, chars, _features(cfg, folder, away, load.texts))]
-    done = []
-    for batch in _batches(read_parts(load, source), _BATCH_DOCS):
-        texts = [doc.text for doc, _ in batch]
-        ids, places = [doc.id for doc, _ in batch], [where for _, where in batch]
-        done.append((ids, places, sum(map(len, texts)), _features(cfg, folder, away, texts)))
-    return done
+        reads: Iterable[_Read] = [load]
+    else:
+        reads = map(_read, _batches(read_parts(load, source), _BATCH_DOCS))
+    return [
+        (r.ids, r.places, sum(map(len, r.texts)), _features(cfg, folder, away, r.texts))
+        for r in reads
+    ]
+
+
+def _read(batch: list[tuple[Document, str]]) -> _Read:
+    """A batch of documents and their places, as a task is given it."""
+    ids, places = [doc.id for doc, _ in batch], [where for _, where in batch]
+    return _Read(ids, places, [doc.text for doc, _ in batch], 0)

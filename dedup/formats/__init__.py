@@ -102,7 +102,8 @@ def _registry() -> dict[str, Format]:
     return {f.name: f for f in found}
 
 
-# Compressed inputs, known by their suffix, are written back compressed the same way.
+# Compressed inputs, known by their suffix (written back compressed the same
+# way: open_output).
 _OPEN: dict[str, Callable[..., Any]] = {
     ".gz": gzip.open,
     ".bz2": bz2.open,
@@ -122,7 +123,12 @@ def is_compressed(path: Path) -> bool:
 
 
 def _opener(name: str) -> Callable[..., Any] | None:
-    return next((f for suffix, f in _OPEN.items() if name.lower().endswith(suffix)), None)
+    return _OPEN.get(_compression(name) or "")
+
+
+def _compression(name: str) -> str | None:
+    """The compression suffix ``name`` ends with, if any."""
+    return next((s for s in COMPRESSIONS if name.lower().endswith(s)), None)
 
 
 def location(given: str) -> Path:
@@ -200,7 +206,7 @@ def open_bytes(path: Path, **options: Any) -> IO[bytes]:
 def open_output(dest: Path, name: str) -> IO[bytes]:
     """``dest`` for writing bytes, compressed as ``name`` (the output's final
     name) says: on every core (``compress``; zstd's own threads)."""
-    suffix = next((s for s in COMPRESSIONS if name.lower().endswith(s)), None)
+    suffix = _compression(name)
     if suffix in KINDS:
         return cast(IO[bytes], BlockWriter(dest.open("wb"), suffix))
     if suffix == ".zst":
