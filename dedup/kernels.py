@@ -1298,25 +1298,53 @@ def align_pairs(
     by_position = np.empty(len(values), np.int64)
     first = np.zeros(len(offsets), np.int64)
     found = find(values, starts, shift, rare, bitmap)
-    m = 0
+    text_order = np.empty(len(values), np.int64)  # of each by_word entry
+    m = most = 0
     for s in range(len(offsets) - 1):
         for i in range(offsets[s], offsets[s + 1]):
             if found[i] >= 0:
                 at[m], words[m] = i - offsets[s], values[i]
                 m += 1
         first[s + 1] = m
-        order = np.argsort(words[first[s] : m], kind="mergesort") + first[s]
+        most = max(most, m - first[s])
+        order = np.argsort(words[first[s] : m], kind="mergesort")
         for j in range(len(order)):
-            by_word[first[s] + j], by_position[first[s] + j] = words[order[j]], at[order[j]]
+            k = first[s] + j
+            by_word[k], by_position[k] = words[order[j] + first[s]], at[order[j] + first[s]]
+            text_order[k] = order[j]
+    # A pair's seeds: its two word-sorted runs merged (not each of b's words
+    # searched in a's: 25,000 pairs of 500 articles, 1.4 s against 0.1 s).
+    # lo_at[t], hi_at[t]: a's occurrences of b's rare token t (-1: none).
+    lo_at, hi_at = np.full(most, -1, np.int64), np.empty(most, np.int64)
+    seeds, lo, hi = np.empty(most, np.int64), np.empty(most, np.int64), np.empty(most, np.int64)
     rows = np.empty((16, 5), np.int64)
     similarities = np.empty(16)
     n = 0
     for i in range(len(slot_a)):
         a, b = slot_a[i], slot_b[i]
-        found, sims = align(
+        ia, end_a, ib, end_b = first[a], first[a + 1], first[b], first[b + 1]
+        while ia < end_a and ib < end_b:
+            if by_word[ia] < by_word[ib]:
+                ia += 1
+            elif by_word[ib] < by_word[ia]:
+                ib += 1
+            else:
+                run = ia + 1
+                while run < end_a and by_word[run] == by_word[ia]:
+                    run += 1
+                while ib < end_b and by_word[ib] == by_word[ia]:
+                    lo_at[text_order[ib]], hi_at[text_order[ib]] = ia - first[a], run - first[a]
+                    ib += 1
+                ia = run
+        hits = 0
+        for t in range(first[b + 1] - first[b]):  # in b's text order, as align's
+            if lo_at[t] >= 0:
+                seeds[hits], lo[hits], hi[hits] = at[first[b] + t], lo_at[t], hi_at[t]
+                lo_at[t] = -1
+                hits += 1
+        found, sims = _align_seeds(
             values[offsets[a] : offsets[a + 1]], values[offsets[b] : offsets[b + 1]],
-            at[first[b] : first[b + 1]], words[first[b] : first[b + 1]],
-            by_word[first[a] : first[a + 1]], by_position[first[a] : first[a + 1]],
+            seeds[:hits], lo[:hits], hi[:hits], by_position[first[a] : first[a + 1]],
             *settings,
         )  # fmt: skip
         if n + len(found) > len(rows):
@@ -1359,7 +1387,33 @@ def align(
     lo = np.searchsorted(by_word_a, words_b)
     hi = np.searchsorted(by_word_a, words_b, side="right")
     hit = hi > lo
-    rows = chain(seeds_b[hit], lo[hit], hi[hit], by_word_positions_a, gap)
+    return _align_seeds(
+        ids_a, ids_b, seeds_b[hit], lo[hit], hi[hit], by_word_positions_a,
+        gap, min_seeds, min_tokens, threshold, bridge, anchor, window, dense, stop,
+    )  # fmt: skip
+
+
+@kernel
+def _align_seeds(
+    ids_a: np.ndarray,
+    ids_b: np.ndarray,
+    seeds: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    by_word_positions_a: np.ndarray,
+    gap: int,
+    min_seeds: int,
+    min_tokens: int,
+    threshold: float,
+    bridge: int,
+    anchor: int,
+    window: int,
+    dense: int,
+    stop: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """align from its seeds: b's rare-word positions in text order found in
+    a, each at ``by_word_positions_a[lo[s]:hi[s]]``."""
+    rows = chain(seeds, lo, hi, by_word_positions_a, gap)
     rows = rows[rows[:, 4] > 1]  # lone seeds are noise
     rows = rows[np.argsort(rows[:, 2], kind="mergesort")]
     merged = np.empty_like(rows)  # chains close in both documents, joined
@@ -1379,6 +1433,8 @@ def align(
         if not joined:
             merged[m] = c
             m += 1
+    if not (merged[:m, 4] >= min_seeds).any():  # most pairs: no copies made
+        return np.empty((0, 4), np.int64), np.empty(0)
     reversed_a, reversed_b = ids_a[::-1].copy(), ids_b[::-1].copy()
     ranges = np.empty((m, 4), np.int64)
     n = 0

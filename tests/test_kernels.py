@@ -157,6 +157,31 @@ def test_align_equals_its_twin_on_random_tokens(
     assert np.array_equal(got[0], expected[0]) and np.array_equal(got[1], expected[1])
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(TOKENS, min_size=2, max_size=4), st.sets(st.integers(1, 6), min_size=1), st.data())
+def test_align_pairs_equals_its_twin_on_random_tokens(
+    docs: list[np.ndarray], rare_set: set[int], data: st.DataObject
+) -> None:
+    """align_pairs seeds a pair by merging the two documents' rare words in
+    word order (runs of one word included), align by searching b's in a's."""
+    rare = np.array(sorted(rare_set), np.uint64)
+    pairs = [(a, b) for a in range(len(docs)) for b in range(len(docs)) if a != b]
+    gap, min_seeds, min_tokens = (data.draw(st.integers(n // 2, n)) for n in (8, 4, 6))
+    args = (gap, min_seeds, min_tokens, 0.3, 3, 2, 4, 2, np.array([5], np.uint64))
+    is_rare = Members(rare, rare=True)
+    rows, similarities = kernels.align_pairs(
+        np.concatenate(docs), np.concatenate(([0], np.cumsum([len(d) for d in docs]))),
+        np.array([a for a, _ in pairs]), np.array([b for _, b in pairs]),
+        is_rare.starts, is_rare.shift, rare, is_rare.bitmap, args,
+    )  # fmt: skip
+    expected_rows, expected_similarities = [], []
+    for i, (a, b) in enumerate(pairs):
+        found, sims = reference.align(*align_inputs(docs[a], docs[b], rare), *args)
+        expected_rows += [[i, *r] for r in found.tolist()]
+        expected_similarities += sims.tolist()
+    assert rows.tolist() == expected_rows and similarities.tolist() == expected_similarities
+
+
 def test_align_and_members_equal_their_twins_on_news() -> None:
     """Articles of a few days that share rare words (in 2 to 20 of them):
     aligned with the scan's settings, rare words found by kernels.find."""
