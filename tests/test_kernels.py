@@ -182,28 +182,39 @@ def test_align_pairs_equals_its_twin_on_random_tokens(
     assert rows.tolist() == expected_rows and similarities.tolist() == expected_similarities
 
 
-def test_align_and_members_equal_their_twins_on_news() -> None:
-    """Articles of a few days that share rare words (in 2 to 20 of them):
-    aligned with the scan's settings, rare words found by kernels.find."""
+def test_align_pairs_align_and_members_equal_their_twins_on_news() -> None:
+    """Articles of a few days that share rare words (in 2 to 20 of them),
+    each aligned with the 10 before it, with the scan's settings:
+    kernels.align_pairs (a block's pairs in one call, each document's rare
+    words found once) and kernels.align (one pair) against reference.align,
+    pair by pair; rare words found by kernels.find."""
     needs(SAUDINEWSNET)
     docs = [tokenize(d.text).hashes for d in saudinewsnet(250)]
     vocab, df = np.unique(np.concatenate([np.unique(d) for d in docs]), return_counts=True)
     rare = vocab[(df >= 2) & (df <= 20)]
-    is_rare = Members(rare)
     cfg = Config()
     args = (cfg.passage_gap, cfg.passage_min_seeds, cfg.passage_min_tokens, cfg.passage_threshold)
     args += (_BRIDGE, _ANCHOR, _WINDOW, _DENSE, STOP_SORTED)
-    found = 0
-    for i, b in list(enumerate(docs))[::SHARE]:
-        assert np.array_equal(is_rare(b), np.isin(b, rare))  # kernels.find
-        for a in docs[max(0, i - 10) : i]:
-            if len(np.intersect1d(np.intersect1d(a, b), rare)) < cfg.passage_min_seeds:
-                continue  # no candidate pair
-            inputs = align_inputs(a, b, rare)
-            got, expected = kernels.align(*inputs, *args), reference.align(*inputs, *args)
-            assert np.array_equal(got[0], expected[0]) and np.array_equal(got[1], expected[1])
-            found += len(got[0])
-    assert found >= 10 // SHARE  # passages found, not only empty answers compared
+    pairs = np.array([(a, b) for b in range(len(docs)) for a in range(max(0, b - 10), b)])
+    pairs = pairs[pairs[:, 1] % SHARE == 0]  # b's pairs, for a quarter of the b's
+    is_rare = Members(rare, rare=True)
+    for b in np.unique(pairs[:, 1]).tolist():
+        assert np.array_equal(is_rare(docs[b]), np.isin(docs[b], rare))  # kernels.find
+    offsets = np.concatenate(([0], np.cumsum([len(d) for d in docs])))
+    rows, similarities = kernels.align_pairs(
+        np.concatenate(docs), offsets, pairs[:, 0], pairs[:, 1],
+        is_rare.starts, is_rare.shift, rare, is_rare.bitmap, args,
+    )  # fmt: skip
+    expected_rows, expected_similarities = [], []
+    for i, (a, b) in enumerate(pairs.tolist()):
+        inputs = align_inputs(docs[a], docs[b], rare)
+        found, sims = reference.align(*inputs, *args)
+        got = kernels.align(*inputs, *args)
+        assert np.array_equal(got[0], found) and np.array_equal(got[1], sims)
+        expected_rows += [[i, *r] for r in found.tolist()]
+        expected_similarities += sims.tolist()
+    assert rows.tolist() == expected_rows and similarities.tolist() == expected_similarities
+    assert len(expected_rows) >= 10 // SHARE  # passages found, not only empty answers compared
 
 
 SETS = st.lists(st.integers(0, 300), max_size=200).map(lambda x: np.unique(np.array(x, np.uint64)))
@@ -685,30 +696,3 @@ def test_a_read_only_install_without_a_cache_folder_still_scans(
     assert expected  # the seeds' doubled block, at least
     assert json.loads(done.stdout) == [[s.doc, s.start, s.end, s.kind] for s in expected]
     assert not list((tmp_path / "dedup").rglob("*.nbi"))  # nothing was cached
-
-
-def test_align_pairs_equals_its_twin_pair_by_pair_on_news() -> None:
-    """kernels.align_pairs (a block's pairs in one call, each document's rare
-    words found once) against reference.align, one pair at a time."""
-    needs(SAUDINEWSNET)
-    docs = [tokenize(d.text).hashes for d in saudinewsnet(250)]
-    vocab, df = np.unique(np.concatenate([np.unique(d) for d in docs]), return_counts=True)
-    rare = vocab[(df >= 2) & (df <= 20)]
-    cfg = Config()
-    args = (cfg.passage_gap, cfg.passage_min_seeds, cfg.passage_min_tokens, cfg.passage_threshold)
-    args += (_BRIDGE, _ANCHOR, _WINDOW, _DENSE, STOP_SORTED)
-    pairs = np.array([(a, b) for b in range(len(docs)) for a in range(max(0, b - 10), b)])
-    pairs = pairs[pairs[:, 1] % SHARE == 0]  # b's pairs, for a quarter of the b's
-    is_rare = Members(rare, rare=True)
-    offsets = np.concatenate(([0], np.cumsum([len(d) for d in docs])))
-    rows, similarities = kernels.align_pairs(
-        np.concatenate(docs), offsets, pairs[:, 0], pairs[:, 1],
-        is_rare.starts, is_rare.shift, rare, is_rare.bitmap, args,
-    )  # fmt: skip
-    expected_rows, expected_similarities = [], []
-    for i, (a, b) in enumerate(pairs.tolist()):
-        found, sims = reference.align(*align_inputs(docs[a], docs[b], rare), *args)
-        expected_rows += [[i, *r] for r in found.tolist()]
-        expected_similarities += sims.tolist()
-    assert rows.tolist() == expected_rows and similarities.tolist() == expected_similarities
-    assert len(expected_rows) >= 10 // SHARE  # passages found, not only empty answers compared

@@ -124,6 +124,7 @@ def test_storage_out_of_reach_is_one_line(bucket: Path, monkeypatch: pytest.Monk
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # botocore's retries: 11 s, the same line
     s3fs.S3FileSystem.clear_instance_cache()  # a cached one knows the bucket's server
     try:
         done = CliRunner().invoke(app, ["scan", URL, "-q"])
