@@ -166,7 +166,7 @@ def test_a_client_is_an_engine_and_gives_the_local_answer(
     docs = list(read_documents(SEEDS))
     assert scan(docs, engine=client) == scan(docs)
     needs(SAUDINEWSNET)
-    news: list[Document] = list(saudinewsnet(5000))
+    news: list[Document] = list(saudinewsnet(2000))
     one = scan(news)
     assert one.spans and one.clusters and any(s.match == "passage" for s in one.spans)
     from distributed.protocol.serialize import Serialize, serialize
@@ -428,7 +428,7 @@ def test_an_index_grows_on_workers_that_share_nothing(
     their keys, a part of a band's each where a band is more than a task
     may hold, here more than 1,000 keys)."""
     needs(SAUDINEWSNET)
-    news: list[Document] = list(saudinewsnet(600))
+    news: list[Document] = list(saudinewsnet(400))
     here, there = tmp_path / "here.db", tmp_path / "there.db"
     monkeypatch.setattr(paragraphs, "_SENT_BANDS", 0)
     monkeypatch.setattr(finders, "BAND_BYTES", 8 * 1000)
@@ -524,7 +524,7 @@ def test_a_scheduler_and_two_workers_of_their_own(tmp_path: Path) -> None:
             _refuse_opening_on(c, client_tmp)
         corpus = tmp_path / "news.jsonl"
         with corpus.open("w", encoding="utf-8") as fh:
-            for doc in saudinewsnet(5000):
+            for doc in saudinewsnet(2000):
                 fh.write(json.dumps({"id": doc.id, "text": doc.text}, ensure_ascii=False) + "\n")
         local, on_cluster, by_env = (tmp_path / f"{n}.json" for n in ("local", "cluster", "env"))
         # Paths relative to the client's working folder, not the workers'.
