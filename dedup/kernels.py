@@ -1344,8 +1344,7 @@ def align_pairs(
                 hits += 1
         found, sims = _align_seeds(
             values[offsets[a] : offsets[a + 1]], values[offsets[b] : offsets[b + 1]],
-            seeds[:hits], lo[:hits], hi[:hits], by_position[first[a] : first[a + 1]],
-            *settings,
+            seeds[:hits], lo[:hits], hi[:hits], by_position[first[a] : first[a + 1]], settings,
         )  # fmt: skip
         if n + len(found) > len(rows):
             size = 2 * (n + len(found))
@@ -1387,10 +1386,8 @@ def align(
     lo = np.searchsorted(by_word_a, words_b)
     hi = np.searchsorted(by_word_a, words_b, side="right")
     hit = hi > lo
-    return _align_seeds(
-        ids_a, ids_b, seeds_b[hit], lo[hit], hi[hit], by_word_positions_a,
-        gap, min_seeds, min_tokens, threshold, bridge, anchor, window, dense, stop,
-    )  # fmt: skip
+    settings = (gap, min_seeds, min_tokens, threshold, bridge, anchor, window, dense, stop)
+    return _align_seeds(ids_a, ids_b, seeds_b[hit], lo[hit], hi[hit], by_word_positions_a, settings)
 
 
 @kernel
@@ -1401,18 +1398,12 @@ def _align_seeds(
     lo: np.ndarray,
     hi: np.ndarray,
     by_word_positions_a: np.ndarray,
-    gap: int,
-    min_seeds: int,
-    min_tokens: int,
-    threshold: float,
-    bridge: int,
-    anchor: int,
-    window: int,
-    dense: int,
-    stop: np.ndarray,
+    settings: tuple[int, int, int, float, int, int, int, int, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray]:
     """align from its seeds: b's rare-word positions in text order found in
-    a, each at ``by_word_positions_a[lo[s]:hi[s]]``."""
+    a, each at ``by_word_positions_a[lo[s]:hi[s]]``; ``settings``: align's
+    from ``gap`` on."""
+    gap, min_seeds, min_tokens, threshold, bridge, anchor, window, dense, stop = settings
     rows = chain(seeds, lo, hi, by_word_positions_a, gap)
     rows = rows[rows[:, 4] > 1]  # lone seeds are noise
     rows = rows[np.argsort(rows[:, 2], kind="mergesort")]
