@@ -197,9 +197,10 @@ def test_align_pairs_align_and_members_equal_their_twins_on_news() -> None:
     args += (_BRIDGE, _ANCHOR, _WINDOW, _DENSE, STOP_SORTED)
     pairs = np.array([(a, b) for b in range(len(docs)) for a in range(max(0, b - 10), b)])
     pairs = pairs[pairs[:, 1] % SHARE == 0]  # b's pairs, for a quarter of the b's
-    is_rare = Members(rare, rare=True)
-    for b in np.unique(pairs[:, 1]).tolist():
-        assert np.array_equal(is_rare(docs[b]), np.isin(docs[b], rare))  # kernels.find
+    is_rare, plain = Members(rare, rare=True), Members(rare)
+    for b in np.unique(pairs[:, 1]).tolist():  # kernels.find, with its bit map and without
+        for members in (is_rare, plain):
+            assert np.array_equal(members(docs[b]), np.isin(docs[b], rare))
     offsets = np.concatenate(([0], np.cumsum([len(d) for d in docs])))
     rows, similarities = kernels.align_pairs(
         np.concatenate(docs), offsets, pairs[:, 0], pairs[:, 1],
