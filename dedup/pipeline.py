@@ -42,6 +42,7 @@ from dedup.models import Boilerplate, Cluster, DocPair, DocTable, Document, Scan
 from dedup.outputs import spill_folder
 from dedup.readers import Ids, Part, parts, read_documents, read_parts
 from dedup.repetition import stat_names
+from dedup.warm import warm
 
 T = TypeVar("T")
 
@@ -140,6 +141,10 @@ def _scan(
         if stage is not None:
             stage(name)
 
+    # The first scan after an install: its kernels compiled on every core
+    # first, into numba's cache, where this process and the workers find them.
+    if warm(say):
+        say("reading")
     # Before the workers start: forked ones then have it ready (each took
     # a second to ready its own). Spawned ones and Dask's ready their own.
     # This process's first kernel call (0.4 s) is then behind it too.
