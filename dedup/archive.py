@@ -390,10 +390,14 @@ class Archive:
         """How many indexed documents hold each of ``values`` (distinct)."""
         if not len(values):
             return np.zeros(0, np.int64)
-        self._query(_signed(values)[:, None], column)
+        signed = _signed(values)
+        self._query(signed[:, None], column)
         rows = self.db.execute(f"SELECT {column}, docs FROM {table} JOIN q USING ({column})")
-        count = dict(rows.fetchall())
-        return np.array([count.get(v, 0) for v in _signed(values).tolist()], np.int64)
+        found = np.array(rows.fetchall(), np.int64).reshape(-1, 2)
+        counts = np.zeros(len(values), np.int64)
+        order = np.argsort(signed)
+        counts[order[np.searchsorted(signed[order], found[:, 0])]] = found[:, 1]
+        return counts
 
     def load(self, docs: np.ndarray) -> tuple[list[str], BatchFeatures]:
         """Indexed documents ``docs`` (ascending): their ids and features."""
@@ -439,7 +443,7 @@ class Archive:
             long = f.para_ntok >= cfg.shingle_size
             _, first_of, _ = groups(f.para_keys)
             new = np.zeros(len(f.para_keys), bool)
-            new[first_of] = [k not in known for k in _signed(f.para_keys[first_of]).tolist()]
+            new[first_of] = ~np.isin(_signed(f.para_keys[first_of]), known)
             at = np.flatnonzero(new & long)  # their paragraph rows
             row = (np.cumsum(long) - 1)[at]  # their rows in para_bands and para_bits
             (after,) = db.execute(
@@ -476,25 +480,25 @@ class Archive:
         owners: np.ndarray,
         holders: str,
         most: int,
-    ) -> dict[int, int]:
+    ) -> np.ndarray:
         """Add each document's distinct ``values`` to ``table``'s counts, and
         its number to ``holders`` while a value has fewer than ``most``;
-        returns the counts before, of the values held before."""
-        pairs = _distinct(values, owners)
+        returns the values held before (as SQLite integers, sorted)."""
+        pairs = _distinct(values, owners)  # by value, then owner
         keys, counts = np.unique(pairs[:, 0], return_counts=True)
         held = self._counts(table, column, keys.view(np.uint64))
-        before = {k: c for k, c in zip(keys.tolist(), held.tolist(), strict=True) if c}
         self.db.executemany(
             f"INSERT INTO {table} VALUES (?, ?) "
             f"ON CONFLICT ({column}) DO UPDATE SET docs = docs + excluded.docs",
             zip(keys.tolist(), counts.tolist(), strict=True),
         )
-        rank = np.arange(len(pairs)) - np.searchsorted(pairs[:, 0], pairs[:, 0])  # in this batch
-        prior = np.array([before.get(k, 0) for k in pairs[:, 0].tolist()], np.int64)
+        first = np.cumsum(counts) - counts
+        rank = np.arange(len(pairs)) - np.repeat(first, counts)  # in this batch
+        prior = np.repeat(held, counts)  # holders before it
         self.db.executemany(
             f"INSERT INTO {holders} VALUES (?, ?)", pairs[prior + rank < most].tolist()
         )
-        return before
+        return keys[held > 0]
 
     def pack(self, f: BatchFeatures) -> list[bytes]:
         """Each document's features as one compressed blob: how many rows of
