@@ -108,7 +108,9 @@ def warm(say: Callable[[str], None] | None = None, lines: list[str] | None = Non
     # Most of them: an install (or numba) new since the last scan. A few
     # (a first scan killed half-way, a line the helpers cannot compile) are
     # compiled where they are called, not by helpers at every scan.
-    if todo is None or n < 2 or 2 * len(todo) < len(lines) or sys.platform == "win32":
+    if todo is None or n < 2 or 2 * len(todo) < len(lines):
+        return 0
+    if sys.platform == "win32" or not sys.executable:  # (an embedded Python: no interpreter)
         return 0
     if say is not None:
         say("compiling kernels, once")
