@@ -34,19 +34,19 @@ def test_each_line_of_signatures_txt_spells_back_as_it_is_written() -> None:
         assert f"{name}({', '.join(map(warm.spell, args))})" == line
 
 
-def test_signatures_txt_holds_every_kernel_a_scan_calls_and_its_types() -> None:
+def test_signatures_txt_holds_every_kernel_a_scan_calls_and_its_types(tmp_path: Path) -> None:
     """A scan of the seeds (the README's first command) and of 400
     SaudiNewsNet articles, every level, with and without an index. A line
     missing here is compiled by the first scan itself, on one core: the
     message lists the lines to add."""
     needs(SAUDINEWSNET)
+    index = tmp_path / "i.db"
     code = (
-        "import tempfile; from pathlib import Path; "
-        "from benchmarks.corpora import saudinewsnet; "
+        "from pathlib import Path; from benchmarks.corpora import saudinewsnet; "
         "from dedup import Source, scan; from dedup.warm import signatures; "
         "scan(Source(Path('seeds'))); news = list(saudinewsnet(400)); scan(news); "
-        "t = tempfile.mkdtemp(); scan(news[:200], index=Path(t) / 'i.db'); "
-        "scan(news[150:], index=Path(t) / 'i.db'); print('\\n'.join(signatures()))"
+        f"scan(news[:200], index={str(index)!r}); scan(news[150:], index={str(index)!r}); "
+        "print('\\n'.join(signatures()))"
     )
     called = set(python(code).splitlines())
     listed = set(warm.SIGNATURES.read_text(encoding="utf-8").splitlines())
