@@ -101,17 +101,18 @@ def warm(say: Callable[[str], None] | None = None, lines: list[str] | None = Non
     ``signatures.txt``) in a helper process a core, if it lacks most of
     them; returns how many lines they were given (0: the helpers did not
     start). ``say`` is told first, when they start."""
+    # (Checked first: the list is read and parsed at every scan, 6 ms.)
+    if sys.platform == "win32" or not sys.executable or cores() < 2:  # (embedded: no interpreter)
+        return 0
     if lines is None:
         lines = SIGNATURES.read_text(encoding="utf-8").splitlines()
     todo = cold(lines)
-    n = min(cores(), len(todo or ()))
     # Most of them: an install (or numba) new since the last scan. A few
     # (a first scan killed half-way, a line the helpers cannot compile) are
     # compiled where they are called, not by helpers at every scan.
-    if todo is None or n < 2 or 2 * len(todo) < len(lines):
+    if todo is None or len(todo) < 2 or 2 * len(todo) < len(lines):
         return 0
-    if sys.platform == "win32" or not sys.executable:  # (an embedded Python: no interpreter)
-        return 0
+    n = min(cores(), len(todo))
     if say is not None:
         say("compiling kernels, once")
     queue = deque(todo)  # slowest first: each helper takes the next when it is done
