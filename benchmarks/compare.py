@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -42,6 +41,7 @@ import regex
 
 from benchmarks.corpora import jsonl_corpus
 from benchmarks.memory import PeakRSS
+from dedup.cores import cores
 
 WORD = regex.compile(r"\w+")
 NUM_PERM = 128
@@ -169,11 +169,11 @@ def main() -> None:
             f"{base / r['seconds']:>14.2f}x"
         )
     if "dedup" in results and "dedup-2" in results:
-        one, two, cores = results["dedup"], results["dedup-2"], os.cpu_count() or 1
+        one, two, n = results["dedup"], results["dedup-2"], cores()
         print(
             f"two workers: {one['seconds'] / two['seconds']:.2f}x one; their CPU time "
-            f"{two['cpu'] / one['cpu']:.2f}x one's, the {cores} cores "
-            f"{two['cpu'] / (two['seconds'] * cores):.0%} busy"
+            f"{two['cpu'] / one['cpu']:.2f}x one's, the {n} cores "
+            f"{two['cpu'] / (two['seconds'] * n):.0%} busy"
         )
     print("CPU s: the process tree's user and system time, the interpreter's start included")
     print(

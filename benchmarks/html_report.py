@@ -12,7 +12,6 @@ then the time to draw a document and a pair view.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
 from dedup import Document, read_documents, scan
+from dedup.cores import cores
 from dedup.reports.html import render_html
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -29,7 +29,7 @@ def measure(name: str, docs: list[Document], driver, folder: Path) -> None:  # t
     from selenium.webdriver.support.ui import WebDriverWait
 
     start = time.perf_counter()
-    result = scan(docs, workers=os.cpu_count() or 1)
+    result = scan(docs, workers=cores())
     scanned = time.perf_counter() - start
     by_id = {d.id: d.text for d in docs}
     start = time.perf_counter()

@@ -49,6 +49,7 @@ from rich.markup import escape  # noqa: E402
 
 from dedup import __version__  # noqa: E402
 from dedup.config import KEEP, Config, Keep  # noqa: E402
+from dedup.cores import cores  # noqa: E402
 from dedup.errors import DedupError, OutputError  # noqa: E402
 from dedup.heap import fix_bounds  # noqa: E402
 
@@ -297,8 +298,8 @@ def scan(
     workers: Annotated[
         int,
         typer.Option(
-            help="Processes for per-document work (default: every core; one for inputs under "
-            "8 MB); with --engine dask, the LocalCluster's workers."
+            help="Processes for per-document work (default: every core this process may use; "
+            "one for inputs under 8 MB); with --engine dask, the LocalCluster's workers."
         ),
     ] = 0,
     tmp_dir: Annotated[
@@ -861,9 +862,10 @@ _SMALL_INPUT = 8_000_000  # bytes
 
 
 def _default_workers(size: int | None) -> int:
-    """Every core, unless the input (of ``size`` bytes) is small."""
+    """Every core this process may use (cores.py), unless the input (of
+    ``size`` bytes) is small."""
     small = size is not None and size < _SMALL_INPUT  # standard input: of unknown size
-    return 1 if small else (os.cpu_count() or 1)
+    return 1 if small else cores()
 
 
 def _engine(

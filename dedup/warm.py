@@ -36,6 +36,7 @@ from typing import Any
 from numba import types
 
 from dedup import kernels
+from dedup.cores import cores
 
 SIGNATURES = Path(__file__).with_name("signatures.txt")
 
@@ -90,10 +91,6 @@ def cold(lines: list[str]) -> list[str] | None:
         if not found:
             missing.append(line)
     return missing
-
-
-def cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def warm(say: Callable[[str], None] | None = None, lines: list[str] | None = None) -> int:

@@ -402,3 +402,38 @@ def test_containment_candidates_by_tasks_a_block_each_equal_one_pass(
         assert np.array_equal(sketch_candidates(index, cfg, engine, block=300), whole)
     assert (tmp_path / "holders.sketch.npy").exists()  # the tasks read them there
     index.close()
+
+
+def test_cgroup_quota_is_read_as_dask_reads_it(tmp_path: Path) -> None:
+    """``cores.quota`` of cgroup files as Linux writes them (v2's ``cpu.max``
+    in the process's group, v1's ``cpu.cfs_*_us``), rounded up as Dask's."""
+    from dedup.cores import quota
+
+    own = tmp_path / "cgroup"
+    own.write_text("0::/job.slice/run\n", encoding="utf-8")
+    group = tmp_path / "job.slice" / "run"
+    group.mkdir(parents=True)
+    for written, paid in (("150000 100000", 2), ("100000 100000", 1), ("max 100000", None)):
+        (group / "cpu.max").write_text(written + "\n", encoding="utf-8")
+        assert quota(str(tmp_path), str(own)) == paid
+    (group / "cpu.max").unlink()
+    (tmp_path / "cpu,cpuacct").mkdir()
+    (tmp_path / "cpu,cpuacct" / "cpu.cfs_period_us").write_text("100000\n", encoding="utf-8")
+    for written, paid in (("250000", 3), ("-1", None)):
+        (tmp_path / "cpu,cpuacct" / "cpu.cfs_quota_us").write_text(written, encoding="utf-8")
+        assert quota(str(tmp_path), str(own)) == paid
+    assert quota(str(tmp_path / "none"), str(tmp_path / "none")) is None
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity here")
+def test_defaults_count_the_cores_the_process_may_use() -> None:
+    """A process allowed one core (``taskset -c 0``, a Slurm job's share)
+    starts one worker by default and compresses on one thread, whatever
+    the machine has."""
+    code = (
+        "import io, os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+        "from dedup.cli import _default_workers; from dedup.formats.compress import BlockWriter; "
+        "print(_default_workers(None), BlockWriter(io.BytesIO(), '.gz')._threads)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["1", "1"]

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 
+from dedup.cores import cores
 from dedup.engines import Engine, forget_folder
 from dedup.errors import InputError, WorkerError
 from dedup.heap import BOUNDS, bound_mapping, unbound_mapping
@@ -132,7 +133,7 @@ class DaskEngine(Engine):
                 environ = "distributed.nanny.pre-spawn-environ."
                 with dask.config.set({environ + k: v for k, v in BOUNDS.items()}):
                     cluster = LocalCluster(
-                        n_workers=self.workers or os.cpu_count() or 1,
+                        n_workers=self.workers or cores(),
                         threads_per_worker=1,  # the kernels hold the GIL; processes scale
                         dashboard_address=":0",  # any free port: two scans side by side
                         # A task's error reaches the scan, which says it in

@@ -20,7 +20,6 @@ from __future__ import annotations
 import bz2
 import io
 import lzma
-import os
 import struct
 import sys
 import threading
@@ -28,6 +27,8 @@ import zlib
 from collections import deque
 from collections.abc import Callable
 from typing import IO, Any, NamedTuple
+
+from dedup.cores import cores
 
 _WINDOW = 32 * 1024  # deflate's reach back
 
@@ -95,7 +96,7 @@ class BlockWriter(io.BufferedIOBase):
         self._fh, self._kind = fh, KINDS[suffix]
         if block is not None:
             self._kind = self._kind._replace(block=block)
-        self._threads = threads or os.cpu_count() or 1
+        self._threads = threads or cores()
         self._filling = bytearray()
         self._before = b""
         self._packing: deque[_Packing] = deque()
