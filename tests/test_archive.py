@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet, write_jsonl
 from dedup import Config, Document, InputError, ScanResult, kernels, read_documents, scan
-from dedup.archive import DOC_WORDS, Archive, _band_rows, describe, may_cover
+from dedup.archive import DOC_WORDS, Archive, _band_rows, _insert, describe, may_cover
 from dedup.cli import app
 from dedup.cluster import Coverage
 from dedup.features import BatchFeatures, featurize_batch
@@ -235,3 +235,33 @@ def test_band_rows_hold_every_band_key_and_owner_in_table_order(news: list[Docum
     )  # fmt: skip
     assert len(expected) > len({(b, k) for b, k, _ in expected})  # keys shared by owners
     assert _band_rows(f.para_bands, owners).tolist() == [list(r) for r in expected]
+
+
+def test_rows_inserted_as_one_json_text_are_those_executemany_inserts(
+    news: list[Document],
+) -> None:
+    """archive._insert of SaudiNewsNet's paragraph band rows, the ends of
+    SQLite's 64-bit integers and an upsert's counts: the table holds what
+    sqlite3's executemany of the same rows leaves, in the same order."""
+    f = featurize_batch([d.text for d in news[:100]], Config())
+    rows = _band_rows(f.para_bands, np.arange(len(f.para_bands)))
+    ends = np.array([[-(2**63), 2**63 - 1, 0], [-1, 1, 2**32]], np.int64)
+    db = sqlite3.connect(":memory:")
+    for name in ("ours", "theirs"):
+        db.execute(f"CREATE TABLE {name} (band, key, owner)")
+        db.execute(f"CREATE TABLE {name}_counts (key INTEGER PRIMARY KEY, docs INTEGER)")
+    upsert = "ON CONFLICT (key) DO UPDATE SET docs = docs + excluded.docs"
+    counts = np.column_stack((rows[:50, 1], np.arange(50)))
+    for part in (rows, ends):
+        _insert(db, "ours", part)
+        db.executemany("INSERT INTO theirs VALUES (?, ?, ?)", part.tolist())
+    for part in (counts, counts[::2]):
+        _insert(db, "ours_counts", part, upsert)
+        db.executemany(f"INSERT INTO theirs_counts VALUES (?, ?) {upsert}", part.tolist())
+    for table in ("{}", "{}_counts"):
+        ours, theirs = (
+            db.execute(f"SELECT *, typeof(key) FROM {table.format(name)} ORDER BY rowid").fetchall()
+            for name in ("ours", "theirs")
+        )
+        assert ours == theirs and len(ours) >= 50
+    assert db.execute("SELECT max(docs) FROM ours_counts").fetchone()[0] == 2 * 48
