@@ -97,17 +97,35 @@ def check_corpus(result: ScanResult, documents: Iterable[Document], where: str) 
     """Refuse a corpus other than the one ``result`` describes (ids, lengths
     and text fingerprints), naming the first document that differs: a report
     of an edited corpus would cut the wrong characters."""
-    expected = iter(result.documents)
-    for n, doc in enumerate(documents):
-        st = next(expected, None)
+    check = CorpusCheck(result, where)
+    for doc in documents:
+        check(doc)
+    check.done()
+
+
+class CorpusCheck:
+    """``check_corpus`` a document at a time, as the corpus is read for
+    something else (``clean --report`` checks each document as it writes its
+    cleaned copy: the corpus read once, not twice); ``done`` at its end."""
+
+    def __init__(self, result: ScanResult, where: str) -> None:
+        self._expected, self._seen, self._where = iter(result.documents), 0, where
+
+    def __call__(self, doc: Document) -> None:
+        st, where = next(self._expected, None), self._where
         if st is None:
             raise InputError(f"{where}: {doc.id!r} is not in the report (more documents)")
+        self._seen += 1
         if doc.id != st.id:
-            raise InputError(f"{where}: document {n + 1} is {doc.id!r}, the report's {st.id!r}")
+            raise InputError(
+                f"{where}: document {self._seen} is {doc.id!r}, the report's {st.id!r}"
+            )
         check_text(st, doc.text, where)
-    missing = next(expected, None)
-    if missing is not None:
-        raise InputError(f"{where}: {missing.id!r} of the report is missing")
+
+    def done(self) -> None:
+        missing = next(self._expected, None)
+        if missing is not None:
+            raise InputError(f"{self._where}: {missing.id!r} of the report is missing")
 
 
 def check_text(st: DocStats, text: str, where: str) -> None:

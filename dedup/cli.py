@@ -643,7 +643,8 @@ def clean(
         corpus = location(path)
         source = _source(corpus, text_key, id_key, include, exclude, quiet)
         _rereadable(source, "clean")
-        from dedup.clean import CleanPolicy, clean_text, plan  # (after the checks: the kernels)
+        # (after the checks: the kernels)
+        from dedup.clean import CleanPolicy, CorpusCheck, clean_text, plan
 
         policy = CleanPolicy(
             within, near_duplicates, _representative(keep, "--keep"), across, boilerplate, formula
@@ -658,8 +659,10 @@ def clean(
                 if index is not None:
                     raise DedupError("--index does not apply with --report (its scan's did)")
                 result = read_json(report)
-                _check_corpus(result, source, quiet)
+                # The corpus is checked against it as it is cleaned (below).
+                checking: CorpusCheck | None = CorpusCheck(result, str(source.path))
             else:
+                checking = None
                 _check_index(index, False, corpus, [out, log])
                 config = _index_config(config, index)
                 _check_tmp_dir(tmp_dir)
@@ -681,6 +684,8 @@ def clean(
 
             def cleaned(doc: Document) -> str | None:
                 writing(1)
+                if checking is not None:
+                    checking(doc)
                 if doc.id in todo.dropped:
                     removals.append(todo.dropped[doc.id])
                     return None
@@ -696,9 +701,15 @@ def clean(
             else:
                 try:
                     write_corpus(source, out_tmp, cleaned, out.name)
-                    write_removals((asdict(r) for r in removals), log_tmp)
                 except OSError as e:
                     raise OutputError(f"{out}: cannot write ({e.strerror})") from None
+            if checking is not None:
+                checking.done()
+            if not dry_run:
+                try:
+                    write_removals((asdict(r) for r in removals), log_tmp)
+                except OSError as e:
+                    raise OutputError(f"{log}: cannot write ({e.strerror})") from None
     except DedupError as e:
         raise _fail(str(e)) from None
     if not quiet or dry_run:
