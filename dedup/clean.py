@@ -93,20 +93,13 @@ def plan(result: ScanResult, policy: CleanPolicy) -> Plan:
     return Plan(dropped, cuts)
 
 
-def check_corpus(result: ScanResult, documents: Iterable[Document], where: str) -> None:
-    """Refuse a corpus other than the one ``result`` describes (ids, lengths
-    and text fingerprints), naming the first document that differs: a report
-    of an edited corpus would cut the wrong characters."""
-    check = CorpusCheck(result, where)
-    for doc in documents:
-        check(doc)
-    check.done()
-
-
 class CorpusCheck:
-    """``check_corpus`` a document at a time, as the corpus is read for
-    something else (``clean --report`` checks each document as it writes its
-    cleaned copy: the corpus read once, not twice); ``done`` at its end."""
+    """Refuses a corpus other than the one ``result`` describes (ids, lengths
+    and text fingerprints), naming the first document that differs: a report
+    of an edited corpus would cut the wrong characters. Called with each
+    document as the corpus is read for its own sake (``clean --report``
+    writing the cleaned copy, ``report`` reading texts: read once, not
+    twice); ``done`` at its end."""
 
     def __init__(self, result: ScanResult, where: str) -> None:
         self._expected, self._seen, self._where = iter(result.documents), 0, where

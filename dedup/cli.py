@@ -56,6 +56,7 @@ from dedup.heap import fix_bounds  # noqa: E402
 if TYPE_CHECKING:
     from rich.progress import Progress
 
+    from dedup.clean import CorpusCheck
     from dedup.engines import Engine
     from dedup.formats import Source
     from dedup.models import Document, Removal, ScanResult
@@ -427,25 +428,17 @@ def report(
         result = read_json(report_path)
         source = _recorded(report_path, input_path)
         check([report_path, source.path], [html_out], force, files=True)
-        _check_corpus(result, source, False)
-        from dedup.reports.html import write_html  # (after the checks: it imports the kernels)
+        # (after the checks: they import the kernels)
+        from dedup.clean import CorpusCheck
+        from dedup.reports.html import write_html
 
-        write_html(
-            result, html_out, _texts(source, False, len(result.documents)), max_documents, force
-        )
+        # The corpus checked against the report as its texts are read.
+        checking = CorpusCheck(result, str(source.path))
+        texts = _texts(source, False, len(result.documents), checking)
+        write_html(result, html_out, texts, max_documents, force)
     except DedupError as e:
         raise _fail(str(e)) from None
     _err.print(f"report written to {html_out}", highlight=False)
-
-
-def _check_corpus(result: ScanResult, source: Source, quiet: bool) -> None:
-    """``clean.check_corpus`` of the corpus ``source`` names, with progress."""
-    from dedup.clean import check_corpus
-    from dedup.readers import read_documents
-
-    counting = _progress(quiet, "checking the corpus", len(result.documents), "documents")
-    with counting as (advance, _):
-        check_corpus(result, _counted(read_documents(source), advance), str(source.path))
 
 
 def _counted(items: Iterable[T], advance: Callable[[int], None]) -> Iterator[T]:
@@ -756,21 +749,26 @@ def index_info(
 
 
 def _texts(
-    source: Source, quiet: bool, total: int
+    source: Source, quiet: bool, total: int, checking: CorpusCheck | None = None
 ) -> Callable[[set[str]], Iterator[tuple[str, str]]]:
     """The texts of the documents asked for, read again from the corpus (for
-    the HTML report, which embeds only those with findings)."""
+    the HTML report, which embeds only those with findings); with
+    ``checking``, every document is read and checked."""
     from dedup.readers import read_documents
 
     def texts(ids: set[str]) -> Iterator[tuple[str, str]]:
         left = set(ids)
         with _progress(quiet, "reading texts", total, "documents") as (advance, _):
             for doc in _counted(read_documents(source), advance):
+                if checking is not None:
+                    checking(doc)
                 if doc.id in left:
                     left.discard(doc.id)
                     yield doc.id, doc.text
-                    if not left:
+                    if not left and checking is None:
                         return
+        if checking is not None:
+            checking.done()
 
     return texts
 

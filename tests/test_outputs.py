@@ -136,22 +136,28 @@ def test_an_edited_corpus_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_corpus_with_a_document_less_or_more_is_refused(tmp_path: Path) -> None:
-    """clean --report checks the corpus as it writes the cleaned copy: one
-    missing at the end, or one the report lacks, and nothing is written."""
+    """clean --report and report check the corpus as they read it for their
+    own sake: one missing at the end, or one the report lacks, and nothing
+    is written."""
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
     report = tmp_path / "r.json"
     assert invoke("scan", str(corpus), "--json", str(report), "-q")[0] == 0
     last = sorted(corpus.iterdir())[-1]
     kept = last.read_bytes()
+    commands = (
+        ["clean", str(corpus), "--out", str(tmp_path / "out"), "--report", str(report)],
+        ["report", str(report), "--html", str(tmp_path / "r.html")],
+    )
     last.unlink()
-    args = ["clean", str(corpus), "--out", str(tmp_path / "out"), "--report", str(report)]
-    code, output = invoke(*args)
-    assert code == 1 and f"'{last.name}' of the report is missing" in output
+    for args in commands:
+        code, output = invoke(*args)
+        assert code == 1 and f"'{last.name}' of the report is missing" in output
     last.write_bytes(kept)
     (corpus / "999_more.txt").write_text(read_text(SEEDS / S001), encoding="utf-8")
-    code, output = invoke(*args)
-    assert code == 1 and "'999_more.txt' is not in the report (more documents)" in output
+    for args in commands:
+        code, output = invoke(*args)
+        assert code == 1 and "'999_more.txt' is not in the report (more documents)" in output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "r.json"]
 
 
