@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
+from dedup.formats import compress
 from dedup.formats.compress import BlockWriter
 
 DECOMPRESS = {".gz": gzip.decompress, ".bz2": bz2.decompress, ".xz": lzma.decompress}
@@ -98,3 +99,18 @@ def test_an_error_while_writing_abandons_the_rest(tmp_path: Path, news_bytes: by
         assert raw.closed
         with pytest.raises(EOFError):  # no last block, no trailer
             gzip.decompress(path.read_bytes())
+
+
+def test_gzipped_bytes_are_the_bytes_and_the_block_writers(
+    news_bytes: bytes, tmp_path: Path
+) -> None:
+    """compress.gzipped (the HTML report's data): one gzip member that gzip
+    reads back as the bytes given, over several blocks and for none, as
+    BlockWriter writes it to a file."""
+    data = news_bytes * (1 + (3 << 20) // len(news_bytes))  # 3 MB and more: 4 blocks
+    for given in (data, b""):
+        packed = compress.gzipped(given)
+        assert gzip.decompress(packed) == given
+        with BlockWriter((tmp_path / "f.gz").open("wb"), ".gz", threads=3) as fh:
+            fh.write(given)
+        assert (tmp_path / "f.gz").read_bytes() == packed

@@ -42,7 +42,6 @@ so that near-duplicates sit side by side and compress into each other.
 from __future__ import annotations
 
 import base64
-import gzip
 import json
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -51,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from dedup.clean import CleanPolicy, clean_text, plan
+from dedup.formats.compress import gzipped
 from dedup.models import KINDS, ScanResult, Span
 from dedup.reports.explain import clean_reasons, covers
 from dedup.reports.json import summary, write_atomic
@@ -219,7 +219,7 @@ def render_html(
     data = json.dumps(
         _data(result, texts, max_documents), ensure_ascii=False, separators=(",", ":")
     ).encode("utf-8", "backslashreplace")
-    packed = base64.b64encode(gzip.compress(data, compresslevel=6, mtime=0)).decode("ascii")
+    packed = base64.b64encode(gzipped(data)).decode("ascii")
     return (
         '<!DOCTYPE html><html lang="und"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
