@@ -99,7 +99,8 @@ def warm(say: Callable[[str], None] | None = None, lines: list[str] | None = Non
     them; returns how many lines they were given (0: the helpers did not
     start). ``say`` is told first, when they start."""
     # (Checked first: the list is read and parsed at every scan, 6 ms.)
-    if sys.platform == "win32" or not sys.executable or cores() < 2:  # (embedded: no interpreter)
+    n = cores()
+    if sys.platform == "win32" or not sys.executable or n < 2:  # (embedded: no interpreter)
         return 0
     if lines is None:
         lines = SIGNATURES.read_text(encoding="utf-8").splitlines()
@@ -109,7 +110,7 @@ def warm(say: Callable[[str], None] | None = None, lines: list[str] | None = Non
     # compiled where they are called, not by helpers at every scan.
     if todo is None or len(todo) < 2 or 2 * len(todo) < len(lines):
         return 0
-    n = min(cores(), len(todo))
+    n = min(n, len(todo))
     if say is not None:
         say("compiling kernels, once")
     queue = deque(todo)  # slowest first: each helper takes the next when it is done
