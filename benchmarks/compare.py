@@ -1,10 +1,16 @@
 """dedup scan against the baseline a user would write, in one run on one corpus.
 
     python -m benchmarks.compare [--input corpus.jsonl] [--limit N] [--only dedup-docs,rensa]
+        [--rounds 3]
 
 Contenders, each in its own process (so each peak RSS is its own), all
 reading the same JSONL file; each one's memory is sampled from this process,
-so that the sampling's work (a tenth of a core) is not the contender's:
+so that the sampling's work (a tenth of a core) is not the contender's. They
+run in rounds, each contender once a round, in turn: a machine whose speed
+drifts from minute to minute (a shared virtual machine's does, by a fifth)
+slows the contenders of a round alike, so each ratio is taken within a
+round, and the median of the rounds' is printed, beside the median seconds
+and CPU time and the largest peak memory:
 
 - ``dedup``: the full ``dedup scan`` (every level, JSON report; the corpus
   given as the CLI gives it, a ``Source`` the workers read too), one worker;
@@ -22,7 +28,8 @@ Default corpus: SaudiNewsNet (../shared/data), 31,030 articles. Prints docs/s,
 MB/s of text, peak RSS, CPU time and each contender's speed relative to
 datasketch; and how much faster two workers are than one, beside how much
 more CPU time they took and how busy they kept the machine's cores (a
-share near 100% leaves a second worker nothing to gain from).
+share near 100% leaves a second worker nothing to gain from); then each
+round's seconds.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -137,44 +145,73 @@ def main() -> None:
     parser.add_argument(
         "--only", help="comma-separated contenders (default: all; datasketch always)"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="each contender once a round (default 3)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.input)
         return
+    if args.rounds < 1:
+        parser.error("--rounds must be 1 or more")
     with tempfile.TemporaryDirectory() as tmp:
         path = jsonl_corpus(args.input, tmp, args.limit)
         n = sum(1 for _ in texts(path))
         mb = sum(len(t.encode("utf-8")) for t in texts(path)) / 1e6
         print(f"corpus: {path.name}, {n:,} documents, {mb:.1f} MB of text")
-        results = {}
         chosen = [*args.only.split(","), "datasketch"] if args.only else list(CONTENDERS)
-        for name in (name for name in CONTENDERS if name in chosen):
-            if name == "rensa":
-                try:
-                    import rensa  # noqa: F401
-                except ImportError:
-                    print("rensa: skipped (not installed)")
-                    continue
-            results[name] = contend(name, path)
-    base = results["datasketch"]["seconds"]
+        names = [name for name in CONTENDERS if name in chosen]
+        if "rensa" in names:
+            try:
+                import rensa  # noqa: F401
+            except ImportError:
+                print("rensa: skipped (not installed)")
+                names.remove("rensa")
+        rounds: list[dict[str, dict[str, float]]] = []
+        for r in range(args.rounds):
+            rounds.append({name: contend(name, path) for name in names})
+            print(f"round {r + 1} of {args.rounds} done", file=sys.stderr)
+    for name in names:  # every round finds the same
+        if len({one[name]["pairs"] for one in rounds}) > 1:
+            raise SystemExit(f"{name} found different pairs in different rounds")
+
+    def mid(name: str, key: str) -> float:
+        return statistics.median(one[name][key] for one in rounds)
+
+    def ratio(a: str, b: str, key: str = "seconds") -> float:
+        """The median of the rounds' ratios of ``a``'s to ``b``'s."""
+        return statistics.median(one[a][key] / one[b][key] for one in rounds)
+
     print(
         f"{'contender':<12}{'seconds':>9}{'CPU s':>7}{'docs/s':>9}{'MB/s':>7}{'peak MB':>13}"
         f"{'pairs*':>8}{'vs datasketch':>15}"
     )
-    for name, r in results.items():
+    for name in names:
+        seconds = mid(name, "seconds")
         print(
-            f"{name:<12}{r['seconds']:>9.1f}{r['cpu']:>7.1f}{n / r['seconds']:>9,.0f}"
-            f"{mb / r['seconds']:>7.1f}{r['rss_mb']:>13,.0f}{r['pairs']:>8,}"
-            f"{base / r['seconds']:>14.2f}x"
+            f"{name:<12}{seconds:>9.1f}{mid(name, 'cpu'):>7.1f}{n / seconds:>9,.0f}"
+            f"{mb / seconds:>7.1f}{max(one[name]['rss_mb'] for one in rounds):>13,.0f}"
+            f"{rounds[0][name]['pairs']:>8,}{ratio('datasketch', name):>14.2f}x"
         )
-    if "dedup" in results and "dedup-2" in results:
-        one, two, n = results["dedup"], results["dedup-2"], cores()
+    if "dedup" in names and "dedup-2" in names:
+        k = cores()
+        busy = statistics.median(
+            one["dedup-2"]["cpu"] / one["dedup-2"]["seconds"] for one in rounds
+        )
         print(
-            f"two workers: {one['seconds'] / two['seconds']:.2f}x one; their CPU time "
-            f"{two['cpu'] / one['cpu']:.2f}x one's, the {n} cores "
-            f"{two['cpu'] / (two['seconds'] * n):.0%} busy"
+            f"two workers: {ratio('dedup', 'dedup-2'):.2f}x one; their CPU time "
+            f"{ratio('dedup-2', 'dedup', 'cpu'):.2f}x one's, the {k} cores {busy / k:.0%} busy"
         )
+    for name in ("dedup", "dedup-docs"):
+        if name in names and "rensa" in names:
+            print(f"{name} against rensa: {ratio('rensa', name):.2f}x")
+    print(
+        f"medians of {len(rounds)} rounds (each ratio taken within a round; peak MB the "
+        "largest); each round's seconds:"
+    )
+    for name in names:
+        print(f"  {name:<12}" + " ".join(f"{one[name]['seconds']:6.1f}" for one in rounds))
     print("CPU s: the process tree's user and system time, the interpreter's start included")
     print(
         "peak MB: the process tree's memory (PSS: forked workers' shared pages count once), "
