@@ -421,12 +421,12 @@ def report(
 ) -> None:
     """Render a saved JSON report as HTML, without scanning again."""
     from dedup.outputs import check
-    from dedup.reports.json import read_json
+    from dedup.reports.json import read_report
 
     try:
         check([report_path], [html_out], force, files=True)
-        result = read_json(report_path)
-        source = _recorded(report_path, input_path)
+        result, recorded = read_report(report_path)
+        source = _recorded(report_path, recorded, input_path)
         check([report_path, source.path], [html_out], force, files=True)
         # (after the checks: they import the kernels)
         from dedup.clean import CorpusCheck
@@ -447,13 +447,14 @@ def _counted(items: Iterable[T], advance: Callable[[int], None]) -> Iterator[T]:
         yield item
 
 
-def _recorded(report_path: Path, input_path: Path | None) -> Source:
-    """The corpus a report describes: where it records (or ``input_path``),
-    read with the keys it records."""
+def _recorded(
+    report_path: Path, recorded: dict[str, Any] | None, input_path: Path | None
+) -> Source:
+    """The corpus a report describes: where it records (``recorded``, its
+    ``input``; or ``input_path``), read with the keys it records."""
     from dedup.formats import Source, location
-    from dedup.reports.json import read_source
 
-    source = read_source(report_path) or {}
+    source = recorded or {}
     corpus = input_path or (location(source["path"]) if "path" in source else None)
     if corpus is None:
         raise DedupError(f"{report_path}: records no input path; give it with --input")
@@ -490,10 +491,10 @@ def explain(
     import difflib
 
     from dedup.readers import read_documents
-    from dedup.reports.json import read_json
+    from dedup.reports.json import read_report
 
     try:
-        result = read_json(report_path)
+        result, recorded = read_report(report_path)
         stats = {d.id: d for d in [*result.indexed, *result.documents]}
         if doc not in stats:
             near = difflib.get_close_matches(doc, list(stats), n=1, cutoff=0.6)
@@ -507,7 +508,7 @@ def explain(
         )
         text: str | None = None
         try:
-            source = _recorded(report_path, input_path)
+            source = _recorded(report_path, recorded, input_path)
             text = next((d.text for d in read_documents(source) if d.id == doc), None)
         except DedupError as e:  # the corpus moved or is gone: say so, explain without quotes
             _err.print(f"spans not quoted: {e}", highlight=False, soft_wrap=True)

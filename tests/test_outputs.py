@@ -337,6 +337,9 @@ def test_lone_surrogates_are_carried_through(tmp_path: Path) -> None:
         (("spans", 0, "doc"), "nobody", "spans[0].doc: 'nobody' is not a document"),
         (("spans", 0, "end"), 10**6, "is not inside"),
         (("documents", 0, "fingerprint"), "xyz", "documents[0].fingerprint"),
+        (("documents", 0, "fingerprint"), "0123456789ABCDEF", "documents[0].fingerprint"),
+        (("documents", 0, "repetition"), {"top_2gram": True}, "documents[0].repetition"),
+        (("documents", 0, "repetition"), {"top_2gram": "0.1"}, "documents[0].repetition"),
         (("config", "representative"), "best", "config.representative"),
     ],
 )

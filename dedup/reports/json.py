@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import fields, is_dataclass
 from pathlib import Path
@@ -57,6 +58,8 @@ from dedup.models import (
 from dedup.outputs import staged
 
 SCHEMA = "dedup.report/3"
+_NUMBER = {int, float}  # (not bool)
+_HEX16 = re.compile("[0-9a-f]{16}")
 
 
 def summary(result: ScanResult) -> dict[str, Any]:
@@ -311,12 +314,11 @@ def _document(d: Any, at: str, chars: dict[str, int]) -> DocStats:
         raise _Bad(f"{at}.id: {doc!r} twice")
     chars[doc] = _int(d, "chars", at)
     repetition = _get(d, "repetition", at)
-    if not isinstance(repetition, dict) or not all(
-        isinstance(k, str) and type(v) in (int, float) for k, v in repetition.items()
-    ):
+    # (a JSON object's keys are strings)
+    if not isinstance(repetition, dict) or not set(map(type, repetition.values())) <= _NUMBER:
         raise _Bad(f"{at}.repetition: expected names and numbers")
     mark = _str(d, "fingerprint", at)
-    if len(mark) != 16 or not all(c in "0123456789abcdef" for c in mark):
+    if not _HEX16.fullmatch(mark):
         raise _Bad(f"{at}.fingerprint: expected 16 hex digits, not {mark!r}")
     tokens, paragraphs = _int(d, "tokens", at), _int(d, "paragraphs", at)
     return DocStats(doc, chars[doc], tokens, paragraphs, repetition, mark)
@@ -401,13 +403,15 @@ def _parse(data: dict[str, Any]) -> ScanResult:
 
 
 def read_json(path: str | Path) -> ScanResult:
-    return from_dict(_load(path), str(path))
+    return read_report(path)[0]
 
 
-def read_source(path: str | Path) -> dict[str, Any] | None:
-    """Where the report's texts are (``input``), if it recorded it."""
-    source = _load(path).get("input")
-    return source if isinstance(source, dict) else None
+def read_report(path: str | Path) -> tuple[ScanResult, dict[str, Any] | None]:
+    """The ScanResult a report holds, and where its texts are (``input``),
+    if it recorded it: the file read once (a 1M-document report is 600 MB)."""
+    data = _load(path)
+    source = data.get("input")
+    return from_dict(data, str(path)), source if isinstance(source, dict) else None
 
 
 def _load(path: str | Path) -> dict[str, Any]:
