@@ -998,8 +998,9 @@ def _progress(
 
 def _input_size(source: Source) -> int | None:
     """Bytes of the corpus's files (None for standard input)."""
+    from dedup.formats import size_of
     from dedup.readers import input_files
 
     if _is_stdin(source.path):
         return None
-    return sum(f.path.stat().st_size for f in input_files(source))
+    return sum(size_of(f.path) for f in input_files(source))

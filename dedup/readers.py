@@ -28,9 +28,13 @@ from dedup.formats import (
     Format,
     Source,
     format_of,
+    is_url,
     location,
+    member_of,
     reading,
+    size_of,
     supported,
+    zip_files,
 )
 from dedup.models import Document
 
@@ -49,31 +53,52 @@ def _files(source: Source) -> list[File]:
     root = source.path
     if not root.exists():
         raise InputError(f"{root}: no such file or folder")
-    if not root.is_dir():
+    zipped = _is_zip(root)  # an archive: a folder of files
+    if zipped and is_url(root):
+        raise InputError(f"{root}: a zip archive is read from a local disk: copy it here")
+    if not (zipped or root.is_dir()):
         kind = format_of(root)
         if kind is None:
             raise InputError(
                 f"{root}: not a kind of file dedup reads; it reads {supported()}, "
-                f"folders of them, and {STDIN} for JSON Lines on standard input"
+                f"folders and zip archives of them, and {STDIN} for JSON Lines on standard input"
             )
         return [File(root, root.name, kind, "")]
     found = [(p, f) for p, f in _walk(source) if f is not None]
     if not found:
-        raise InputError(f"{root}: folder holds no files dedup reads ({supported()})")
+        what = "zip archive" if zipped else "folder"
+        raise InputError(f"{root}: {what} holds no files dedup reads ({supported()})")
     return [File(p, rel := _rel(p, root), f, f"{rel}:") for p, f in found]
 
 
 def left_out(source: Source) -> Counter[str]:
-    """How many files of each kind (suffix) a folder holds that no format reads."""
-    if not source.path.is_dir():
+    """How many files of each kind (suffix) a folder (or zip archive) holds
+    that no format reads."""
+    if not (source.path.is_dir() or (_is_zip(source.path) and not is_url(source.path))):
         return Counter()
     return Counter(p.suffix.lower() or "(no suffix)" for p, f in _walk(source) if f is None)
 
 
+def _is_zip(path: Path) -> bool:
+    return path.name.lower().endswith(".zip") and path.is_file()
+
+
 def _walk(source: Source) -> list[tuple[Path, Format | None]]:
-    """A folder's files that its globs let in, sorted, each with its format (or None)."""
+    """A folder's files that its globs let in, sorted, each with its format
+    (or None); a zip archive's members count as files in a folder of its
+    name (``corpus.zip/a.json``: formats.member_of), and a zip archive
+    given as the corpus is that folder."""
     root = source.path
-    files = sorted((p for p in root.rglob("*") if p.is_file()), key=lambda p: _rel(p, root))
+    if _is_zip(root):
+        files = _members(root)
+    else:
+        files = []
+        for p in root.rglob("*"):
+            if _is_zip(p) and not is_url(p):
+                files += _members(p)
+            elif p.is_file():
+                files.append(p)
+    files.sort(key=lambda p: _rel(p, root))
     wanted = [
         p
         for p in files
@@ -81,6 +106,11 @@ def _walk(source: Source) -> list[tuple[Path, Format | None]]:
         and not any(fnmatchcase(_rel(p, root), g) for g in source.exclude)
     ]
     return [(p, format_of(p)) for p in wanted]
+
+
+def _members(archive: Path) -> list[Path]:
+    """The files a zip archive holds, as paths inside it."""
+    return [archive / name for name in zip_files(archive)]
 
 
 def _path(given: str | Path) -> Path:
@@ -160,7 +190,11 @@ def parts(source: Source, engine: Engine, size: int = PART_BYTES) -> list[list[P
     # By absolute paths: a worker started elsewhere (Dask's) has its own
     # working folder. The ids stay relative to the corpus.
     files = [replace(f, path=f.path.absolute()) for f in input_files(source)]
-    cuts = [(f, f.format.split.ranges(f, size) if f.format.split else None) for f in files]
+    # (a zip member is read whole: a deflated one cannot be entered in the middle)
+    cuts = [
+        (f, f.format.split.ranges(f, size) if f.format.split and not member_of(f.path) else None)
+        for f in files
+    ]
     counts = iter(run(engine, _count, [(f, r) for f, rs in cuts if rs for r in rs]))
     loads: list[list[Part]] = []
     held = size  # bytes in the last load
@@ -175,9 +209,9 @@ def parts(source: Source, engine: Engine, size: int = PART_BYTES) -> list[list[P
         if held >= size:
             loads.append([])
             held = 0
-        size_of = file.path.stat().st_size
-        loads[-1].append(Part(file, size=size_of))
-        held += size_of
+        stored = size_of(file.path)
+        loads[-1].append(Part(file, size=stored))
+        held += stored
     return loads
 
 

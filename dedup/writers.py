@@ -1,7 +1,8 @@
 """Write a cleaned corpus back in its input's format, atomically.
 
-A folder in gives a folder out with the same relative paths; a file in gives
-a file out, each written by its format (formats/): unchanged ``.txt`` files
+A folder in gives a folder out with the same relative paths, a zip archive
+a zip archive with the same members; a file in gives a file out, each
+written by its format (formats/): unchanged ``.txt`` files
 are copied byte for byte, unchanged JSONL records keep their line as it was,
 a changed record keeps every field and the field order, only its text
 replaced. Dropped documents are left out. The caller writes under a staged
@@ -12,25 +13,73 @@ not at all.
 from __future__ import annotations
 
 import json
+import shutil
+import zipfile
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import groupby
 from pathlib import Path
+from typing import cast
 
-from dedup.formats import Cleaner, Source
+from dedup.cores import cores
+from dedup.formats import Cleaner, Source, member_of, open_zip
 from dedup.readers import input_files
 
 
 def write_corpus(source: Source, dest: Path, clean: Cleaner, name: str) -> None:
     """Write the cleaned corpus at ``dest``, a new path that the caller
-    stages (``outputs.staged``) for the output named ``name``."""
+    stages (``outputs.staged``) for the output named ``name``. Files are
+    cleaned in the corpus's order (``clean`` expects it); a zip archive's
+    members are then compressed into it by a thread, beside the next files."""
     files = input_files(source)
+    if not source.path.is_dir() and member_of(files[0].path) is None:  # one file
+        files[0].format.write(files[0], source, dest, name, clean)
+        return
     if source.path.is_dir():
         dest.mkdir()
-        for f in files:
-            target = dest / f.rel
+    workers = cores()
+    with ThreadPoolExecutor(workers) as pool:
+        zipping: deque[Future[None]] = deque()
+        # (an archive's members are consecutive: their paths start alike)
+        for archive, group in groupby(files, lambda f: (member_of(f.path) or (None,))[0]):
+            if archive is None:
+                for f in group:
+                    target = dest / f.rel
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    f.format.write(f, source, target, f.rel, clean)
+                continue
+            target = dest if archive == source.path else dest / archive.relative_to(source.path)
             target.parent.mkdir(parents=True, exist_ok=True)
-            f.format.write(f, source, target, f.rel, clean)
-    else:
-        files[0].format.write(files[0], source, dest, name, clean)
+            cleaned = []
+            for i, f in enumerate(group):
+                scratch = target.with_name(f"{target.name}.{i}.member")  # in the staged output
+                member = cast(tuple[Path, str], member_of(f.path))[1]
+                f.format.write(f, source, scratch, member, clean)
+                if scratch.exists():  # (not: a dropped document that was the file)
+                    cleaned.append((member, scratch))
+            zipping.append(pool.submit(_zip, archive, cleaned, target))
+            while len(zipping) > workers:  # (the scratch files on disk: bounded)
+                zipping.popleft().result()
+        for done in zipping:
+            done.result()
+
+
+def _zip(archive: Path, cleaned: list[tuple[str, Path]], dest: Path) -> None:
+    """A zip archive at ``dest`` of ``archive``'s members ``cleaned`` (name,
+    file), each under its name, with its date and compression (the members
+    of other kinds are left out, as a folder's files are)."""
+    with open_zip(archive) as z:
+        infos = {info.filename: info for info in z.infolist()}
+    with zipfile.ZipFile(dest, "w") as out:
+        for name, scratch in cleaned:
+            was = infos[name]
+            info = zipfile.ZipInfo(name, was.date_time)
+            info.compress_type, info.external_attr = was.compress_type, was.external_attr
+            info.file_size = scratch.stat().st_size  # (ZIP64 past 2 GB)
+            with scratch.open("rb") as src, out.open(info, "w") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+            scratch.unlink()
 
 
 def write_removals(removals: Iterator[dict[str, object]], path: Path) -> int:

@@ -12,6 +12,7 @@ import json
 import lzma
 import subprocess
 import sys
+import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -29,7 +30,7 @@ from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
 from dedup import InputError, read_documents, scan
 from dedup.cli import app
 from dedup.engines import Engine, ProcessEngine
-from dedup.formats import Source
+from dedup.formats import Source, json_array
 from dedup.models import Document
 from dedup.pipeline import _loads, _Read
 from dedup.readers import input_files, parts
@@ -429,3 +430,201 @@ def test_csv_from_a_spreadsheet_keeps_its_byte_order_mark(tmp_path: Path) -> Non
     out = clean_file(path)
     assert out.read_bytes().startswith(codecs.BOM_UTF8 + b"text,id\n")
     assert [d.id for d in read_documents(out)] == ["1"]  # the copy dropped
+
+
+# Zip archives: a folder of files, members of any format dedup reads.
+
+DAY = (2015, 7, 21, 12, 0, 0)
+
+
+def zip_of(path: Path, files: dict[str, bytes], stored: tuple[str, ...] = ()) -> Path:
+    """A zip archive of ``files``, deflated but for those ``stored``."""
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in files.items():
+            method = zipfile.ZIP_STORED if name in stored else zipfile.ZIP_DEFLATED
+            z.writestr(zipfile.ZipInfo(name, DAY), data, method)
+    return path
+
+
+def seed_files() -> dict[str, bytes]:
+    """The seeds as files of several formats: each text twice (copies to find)."""
+    seeds = sorted(SEEDS.glob("*.txt"))
+    docs = [Document(p.stem, read_text(p)) for p in seeds]
+    files = {f"seeds/{p.name}": p.read_bytes() for p in seeds}
+    files["more/copies.json"] = encode("json", docs[:3])
+    files["more/copies.jsonl.gz"] = COMPRESS[".gz"](encode("jsonl", docs[3:]))
+    files["README.md"] = b"# not a document"
+    return files
+
+
+def extracted(files: dict[str, bytes], folder: Path) -> Path:
+    for name, data in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def findings(report: dict[str, object]) -> dict[str, object]:
+    return {k: report[k] for k in ("documents", "spans", "clusters", "boilerplate", "related")}
+
+
+def test_a_zip_archive_reads_as_the_folder_it_holds(tmp_path: Path) -> None:
+    """Its members are files in a folder of its name: the same documents,
+    ids and findings as the folder they unpack to (two workers read it, a
+    member a task: a deflated member cannot be entered in the middle), and
+    what it holds of other kinds is left out and counted."""
+    files = seed_files()
+    archive = zip_of(tmp_path / "news.zip", files, stored=("seeds/000_612583348e3eef60.txt",))
+    folder = extracted(files, tmp_path / "news")
+    docs = [(d.id, d.text) for d in read_documents(archive)]
+    assert docs == [(d.id, d.text) for d in read_documents(folder)]
+    assert docs[0][0] == "more/copies.json:000_612583348e3eef60" and len(docs) == 10
+    assert all(part.range is None for load in parts(Source(archive), Engine()) for part in load)
+    result = scan(Source(archive), workers=2)
+    assert findings(to_dict(result)) == findings(to_dict(scan(Source(folder), workers=1)))
+    assert result.clusters
+    # The doubled block, in the seed as the archive holds it.
+    seed = "seeds/001_78ea9c6ae5c3d444.txt"
+    (block,) = [s for s in result.spans if s.doc == seed and s.kind == "within"]
+    assert (block.start, block.end) == (1835, 3390)
+    assert dict(docs)[seed][1835:3390] == read_text(SEEDS / seed[6:])[1835:3390]
+    done = runner.invoke(app, ["scan", str(archive)])
+    assert done.exit_code == 0 and "left out 1 files of kinds dedup does not read (1 .md)" in (
+        done.output
+    )
+    # Inside a folder, beside other files: ids by its path in the folder.
+    outer = tmp_path / "outer"
+    (outer / "2015").mkdir(parents=True)
+    archive.rename(outer / "2015" / "news.zip")
+    (outer / "a.txt").write_text("نص", encoding="utf-8")
+    ids = [d.id for d in read_documents(Source(outer, exclude=("*.gz",)))]
+    assert ids[:2] == [
+        "2015/news.zip/more/copies.json:000_612583348e3eef60",
+        "2015/news.zip/more/copies.json:001_78ea9c6ae5c3d444",
+    ]
+    assert ids[-1] == "a.txt" and len(ids) == 9
+
+
+def test_saudinewsnet_as_distributed(tmp_path: Path) -> None:
+    """SaudiNewsNet's own files, a zip archive a day holding a JSON array:
+    read as they are, the texts the corpus reader of benchmarks/ reads, and
+    each object as ijson's exact (pure-Python) parser reads it."""
+    day = needs(SAUDINEWSNET) / "2015-07-21.zip"
+    docs = list(read_documents(Source(day, text_key="content")))
+    reference = list(saudinewsnet(len(docs) + 1))
+    assert [d.text for d in docs] == [d.text for d in reference[: len(docs)]]
+    assert not reference[len(docs)].id.startswith("2015-07-21/")  # the day is whole
+    assert docs[0].id == "2015-07-21.json:1" and len(docs) == 2972
+    (file,) = input_files(Source(day, text_key="content"))
+    with zipfile.ZipFile(day) as z:
+        exact = list(json_array._EXACT.items(z.open("2015-07-21.json"), "item", use_float=True))
+    read = [r.fields for r in json_array.read(file, Source(day, text_key="content"))]
+    assert read == exact
+
+
+def test_clean_writes_a_zip_archive_back_as_one(tmp_path: Path) -> None:
+    """Each member cleaned as the folder's file is, under its name, with its
+    date and compression; members of other kinds left out, as a folder's
+    files are. In a folder, the archive is cleaned in its place."""
+    files = seed_files()
+    archive = zip_of(tmp_path / "news.zip", files, stored=("more/copies.json",))
+    folder = extracted(files, tmp_path / "news")
+    for args in (
+        [str(archive), "--out", str(tmp_path / "clean.zip")],
+        [str(folder), "--out", str(tmp_path / "clean")],
+    ):
+        done = runner.invoke(app, ["clean", *args, "--workers", "1", "-q"])
+        assert done.exit_code == 0, done.output
+    with zipfile.ZipFile(tmp_path / "clean.zip") as z:
+        infos = z.infolist()
+        members = {i.filename: z.read(i) for i in infos}
+    written = {
+        p.relative_to(tmp_path / "clean").as_posix(): p.read_bytes()
+        for p in (tmp_path / "clean").rglob("*")
+        if p.is_file()
+    }
+    assert members == written and "README.md" not in members
+    # The seeds copy the archive's JSON (earlier): they are dropped, and its
+    # copy of 001 loses the doubled block.
+    assert sorted(members) == ["more/copies.json", "more/copies.jsonl.gz"]
+    assert len(members["more/copies.json"]) < len(files["more/copies.json"]) - 1500
+    assert all(i.date_time == DAY for i in infos)
+    assert {i.filename: i.compress_type for i in infos}["more/copies.json"] == zipfile.ZIP_STORED
+    assert {i.compress_type for i in infos if i.filename != "more/copies.json"} == {
+        zipfile.ZIP_DEFLATED
+    }
+    logs = [
+        (tmp_path / name).read_text(encoding="utf-8")
+        for name in ("clean.zip.removals.jsonl", "clean.removals.jsonl")
+    ]
+    assert logs[0] == logs[1] and logs[0]
+    # In a folder, between other files: cleaned in its place, in the
+    # corpus's order (clean --report checks each document against the report).
+    outer = tmp_path / "outer"
+    (outer / "b").mkdir(parents=True)
+    archive.rename(outer / "b" / "news.zip")
+    for name in ("a.txt", "c.txt"):
+        (outer / name).write_bytes(files["seeds/001_78ea9c6ae5c3d444.txt"])
+    report = tmp_path / "outer.json"
+    done = runner.invoke(app, ["scan", str(outer), "--json", str(report), "-q"])
+    assert done.exit_code == 0, done.output
+    out = tmp_path / "o"
+    done = runner.invoke(app, ["clean", str(outer), "--out", str(out), "--report", str(report)])
+    assert done.exit_code == 0, done.output
+    assert sorted(p.name for p in out.rglob("*")) == ["a.txt", "b", "news.zip"]
+    with zipfile.ZipFile(out / "b" / "news.zip") as z:
+        kept = json.loads(z.read("more/copies.json"))
+    assert [d["id"] for d in kept] == ["000_612583348e3eef60", "002_5fedb9670b56af32"]  # 001: a.txt
+
+
+def test_a_damaged_zip_archive_says_one_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.zip").write_bytes(b"PK\x03\x04 not really")
+    data = "نص عربي قصير".encode()
+    damaged = zip_of(tmp_path / "cut.zip", {"a.txt": data}, stored=("a.txt",))
+    raw = damaged.read_bytes()
+    at = raw.index(data)
+    damaged.write_bytes(raw[:at] + b"X" + raw[at + 1 :])  # its CRC no longer matches
+    for name, message in [
+        ("bad.zip", "bad.zip: not a zip archive, or a damaged one"),
+        ("cut.zip", "cut.zip/a.txt: cannot read (Bad CRC-32"),
+    ]:
+        out = tmp_path / f"{name}.json"
+        done = runner.invoke(app, ["scan", str(tmp_path / name), "--json", str(out), "-q"])
+        assert done.exit_code == 1 and message in done.output, done.output
+        assert done.output.count("\n") == 1 and not out.exists()
+
+
+# JSON arrays: ijson's C parser, until a text it cannot read exactly.
+
+
+@pytest.mark.parametrize("block", [5, 64, 65536])
+def test_lone_surrogates_are_told_from_pairs_across_blocks(block: int) -> None:
+    """The C parser is stopped at a lone surrogate's escape, wherever the
+    blocks it is read in cut the escapes; never at a pair's."""
+    for text, lone in [("\U0001f600 ok", False), ("\ud800", True), ("x\udc00", True), ("é", False)]:
+        for pad in range(0, 70 if block == 64 else 12):
+            data = json.dumps([{"text": "a" * pad + text + "\U0001f600"}]).encode()  # escaped
+            reads = json_array._Reads(io.BytesIO(data), True)
+            given = b""
+            while chunk := reads.read(block):
+                given += chunk
+            assert reads.lone == lone, (text, pad)
+            assert given == data or lone
+
+
+def test_json_arrays_read_as_the_exact_parser_reads_them(tmp_path: Path) -> None:
+    """Objects the C parser cannot read exactly (a lone surrogate, an integer
+    past 64 bits) are read again by the pure-Python one, from the first
+    object not yet given: every object once, as the exact parser reads it."""
+    rows: list[dict[str, object]] = [{"text": f"نص {i} \U0001f600", "n": i} for i in range(3000)]
+    rows[700]["text"] = "a\ud800b"
+    rows[2100]["n"] = 2**70
+    path = tmp_path / "a.json"
+    path.write_bytes(json.dumps(rows).encode())
+    (file,) = input_files(path)
+    read = [r.fields for r in json_array.read(file, Source(path))]
+    with path.open("rb") as fh:
+        assert read == list(json_array._EXACT.items(fh, "item", use_float=True)) == rows
+    rows[700]["text"] = "a"
+    path.write_bytes(json.dumps(rows[:2000]).encode())
+    assert [r.fields for r in json_array.read(file, Source(path))] == rows[:2000]

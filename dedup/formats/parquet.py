@@ -21,6 +21,7 @@ from dedup.formats import (
     Splitter,
     columns,
     is_url,
+    member_of,
     open_bytes,
 )
 from dedup.models import Document
@@ -74,10 +75,11 @@ def _batches(
 
 
 def _open(path: Path, **options: Any) -> pq.ParquetFile:
-    """A Parquet file, a URL's through fsspec (pyarrow reads it as a file object)."""
+    """A Parquet file; a URL's through fsspec, a zip member's from its
+    archive (pyarrow reads them as file objects)."""
     import pyarrow.parquet as pq
 
-    return pq.ParquetFile(open_bytes(path) if is_url(path) else path, **options)
+    return pq.ParquetFile(open_bytes(path) if is_url(path) or member_of(path) else path, **options)
 
 
 def read(file: File, source: Source) -> Iterator[Record]:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from dedup.errors import InputError
-from dedup.formats import Cleaner, File, Format, Record, Source, open_output
+from dedup.formats import Cleaner, File, Format, Record, Source, open_bytes, open_output
 from dedup.models import Document
 
 # Headers a WET record keeps from the record it was read from.
@@ -35,7 +35,7 @@ def read(file: File, source: Source) -> Iterator[Record]:
 
     path, n = file.path, 0
     try:
-        with path.open("rb") as fh:  # gzip is detected
+        with open_bytes(path) as fh:  # gzip is detected
             kinds = WarcRecordType.conversion | WarcRecordType.response
             for record in ArchiveIterator(fh, record_types=kinds):
                 n += 1
@@ -72,9 +72,9 @@ def _text(record: Any, where: str) -> str | None:
 
 def _is_warc(path: Path) -> bool:
     """Whether the file begins as a WARC file does (an empty one holds no records)."""
-    with path.open("rb") as fh:
+    with open_bytes(path) as fh:
         gzipped = fh.read(2) == b"\x1f\x8b"
-    with gzip.open(path, "rb") if gzipped else path.open("rb") as fh:
+    with open_bytes(path) as raw, gzip.open(raw, "rb") if gzipped else raw as fh:
         return fh.read(4) in (b"", b"WARC")
 
 
