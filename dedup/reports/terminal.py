@@ -74,8 +74,9 @@ def render(result: ScanResult) -> RenderableType:
             title=f"boilerplate ({len(result.boilerplate):,} paragraphs, "
             f"{sum(1 for x in result.spans if x.kind == 'boilerplate'):,} spans; most widespread)"
         )
-        for col in ("documents", "first seen", "text"):
-            table.add_column(col)
+        table.add_column("documents")
+        table.add_column("first seen", overflow="fold")  # (the id's end says which record)
+        table.add_column("text")
         for b in top:
             table.add_row(
                 str(b.documents), f"{b.first.doc} [{b.first.start}, {b.first.end})", b.preview[:60]
