@@ -12,12 +12,13 @@ folder (``left_out`` counts them, by suffix).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 from dedup.engines import Engine, run
 from dedup.errors import InputError
@@ -109,8 +110,15 @@ def _walk(source: Source) -> list[tuple[Path, Format | None]]:
 
 
 def _members(archive: Path) -> list[Path]:
-    """The files a zip archive holds, as paths inside it."""
-    return [archive / name for name in zip_files(archive)]
+    """The files a zip archive holds, as paths inside it. A member named
+    outside it (``/etc/passwd``, ``../x``) is refused: it would name a file
+    of this machine."""
+    names = zip_files(archive)
+    for name in names:
+        parts = re.split(r"[/\\]", name)
+        if not parts[0] or PureWindowsPath(name).drive or ".." in parts:
+            raise InputError(f"{archive}: member {name!r} names a place outside the archive")
+    return [archive / name for name in names]
 
 
 def _path(given: str | Path) -> Path:

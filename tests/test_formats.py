@@ -584,9 +584,13 @@ def test_a_damaged_zip_archive_says_one_line(tmp_path: Path) -> None:
     raw = damaged.read_bytes()
     at = raw.index(data)
     damaged.write_bytes(raw[:at] + b"X" + raw[at + 1 :])  # its CRC no longer matches
+    zip_of(tmp_path / "up.zip", {"a.txt": data, "../b.txt": data})
+    zip_of(tmp_path / "root.zip", {"/etc/hostname": data})
     for name, message in [
         ("bad.zip", "bad.zip: not a zip archive, or a damaged one"),
         ("cut.zip", "cut.zip/a.txt: cannot read (Bad CRC-32"),
+        ("up.zip", "up.zip: member '../b.txt' names a place outside the archive"),
+        ("root.zip", "root.zip: member '/etc/hostname' names a place outside the archive"),
     ]:
         out = tmp_path / f"{name}.json"
         done = runner.invoke(app, ["scan", str(tmp_path / name), "--json", str(out), "-q"])
