@@ -261,7 +261,11 @@ def test_standard_input(tmp_path: Path) -> None:
         ("c.csv", b"id,text\n1,x\n\n2,y,z\n", r"c\.csv:4: 3 fields where the header has 2"),
         ("c.csv", b'id,text\n1,"x\xff"\n', r"c\.csv:\d+: not valid UTF-8"),
         ("c.json", b'{"text": "x"}\n{"text": "y"}\n', r"c\.json: not a JSON array of objects"),
-        ("c.json", b'[{"text": "x"}, {"body": 1}]', r"c\.json: object 2: no 'text' field"),
+        (
+            "c.json",
+            b'[{"text": "x"}, {"body": 1}]',
+            r"c\.json: object 2: no 'text' field \(it has 'body';",
+        ),
         ("c.json", b'[{"text": "x"}, 3]', r"c\.json: object 2: expected a JSON object"),
         ("c.json", b'[{"text": "x"}, {"text": ', r"c\.json: object 2: not valid JSON"),
         ("c.jsonl.zst", b"not zstd", r"c\.jsonl\.zst:1: cannot read"),

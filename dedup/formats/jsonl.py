@@ -23,6 +23,7 @@ from dedup.formats import (
     Record,
     Source,
     Splitter,
+    columns,
     compressed,
     is_compressed,
     open_input,
@@ -122,7 +123,10 @@ def document(
     if not isinstance(record, dict):
         raise InputError(f"{where}: expected a JSON object")
     if source.text_key not in record:
-        raise InputError(f"{where}: no {source.text_key!r} field (choose one with --text-key)")
+        raise InputError(
+            f"{where}: no {source.text_key!r} field (it has {columns(list(record))}; "
+            "choose one with --text-key)"
+        )
     text = record[source.text_key]
     if not isinstance(text, str):
         raise InputError(f"{where}: field {source.text_key!r} is not a string")
