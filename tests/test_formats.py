@@ -581,6 +581,14 @@ def test_clean_writes_a_zip_archive_back_as_one(tmp_path: Path) -> None:
     assert [d["id"] for d in kept] == ["000_612583348e3eef60", "002_5fedb9670b56af32"]  # 001: a.txt
 
 
+def test_a_zip_archive_rewritten_is_read_anew(tmp_path: Path) -> None:
+    """A process keeps an archive open for its members, until it changes."""
+    path = zip_of(tmp_path / "day.zip", {"a.txt": "أول".encode()})
+    assert [d.text for d in read_documents(path)] == ["أول"]
+    zip_of(tmp_path / "new.zip", {"a.txt": "ثاني نص".encode(), "b.txt": b"x"}).replace(path)
+    assert [d.text for d in read_documents(path)] == ["ثاني نص", "x"]
+
+
 def test_a_damaged_zip_archive_says_one_line(tmp_path: Path) -> None:
     (tmp_path / "bad.zip").write_bytes(b"PK\x03\x04 not really")
     data = "نص عربي قصير".encode()

@@ -211,11 +211,18 @@ def open_zip(archive: Path) -> zipfile.ZipFile:
             raise InputError(f"{archive}: not a zip archive, or a damaged one ({e})") from None
 
 
-@lru_cache(maxsize=8)
-def _archive(archive: Path, pid: int) -> zipfile.ZipFile:
+def _archive(archive: Path) -> zipfile.ZipFile:
     """``archive`` opened once for all its members (its table of contents is
-    read as it opens: a member each would read it as often), in process
-    ``pid`` (a forked worker opens its own: one file offset is not shared)."""
+    read as it opens: a member each would read it as often), by each
+    process (a forked worker opens its own: one file offset is not shared),
+    again if the file changed."""
+    with reading(archive):
+        st = archive.stat()
+    return _opened(archive, os.getpid(), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=8)
+def _opened(archive: Path, pid: int, mtime: int, size: int) -> zipfile.ZipFile:
     return open_zip(archive)
 
 
@@ -228,14 +235,14 @@ def _open_member(path: Path) -> IO[bytes] | None:
     archive, name = found
     with reading(path):
         try:
-            return _archive(archive, os.getpid()).open(name)
+            return _archive(archive).open(name)
         except KeyError:
             raise InputError(f"{path}: no such member in {archive}") from None
 
 
 def zip_files(archive: Path) -> list[str]:
     """The names of the files a zip archive holds."""
-    return [i.filename for i in _archive(archive, os.getpid()).infolist() if not i.is_dir()]
+    return [i.filename for i in _archive(archive).infolist() if not i.is_dir()]
 
 
 def size_of(path: Path) -> int:
@@ -245,7 +252,7 @@ def size_of(path: Path) -> int:
     if found is None:
         return path.stat().st_size
     archive, name = found
-    return _archive(archive, os.getpid()).getinfo(name).compress_size
+    return _archive(archive).getinfo(name).compress_size
 
 
 def open_input(path: Path) -> IO[bytes]:
