@@ -7,8 +7,10 @@ compare stages with ``--benchmark-group-by=param``.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import ijson
 import numpy as np
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
@@ -63,6 +65,28 @@ def test_tokenize(benchmark: BenchmarkFixture, docs: list[Document]) -> None:
 @pytest.mark.benchmark(group="tokenize+normalize")
 def test_tokenize_batch(benchmark: BenchmarkFixture, docs: list[Document]) -> None:
     benchmark(lambda: [tokenize_batch(b) for b in batches(docs)])
+
+
+@pytest.fixture(scope="module")
+def json_array(docs: list[Document], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The documents as one JSON array, Python's json.dumps escapes and all."""
+    path = tmp_path_factory.mktemp("json") / "docs.json"
+    path.write_text(json.dumps([{"id": d.id, "text": d.text} for d in docs]), encoding="utf-8")
+    return path
+
+
+@pytest.mark.benchmark(group="read a JSON array")
+def test_json_array_exact(benchmark: BenchmarkFixture, json_array: Path) -> None:
+    def exact() -> int:
+        with json_array.open("rb") as fh:
+            return sum(1 for _ in ijson.get_backend("python").items(fh, "item", use_float=True))
+
+    benchmark(exact)
+
+
+@pytest.mark.benchmark(group="read a JSON array")
+def test_json_array(benchmark: BenchmarkFixture, json_array: Path) -> None:
+    benchmark(lambda: sum(1 for _ in read_documents(json_array)))
 
 
 @pytest.mark.benchmark(group="statistics")
