@@ -30,6 +30,7 @@ from dedup.formats import (
     Source,
     format_of,
     is_url,
+    is_zip,
     location,
     member_of,
     reading,
@@ -54,9 +55,9 @@ def _files(source: Source) -> list[File]:
     root = source.path
     if not root.exists():
         raise InputError(f"{root}: no such file or folder")
-    zipped = _is_zip(root)  # an archive: a folder of files
-    if zipped and is_url(root):
+    if is_url(root) and root.name.lower().endswith(".zip"):
         raise InputError(f"{root}: a zip archive is read from a local disk: copy it here")
+    zipped = is_zip(root)  # an archive: a folder of files
     if not (zipped or root.is_dir()):
         kind = format_of(root)
         if kind is None:
@@ -75,13 +76,9 @@ def _files(source: Source) -> list[File]:
 def left_out(source: Source) -> Counter[str]:
     """How many files of each kind (suffix) a folder (or zip archive) holds
     that no format reads."""
-    if not (source.path.is_dir() or (_is_zip(source.path) and not is_url(source.path))):
+    if not (source.path.is_dir() or is_zip(source.path)):
         return Counter()
     return Counter(p.suffix.lower() or "(no suffix)" for p, f in _walk(source) if f is None)
-
-
-def _is_zip(path: Path) -> bool:
-    return path.name.lower().endswith(".zip") and path.is_file()
 
 
 def _walk(source: Source) -> list[tuple[Path, Format | None]]:
@@ -90,12 +87,12 @@ def _walk(source: Source) -> list[tuple[Path, Format | None]]:
     name (``corpus.zip/a.json``: formats.member_of), and a zip archive
     given as the corpus is that folder."""
     root = source.path
-    if _is_zip(root):
+    if is_zip(root):
         files = _members(root)
     else:
         files = []
         for p in root.rglob("*"):
-            if _is_zip(p) and not is_url(p):
+            if is_zip(p):
                 files += _members(p)
             elif p.is_file():
                 files.append(p)

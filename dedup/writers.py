@@ -39,12 +39,13 @@ def write_corpus(source: Source, dest: Path, clean: Cleaner, name: str) -> None:
     if source.path.is_dir():
         dest.mkdir()
     workers = cores()
+    placed = [(f, member_of(f.path)) for f in files]  # (archive, member) or None
     with ThreadPoolExecutor(workers) as pool:
         zipping: deque[Future[None]] = deque()
         # (an archive's members are consecutive: their paths start alike)
-        for archive, group in groupby(files, lambda f: (member_of(f.path) or (None,))[0]):
+        for archive, group in groupby(placed, lambda fm: fm[1][0] if fm[1] else None):
             if archive is None:
-                for f in group:
+                for f, _ in group:
                     target = dest / f.rel
                     target.parent.mkdir(parents=True, exist_ok=True)
                     f.format.write(f, source, target, f.rel, clean)
@@ -52,9 +53,9 @@ def write_corpus(source: Source, dest: Path, clean: Cleaner, name: str) -> None:
             target = dest if archive == source.path else dest / archive.relative_to(source.path)
             target.parent.mkdir(parents=True, exist_ok=True)
             cleaned = []
-            for i, f in enumerate(group):
+            for i, (f, found) in enumerate(group):
                 scratch = target.with_name(f"{target.name}.{i}.member")  # in the staged output
-                member = cast(tuple[Path, str], member_of(f.path))[1]
+                member = cast(tuple[Path, str], found)[1]
                 f.format.write(f, source, scratch, member, clean)
                 if scratch.exists():  # (not: a dropped document that was the file)
                     cleaned.append((member, scratch))
