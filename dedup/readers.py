@@ -3,7 +3,9 @@
 
 Text is decoded as UTF-8 with every character kept (``\\r`` included, no BOM
 stripping), so offsets agree with the file as other tools read it with
-``newline=''``. A folder is walked recursively in sorted path order; each
+``newline=''``. A folder is walked recursively in sorted path order (a zip
+or tar archive in it is a folder of its name, a tar's files in archive
+order); each
 ``.txt`` file is one document whose id is its path relative to the folder,
 and the records of the other formats get ids ``relative/path.jsonl:<id>``.
 A file of a kind no format claims is refused when named, and left out of a
@@ -28,15 +30,17 @@ from dedup.formats import (
     File,
     Format,
     Source,
+    archive_files,
+    archive_kind,
     format_of,
+    in_turn,
+    is_archive,
     is_url,
-    is_zip,
     location,
     member_of,
     reading,
     size_of,
     supported,
-    zip_files,
 )
 from dedup.models import Document
 
@@ -55,48 +59,50 @@ def _files(source: Source) -> list[File]:
     root = source.path
     if not root.exists():
         raise InputError(f"{root}: no such file or folder")
-    if is_url(root) and root.name.lower().endswith(".zip"):
-        raise InputError(f"{root}: a zip archive is read from a local disk: copy it here")
-    zipped = is_zip(root)  # an archive: a folder of files
-    if not (zipped or root.is_dir()):
+    if is_url(root) and archive_kind(root.name):
+        raise InputError(f"{root}: an archive is read from a local disk: copy it here")
+    packed = is_archive(root)  # a folder of files
+    if not (packed or root.is_dir()):
         kind = format_of(root)
         if kind is None:
             raise InputError(
                 f"{root}: not a kind of file dedup reads; it reads {supported()}, "
-                f"folders and zip archives of them, and {STDIN} for JSON Lines on standard input"
+                f"folders and zip or tar archives of them, and {STDIN} for JSON Lines "
+                "on standard input"
             )
         return [File(root, root.name, kind, "")]
     found = [(p, f) for p, f in _walk(source) if f is not None]
     if not found:
-        what = "zip archive" if zipped else "folder"
+        what = "archive" if packed else "folder"
         raise InputError(f"{root}: {what} holds no files dedup reads ({supported()})")
     return [File(p, rel := _rel(p, root), f, f"{rel}:") for p, f in found]
 
 
 def left_out(source: Source) -> Counter[str]:
-    """How many files of each kind (suffix) a folder (or zip archive) holds
+    """How many files of each kind (suffix) a folder (or archive) holds
     that no format reads."""
-    if not (source.path.is_dir() or is_zip(source.path)):
+    if not (source.path.is_dir() or is_archive(source.path)):
         return Counter()
     return Counter(p.suffix.lower() or "(no suffix)" for p, f in _walk(source) if f is None)
 
 
 def _walk(source: Source) -> list[tuple[Path, Format | None]]:
     """A folder's files that its globs let in, sorted, each with its format
-    (or None); a zip archive's members count as files in a folder of its
-    name (``corpus.zip/a.json``: formats.member_of), and a zip archive
-    given as the corpus is that folder."""
+    (or None); an archive's members count as files in a folder of its name
+    (``corpus.zip/a.json``: formats.member_of), a tar's in archive order,
+    and an archive given as the corpus is that folder."""
     root = source.path
-    if is_zip(root):
+    if is_archive(root):
         files = _members(root)
     else:
-        files = []
+        # (each file, or an archive's members, under the path that sorts it)
+        found: list[tuple[str, list[Path]]] = []
         for p in root.rglob("*"):
-            if is_zip(p):
-                files += _members(p)
+            if is_archive(p):
+                found.append((_rel(p, root) + "/", _members(p)))
             elif p.is_file():
-                files.append(p)
-    files.sort(key=lambda p: _rel(p, root))
+                found.append((_rel(p, root), [p]))
+        files = [p for _, paths in sorted(found, key=lambda f: f[0]) for p in paths]
     wanted = [
         p
         for p in files
@@ -107,15 +113,17 @@ def _walk(source: Source) -> list[tuple[Path, Format | None]]:
 
 
 def _members(archive: Path) -> list[Path]:
-    """The files a zip archive holds, as paths inside it. A member named
+    """The files an archive holds, as paths inside it: a zip's sorted, a
+    tar's in archive order (a compressed one is read in turn). A member named
     outside it (``/etc/passwd``, ``../x``) is refused: it would name a file
     of this machine."""
-    names = zip_files(archive)
+    names = archive_files(archive)
     for name in names:
         parts = re.split(r"[/\\]", name)
         if not parts[0] or PureWindowsPath(name).drive or ".." in parts:
             raise InputError(f"{archive}: member {name!r} names a place outside the archive")
-    return [archive / name for name in names]
+    paths = [archive / name for name in names]
+    return paths if archive_kind(archive.name) != ".zip" else sorted(paths, key=Path.as_posix)
 
 
 def _path(given: str | Path) -> Path:
@@ -195,7 +203,7 @@ def parts(source: Source, engine: Engine, size: int = PART_BYTES) -> list[list[P
     # By absolute paths: a worker started elsewhere (Dask's) has its own
     # working folder. The ids stay relative to the corpus.
     files = [replace(f, path=f.path.absolute()) for f in input_files(source)]
-    # (a zip member is read whole: a deflated one cannot be entered in the middle)
+    # (an archive member is read whole: a compressed one cannot be entered in the middle)
     cuts = [
         (f, f.format.split.ranges(f, size) if f.format.split and not member_of(f.path) else None)
         for f in files
@@ -203,6 +211,7 @@ def parts(source: Source, engine: Engine, size: int = PART_BYTES) -> list[list[P
     counts = iter(run(engine, _count, [(f, r) for f, rs in cuts if rs for r in rs]))
     loads: list[list[Part]] = []
     held = size  # bytes in the last load
+    turn: Path | None = None  # the compressed tar whose members the last load reads
     for file, ranges in cuts:
         if ranges:
             before = 0
@@ -211,7 +220,9 @@ def parts(source: Source, engine: Engine, size: int = PART_BYTES) -> list[list[P
                 before += next(counts)
             held = size
             continue
-        if held >= size:
+        # (a compressed tar's members: one load, read in turn)
+        was, turn = turn, in_turn(file.path)
+        if (turn is not None and turn != was) or (turn is None and held >= size):
             loads.append([])
             held = 0
         stored = size_of(file.path)

@@ -1,8 +1,8 @@
 """Write a cleaned corpus back in its input's format, atomically.
 
-A folder in gives a folder out with the same relative paths, a zip archive
-a zip archive with the same members; a file in gives a file out, each
-written by its format (formats/): unchanged ``.txt`` files
+A folder in gives a folder out with the same relative paths, an archive
+(zip or tar) an archive of its kind with the same members; a file in gives
+a file out, each written by its format (formats/): unchanged ``.txt`` files
 are copied byte for byte, unchanged JSONL records keep their line as it was,
 a changed record keeps every field and the field order, only its text
 replaced. Dropped documents are left out. The caller writes under a staged
@@ -12,8 +12,10 @@ not at all.
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
+import tarfile
 import zipfile
 from collections import deque
 from collections.abc import Iterator
@@ -23,15 +25,24 @@ from pathlib import Path
 from typing import cast
 
 from dedup.cores import cores
-from dedup.formats import Cleaner, Source, member_of, open_zip
+from dedup.formats import (
+    ZIP,
+    Cleaner,
+    Source,
+    archive_kind,
+    member_of,
+    open_output,
+    open_zip,
+    tar_members,
+)
 from dedup.readers import input_files
 
 
 def write_corpus(source: Source, dest: Path, clean: Cleaner, name: str) -> None:
     """Write the cleaned corpus at ``dest``, a new path that the caller
     stages (``outputs.staged``) for the output named ``name``. Files are
-    cleaned in the corpus's order (``clean`` expects it); a zip archive's
-    members are then compressed into it by a thread, beside the next files."""
+    cleaned in the corpus's order (``clean`` expects it); an archive's
+    members are then packed into it by a thread, beside the next files."""
     files = input_files(source)
     if not source.path.is_dir() and member_of(files[0].path) is None:  # one file
         files[0].format.write(files[0], source, dest, name, clean)
@@ -41,7 +52,7 @@ def write_corpus(source: Source, dest: Path, clean: Cleaner, name: str) -> None:
     workers = cores()
     placed = [(f, member_of(f.path)) for f in files]  # (archive, member) or None
     with ThreadPoolExecutor(workers) as pool:
-        zipping: deque[Future[None]] = deque()
+        packing: deque[Future[None]] = deque()
         # (an archive's members are consecutive: their paths start alike)
         for archive, group in groupby(placed, lambda fm: fm[1][0] if fm[1] else None):
             if archive is None:
@@ -50,7 +61,8 @@ def write_corpus(source: Source, dest: Path, clean: Cleaner, name: str) -> None:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     f.format.write(f, source, target, f.rel, clean)
                 continue
-            target = dest if archive == source.path else dest / archive.relative_to(source.path)
+            alone = archive == source.path  # (named as the output is)
+            target = dest if alone else dest / archive.relative_to(source.path)
             target.parent.mkdir(parents=True, exist_ok=True)
             cleaned = []
             for i, (f, found) in enumerate(group):
@@ -59,17 +71,21 @@ def write_corpus(source: Source, dest: Path, clean: Cleaner, name: str) -> None:
                 f.format.write(f, source, scratch, member, clean)
                 if scratch.exists():  # (not: a dropped document that was the file)
                     cleaned.append((member, scratch))
-            zipping.append(pool.submit(_zip, archive, cleaned, target))
-            while len(zipping) > workers:  # (the scratch files on disk: bounded)
-                zipping.popleft().result()
-        for done in zipping:
+            pack = _zip if archive_kind(archive.name) == ZIP else _tar
+            packing.append(
+                pool.submit(pack, archive, cleaned, target, name if alone else target.name)
+            )
+            while len(packing) > workers:  # (the scratch files on disk: bounded)
+                packing.popleft().result()
+        for done in packing:
             done.result()
 
 
-def _zip(archive: Path, cleaned: list[tuple[str, Path]], dest: Path) -> None:
+def _zip(archive: Path, cleaned: list[tuple[str, Path]], dest: Path, name: str) -> None:
     """A zip archive at ``dest`` of ``archive``'s members ``cleaned`` (name,
     file), each under its name, with its date and compression (the members
-    of other kinds are left out, as a folder's files are)."""
+    of other kinds are left out, as a folder's files are; ``name`` is not
+    needed: each member keeps its own compression)."""
     with open_zip(archive) as z:
         infos = {info.filename: info for info in z.infolist()}
     with zipfile.ZipFile(dest, "w") as out:
@@ -80,6 +96,23 @@ def _zip(archive: Path, cleaned: list[tuple[str, Path]], dest: Path) -> None:
             info.file_size = scratch.stat().st_size  # (ZIP64 past 2 GB)
             with scratch.open("rb") as src, out.open(info, "w") as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
+            scratch.unlink()
+
+
+def _tar(archive: Path, cleaned: list[tuple[str, Path]], dest: Path, name: str) -> None:
+    """A tar archive at ``dest`` of ``archive``'s members ``cleaned`` (name,
+    file), in their order, each with its header but its size, compressed as
+    ``name`` says (on every core: open_output)."""
+    infos = tar_members(archive)
+    with (
+        open_output(dest, name) as raw,
+        tarfile.open(fileobj=raw, mode="w|", format=tarfile.PAX_FORMAT) as out,
+    ):
+        for member, scratch in cleaned:
+            info = copy.copy(infos[member])
+            info.size = scratch.stat().st_size
+            with scratch.open("rb") as src:
+                out.addfile(info, src)
             scratch.unlink()
 
 

@@ -12,11 +12,13 @@ import json
 import lzma
 import subprocess
 import sys
+import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
+from typing import IO, cast
 from uuid import NAMESPACE_URL, uuid5
 
 import pyarrow as pa
@@ -28,10 +30,10 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
-from dedup import InputError, read_documents, scan
+from dedup import InputError, formats, read_documents, scan
 from dedup.cli import app
 from dedup.engines import Engine, ProcessEngine
-from dedup.formats import Source, json_array
+from dedup.formats import Source, json_array, open_input
 from dedup.models import Document
 from dedup.pipeline import _loads, _Read
 from dedup.readers import input_files, parts
@@ -604,6 +606,173 @@ def test_a_damaged_zip_archive_says_one_line(tmp_path: Path) -> None:
         ("cut.zip", "cut.zip/a.txt: cannot read (Bad CRC-32"),
         ("up.zip", "up.zip: member '../b.txt' names a place outside the archive"),
         ("root.zip", "root.zip: member '/etc/hostname' names a place outside the archive"),
+    ]:
+        out = tmp_path / f"{name}.json"
+        done = runner.invoke(app, ["scan", str(tmp_path / name), "--json", str(out), "-q"])
+        assert done.exit_code == 1 and message in done.output, done.output
+        assert done.output.count("\n") == 1 and not out.exists()
+
+
+# Tar archives: a folder of files too, a compressed one's read in turn.
+
+TARRED = {
+    ".tar": lambda b: b,
+    ".tar.gz": COMPRESS[".gz"],
+    ".tgz": COMPRESS[".gz"],
+    ".tar.bz2": COMPRESS[".bz2"],
+    ".tar.xz": COMPRESS[".xz"],
+    ".tar.zst": COMPRESS[".zst"],
+}
+UNTARRED = {
+    ".tar": DECOMPRESS[""],
+    ".tar.gz": DECOMPRESS[".gz"],
+    ".tgz": DECOMPRESS[".gz"],
+    ".tar.bz2": DECOMPRESS[".bz2"],
+    ".tar.xz": DECOMPRESS[".xz"],
+    ".tar.zst": DECOMPRESS[".zst"],
+}
+WHEN = 1437480000  # 21 July 2015
+
+
+def tar_of(path: Path, files: dict[str, bytes]) -> Path:
+    """A tar archive of ``files``, in their order, with a folder's entry and
+    a link (neither is a file), compressed as its name says."""
+    packed = io.BytesIO()
+    with tarfile.open(fileobj=packed, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        folder = tarfile.TarInfo("seeds")
+        folder.type = tarfile.DIRTYPE
+        tar.addfile(folder)
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(data), WHEN, 0o640
+            tar.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("latest.txt")
+        link.type, link.linkname = tarfile.SYMTYPE, "seeds/000_612583348e3eef60.txt"
+        tar.addfile(link)
+    suffix = next(s for s in sorted(TARRED, key=len, reverse=True) if path.name.endswith(s))
+    path.write_bytes(TARRED[suffix](packed.getvalue()))
+    return path
+
+
+def untarred(path: Path, suffix: str) -> list[tuple[tarfile.TarInfo, bytes]]:
+    with tarfile.open(fileobj=io.BytesIO(UNTARRED[suffix](path.read_bytes()))) as tar:
+        return [(i, cast(IO[bytes], tar.extractfile(i)).read()) for i in tar if i.isfile()]
+
+
+@pytest.mark.parametrize("suffix", list(TARRED))
+def test_a_tar_archive_reads_as_the_folder_it_holds(tmp_path: Path, suffix: str) -> None:
+    """Its files are read in archive order (as ``tar tf`` lists them), as
+    files of a folder of its name: in the folder's order, the same
+    documents, ids and findings as that folder (two workers; a compressed
+    archive is one task's to read, or this process's, a batch a task).
+    Folders and links are not files; what it holds of other kinds is left
+    out and counted."""
+    files = seed_files()
+    mixed = tar_of(tmp_path / f"mixed{suffix}", files)
+    order = [d.id for d in read_documents(mixed)]
+    assert order[0] == "seeds/000_612583348e3eef60.txt" and order[-1].startswith("more/")
+    archive = tar_of(tmp_path / f"news{suffix}", dict(sorted(files.items())))
+    folder = extracted(files, tmp_path / "news")
+    docs = [(d.id, d.text) for d in read_documents(archive)]
+    assert docs == [(d.id, d.text) for d in read_documents(folder)]
+    assert sorted(docs) == sorted((d.id, d.text) for d in read_documents(mixed))
+    loads = parts(Source(archive), Engine(), size=1000)
+    files_read = len(input_files(Source(archive)))
+    assert len(loads) == (files_read if suffix == ".tar" else 1)  # (in turn: one task's)
+    done = runner.invoke(app, ["scan", str(archive)])
+    assert done.exit_code == 0 and "left out 1 files of kinds dedup does not read (1 .md)" in (
+        done.output
+    )
+    if suffix not in (".tar", ".tar.gz"):
+        return
+    result = scan(Source(archive), workers=2)
+    assert findings(to_dict(result)) == findings(to_dict(scan(Source(folder), workers=1)))
+    seed = "seeds/001_78ea9c6ae5c3d444.txt"
+    (block,) = [s for s in result.spans if s.doc == seed and s.kind == "within"]
+    assert (block.start, block.end) == (1835, 3390)
+    assert dict(docs)[seed][1835:3390] == read_text(SEEDS / seed[6:])[1835:3390]
+
+
+def test_clean_writes_a_tar_archive_back_as_one(tmp_path: Path) -> None:
+    """Each file cleaned as the folder's is, in archive order, with its
+    header (name, time, mode), compressed as the output's name says; files
+    of other kinds left out. In a folder, the archive is cleaned in its
+    place, compressed as it was."""
+    files = seed_files()
+    archive = tar_of(tmp_path / "news.tgz", dict(sorted(files.items())))
+    folder = extracted(files, tmp_path / "news")
+    for args in (
+        [str(archive), "--out", str(tmp_path / "clean.tgz")],
+        [str(folder), "--out", str(tmp_path / "clean")],
+    ):
+        done = runner.invoke(app, ["clean", *args, "--workers", "1", "-q"])
+        assert done.exit_code == 0, done.output
+    members = untarred(tmp_path / "clean.tgz", ".tgz")
+    written = {
+        p.relative_to(tmp_path / "clean").as_posix(): p.read_bytes()
+        for p in (tmp_path / "clean").rglob("*")
+        if p.is_file()
+    }
+    assert {i.name: data for i, data in members} == written
+    assert [i.name for i, _ in members] == ["more/copies.json", "more/copies.jsonl.gz"]
+    assert all((i.mtime, i.mode) == (WHEN, 0o640) for i, _ in members)
+    logs = [
+        (tmp_path / name).read_text(encoding="utf-8")
+        for name in ("clean.tgz.removals.jsonl", "clean.removals.jsonl")
+    ]
+    assert logs[0] == logs[1] and logs[0]
+    # In a folder, in archive order (not sorted), between other files.
+    outer = tmp_path / "outer"
+    (outer / "b").mkdir(parents=True)
+    tar_of(outer / "b" / "news.tar.xz", files)
+    (outer / "a.txt").write_bytes(files["seeds/001_78ea9c6ae5c3d444.txt"])
+    report = tmp_path / "outer.json"
+    done = runner.invoke(app, ["scan", str(outer), "--json", str(report), "-q"])
+    assert done.exit_code == 0, done.output
+    out = tmp_path / "o"
+    done = runner.invoke(app, ["clean", str(outer), "--out", str(out), "--report", str(report)])
+    assert done.exit_code == 0, done.output
+    assert sorted(p.name for p in out.rglob("*")) == ["a.txt", "b", "news.tar.xz"]
+    kept = untarred(out / "b" / "news.tar.xz", ".tar.xz")
+    # 001 copies a.txt, and the JSON files' documents copy the seeds before them.
+    seeds = [n for n in files if n.startswith("seeds/") and "001" not in n]
+    assert [i.name for i, _ in kept] == [*seeds, "more/copies.json", "more/copies.jsonl.gz"]
+    assert kept[0][1] == files[seeds[0]]  # (the first: unchanged)
+    assert json.loads(kept[-2][1]) == []
+
+
+def test_a_compressed_tar_is_read_in_turn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A compressed tar's members are read from where the last one ended;
+    one behind is read from the start again, the last one again from
+    memory (a CSV file's header is read first), or, if big, from the start."""
+    files = {f"{i}.txt": f"نص رقم {i}".encode() * (i + 1) for i in range(6)}
+    archive = tar_of(tmp_path / "a.tar.zst", files)
+    for name in ["1.txt", "2.txt", "2.txt", "0.txt", "5.txt", "3.txt"]:
+        with open_input(archive / name) as fh:
+            assert fh.read() == files[name]
+    monkeypatch.setattr(formats, "_KEEP", 10)  # (every member streamed)
+    for name in ["4.txt", "4.txt", "1.txt"]:
+        with open_input(archive / name) as fh:
+            assert fh.read() == files[name]
+    with pytest.raises(InputError, match=r"a\.tar\.zst/9\.txt: no such member"):
+        open_input(archive / "9.txt")
+    # Rewritten in place: read anew.
+    tar_of(tmp_path / "b.tar.zst", {"0.txt": b"new"}).replace(archive)
+    assert [d.text for d in read_documents(archive)] == ["new"]
+
+
+def test_a_damaged_tar_archive_says_one_line(tmp_path: Path) -> None:
+    data = "نص عربي قصير".encode()
+    whole = tar_of(tmp_path / "whole.tar.gz", {"a.txt": data * 500}).read_bytes()
+    (tmp_path / "cut.tar.gz").write_bytes(whole[: len(whole) // 2])
+    (tmp_path / "fake.tar.gz").write_bytes(gzip.compress(b"not a tar archive"))
+    tar_of(tmp_path / "up.tar", {"a.txt": data, "../b.txt": data})
+    tar_of(tmp_path / "twice.tar.bz2", {"a.txt": data, "./a.txt": data})
+    for name, message in [
+        ("cut.tar.gz", "cut.tar.gz: not a tar archive, or a damaged one (Compressed file ended"),
+        ("fake.tar.gz", "fake.tar.gz: not a tar archive, or a damaged one"),
+        ("up.tar", "up.tar: member '../b.txt' names a place outside the archive"),
+        ("twice.tar.bz2", "twice.tar.bz2: holds './a.txt' twice"),
     ]:
         out = tmp_path / f"{name}.json"
         done = runner.invoke(app, ["scan", str(tmp_path / name), "--json", str(out), "-q"])
