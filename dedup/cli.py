@@ -998,7 +998,7 @@ def _progress(
 
 def _input_size(source: Source) -> int | None:
     """Bytes of the corpus's files (None for standard input)."""
-    from dedup.formats import size_of
+    from dedup.formats.archives import size_of
     from dedup.readers import input_files
 
     if _is_stdin(source.path):

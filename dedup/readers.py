@@ -30,17 +30,19 @@ from dedup.formats import (
     File,
     Format,
     Source,
-    archive_files,
-    archive_kind,
     format_of,
-    in_turn,
-    is_archive,
     is_url,
     location,
-    member_of,
     reading,
-    size_of,
     supported,
+)
+from dedup.formats.archives import (
+    archive_files,
+    archive_kind,
+    in_turn,
+    is_archive,
+    member_of,
+    size_of,
 )
 from dedup.models import Document
 
@@ -89,7 +91,7 @@ def left_out(source: Source) -> Counter[str]:
 def _walk(source: Source) -> list[tuple[Path, Format | None]]:
     """A folder's files that its globs let in, sorted, each with its format
     (or None); an archive's members count as files in a folder of its name
-    (``corpus.zip/a.json``: formats.member_of), a tar's in archive order,
+    (``corpus.zip/a.json``: formats.archives), a tar's in archive order,
     and an archive given as the corpus is that folder."""
     root = source.path
     if is_archive(root):

@@ -25,16 +25,8 @@ from pathlib import Path
 from typing import cast
 
 from dedup.cores import cores
-from dedup.formats import (
-    ZIP,
-    Cleaner,
-    Source,
-    archive_kind,
-    member_of,
-    open_output,
-    open_zip,
-    tar_members,
-)
+from dedup.formats import Cleaner, Source, open_output
+from dedup.formats.archives import ZIP, archive_kind, member_of, open_zip, tar_members
 from dedup.readers import input_files
 
 

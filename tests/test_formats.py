@@ -30,10 +30,10 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from benchmarks.corpora import SAUDINEWSNET, saudinewsnet
-from dedup import InputError, formats, read_documents, scan
+from dedup import InputError, read_documents, scan
 from dedup.cli import app
 from dedup.engines import Engine, ProcessEngine
-from dedup.formats import Source, json_array, open_input
+from dedup.formats import Source, archives, json_array, open_input
 from dedup.models import Document
 from dedup.pipeline import _loads, _Read
 from dedup.readers import input_files, parts
@@ -750,7 +750,7 @@ def test_a_compressed_tar_is_read_in_turn(tmp_path: Path, monkeypatch: pytest.Mo
     for name in ["1.txt", "2.txt", "2.txt", "0.txt", "5.txt", "3.txt"]:
         with open_input(archive / name) as fh:
             assert fh.read() == files[name]
-    monkeypatch.setattr(formats, "_KEEP", 10)  # (every member streamed)
+    monkeypatch.setattr(archives, "_KEEP", 10)  # (every member streamed)
     for name in ["4.txt", "4.txt", "1.txt"]:
         with open_input(archive / name) as fh:
             assert fh.read() == files[name]

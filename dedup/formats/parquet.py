@@ -21,9 +21,9 @@ from dedup.formats import (
     Splitter,
     columns,
     is_url,
-    member_of,
     open_bytes,
 )
+from dedup.formats.archives import member_of
 from dedup.models import Document
 
 if TYPE_CHECKING:  # imported where used: pyarrow costs 0.2 s to import
