@@ -38,7 +38,7 @@ import inspect  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable, Iterable, Iterator  # noqa: E402
-from contextlib import ExitStack, contextmanager  # noqa: E402
+from contextlib import ExitStack, contextmanager, nullcontext  # noqa: E402
 from dataclasses import asdict, fields  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeVar, get_type_hints  # noqa: E402
@@ -787,9 +787,12 @@ def _source(
     from dedup.readers import input_files, left_out
 
     source = Source(path, text_key, id_key, tuple(include or ()), tuple(exclude or ()))
-    if not source.path.is_dir():  # a file missing or of no kind dedup reads: said now
-        input_files(source)
-    skipped = left_out(source)
+    # (a big folder, or a compressed tar archive, which is read whole to list its files)
+    shown = not quiet and _err.is_terminal
+    with _err.status(f"listing the files of {path}") if shown else nullcontext():
+        if not source.path.is_dir():  # a file missing or of no kind dedup reads: said now
+            input_files(source)
+        skipped = left_out(source)
     if skipped and not quiet:
         kinds = ", ".join(f"{n:,} {kind}" for kind, n in sorted(skipped.items()))
         _err.print(
