@@ -31,7 +31,6 @@ from dedup.formats import (
     Format,
     Source,
     format_of,
-    is_url,
     location,
     reading,
     supported,
@@ -61,8 +60,6 @@ def _files(source: Source) -> list[File]:
     root = source.path
     if not root.exists():
         raise InputError(f"{root}: no such file or folder")
-    if is_url(root) and archive_kind(root.name):
-        raise InputError(f"{root}: an archive is read from a local disk: copy it here")
     packed = is_archive(root)  # a folder of files
     if not (packed or root.is_dir()):
         kind = format_of(root)
@@ -125,7 +122,9 @@ def _members(archive: Path) -> list[Path]:
         if not parts[0] or PureWindowsPath(name).drive or ".." in parts:
             raise InputError(f"{archive}: member {name!r} names a place outside the archive")
     paths = [archive / name for name in names]
-    return paths if archive_kind(archive.name) != ".zip" else sorted(paths, key=Path.as_posix)
+    return (
+        paths if archive_kind(archive.name) != ".zip" else sorted(paths, key=lambda p: p.as_posix())
+    )
 
 
 def _path(given: str | Path) -> Path:

@@ -53,13 +53,15 @@ def write_corpus(source: Source, dest: Path, clean: Cleaner, name: str) -> None:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     f.format.write(f, source, target, f.rel, clean)
                 continue
-            alone = archive == source.path  # (named as the output is)
-            target = dest if alone else dest / archive.relative_to(source.path)
+            members = [(f, cast(tuple[Path, str], found)[1]) for f, found in group]
+            # (its path in the corpus, by strings: a URL's are not this machine's)
+            rel = members[0][0].rel.removesuffix(members[0][1]).rstrip("/")
+            alone = not rel  # (named as the output is)
+            target = dest / rel if rel else dest
             target.parent.mkdir(parents=True, exist_ok=True)
             cleaned = []
-            for i, (f, found) in enumerate(group):
+            for i, (f, member) in enumerate(members):
                 scratch = target.with_name(f"{target.name}.{i}.member")  # in the staged output
-                member = cast(tuple[Path, str], found)[1]
                 f.format.write(f, source, scratch, member, clean)
                 if scratch.exists():  # (not: a dropped document that was the file)
                     cleaned.append((member, scratch))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import gzip
 import json
 import socket
+import tarfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +31,8 @@ URL = "s3://crawl/corpus"
 def bucket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The same corpus here (returned) and at ``URL``: 2,500 SaudiNewsNet
     articles in one JSON Lines file (9 MB: read in byte ranges), 300 more
-    in a Parquet file of 6 row groups, and the seeds gzipped."""
+    in a Parquet file of 6 row groups, and the seeds gzipped, in a zip
+    archive and in a ``.tar.gz`` (read in turn)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -44,6 +47,13 @@ def bucket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     (local / "seeds").mkdir()
     for seed in sorted(SEEDS.glob("*.txt")):
         (local / "seeds" / f"{seed.name}.gz").write_bytes(gzip.compress(seed.read_bytes()))
+    with (
+        zipfile.ZipFile(local / "seeds.zip", "w", zipfile.ZIP_DEFLATED) as zipped,
+        tarfile.open(local / "seeds.tar.gz", "w:gz") as tarred,
+    ):
+        for seed in sorted(SEEDS.glob("*.txt")):
+            zipped.write(seed, seed.name)
+            tarred.add(seed, seed.name)
 
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -83,7 +93,12 @@ def test_a_bucket_scans_as_its_local_copy(bucket: Path, tmp_path: Path, engine: 
     assert here.pop("input")["path"] == str(bucket) and there.pop("input")["path"] == URL
     assert there == here
     assert {s["kind"] for s in here["spans"]} >= {"within", "across", "boilerplate"}
-    assert here["clusters"] and len(here["documents"]) == 2800 + len(list(SEEDS.glob("*.txt")))
+    seeds = [d["id"] for d in here["documents"] if d["id"].startswith("seeds.")]
+    assert seeds[:2] == [
+        "seeds.tar.gz/000_612583348e3eef60.txt",
+        "seeds.tar.gz/001_78ea9c6ae5c3d444.txt",
+    ]
+    assert here["clusters"] and len(here["documents"]) == 2800 + 3 * len(list(SEEDS.glob("*.txt")))
 
 
 def test_a_bucket_cleans_as_its_local_copy(bucket: Path, tmp_path: Path) -> None:
@@ -94,7 +109,13 @@ def test_a_bucket_cleans_as_its_local_copy(bucket: Path, tmp_path: Path) -> None
         assert done.exit_code == 0, done.output
     files = sorted(p.relative_to(outs[0]) for p in outs[0].rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(outs[1]) for p in outs[1].rglob("*") if p.is_file())
-    assert len(files) >= 7  # the JSONL, the Parquet and the seeds each dedup kept
+    # (the .tar.gz holds the seeds first: their other copies are dropped)
+    assert [p.as_posix() for p in files] == [
+        "more.parquet",
+        "news.jsonl",
+        "seeds.tar.gz",
+        "seeds.zip",
+    ]
     for name in files:  # (a gzip header holds the time it was written)
         there, here = ((out / name).read_bytes() for out in reversed(outs))
         if name.suffix == ".gz":

@@ -190,7 +190,7 @@ def open_input(path: Path) -> IO[bytes]:
     opener = _opener(path.name)
     member = open_member(path)  # (None but for an archive's member)
     with reading(path):
-        if is_url(path):  # fsspec decompresses it (the same suffixes)
+        if is_url(path) and member is None:  # fsspec decompresses it (the same suffixes)
             raw = open_bytes(path, compression="infer")
             # Buffered here: fsspec's own readline costs a block's copy a line (40x slower).
             return raw if opener else io.BufferedReader(cast(Any, raw), 1 << 20)

@@ -29,7 +29,7 @@ from typing import IO, Any, cast
 import zstandard
 
 from dedup.errors import InputError
-from dedup.formats import READ_ERRORS, is_url, reading, reason
+from dedup.formats import READ_ERRORS, is_url, open_bytes, reading, reason
 
 ZIP = ".zip"
 # Each tar suffix with how its archive is decompressed (None: plain).
@@ -56,34 +56,48 @@ def member_of(path: Path) -> tuple[Path, str] | None:
     one: ``input_files`` names a member ``corpus.zip/folder/file.json``.
     (Called for every file opened: string work and a cached look at the
     disk, 0.2 s for 60,000 calls where Path's own methods took 3.7 s.)"""
-    if is_url(path):
-        return None
-    name = str(path).replace(os.sep, "/")
+    name = str(path) if is_url(path) else str(path).replace(os.sep, "/")
     low = name.lower()
     if ".zip/" not in low and ".tar" not in low and ".tgz/" not in low:  # (most paths)
         return None
     for mark in _MARK.finditer(low):
         if _is_archive(name[: mark.end() - 1]):
-            return Path(name[: mark.end() - 1]), name[mark.end() :]
+            return _path(name[: mark.end() - 1]), name[mark.end() :]
     return None
 
 
 def is_archive(path: Path) -> bool:
-    """Whether ``path`` is a zip or tar archive on this machine's disk (read
-    as a folder of files: readers._walk)."""
-    return not is_url(path) and archive_kind(path.name) is not None and path.is_file()
+    """Whether ``path`` is a zip or tar archive (read as a folder of files:
+    readers._walk), here or at a URL."""
+    return archive_kind(path.name) is not None and path.is_file()
 
 
 @lru_cache(maxsize=1024)
 def _is_archive(name: str) -> bool:
-    return is_archive(Path(name))
+    return is_archive(_path(name))
+
+
+def _path(name: str) -> Path:
+    """The path or URL ``name``, made anew: a URL's holds its storage's
+    client, which a forked worker must not share (fsspec's are not fork-safe)."""
+    if "://" not in name:
+        return Path(name)
+    from upath import UPath
+
+    return cast(Path, UPath(name))
+
+
+def _opened_file(archive: Path) -> Path | IO[bytes]:
+    """What an archive is read from: its path, or a URL's file (fetched a
+    block at a time: formats.open_bytes)."""
+    return open_bytes(archive) if is_url(archive) else archive
 
 
 def open_zip(archive: Path) -> zipfile.ZipFile:
     """A zip archive for reading; one that is not one is said in one line."""
     with reading(archive):
         try:
-            return zipfile.ZipFile(archive)
+            return zipfile.ZipFile(_opened_file(archive))
         except zipfile.BadZipFile as e:
             raise InputError(f"{archive}: not a zip archive, or a damaged one ({e})") from None
 
@@ -150,16 +164,17 @@ def _tar(archive: Path) -> Iterator[tarfile.TarFile]:
     """A tar archive for reading: a plain one found header by header, a
     compressed one read from its start."""
     unpack = TARS[cast(str, archive_kind(archive.name))]
-    if unpack is None:
-        with tarfile.open(archive, "r:") as tar:
+    with open_bytes(archive) as raw:
+        if unpack is None:
+            with tarfile.open(fileobj=raw, mode="r:") as tar:
+                yield tar
+            return
+        # (read a MB at a time: tarfile reads 10 KB, gzip's reader 8 KB)
+        with (
+            unpack(raw, "rb") as unpacked,
+            tarfile.open(fileobj=io.BufferedReader(unpacked, 1 << 20), mode="r|") as tar,
+        ):
             yield tar
-        return
-    # (read a MB at a time: tarfile reads 10 KB, gzip's reader 8 KB)
-    with (
-        unpack(archive, "rb") as raw,
-        tarfile.open(fileobj=io.BufferedReader(raw, 1 << 20), mode="r|") as tar,
-    ):
-        yield tar
 
 
 class _InTurn:
@@ -235,7 +250,7 @@ def _drop(which: Callable[[tuple[Path, int, int, int, int]], bool]) -> None:
 @lru_cache(maxsize=8)
 def _plain(archive: Path, pid: int, thread: int, mtime: int, size: int) -> tarfile.TarFile:
     """A plain tar archive opened once a thread (its members' reads seek)."""
-    return tarfile.open(archive, "r:")
+    return tarfile.open(fileobj=open_bytes(archive), mode="r:")
 
 
 def in_turn(path: Path) -> Path | None:
