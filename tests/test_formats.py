@@ -529,27 +529,49 @@ def test_saudinewsnet_as_distributed(tmp_path: Path) -> None:
     assert read == exact
 
 
+def cleaned_alike(tmp_path: Path, archive: Path, folder: Path, out: str) -> dict[str, bytes]:
+    """``archive`` cleaned to ``out`` and the ``folder`` it unpacks to to
+    ``clean``, their removals logged alike: the folder's files written."""
+    for args in (
+        [str(archive), "--out", str(tmp_path / out)],
+        [str(folder), "--out", str(tmp_path / "clean")],
+    ):
+        done = runner.invoke(app, ["clean", *args, "--workers", "1", "-q"])
+        assert done.exit_code == 0, done.output
+    logs = [
+        (tmp_path / name).read_text(encoding="utf-8")
+        for name in (f"{out}.removals.jsonl", "clean.removals.jsonl")
+    ]
+    assert logs[0] == logs[1] and logs[0]
+    return {
+        p.relative_to(tmp_path / "clean").as_posix(): p.read_bytes()
+        for p in (tmp_path / "clean").rglob("*")
+        if p.is_file()
+    }
+
+
+def cleaned_by_report(tmp_path: Path, outer: Path) -> Path:
+    """The folder ``outer`` scanned, then cleaned from the report (which
+    checks each document against it, in the corpus's order)."""
+    report = tmp_path / "outer.json"
+    done = runner.invoke(app, ["scan", str(outer), "--json", str(report), "-q"])
+    assert done.exit_code == 0, done.output
+    out = tmp_path / "o"
+    done = runner.invoke(app, ["clean", str(outer), "--out", str(out), "--report", str(report)])
+    assert done.exit_code == 0, done.output
+    return out
+
+
 def test_clean_writes_a_zip_archive_back_as_one(tmp_path: Path) -> None:
     """Each member cleaned as the folder's file is, under its name, with its
     date and compression; members of other kinds left out, as a folder's
     files are. In a folder, the archive is cleaned in its place."""
     files = seed_files()
     archive = zip_of(tmp_path / "news.zip", files, stored=("more/copies.json",))
-    folder = extracted(files, tmp_path / "news")
-    for args in (
-        [str(archive), "--out", str(tmp_path / "clean.zip")],
-        [str(folder), "--out", str(tmp_path / "clean")],
-    ):
-        done = runner.invoke(app, ["clean", *args, "--workers", "1", "-q"])
-        assert done.exit_code == 0, done.output
+    written = cleaned_alike(tmp_path, archive, extracted(files, tmp_path / "news"), "clean.zip")
     with zipfile.ZipFile(tmp_path / "clean.zip") as z:
         infos = z.infolist()
         members = {i.filename: z.read(i) for i in infos}
-    written = {
-        p.relative_to(tmp_path / "clean").as_posix(): p.read_bytes()
-        for p in (tmp_path / "clean").rglob("*")
-        if p.is_file()
-    }
     assert members == written and "README.md" not in members
     # The seeds copy the archive's JSON (earlier): they are dropped, and its
     # copy of 001 loses the doubled block.
@@ -560,24 +582,13 @@ def test_clean_writes_a_zip_archive_back_as_one(tmp_path: Path) -> None:
     assert {i.compress_type for i in infos if i.filename != "more/copies.json"} == {
         zipfile.ZIP_DEFLATED
     }
-    logs = [
-        (tmp_path / name).read_text(encoding="utf-8")
-        for name in ("clean.zip.removals.jsonl", "clean.removals.jsonl")
-    ]
-    assert logs[0] == logs[1] and logs[0]
-    # In a folder, between other files: cleaned in its place, in the
-    # corpus's order (clean --report checks each document against the report).
+    # In a folder, between other files: cleaned in its place.
     outer = tmp_path / "outer"
     (outer / "b").mkdir(parents=True)
     archive.rename(outer / "b" / "news.zip")
     for name in ("a.txt", "c.txt"):
         (outer / name).write_bytes(files["seeds/001_78ea9c6ae5c3d444.txt"])
-    report = tmp_path / "outer.json"
-    done = runner.invoke(app, ["scan", str(outer), "--json", str(report), "-q"])
-    assert done.exit_code == 0, done.output
-    out = tmp_path / "o"
-    done = runner.invoke(app, ["clean", str(outer), "--out", str(out), "--report", str(report)])
-    assert done.exit_code == 0, done.output
+    out = cleaned_by_report(tmp_path, outer)
     assert sorted(p.name for p in out.rglob("*")) == ["a.txt", "b", "news.zip"]
     with zipfile.ZipFile(out / "b" / "news.zip") as z:
         kept = json.loads(z.read("more/copies.json"))
@@ -590,27 +601,6 @@ def test_a_zip_archive_rewritten_is_read_anew(tmp_path: Path) -> None:
     assert [d.text for d in read_documents(path)] == ["أول"]
     zip_of(tmp_path / "new.zip", {"a.txt": "ثاني نص".encode(), "b.txt": b"x"}).replace(path)
     assert [d.text for d in read_documents(path)] == ["ثاني نص", "x"]
-
-
-def test_a_damaged_zip_archive_says_one_line(tmp_path: Path) -> None:
-    (tmp_path / "bad.zip").write_bytes(b"PK\x03\x04 not really")
-    data = "نص عربي قصير".encode()
-    damaged = zip_of(tmp_path / "cut.zip", {"a.txt": data}, stored=("a.txt",))
-    raw = damaged.read_bytes()
-    at = raw.index(data)
-    damaged.write_bytes(raw[:at] + b"X" + raw[at + 1 :])  # its CRC no longer matches
-    zip_of(tmp_path / "up.zip", {"a.txt": data, "../b.txt": data})
-    zip_of(tmp_path / "root.zip", {"/etc/hostname": data})
-    for name, message in [
-        ("bad.zip", "bad.zip: not a zip archive, or a damaged one"),
-        ("cut.zip", "cut.zip/a.txt: cannot read (Bad CRC-32"),
-        ("up.zip", "up.zip: member '../b.txt' names a place outside the archive"),
-        ("root.zip", "root.zip: member '/etc/hostname' names a place outside the archive"),
-    ]:
-        out = tmp_path / f"{name}.json"
-        done = runner.invoke(app, ["scan", str(tmp_path / name), "--json", str(out), "-q"])
-        assert done.exit_code == 1 and message in done.output, done.output
-        assert done.output.count("\n") == 1 and not out.exists()
 
 
 # Tar archives: a folder of files too, a compressed one's read in turn.
@@ -700,38 +690,17 @@ def test_clean_writes_a_tar_archive_back_as_one(tmp_path: Path) -> None:
     place, compressed as it was."""
     files = seed_files()
     archive = tar_of(tmp_path / "news.tgz", dict(sorted(files.items())))
-    folder = extracted(files, tmp_path / "news")
-    for args in (
-        [str(archive), "--out", str(tmp_path / "clean.tgz")],
-        [str(folder), "--out", str(tmp_path / "clean")],
-    ):
-        done = runner.invoke(app, ["clean", *args, "--workers", "1", "-q"])
-        assert done.exit_code == 0, done.output
+    written = cleaned_alike(tmp_path, archive, extracted(files, tmp_path / "news"), "clean.tgz")
     members = untarred(tmp_path / "clean.tgz", ".tgz")
-    written = {
-        p.relative_to(tmp_path / "clean").as_posix(): p.read_bytes()
-        for p in (tmp_path / "clean").rglob("*")
-        if p.is_file()
-    }
     assert {i.name: data for i, data in members} == written
     assert [i.name for i, _ in members] == ["more/copies.json", "more/copies.jsonl.gz"]
     assert all((i.mtime, i.mode) == (WHEN, 0o640) for i, _ in members)
-    logs = [
-        (tmp_path / name).read_text(encoding="utf-8")
-        for name in ("clean.tgz.removals.jsonl", "clean.removals.jsonl")
-    ]
-    assert logs[0] == logs[1] and logs[0]
     # In a folder, in archive order (not sorted), between other files.
     outer = tmp_path / "outer"
     (outer / "b").mkdir(parents=True)
     tar_of(outer / "b" / "news.tar.xz", files)
     (outer / "a.txt").write_bytes(files["seeds/001_78ea9c6ae5c3d444.txt"])
-    report = tmp_path / "outer.json"
-    done = runner.invoke(app, ["scan", str(outer), "--json", str(report), "-q"])
-    assert done.exit_code == 0, done.output
-    out = tmp_path / "o"
-    done = runner.invoke(app, ["clean", str(outer), "--out", str(out), "--report", str(report)])
-    assert done.exit_code == 0, done.output
+    out = cleaned_by_report(tmp_path, outer)
     assert sorted(p.name for p in out.rglob("*")) == ["a.txt", "b", "news.tar.xz"]
     kept = untarred(out / "b" / "news.tar.xz", ".tar.xz")
     # 001 copies a.txt, and the JSON files' documents copy the seeds before them.
@@ -761,14 +730,25 @@ def test_a_compressed_tar_is_read_in_turn(tmp_path: Path, monkeypatch: pytest.Mo
     assert [d.text for d in read_documents(archive)] == ["new"]
 
 
-def test_a_damaged_tar_archive_says_one_line(tmp_path: Path) -> None:
+def test_a_damaged_archive_says_one_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.zip").write_bytes(b"PK\x03\x04 not really")
     data = "نص عربي قصير".encode()
+    damaged = zip_of(tmp_path / "cut.zip", {"a.txt": data}, stored=("a.txt",))
+    raw = damaged.read_bytes()
+    at = raw.index(data)
+    damaged.write_bytes(raw[:at] + b"X" + raw[at + 1 :])  # its CRC no longer matches
+    zip_of(tmp_path / "up.zip", {"a.txt": data, "../b.txt": data})
+    zip_of(tmp_path / "root.zip", {"/etc/hostname": data})
     whole = tar_of(tmp_path / "whole.tar.gz", {"a.txt": data * 500}).read_bytes()
     (tmp_path / "cut.tar.gz").write_bytes(whole[: len(whole) // 2])
     (tmp_path / "fake.tar.gz").write_bytes(gzip.compress(b"not a tar archive"))
     tar_of(tmp_path / "up.tar", {"a.txt": data, "../b.txt": data})
     tar_of(tmp_path / "twice.tar.bz2", {"a.txt": data, "./a.txt": data})
     for name, message in [
+        ("bad.zip", "bad.zip: not a zip archive, or a damaged one"),
+        ("cut.zip", "cut.zip/a.txt: cannot read (Bad CRC-32"),
+        ("up.zip", "up.zip: member '../b.txt' names a place outside the archive"),
+        ("root.zip", "root.zip: member '/etc/hostname' names a place outside the archive"),
         ("cut.tar.gz", "cut.tar.gz: not a tar archive, or a damaged one (Compressed file ended"),
         ("fake.tar.gz", "fake.tar.gz: not a tar archive, or a damaged one"),
         ("up.tar", "up.tar: member '../b.txt' names a place outside the archive"),
