@@ -5,11 +5,10 @@ Text is decoded as UTF-8 with every character kept (``\\r`` included, no BOM
 stripping), so offsets agree with the file as other tools read it with
 ``newline=''``. A folder is walked recursively in sorted path order (a zip
 or tar archive in it is a folder of its name, a tar's files in archive
-order); each
-``.txt`` file is one document whose id is its path relative to the folder,
-and the records of the other formats get ids ``relative/path.jsonl:<id>``.
-A file of a kind no format claims is refused when named, and left out of a
-folder (``left_out`` counts them, by suffix).
+order); each ``.txt`` file is one document whose id is its path relative to
+the folder, and the records of the other formats get ids
+``relative/path.jsonl:<id>``. A file of a kind no format claims is refused
+when named, and left out of a folder (``left_out`` counts them, by suffix).
 """
 
 from __future__ import annotations
@@ -36,6 +35,7 @@ from dedup.formats import (
     supported,
 )
 from dedup.formats.archives import (
+    ZIP,
     archive_files,
     archive_kind,
     in_turn,
@@ -122,9 +122,9 @@ def _members(archive: Path) -> list[Path]:
         if not parts[0] or PureWindowsPath(name).drive or ".." in parts:
             raise InputError(f"{archive}: member {name!r} names a place outside the archive")
     paths = [archive / name for name in names]
-    return (
-        paths if archive_kind(archive.name) != ".zip" else sorted(paths, key=lambda p: p.as_posix())
-    )
+    if archive_kind(archive.name) == ZIP:  # (a tar's stay in archive order)
+        paths.sort(key=lambda p: p.as_posix())
+    return paths
 
 
 def _path(given: str | Path) -> Path:

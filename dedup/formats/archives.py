@@ -62,7 +62,8 @@ def member_of(path: Path) -> tuple[Path, str] | None:
         return None
     for mark in _MARK.finditer(low):
         if _is_archive(name[: mark.end() - 1]):
-            return _path(name[: mark.end() - 1]), name[mark.end() :]
+            archive = name[: mark.end() - 1]
+            return _path(archive), name[mark.end() :]
     return None
 
 
@@ -77,11 +78,17 @@ def _is_archive(name: str) -> bool:
     return is_archive(_path(name))
 
 
+@lru_cache(maxsize=1024)
+def _here(name: str) -> Path:
+    """A path of this machine's, made once (a member's path is asked for often)."""
+    return Path(name)
+
+
 def _path(name: str) -> Path:
-    """The path or URL ``name``, made anew: a URL's holds its storage's
-    client, which a forked worker must not share (fsspec's are not fork-safe)."""
+    """The path or URL ``name``: a URL's made anew (it holds its storage's
+    client, which a forked worker must not share: fsspec's are not fork-safe)."""
     if "://" not in name:
-        return Path(name)
+        return _here(name)
     from upath import UPath
 
     return cast(Path, UPath(name))
@@ -222,7 +229,7 @@ def _tar_member(archive: Path, name: str) -> IO[bytes]:
     """The bytes of the tar member ``name``: a plain archive's found by its
     header (listed once a process), a compressed one's read in turn."""
     here = (archive, os.getpid(), threading.get_ident(), *_changed(archive))
-    if in_turn(archive / name) is None:
+    if not _compressed(archive):
         info = tar_members(archive).get(name)
         if info is None:
             raise InputError(f"{archive}/{name}: no such member in {archive}")
@@ -257,9 +264,12 @@ def in_turn(path: Path) -> Path | None:
     """The compressed tar archive whose member ``path`` is, if it is one:
     its members are read by one task, in archive order."""
     found = member_of(path)
-    if found is None or TARS.get(cast(str, archive_kind(found[0].name))) is None:
-        return None
-    return found[0]
+    return found[0] if found is not None and _compressed(found[0]) else None
+
+
+def _compressed(archive: Path) -> bool:
+    """Whether ``archive`` is a compressed tar (read from its start)."""
+    return TARS.get(archive_kind(archive.name) or "") is not None
 
 
 def open_member(path: Path) -> IO[bytes] | None:
@@ -295,8 +305,12 @@ def size_of(path: Path) -> int:
     archive, name = found
     if archive_kind(archive.name) == ZIP:
         return _archive(archive).getinfo(name).compress_size
-    members = tar_members(archive)
-    if in_turn(path) is None:
-        return members[name].size
-    total = sum(info.size for info in members.values()) or 1
-    return _changed(archive)[1] * members[name].size // total
+    stored = _changed(archive)
+    unpacked = _listed(archive, *stored)[name].size
+    return stored[1] * unpacked // _unpacked(archive, *stored) if _compressed(archive) else unpacked
+
+
+@lru_cache(maxsize=1024)
+def _unpacked(archive: Path, mtime: int, size: int) -> int:
+    """The bytes a compressed tar's files take unpacked (at least 1)."""
+    return sum(info.size for info in tar_members(archive).values()) or 1
