@@ -114,3 +114,7 @@ def test_gzipped_bytes_are_the_bytes_and_the_block_writers(
         with BlockWriter((tmp_path / "f.gz").open("wb"), ".gz", threads=3) as fh:
             fh.write(given)
         assert (tmp_path / "f.gz").read_bytes() == packed
+    # At another level (the report's 4): other bytes, the same data back.
+    quick = compress.gzipped(data, level=4)
+    assert gzip.decompress(quick) == data and quick != compress.gzipped(data)
+    assert len(quick) < len(compress.gzipped(data, level=1))
