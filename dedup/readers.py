@@ -16,11 +16,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from functools import partial
 from pathlib import Path, PureWindowsPath
 
+from dedup.cores import cores
 from dedup.engines import Engine, run
 from dedup.errors import InputError
 from dedup.formats import (
@@ -94,14 +96,18 @@ def _walk(source: Source) -> list[tuple[Path, Format | None]]:
     if is_archive(root):
         files = _members(root)
     else:
-        # (each file, or an archive's members, under the path that sorts it)
-        found: list[tuple[str, list[Path]]] = []
-        for p in root.rglob("*"):
-            if is_archive(p):
-                found.append((_rel(p, root) + "/", _members(p)))
-            elif p.is_file():
-                found.append((_rel(p, root), [p]))
-        files = [p for _, paths in sorted(found, key=lambda f: f[0]) for p in paths]
+        # (each file, or an archive, under the path that sorts it)
+        found = sorted(
+            (_rel(p, root) + "/", p) if is_archive(p) else (_rel(p, root), p)
+            for p in root.rglob("*")
+            if p.is_file()
+        )
+        # The archives listed on every core (a compressed tar is read whole
+        # to list it; zlib, bz2, lzma and zstd let go of the GIL meanwhile).
+        archives = [p for key, p in found if key.endswith("/")]
+        with ThreadPoolExecutor(cores()) as pool:
+            listed = dict(zip(archives, pool.map(_members, archives), strict=True))
+        files = [q for key, p in found for q in (listed[p] if key.endswith("/") else [p])]
     wanted = [
         p
         for p in files
