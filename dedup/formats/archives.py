@@ -110,10 +110,20 @@ def open_zip(archive: Path) -> zipfile.ZipFile:
 
 
 def _changed(archive: Path) -> tuple[int, int]:
-    """What tells a file rewritten in place: its time and size."""
-    with reading(archive):
-        st = archive.stat()
+    """What tells a file rewritten in place: its time and size (a URL's
+    looked at once a process: a request each member would cost more)."""
+    return _url_stat(str(archive)) if is_url(archive) else _stat(archive)
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    with reading(path):
+        st = path.stat()
     return st.st_mtime_ns, st.st_size
+
+
+@lru_cache(maxsize=1024)
+def _url_stat(url: str) -> tuple[int, int]:
+    return _stat(_path(url))
 
 
 def _archive(archive: Path) -> zipfile.ZipFile:
