@@ -262,6 +262,7 @@ def scan(
         typer.Argument(
             help="A file (.txt, .jsonl, .json, .csv, .tsv, each also .gz, .bz2, .xz or .zst; "
             ".parquet; .warc, .wet, also .gz), a folder of them (read recursively), "
+            "an archive of them (.zip, .tar, .tar.gz or .tgz, .tar.bz2, .tar.xz, .tar.zst), "
             "a URL fsspec reads (s3://bucket/crawl/, gs://..., https://...), "
             "or - for JSON Lines on standard input."
         ),
