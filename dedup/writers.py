@@ -26,7 +26,7 @@ from typing import cast
 
 from dedup.cores import cores
 from dedup.formats import Cleaner, Source, open_output
-from dedup.formats.archives import ZIP, archive_kind, member_of, open_zip, tar_members
+from dedup.formats.archives import ZIP, archive_kind, member_of, tar_members, zip_members
 from dedup.readers import input_files
 
 
@@ -80,8 +80,7 @@ def _zip(archive: Path, cleaned: list[tuple[str, Path]], dest: Path, name: str) 
     file), each under its name, with its date and compression (the members
     of other kinds are left out, as a folder's files are; ``name`` is not
     needed: each member keeps its own compression)."""
-    with open_zip(archive) as z:
-        infos = {info.filename: info for info in z.infolist()}
+    infos = zip_members(archive)
     with zipfile.ZipFile(dest, "w") as out:
         for name, scratch in cleaned:
             was = infos[name]

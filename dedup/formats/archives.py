@@ -61,8 +61,8 @@ def member_of(path: Path) -> tuple[Path, str] | None:
     if ".zip/" not in low and ".tar" not in low and ".tgz/" not in low:  # (most paths)
         return None
     for mark in _MARK.finditer(low):
-        if _is_archive(name[: mark.end() - 1]):
-            archive = name[: mark.end() - 1]
+        archive = name[: mark.end() - 1]
+        if _is_archive(archive):
             return _path(archive), name[mark.end() :]
     return None
 
@@ -94,21 +94,6 @@ def _path(name: str) -> Path:
     return cast(Path, UPath(name))
 
 
-def _opened_file(archive: Path) -> Path | IO[bytes]:
-    """What an archive is read from: its path, or a URL's file (fetched a
-    block at a time: formats.open_bytes)."""
-    return open_bytes(archive) if is_url(archive) else archive
-
-
-def open_zip(archive: Path) -> zipfile.ZipFile:
-    """A zip archive for reading; one that is not one is said in one line."""
-    with reading(archive):
-        try:
-            return zipfile.ZipFile(_opened_file(archive))
-        except zipfile.BadZipFile as e:
-            raise InputError(f"{archive}: not a zip archive, or a damaged one ({e})") from None
-
-
 def _changed(archive: Path) -> tuple[int, int]:
     """What tells a file rewritten in place: its time and size (a URL's
     looked at once a process: a request each member would cost more)."""
@@ -136,7 +121,19 @@ def _archive(archive: Path) -> zipfile.ZipFile:
 
 @lru_cache(maxsize=8)
 def _opened(archive: Path, pid: int, mtime: int, size: int) -> zipfile.ZipFile:
-    return open_zip(archive)
+    """A zip archive for reading; one that is not one is said in one line."""
+    with reading(archive):
+        try:
+            # (a URL's: fetched a block at a time, formats.open_bytes)
+            return zipfile.ZipFile(open_bytes(archive) if is_url(archive) else archive)
+        except zipfile.BadZipFile as e:
+            raise InputError(f"{archive}: not a zip archive, or a damaged one ({e})") from None
+
+
+def zip_members(archive: Path) -> dict[str, zipfile.ZipInfo]:
+    """A zip archive's members (folders too), by name, from its table of
+    contents (read once a process)."""
+    return {info.filename: info for info in _archive(archive).infolist()}
 
 
 def tar_members(archive: Path) -> dict[str, tarfile.TarInfo]:
@@ -240,7 +237,7 @@ def _tar_member(archive: Path, name: str) -> IO[bytes]:
     header (listed once a process), a compressed one's read in turn."""
     here = (archive, os.getpid(), threading.get_ident(), *_changed(archive))
     if not _compressed(archive):
-        info = tar_members(archive).get(name)
+        info = _listed(archive, *here[3:]).get(name)  # (the archive's time and size: one stat)
         if info is None:
             raise InputError(f"{archive}/{name}: no such member in {archive}")
         return cast(IO[bytes], _plain(*here).extractfile(info))
@@ -301,7 +298,7 @@ def open_member(path: Path) -> IO[bytes] | None:
 def archive_files(archive: Path) -> list[str]:
     """The names of the files an archive holds: a zip's, a tar's in archive order."""
     if archive_kind(archive.name) == ZIP:
-        return [i.filename for i in _archive(archive).infolist() if not i.is_dir()]
+        return [name for name, info in zip_members(archive).items() if not info.is_dir()]
     return list(tar_members(archive))
 
 
