@@ -51,6 +51,7 @@ import argparse
 import itertools
 import json
 import multiprocessing
+import queue
 import resource
 import statistics
 import subprocess
@@ -137,23 +138,36 @@ def run_ceiling(path: Path) -> dict[str, float]:
 
 def _together(work: str, n: int, path: Path) -> float:
     context = multiprocessing.get_context()
-    ready = context.Barrier(n + 1)
-    procs = [context.Process(target=_share, args=(work, path, i, n, ready)) for i in range(n)]
+    ready, go = context.Queue(), context.Event()
+    procs = [context.Process(target=_share, args=(work, path, i, n, ready, go)) for i in range(n)]
     for proc in procs:
         proc.start()
-    ready.wait()  # all of them ready
+    for _ in procs:  # each reads its documents and readies the kernels first
+        while True:
+            try:
+                ready.get(timeout=1)
+                break
+            except queue.Empty:
+                _check(procs, work)
+    go.set()
     start = time.perf_counter()
     for proc in procs:
         proc.join()
-        if proc.exitcode:
-            raise SystemExit(f"ceiling: a process of {work} failed ({proc.exitcode})")
+    _check(procs, work)
     return time.perf_counter() - start
 
 
-def _share(work: str, path: Path, i: int, n: int, ready: Any) -> None:
-    """The ``i``-th of ``n`` shares of ``work``, once ``ready`` says go."""
+def _check(procs: list[Any], work: str) -> None:
+    for proc in procs:
+        if proc.exitcode:
+            raise SystemExit(f"ceiling: a process of {work} failed (exit {proc.exitcode})")
+
+
+def _share(work: str, path: Path, i: int, n: int, ready: Any, go: Any) -> None:
+    """The ``i``-th of ``n`` shares of ``work``, once ``go`` is set."""
     if work == "python":
-        ready.wait()
+        ready.put(i)
+        go.wait()
         for _ in range(2 // n):
             total = 0
             for x in range(5_000_000):
@@ -165,9 +179,10 @@ def _share(work: str, path: Path, i: int, n: int, ready: Any) -> None:
 
     own_process()  # as `dedup scan` runs
     cfg = Config()
-    mine = list(texts(path))[i::n]
+    mine = [text for j, text in enumerate(texts(path)) if j % n == i]  # every n-th
     prepare(cfg)
-    ready.wait()
+    ready.put(i)
+    go.wait()
     for first in range(0, len(mine), 1000):  # the pipeline's batches
         featurize_batch(mine[first : first + 1000], cfg)
 
