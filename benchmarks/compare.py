@@ -137,6 +137,7 @@ def run_ceiling(path: Path) -> dict[str, float]:
 
 
 def _together(work: str, n: int, path: Path) -> float:
+    """Seconds ``n`` processes take for ``work``, a share each, from when all are ready."""
     context = multiprocessing.get_context()
     ready, go = context.Queue(), context.Event()
     procs = [context.Process(target=_share, args=(work, path, i, n, ready, go)) for i in range(n)]
