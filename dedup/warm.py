@@ -121,7 +121,11 @@ def warm(say: Callable[[str], None] | None = None, lines: list[str] | None = Non
     started: list[subprocess.Popen[str]] = []
 
     def helper() -> None:
-        command = [sys.executable, "-m", "dedup.warm"]
+        # (-P: not the working folder first, which `-m` would put there: run
+        # in a checkout, they imported its dedup and filled its cache, not
+        # the installed one's, whose first scan on workers then compiled
+        # the rest in each of them)
+        command = [sys.executable, "-P", "-m", "dedup.warm"]
         with subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True, env=env,

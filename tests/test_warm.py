@@ -17,10 +17,12 @@ from dedup import warm
 from tests.conftest import ROOT, needs
 
 
-def python(code: str, env: dict[str, str] | None = None) -> str:
-    """What ``code`` prints, run in a fresh interpreter (its own kernels)."""
+def python(code: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> str:
+    """What ``code`` prints, run in a fresh interpreter (its own kernels),
+    in ``cwd``; this checkout's dedup, wherever it runs."""
+    env = {**(env or os.environ), "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "-P", "-c", code], cwd=cwd, env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -63,9 +65,15 @@ def test_the_helpers_fill_an_empty_cache_that_a_later_process_loads(tmp_path: Pa
     listed = warm.SIGNATURES.read_text(encoding="utf-8").splitlines()
     lines = [line for line in listed if line.startswith(("bit_filter(", "distinct(", "band_keys("))]
     assert len(lines) == 3
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    # Run in another checkout (the README's set-up runs in its own): the
+    # helpers compile this dedup's kernels, not the dedup of the folder
+    # they run in, which here fails to import.
+    elsewhere = tmp_path / "checkout"
+    (elsewhere / "dedup").mkdir(parents=True)
+    (elsewhere / "dedup" / "__init__.py").write_text("raise ImportError('the wrong dedup')\n")
     said = f"from dedup import warm; print(warm.warm(print, {lines!r}))"
-    assert python(said, env).splitlines() == [
+    assert python(said, env, elsewhere).splitlines() == [
         "compiling kernels, once",
         "3",
     ]
