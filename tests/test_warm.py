@@ -38,18 +38,34 @@ def test_each_line_of_signatures_txt_spells_back_as_it_is_written() -> None:
 
 def test_signatures_txt_holds_every_kernel_a_scan_calls_and_its_types(tmp_path: Path) -> None:
     """A scan of the seeds (the README's first command) and of 400
-    SaudiNewsNet articles, every level, with and without an index. A line
-    missing here is compiled by the first scan itself, on one core: the
-    message lists the lines to add."""
+    SaudiNewsNet articles, every level, with and without an index, and on
+    two workers (which read arrays mapped read-only: other types). A line
+    missing here is compiled by the first scan itself, on one core (or in
+    each worker): the message lists the lines to add."""
     needs(SAUDINEWSNET)
     index = tmp_path / "i.db"
-    code = (
-        "from pathlib import Path; from benchmarks.corpora import saudinewsnet; "
-        "from dedup import Source, scan; from dedup.warm import signatures; "
-        "scan(Source(Path('seeds'))); news = list(saudinewsnet(400)); scan(news); "
-        f"scan(news[:200], index={str(index)!r}); scan(news[150:], index={str(index)!r}); "
-        "print('\\n'.join(signatures()))"
-    )
+    code = f"""
+from pathlib import Path
+from benchmarks.corpora import saudinewsnet
+from dedup import Source, scan
+from dedup.engines import ProcessEngine
+from dedup.warm import signatures
+
+def called(_):  # a worker's
+    return signatures()
+
+scan(Source(Path("seeds")))
+news = list(saudinewsnet(400))
+scan(news)
+scan(news[:200], index={str(index)!r})
+scan(news[150:], index={str(index)!r})
+found = set(signatures())
+with ProcessEngine(2) as engine:
+    scan(news, engine=engine)
+    for _, lines in engine.map(called, [0, 1]):  # a task each
+        found |= set(lines)
+print("\\n".join(found))
+"""
     called = set(python(code).splitlines())
     listed = set(warm.SIGNATURES.read_text(encoding="utf-8").splitlines())
     assert len(called) > 30
