@@ -39,7 +39,8 @@ def test_each_line_of_signatures_txt_spells_back_as_it_is_written() -> None:
 def test_signatures_txt_holds_every_kernel_a_scan_calls_and_its_types(tmp_path: Path) -> None:
     """A scan of the seeds (the README's first command) and of 400
     SaudiNewsNet articles, every level, with and without an index, and on
-    two workers (which read arrays mapped read-only: other types). A line
+    two workers, of this machine and of Dask (which read arrays mapped
+    read-only: other types). A line
     missing here is compiled by the first scan itself, on one core (or in
     each worker): the message lists the lines to add."""
     needs(SAUDINEWSNET)
@@ -50,6 +51,7 @@ from benchmarks.corpora import saudinewsnet
 from dedup import Source, scan
 from dedup.engines import ProcessEngine
 from dedup.warm import signatures
+from distributed import Client, LocalCluster
 
 def called(_):  # a worker's
     return signatures()
@@ -64,6 +66,11 @@ with ProcessEngine(2) as engine:
     scan(news, engine=engine)
     for _, lines in engine.map(called, [0, 1]):  # a task each
         found |= set(lines)
+with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as cluster:
+    with Client(cluster) as client:
+        scan(news, engine=client)
+        for lines in client.run(signatures).values():
+            found |= set(lines)
 print("\\n".join(found))
 """
     called = set(python(code).splitlines())
