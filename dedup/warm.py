@@ -13,7 +13,7 @@ is called, as before. Where numba caches nothing (no writable cache folder,
 ``NUMBA_DISABLE_JIT``), on one core, and on Windows (no ``fcntl``), the
 helpers do not start.
 
-The helpers are fresh interpreters (``python -m dedup.warm``), not forks or
+The helpers are fresh interpreters (``python -P -m dedup.warm``), not forks or
 ``multiprocessing`` children: a user's script is never imported again in
 them. numba's cache picks a new entry's file number from its index, so two
 processes saving entries of one kernel at once (a helper kernel both their

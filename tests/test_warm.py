@@ -40,9 +40,9 @@ def test_signatures_txt_holds_every_kernel_a_scan_calls_and_its_types(tmp_path: 
     """A scan of the seeds (the README's first command) and of 400
     SaudiNewsNet articles, every level, with and without an index, and on
     two workers, of this machine and of Dask (which read arrays mapped
-    read-only: other types). A line
-    missing here is compiled by the first scan itself, on one core (or in
-    each worker): the message lists the lines to add."""
+    read-only: other types). A line missing here is compiled by the first
+    scan itself, on one core (or in each worker): the message lists the
+    lines to add."""
     needs(SAUDINEWSNET)
     index = tmp_path / "i.db"
     code = f"""
