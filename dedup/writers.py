@@ -82,9 +82,9 @@ def _zip(archive: Path, cleaned: list[tuple[str, Path]], dest: Path, name: str) 
     needed: each member keeps its own compression)."""
     infos = zip_members(archive)
     with zipfile.ZipFile(dest, "w") as out:
-        for name, scratch in cleaned:
-            was = infos[name]
-            info = zipfile.ZipInfo(name, was.date_time)
+        for member, scratch in cleaned:
+            was = infos[member]
+            info = zipfile.ZipInfo(member, was.date_time)
             info.compress_type, info.external_attr = was.compress_type, was.external_attr
             info.file_size = scratch.stat().st_size  # (ZIP64 past 2 GB)
             with scratch.open("rb") as src, out.open(info, "w") as dst:

@@ -605,21 +605,14 @@ def test_a_zip_archive_rewritten_is_read_anew(tmp_path: Path) -> None:
 
 # Tar archives: a folder of files too, a compressed one's read in turn.
 
+# Each tar suffix with the compression (COMPRESS, DECOMPRESS) of its bytes.
 TARRED = {
-    ".tar": lambda b: b,
-    ".tar.gz": COMPRESS[".gz"],
-    ".tgz": COMPRESS[".gz"],
-    ".tar.bz2": COMPRESS[".bz2"],
-    ".tar.xz": COMPRESS[".xz"],
-    ".tar.zst": COMPRESS[".zst"],
-}
-UNTARRED = {
-    ".tar": DECOMPRESS[""],
-    ".tar.gz": DECOMPRESS[".gz"],
-    ".tgz": DECOMPRESS[".gz"],
-    ".tar.bz2": DECOMPRESS[".bz2"],
-    ".tar.xz": DECOMPRESS[".xz"],
-    ".tar.zst": DECOMPRESS[".zst"],
+    ".tar": "",
+    ".tar.gz": ".gz",
+    ".tgz": ".gz",
+    ".tar.bz2": ".bz2",
+    ".tar.xz": ".xz",
+    ".tar.zst": ".zst",
 }
 WHEN = 1437480000  # 21 July 2015
 
@@ -639,13 +632,13 @@ def tar_of(path: Path, files: dict[str, bytes]) -> Path:
         link = tarfile.TarInfo("latest.txt")
         link.type, link.linkname = tarfile.SYMTYPE, "seeds/000_612583348e3eef60.txt"
         tar.addfile(link)
-    suffix = next(s for s in sorted(TARRED, key=len, reverse=True) if path.name.endswith(s))
-    path.write_bytes(TARRED[suffix](packed.getvalue()))
+    compression = TARRED[cast(str, archives.archive_kind(path.name))]
+    path.write_bytes(COMPRESS[compression](packed.getvalue()))
     return path
 
 
 def untarred(path: Path, suffix: str) -> list[tuple[tarfile.TarInfo, bytes]]:
-    with tarfile.open(fileobj=io.BytesIO(UNTARRED[suffix](path.read_bytes()))) as tar:
+    with tarfile.open(fileobj=io.BytesIO(DECOMPRESS[TARRED[suffix]](path.read_bytes()))) as tar:
         return [(i, cast(IO[bytes], tar.extractfile(i)).read()) for i in tar if i.isfile()]
 
 

@@ -320,4 +320,4 @@ def size_of(path: Path) -> int:
 @lru_cache(maxsize=1024)
 def _unpacked(archive: Path, mtime: int, size: int) -> int:
     """The bytes a compressed tar's files take unpacked (at least 1)."""
-    return sum(info.size for info in tar_members(archive).values()) or 1
+    return sum(info.size for info in _listed(archive, mtime, size).values()) or 1
